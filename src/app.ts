@@ -1,0 +1,187 @@
+// The composition root: config → policy → resolver chain → front ends, proxy and HTTP listener.
+// Owns reload (config watch, SIGHUP, API) and graceful stop; every part it starts is stopped here.
+import { watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { loadConfig, type LoadedConfig } from './config/load.ts';
+import type { Config } from './config/schema.ts';
+import type { Logger } from './log.ts';
+import { PolicyStore } from './policy/store.ts';
+import { createQueryResolver, type Chain } from './dns/chain.ts';
+import { DnsStats } from './dns/stats/dns-stats.ts';
+import { DnsServer } from './dns/server/dns-server.ts';
+import { EncryptedDnsServers } from './dns/encrypted/encrypted-servers.ts';
+import { QueryLog } from './querylog/query-log.ts';
+import { ProxyServer } from './proxy/proxy-server.ts';
+import { ProxyStats } from './proxy/proxy-stats.ts';
+import { HttpServer } from './api/http-server.ts';
+import { ReloadStats } from './metrics/reload-stats.ts';
+import type { AppHandle, ReloadResult } from './app-handle.ts';
+import { VERSION } from './version.ts';
+
+/** Keys a reload applies; a change elsewhere needs a restart and is logged as such. */
+const RELOADABLE: readonly (keyof Config)[] = ['lists', 'allow', 'groups', 'blocking'];
+
+export class Banwall implements AppHandle {
+  readonly version = VERSION;
+  readonly startedAt = Date.now();
+  readonly policy: PolicyStore;
+  readonly dnsStats = new DnsStats();
+  readonly proxyStats = new ProxyStats();
+  readonly reloadStats = new ReloadStats();
+  chain!: Chain;
+  private loaded: LoadedConfig;
+  private readonly log: Logger;
+  private dns?: DnsServer;
+  private encrypted?: EncryptedDnsServers;
+  private proxy?: ProxyServer;
+  private http?: HttpServer;
+  private queryLog: QueryLog | null = null;
+  private watcher?: FSWatcher;
+  private reloading: Promise<ReloadResult> | null = null;
+  private reloadAgain = false;
+
+  private constructor(loaded: LoadedConfig, log: Logger) {
+    this.loaded = loaded;
+    this.log = log;
+    this.policy = new PolicyStore(log);
+  }
+
+  /** Loads the policy and binds every listener; rejects (having closed what it opened) on failure. */
+  static async start(loaded: LoadedConfig, log: Logger): Promise<Banwall> {
+    const app = new Banwall(loaded, log);
+    try {
+      await app.open();
+    } catch (err) {
+      await app.stop(0);
+      throw err;
+    }
+    return app;
+  }
+
+  config(): Config {
+    return this.loaded.config;
+  }
+
+  proxyAddresses(): { host: string; port: number }[] {
+    return this.proxy?.addresses() ?? [];
+  }
+
+  dnsAddresses(): { protocol: 'udp' | 'tcp'; host: string; port: number }[] {
+    return this.dns?.addresses() ?? [];
+  }
+
+  httpAddresses(): { host: string; port: number }[] {
+    return this.http?.addresses() ?? [];
+  }
+
+  private async open(): Promise<void> {
+    const cfg = this.loaded.config;
+    const report = await this.policy.load(this.loaded);
+    this.log.info(
+      { lists: report.lists.map((l) => ({ name: l.name, entries: l.entries, badLines: l.badLines.length })) },
+      'policy loaded',
+    );
+    if (cfg.queryLog.enabled) this.queryLog = new QueryLog(cfg.queryLog, this.loaded.dir, this.log);
+    this.chain = createQueryResolver({
+      config: cfg,
+      policy: this.policy,
+      stats: this.dnsStats,
+      queryLog: this.queryLog,
+      log: this.log,
+    });
+    this.dns = new DnsServer(this.chain.resolver, cfg.dns, this.dnsStats, this.log);
+    await this.dns.start();
+    if (cfg.dns.dot || cfg.dns.doh) {
+      this.encrypted = new EncryptedDnsServers(this.chain.resolver, cfg.dns, this.loaded.dir, this.log);
+      await this.encrypted.start();
+    }
+    if (cfg.proxy) {
+      this.proxy = new ProxyServer(cfg.proxy, this.policy, this.chain.resolver, this.proxyStats, this.log);
+      await this.proxy.start();
+    }
+    this.http = new HttpServer(this, this.log);
+    await this.http.start();
+    this.watchConfig();
+    this.log.info(
+      { version: VERSION, dns: this.dnsAddresses(), proxy: this.proxyAddresses(), http: this.httpAddresses() },
+      'banwall started',
+    );
+  }
+
+  /** Re-reads the config file and swaps in a new policy; on any error the old policy keeps serving. */
+  reload(reason: string): Promise<ReloadResult> {
+    if (this.reloading) {
+      // Coalesce: one more reload after the one in progress picks up every change made meanwhile.
+      this.reloadAgain = true;
+      return this.reloading;
+    }
+    this.reloading = this.doReload(reason).finally(() => {
+      this.reloading = null;
+      if (this.reloadAgain) {
+        this.reloadAgain = false;
+        void this.reload('coalesced');
+      }
+    });
+    return this.reloading;
+  }
+
+  private async doReload(reason: string): Promise<ReloadResult> {
+    const started = performance.now();
+    try {
+      const next = await loadConfig(this.loaded.file);
+      const changed = (Object.keys(next.config) as (keyof Config)[]).filter(
+        (k) => !RELOADABLE.includes(k) && !isDeepStrictEqual(next.config[k], this.loaded.config[k]),
+      );
+      if (changed.length > 0) {
+        this.log.warn({ keys: changed }, 'config keys changed that apply only after a restart');
+      }
+      await this.policy.load(next);
+      this.loaded = { ...next, config: { ...this.loaded.config, ...pick(next.config, RELOADABLE) } };
+      this.reloadStats.record(true);
+      const ms = Math.round(performance.now() - started);
+      this.log.info({ reason, generation: this.policy.current.generation, ms }, 'policy reloaded');
+      return { ok: true, generation: this.policy.current.generation, errors: [] };
+    } catch (err) {
+      this.reloadStats.record(false);
+      const errors = (err as { problems?: string[] }).problems ?? [(err as Error).message];
+      this.log.error({ reason, errors }, 'reload rejected; the previous policy keeps serving');
+      return { ok: false, generation: this.policy.current?.generation ?? 0, errors };
+    }
+  }
+
+  private watchConfig(): void {
+    // Watch the directory: editors and ConfigMap updates replace the file rather than write to it.
+    const base = path.basename(this.loaded.file);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      this.watcher = watch(this.loaded.dir, (_event, name) => {
+        if (name !== null && name !== base && !name.startsWith('..data')) return;
+        clearTimeout(timer);
+        timer = setTimeout(() => void this.reload('config file changed'), 200);
+      });
+      this.watcher.on('error', (err) => this.log.warn({ err }, 'config watch failed; SIGHUP still reloads'));
+      this.watcher.unref();
+    } catch (err) {
+      this.log.warn({ err }, 'cannot watch the config file; SIGHUP still reloads');
+    }
+  }
+
+  /** Stops accepting everywhere, lets in-flight work finish within `graceMs`, then closes. */
+  async stop(graceMs: number): Promise<void> {
+    this.watcher?.close();
+    await Promise.allSettled([
+      this.dns?.stop(graceMs),
+      this.encrypted?.stop(graceMs),
+      this.proxy?.stop(graceMs),
+    ]);
+    await Promise.allSettled([this.http?.stop(), this.chain?.close(), this.queryLog?.close()]);
+    this.policy.close();
+  }
+}
+
+function pick<T extends object, K extends keyof T>(obj: T, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const k of keys) out[k] = obj[k];
+  return out;
+}

@@ -1,0 +1,70 @@
+// Reads a YAML config file and validates it. Every problem is reported at once, each naming the
+// file, the key path and what is wrong, so an operator fixes a broken config in one pass.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.ts';
+
+export class ConfigError extends Error {
+  readonly code = 'BANWALL_CONFIG';
+  readonly problems: readonly string[];
+  constructor(file: string, problems: readonly string[]) {
+    super(`${file}: invalid config\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+export interface LoadedConfig {
+  readonly file: string;
+  /** Directory that relative paths in the config (list sources, certificates) resolve against. */
+  readonly dir: string;
+  readonly config: Config;
+}
+
+/** `dns.upstreams[1]` from a zod issue path. */
+export function keyPath(p: readonly PropertyKey[]): string {
+  let out = '';
+  for (const k of p) {
+    if (typeof k === 'number') out += `[${k}]`;
+    else out += out === '' ? String(k) : `.${String(k)}`;
+  }
+  return out || '(root)';
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  const where = keyPath(issue.path);
+  if (issue.code === 'unrecognized_keys') return `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  return `${where}: ${issue.message}`;
+}
+
+export function parseConfig(text: string, file: string): Config {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`),
+    );
+  }
+  const result = configSchema.safeParse(doc.toJS() ?? {});
+  if (!result.success) throw new ConfigError(file, result.error.issues.map(describe));
+  return result.data;
+}
+
+export async function loadConfig(file: string): Promise<LoadedConfig> {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (err) {
+    throw new ConfigError(abs, [`cannot read: ${(err as Error).message}`]);
+  }
+  return { file: abs, dir: path.dirname(abs), config: parseConfig(text, abs) };
+}
+
+export const DEFAULT_CONFIG = 'config/banwall.yaml';
+
+/** --config FILE, else BANWALL_CONFIG, else config/banwall.yaml. */
+export function configPath(flag: string | undefined): string {
+  return flag ?? process.env.BANWALL_CONFIG ?? DEFAULT_CONFIG;
+}
