@@ -104,7 +104,12 @@ export class Banwall implements AppHandle {
     await this.http.start();
     this.watchConfig();
     this.log.info(
-      { version: VERSION, dns: this.dnsAddresses(), proxy: this.proxyAddresses(), http: this.httpAddresses() },
+      {
+        version: VERSION,
+        dns: this.dnsAddresses(),
+        proxy: this.proxyAddresses(),
+        http: this.httpAddresses(),
+      },
       'banwall started',
     );
   }

@@ -34,7 +34,8 @@ export function keyPath(p: readonly PropertyKey[]): string {
 
 function describe(issue: z.core.$ZodIssue): string {
   const where = keyPath(issue.path);
-  if (issue.code === 'unrecognized_keys') return `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (issue.code === 'unrecognized_keys')
+    return `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   return `${where}: ${issue.message}`;
 }
 

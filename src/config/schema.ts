@@ -14,7 +14,9 @@ import { queryLogSchema } from '../querylog/config.ts';
 export const configSchema = z
   .object({
     log: z
-      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
       .strict()
       .prefault({}),
     dns: z

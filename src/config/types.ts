@@ -10,7 +10,10 @@ export const duration = z.union([z.number().nonnegative(), z.string()]).transfor
   if (typeof v === 'number') return v;
   const m = DURATION.exec(v.trim());
   if (!m) {
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a duration (e.g. 500ms, 2s, 5m, 6h, 1d)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(v)} is not a duration (e.g. 500ms, 2s, 5m, 6h, 1d)`,
+    });
     return z.NEVER;
   }
   return Number(m[1]) * UNIT_MS[m[2]];
@@ -32,7 +35,10 @@ export const byteSize = z.union([z.number().int().nonnegative(), z.string()]).tr
   if (typeof v === 'number') return v;
   const m = SIZE.exec(v.trim());
   if (!m) {
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a size (e.g. 4096, 64KiB, 100MiB)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(v)} is not a size (e.g. 4096, 64KiB, 100MiB)`,
+    });
     return z.NEVER;
   }
   return Math.round(Number(m[1]) * UNIT_BYTES[(m[2] ?? 'b').toLowerCase()]);
@@ -61,7 +67,10 @@ export const listenAddress = (defaultPort?: number) =>
   z.string().transform((v, ctx) => {
     const hp = splitHostPort(v, defaultPort);
     if (!hp || isIP(hp.host) === 0) {
-      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a listen address (IP:port, [IPv6]:port)` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(v)} is not a listen address (IP:port, [IPv6]:port)`,
+      });
       return z.NEVER;
     }
     return hp;

@@ -10,14 +10,7 @@ export type Protocol = 'udp' | 'tcp' | 'dot' | 'doh' | 'internal';
 
 /** Why an answer is what it is. Flows to metrics, the query log and Extended DNS Errors. */
 export type Result =
-  | 'allowed'
-  | 'blocked'
-  | 'cached'
-  | 'stale'
-  | 'refused'
-  | 'ratelimited'
-  | 'servfail'
-  | 'formerr';
+  'allowed' | 'blocked' | 'cached' | 'stale' | 'refused' | 'ratelimited' | 'servfail' | 'formerr';
 
 export const RESULTS: readonly Result[] = [
   'allowed',
@@ -75,9 +68,11 @@ export interface Ede {
 export interface DnsAnswer {
   readonly wire: Buffer;
   readonly result: Result;
+  /** How long the answer may be cached, in seconds (min RR TTL, or the RFC 2308 negative TTL). */
+  readonly ttl?: number;
   /** Offsets of every TTL field in `wire` that the front end may rewrite. */
   readonly ttlOffsets?: Uint16Array;
-  /** Seconds spent in the cache, subtracted from every TTL (never below 1... or 0 for stale, see cache). */
+  /** Seconds spent in the cache, subtracted from every TTL (the result is never below 0). */
   readonly ttlElapsed?: number;
   /** When > 0, every TTL is set to this (serve-stale answers use 30 s, RFC 8767). */
   readonly ttlFixed?: number;
@@ -95,6 +90,9 @@ export interface AnswerFacts {
   /** A and AAAA addresses in text form. */
   readonly addresses: readonly string[];
 }
+
+/** An answer whose wire is empty tells the front end to send nothing (rate-limit `drop`). */
+export const DROP_WIRE: Buffer = Buffer.alloc(0);
 
 export type MaybePromise<T> = T | Promise<T>;
 

@@ -36,7 +36,10 @@ export const allowSchema = z
     refresh: duration.optional(),
   })
   .strict()
-  .refine((a) => a.source !== undefined || a.entries !== undefined, 'an allow entry needs `source` or `entries`');
+  .refine(
+    (a) => a.source !== undefined || a.entries !== undefined,
+    'an allow entry needs `source` or `entries`',
+  );
 
 export const groupSchema = z
   .object({

@@ -6,7 +6,11 @@ import type { Logger } from '../log.ts';
 
 export interface CompileReport {
   /** Per-list counts and bad lines, for `banwall check` and the logs. */
-  readonly lists: readonly { name: string; entries: number; badLines: readonly { line: number; text: string; reason: string }[] }[];
+  readonly lists: readonly {
+    name: string;
+    entries: number;
+    badLines: readonly { line: number; text: string; reason: string }[];
+  }[];
   /** Errors that make the policy unusable (unknown list in a group, unreadable file with no cached copy). */
   readonly errors: readonly string[];
 }

@@ -6,7 +6,13 @@ import type { Logger } from '../log.ts';
 import type { ProxyStats } from './proxy-stats.ts';
 
 export class ProxyServer {
-  constructor(_cfg: NonNullable<Config['proxy']>, _policy: PolicyStore, _resolver: Resolver, _stats: ProxyStats, _log: Logger) {}
+  constructor(
+    _cfg: NonNullable<Config['proxy']>,
+    _policy: PolicyStore,
+    _resolver: Resolver,
+    _stats: ProxyStats,
+    _log: Logger,
+  ) {}
   async start(): Promise<void> {}
   addresses(): { host: string; port: number }[] {
     return [];

@@ -1,5 +1,11 @@
 // STUB (owned by the observability helper).
-import { ChainedResolver, type DnsQuery, type DnsAnswer, type MaybePromise, type Resolver } from '../dns/resolver.ts';
+import {
+  ChainedResolver,
+  type DnsQuery,
+  type DnsAnswer,
+  type MaybePromise,
+  type Resolver,
+} from '../dns/resolver.ts';
 import type { QueryLog } from './query-log.ts';
 
 export class QueryLoggingResolver extends ChainedResolver {

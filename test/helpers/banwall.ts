@@ -22,11 +22,17 @@ export interface RunningBanwall {
   readonly logs: Record<string, unknown>[];
   /** Sends SIGTERM and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
-  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForLog(
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
 }
 
 /** A config with loopback listeners on free ports; `overrides` are merged at the top level. */
-export function testConfig(upstreams: string[], overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function testConfig(
+  upstreams: string[],
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   const { dns, ...rest } = overrides as { dns?: Record<string, unknown> };
   return {
     log: { level: 'info' },
@@ -50,8 +56,10 @@ export async function startBanwall(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
-  const waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] =
-    [];
+  const waiters: {
+    match: (l: Record<string, unknown>) => boolean;
+    resolve: (l: Record<string, unknown>) => void;
+  }[] = [];
   let stderr = '';
   let pending = '';
   proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -83,7 +91,10 @@ export async function startBanwall(
     if (seen) return Promise.resolve(seen);
     return new Promise<Record<string, unknown>>((resolve, reject) => {
       const t = setTimeout(
-        () => reject(new Error(`timed out waiting for a log line; stderr: ${stderr}\nlogs: ${JSON.stringify(logs)}`)),
+        () =>
+          reject(
+            new Error(`timed out waiting for a log line; stderr: ${stderr}\nlogs: ${JSON.stringify(logs)}`),
+          ),
         timeoutMs,
       );
       const w = {
@@ -96,7 +107,11 @@ export async function startBanwall(
       waiters.push(w);
       void exited.then((code) => {
         clearTimeout(t);
-        reject(new Error(`banwall exited with ${code} before the log line; stderr: ${stderr}\nlogs: ${JSON.stringify(logs)}`));
+        reject(
+          new Error(
+            `banwall exited with ${code} before the log line; stderr: ${stderr}\nlogs: ${JSON.stringify(logs)}`,
+          ),
+        );
       });
     });
   };

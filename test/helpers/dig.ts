@@ -14,9 +14,13 @@ export interface DigResult {
 
 /** `dig @127.0.0.1 -p PORT NAME TYPE +tries=1 +time=2 [extra...]` */
 export async function dig(port: number, name: string, type = 'A', extra: string[] = []): Promise<DigResult> {
-  const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(port), name, type, '+tries=1', '+time=3', ...extra], {
-    timeout: 15_000,
-  });
+  const { stdout } = await run(
+    'dig',
+    ['@127.0.0.1', '-p', String(port), name, type, '+tries=1', '+time=3', ...extra],
+    {
+      timeout: 15_000,
+    },
+  );
   return parseDig(stdout);
 }
 

@@ -133,7 +133,11 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
     let answer: Buffer;
     try {
       const p = Packet.parse(query);
-      up.queries.push({ name: (p.questions[0]?.name ?? '').toLowerCase(), type: p.questions[0]?.type ?? 0, protocol });
+      up.queries.push({
+        name: (p.questions[0]?.name ?? '').toLowerCase(),
+        type: p.questions[0]?.type ?? 0,
+        protocol,
+      });
       if (up.mode === 'silent') return;
       if (up.mode === 'garbage') {
         answer = Buffer.from([query[0], query[1], 0xde, 0xad, 0xbe, 0xef]);

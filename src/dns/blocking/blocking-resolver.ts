@@ -1,5 +1,11 @@
 // STUB (owned by the policy helper): blocks by query name, CNAME targets and answer addresses.
-import { ChainedResolver, type DnsQuery, type DnsAnswer, type MaybePromise, type Resolver } from '../resolver.ts';
+import {
+  ChainedResolver,
+  type DnsQuery,
+  type DnsAnswer,
+  type MaybePromise,
+  type Resolver,
+} from '../resolver.ts';
 import type { PolicyStore } from '../../policy/store.ts';
 import type { Config } from '../../config/schema.ts';
 

@@ -1,5 +1,11 @@
 // STUB (owned by the DNS core helper).
-import { ChainedResolver, type DnsQuery, type DnsAnswer, type MaybePromise, type Resolver } from '../resolver.ts';
+import {
+  ChainedResolver,
+  type DnsQuery,
+  type DnsAnswer,
+  type MaybePromise,
+  type Resolver,
+} from '../resolver.ts';
 import type { Config } from '../../config/schema.ts';
 import type { DnsStats } from '../stats/dns-stats.ts';
 

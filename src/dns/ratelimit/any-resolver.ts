@@ -1,5 +1,11 @@
 // STUB (owned by the hardening helper): RFC 8482 minimal answers to ANY.
-import { ChainedResolver, type DnsQuery, type DnsAnswer, type MaybePromise, type Resolver } from '../resolver.ts';
+import {
+  ChainedResolver,
+  type DnsQuery,
+  type DnsAnswer,
+  type MaybePromise,
+  type Resolver,
+} from '../resolver.ts';
 
 export class AnyResolver extends ChainedResolver {
   constructor(next: Resolver, _mode: 'minimal' | 'refuse') {

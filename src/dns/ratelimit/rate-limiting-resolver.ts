@@ -1,5 +1,11 @@
 // STUB (owned by the hardening helper): token bucket per client.
-import { ChainedResolver, type DnsQuery, type DnsAnswer, type MaybePromise, type Resolver } from '../resolver.ts';
+import {
+  ChainedResolver,
+  type DnsQuery,
+  type DnsAnswer,
+  type MaybePromise,
+  type Resolver,
+} from '../resolver.ts';
 import type { z } from 'zod';
 import type { rateLimitSchema } from './config.ts';
 import type { DnsStats } from '../stats/dns-stats.ts';

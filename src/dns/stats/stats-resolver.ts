@@ -1,5 +1,11 @@
 // STUB (owned by the observability helper).
-import { ChainedResolver, type DnsQuery, type DnsAnswer, type MaybePromise, type Resolver } from '../resolver.ts';
+import {
+  ChainedResolver,
+  type DnsQuery,
+  type DnsAnswer,
+  type MaybePromise,
+  type Resolver,
+} from '../resolver.ts';
 import type { DnsStats } from './dns-stats.ts';
 
 export class StatsResolver extends ChainedResolver {

@@ -14,7 +14,9 @@ export const upstreamUrl = z.string().refine(
       return false;
     }
   },
-  { error: (iss) => `${JSON.stringify(iss.input)} is not an upstream URL (udp://, tcp://, tls://, https://)` },
+  {
+    error: (iss) => `${JSON.stringify(iss.input)} is not an upstream URL (udp://, tcp://, tls://, https://)`,
+  },
 );
 
 export const upstreamSchema = {

@@ -15,7 +15,11 @@ export interface UpstreamResolver extends Resolver {
   close(): Promise<void>;
 }
 
-export function createUpstreamResolver(_cfg: Config['dns'], _stats: DnsStats, _log: Logger): UpstreamResolver {
+export function createUpstreamResolver(
+  _cfg: Config['dns'],
+  _stats: DnsStats,
+  _log: Logger,
+): UpstreamResolver {
   return {
     resolve(_q: DnsQuery): MaybePromise<DnsAnswer> {
       throw new Error('not implemented');
