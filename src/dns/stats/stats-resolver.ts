@@ -1,4 +1,6 @@
-// STUB (owned by the observability helper).
+// The top link of the chain: counts every answer by protocol, type and result, times it from
+// `query.received`, and feeds the blocked-name top-k. A synchronous answer stays synchronous: no
+// promise and no closure on the hit path; only an answer that is already a promise gets a `.then`.
 import {
   ChainedResolver,
   type DnsQuery,
@@ -14,7 +16,29 @@ export class StatsResolver extends ChainedResolver {
     super(next);
     this.stats = stats;
   }
+
   resolve(query: DnsQuery): MaybePromise<DnsAnswer> {
-    return this.next.resolve(query);
+    let answer: MaybePromise<DnsAnswer>;
+    try {
+      answer = this.next.resolve(query);
+    } catch (err) {
+      // The front end turns a throwing chain into SERVFAIL; count it as such and let it through.
+      this.stats.recordFrontend(query.protocol, 'servfail', query.qtype);
+      throw err;
+    }
+    if (answer instanceof Promise) {
+      return answer.then(
+        (a) => {
+          this.stats.record(query, a);
+          return a;
+        },
+        (err: unknown) => {
+          this.stats.recordFrontend(query.protocol, 'servfail', query.qtype);
+          throw err;
+        },
+      );
+    }
+    this.stats.record(query, answer);
+    return answer;
   }
 }
