@@ -1,10 +1,64 @@
-// STUB (owned by the deployment helper): DNS over TLS (RFC 7858) and DNS over HTTPS (RFC 8484).
+// Encrypted DNS for devices: DoT (`dns.dot`) and DoH (`dns.doh`), each optional, both asking the
+// same resolver chain as UDP and TCP. Each owns its certificate files and serves a renewed pair
+// without a restart.
 import type { Resolver } from '../resolver.ts';
 import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../../log.ts';
+import { CertFiles } from './cert-files.ts';
+import { DotServer } from './dot-server.ts';
+import { DohServer } from './doh-server.ts';
 
 export class EncryptedDnsServers {
-  constructor(_resolver: Resolver, _cfg: Config['dns'], _dir: string, _log: Logger) {}
-  async start(): Promise<void> {}
-  async stop(_graceMs: number): Promise<void> {}
+  private readonly resolver: Resolver;
+  private readonly cfg: Config['dns'];
+  private readonly dir: string;
+  private readonly log: Logger;
+  private dot?: DotServer;
+  private doh?: DohServer;
+  private readonly certs: CertFiles[] = [];
+
+  constructor(resolver: Resolver, cfg: Config['dns'], dir: string, log: Logger) {
+    this.resolver = resolver;
+    this.cfg = cfg;
+    this.dir = dir;
+    this.log = log;
+  }
+
+  async start(): Promise<void> {
+    const limits = { idleTimeout: this.cfg.tcp.idleTimeout, maxConnections: this.cfg.tcp.maxConnections };
+    if (this.cfg.dot) {
+      const certs = new CertFiles(this.dir, this.cfg.dot.cert, this.cfg.dot.key, this.log);
+      this.certs.push(certs);
+      const dot = new DotServer(this.resolver, this.cfg.dot.listen, limits, this.log);
+      this.dot = dot;
+      await dot.start(await certs.load());
+      certs.onChange((pair) => dot.setKeyPair(pair));
+    }
+    if (this.cfg.doh) {
+      const certs = new CertFiles(this.dir, this.cfg.doh.cert, this.cfg.doh.key, this.log);
+      this.certs.push(certs);
+      const doh = new DohServer(this.resolver, this.cfg.doh.listen, this.cfg.doh.path, limits, this.log);
+      this.doh = doh;
+      await doh.start(await certs.load());
+      certs.onChange((pair) => doh.setKeyPair(pair));
+    }
+    this.log.info({ dot: this.dot?.addresses() ?? [], doh: this.addresses().doh }, 'encrypted DNS listening');
+  }
+
+  /** Bound addresses (port 0 resolved), for logs and tests. */
+  addresses(): {
+    dot: { host: string; port: number }[];
+    doh: { host: string; port: number; path: string }[];
+  } {
+    const path = this.cfg.doh?.path ?? '/dns-query';
+    return {
+      dot: this.dot?.addresses() ?? [],
+      doh: (this.doh?.addresses() ?? []).map((a) => ({ ...a, path })),
+    };
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    for (const c of this.certs) c.close();
+    await Promise.all([this.dot?.stop(graceMs), this.doh?.stop(graceMs)]);
+  }
 }

@@ -1,0 +1,168 @@
+// DNS over HTTPS for devices (RFC 8484): GET `?dns=<base64url>` and POST `application/dns-message`
+// at `dns.doh.path`, over HTTP/2 with HTTP/1.1 as a fallback for older clients, on every
+// `dns.doh.listen` address. `Cache-Control: max-age` is the answer's smallest TTL (§5.1).
+import http2 from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Resolver, DnsAnswer } from '../resolver.ts';
+import type { Logger } from '../../log.ts';
+import type { KeyPair } from './cert-files.ts';
+import type { StreamLimits } from './dot-server.ts';
+import { answerMaxAge, exchange, STREAM_LIMIT } from './exchange.ts';
+import { unmapAddress } from './address.ts';
+
+type Request = http2.Http2ServerRequest;
+type Response = http2.Http2ServerResponse;
+
+const MEDIA_TYPE = 'application/dns-message';
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+function plain(res: Response, status: number, text: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+  res.end(`${text}\n`);
+}
+
+export class DohServer {
+  private readonly servers: http2.Http2SecureServer[] = [];
+  private readonly sessions = new Set<http2.Http2Session>();
+  private readonly sockets = new Set<Socket>();
+  private readonly resolver: Resolver;
+  private readonly listen: readonly { host: string; port: number }[];
+  private readonly path: string;
+  private readonly limits: StreamLimits;
+  private readonly log: Logger;
+
+  constructor(
+    resolver: Resolver,
+    listen: readonly { host: string; port: number }[],
+    path: string,
+    limits: StreamLimits,
+    log: Logger,
+  ) {
+    this.resolver = resolver;
+    this.listen = listen;
+    this.path = path;
+    this.limits = limits;
+    this.log = log;
+  }
+
+  async start(pair: KeyPair): Promise<void> {
+    for (const { host, port } of this.listen) {
+      const server = http2.createSecureServer(
+        { cert: pair.cert, key: pair.key, allowHTTP1: true, minVersion: 'TLSv1.2' },
+        (req, res) => this.handle(req, res),
+      );
+      server.maxConnections = this.limits.maxConnections;
+      // Idle sessions and sockets are closed (Node passes the idle socket or session to the callback).
+      server.setTimeout(this.limits.idleTimeout, ((idle: { destroy(): void }) =>
+        idle.destroy()) as () => void);
+      server.on('session', (session) => {
+        this.sessions.add(session);
+        session.on('close', () => this.sessions.delete(session));
+        session.on('error', () => session.destroy());
+      });
+      server.on('secureConnection', (socket: Socket) => {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+      });
+      server.on('tlsClientError', (_err, socket: Socket) => socket.destroy());
+      server.on('sessionError', () => {});
+      server.on('error', (err) => this.log.error({ err }, 'DoH listener error'));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      this.servers.push(server);
+    }
+  }
+
+  private handle(req: Request, res: Response): void {
+    req.on('error', () => {});
+    res.on('error', () => {});
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const pathname = q < 0 ? url : url.slice(0, q);
+    if (pathname !== this.path) return plain(res, 404, 'not found');
+    const client = unmapAddress(req.socket?.remoteAddress ?? '');
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      const dns = new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('dns');
+      if (dns === null || dns === '' || !BASE64URL.test(dns)) {
+        return plain(res, 400, 'missing or malformed "dns" parameter (base64url DNS message)');
+      }
+      const packet = Buffer.from(dns, 'base64url');
+      if (packet.length > STREAM_LIMIT) return plain(res, 414, 'DNS message too long');
+      return this.answer(packet, client, req, res);
+    }
+    if (req.method === 'POST') {
+      const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+      if (type !== MEDIA_TYPE) return plain(res, 415, `content type must be ${MEDIA_TYPE}`);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > STREAM_LIMIT) {
+          plain(res, 413, 'DNS message too long');
+          req.destroy();
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.on('end', () => {
+        if (size <= STREAM_LIMIT) this.answer(Buffer.concat(chunks), client, req, res);
+      });
+      return;
+    }
+    plain(res, 405, 'method not allowed', { allow: 'GET, POST' });
+  }
+
+  private answer(packet: Buffer, client: string, req: Request, res: Response): void {
+    exchange(this.resolver, packet, client, 'doh', (reply: Buffer | null, answer: DnsAnswer | null) => {
+      if (res.destroyed || res.headersSent) return;
+      if (reply === null) {
+        // No reply: a packet that is not a DNS query, or the rate limiter chose to drop it.
+        return answer === null
+          ? plain(res, 400, 'not a DNS query')
+          : plain(res, 429, 'too many queries', { 'retry-after': '1' });
+      }
+      res.writeHead(200, {
+        'content-type': MEDIA_TYPE,
+        'content-length': String(reply.length),
+        'cache-control': `max-age=${answerMaxAge(answer)}`,
+      });
+      if (req.method === 'HEAD') res.end();
+      else res.end(reply);
+    });
+  }
+
+  setKeyPair(pair: KeyPair): void {
+    for (const s of this.servers) s.setSecureContext({ cert: pair.cert, key: pair.key });
+  }
+
+  addresses(): { host: string; port: number }[] {
+    return this.servers.map((s) => {
+      const a = s.address() as AddressInfo;
+      return { host: a.address, port: a.port };
+    });
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    const closed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    // GOAWAY: streams already open finish, no new ones start.
+    for (const s of this.sessions) s.close();
+    const timer = setTimeout(() => {
+      for (const s of this.sessions) s.destroy();
+      for (const s of this.sockets) s.destroy();
+    }, graceMs);
+    // HTTP/1.1 keep-alive sockets have no GOAWAY: end the idle ones now.
+    for (const s of this.sockets) if (!this.isHttp2(s)) s.end();
+    await closed;
+    clearTimeout(timer);
+  }
+
+  private isHttp2(socket: Socket): boolean {
+    return (socket as Socket & { alpnProtocol?: string | false }).alpnProtocol === 'h2';
+  }
+}

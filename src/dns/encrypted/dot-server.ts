@@ -1,0 +1,149 @@
+// DNS over TLS for devices (RFC 7858, Android "Private DNS"): TLS on every `dns.dot.listen` address,
+// RFC 7766 stream framing (2-byte length), several queries per connection answered as each completes
+// (pipelining, out of order), an idle timeout and a cap on open connections from `dns.tcp`.
+import tls from 'node:tls';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Resolver } from '../resolver.ts';
+import type { Logger } from '../../log.ts';
+import type { KeyPair } from './cert-files.ts';
+import { exchange } from './exchange.ts';
+import { unmapAddress } from './address.ts';
+
+export interface StreamLimits {
+  readonly idleTimeout: number;
+  readonly maxConnections: number;
+}
+
+/** One TLS connection: frames queries, answers each as it completes, closes when idle. */
+class DotConnection {
+  readonly socket: tls.TLSSocket;
+  private readonly resolver: Resolver;
+  private readonly client: string;
+  private pending: Buffer = Buffer.alloc(0);
+  inFlight = 0;
+  private closing = false;
+
+  constructor(socket: tls.TLSSocket, resolver: Resolver, idleTimeout: number) {
+    this.socket = socket;
+    this.resolver = resolver;
+    this.client = unmapAddress(socket.remoteAddress ?? '');
+    socket.setNoDelay(true);
+    socket.setTimeout(idleTimeout);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // RFC 7766 §6.2.3: close an idle connection; one with queries in flight is not idle.
+    socket.on('timeout', () => {
+      if (this.inFlight === 0) socket.destroy();
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('end', () => {
+      this.closing = true;
+      if (this.inFlight === 0) socket.end();
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    while (this.pending.length >= 2) {
+      const len = this.pending.readUInt16BE(0);
+      if (this.pending.length < 2 + len) break;
+      const msg = this.pending.subarray(2, 2 + len);
+      this.pending = this.pending.subarray(2 + len);
+      this.inFlight++;
+      exchange(this.resolver, msg, this.client, 'dot', (reply) => this.send(reply));
+    }
+    // A frame can be at most 65537 bytes; anything buffered beyond that is not DNS.
+    if (this.pending.length > 65537) this.socket.destroy();
+  }
+
+  private send(reply: Buffer | null): void {
+    this.inFlight--;
+    if (reply !== null && !this.socket.destroyed && this.socket.writable) {
+      const frame = Buffer.allocUnsafe(2 + reply.length);
+      frame.writeUInt16BE(reply.length, 0);
+      reply.copy(frame, 2);
+      this.socket.write(frame);
+    }
+    if (this.closing && this.inFlight === 0) this.socket.end();
+  }
+
+  /** Graceful stop: no more reading; the socket ends once its answers are written. */
+  drain(): void {
+    this.closing = true;
+    this.socket.pause();
+    if (this.inFlight === 0) this.socket.end();
+  }
+}
+
+export class DotServer {
+  private readonly servers: tls.Server[] = [];
+  private readonly connections = new Set<DotConnection>();
+  private readonly resolver: Resolver;
+  private readonly listen: readonly { host: string; port: number }[];
+  private readonly limits: StreamLimits;
+  private readonly log: Logger;
+
+  constructor(
+    resolver: Resolver,
+    listen: readonly { host: string; port: number }[],
+    limits: StreamLimits,
+    log: Logger,
+  ) {
+    this.resolver = resolver;
+    this.listen = listen;
+    this.limits = limits;
+    this.log = log;
+  }
+
+  async start(pair: KeyPair): Promise<void> {
+    for (const { host, port } of this.listen) {
+      const server = tls.createServer({
+        cert: pair.cert,
+        key: pair.key,
+        minVersion: 'TLSv1.2',
+        // RFC 7858 §3.2 and RFC 8310: "dot" is the registered ALPN identifier.
+        ALPNProtocols: ['dot'],
+        // A client that connects and never finishes the handshake is cut off.
+        handshakeTimeout: this.limits.idleTimeout,
+      });
+      server.maxConnections = this.limits.maxConnections;
+      server.on('secureConnection', (socket) => {
+        const conn = new DotConnection(socket, this.resolver, this.limits.idleTimeout);
+        this.connections.add(conn);
+        socket.on('close', () => this.connections.delete(conn));
+      });
+      // Failed handshakes (scanners, wrong certificate) are normal traffic, not errors.
+      server.on('tlsClientError', (_err, socket: Socket) => socket.destroy());
+      server.on('error', (err) => this.log.error({ err }, 'DoT listener error'));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      this.servers.push(server);
+    }
+  }
+
+  /** Serves `pair` to every new connection; open connections keep the certificate they agreed on. */
+  setKeyPair(pair: KeyPair): void {
+    for (const s of this.servers) s.setSecureContext({ cert: pair.cert, key: pair.key });
+  }
+
+  addresses(): { host: string; port: number }[] {
+    return this.servers.map((s) => {
+      const a = s.address() as AddressInfo;
+      return { host: a.address, port: a.port };
+    });
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    const closed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    for (const c of this.connections) c.drain();
+    const timer = setTimeout(() => {
+      for (const c of this.connections) c.socket.destroy();
+    }, graceMs);
+    await closed;
+    clearTimeout(timer);
+  }
+}
