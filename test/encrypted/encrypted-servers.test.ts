@@ -60,7 +60,7 @@ function peerCertCn(port: number, ca: Buffer): Promise<string> {
   });
 }
 
-describe('encrypted DNS front ends (in process)', () => {
+void describe('encrypted DNS front ends (in process)', () => {
   let ca: TestCa;
   let dir: string;
   let caPem: Buffer;
@@ -94,7 +94,7 @@ describe('encrypted DNS front ends (in process)', () => {
     await rm(ca.dir, { recursive: true, force: true });
   });
 
-  it('answers kdig +tls with the CA verified', async () => {
+  void it('answers kdig +tls with the CA verified', async () => {
     const r = await kdig('tls', dotPort, '7.a.test', 'A', ca.caCert);
     assert.equal(r.status, 'NOERROR');
     assert.deepEqual(
@@ -106,7 +106,7 @@ describe('encrypted DNS front ends (in process)', () => {
     assert.equal(resolver.seen.at(-1)?.protocol, 'dot');
   });
 
-  it('answers kdig +https (POST) and +https-get', async () => {
+  void it('answers kdig +https (POST) and +https-get', async () => {
     const post = await kdig('https', dohPort, '8.a.test', 'A', ca.caCert);
     assert.equal(post.status, 'NOERROR');
     assert.equal(post.answers[0].data, '192.0.2.8');
@@ -115,7 +115,7 @@ describe('encrypted DNS front ends (in process)', () => {
     assert.equal(get.status, 'NXDOMAIN');
   });
 
-  it('answers pipelined DoT queries as each completes', async () => {
+  void it('answers pipelined DoT queries as each completes', async () => {
     const socket = tls.connect({ host: '127.0.0.1', port: dotPort, ca: caPem, servername: TEST_HOSTNAME });
     await new Promise<void>((r, j) => socket.once('secureConnect', r).once('error', j));
     const frames = [queryPacket('slow.test', 1), queryPacket('1.a.test', 2), queryPacket('2.a.test', 3)].map(
@@ -141,7 +141,7 @@ describe('encrypted DNS front ends (in process)', () => {
     assert.deepEqual(ids, [2, 3, 1]);
   });
 
-  it('closes an idle DoT connection after dns.tcp.idleTimeout', async () => {
+  void it('closes an idle DoT connection after dns.tcp.idleTimeout', async () => {
     const socket = tls.connect({ host: '127.0.0.1', port: dotPort, ca: caPem, servername: TEST_HOSTNAME });
     await new Promise<void>((r, j) => socket.once('secureConnect', r).once('error', j));
     const started = Date.now();
@@ -150,7 +150,7 @@ describe('encrypted DNS front ends (in process)', () => {
     assert.ok(waited >= 900 && waited < 5000, `closed after ${waited} ms`);
   });
 
-  it('serves DoH over HTTP/2 with Cache-Control from the answer TTL', async () => {
+  void it('serves DoH over HTTP/2 with Cache-Control from the answer TTL', async () => {
     const q = queryPacket('9.a.test', 0);
     const r = await h2request(dohPort, caPem, {
       ':method': 'GET',
@@ -164,7 +164,7 @@ describe('encrypted DNS front ends (in process)', () => {
     assert.equal(r.body.readUInt16BE(6), 1);
   });
 
-  it('refuses malformed DoH requests with the right status, and keeps serving', async () => {
+  void it('refuses malformed DoH requests with the right status, and keeps serving', async () => {
     const bad = await h2request(dohPort, caPem, { ':method': 'GET', ':path': '/dns-query?dns=***' });
     assert.equal(bad.status, 400);
     const missing = await h2request(dohPort, caPem, { ':method': 'GET', ':path': '/dns-query' });
@@ -201,7 +201,7 @@ describe('encrypted DNS front ends (in process)', () => {
     assert.equal(ok.answers[0].data, '192.0.2.3');
   });
 
-  it('serves a replaced certificate without a restart, and keeps the old one when the new is broken', async () => {
+  void it('serves a replaced certificate without a restart, and keeps the old one when the new is broken', async () => {
     assert.equal(await peerCertCn(dotPort, caPem), 'first');
     await makeServerCert(ca, ca.dir, 'next', 'second');
     await copyFile(path.join(ca.dir, 'next.key'), path.join(dir, 'server.key'));
