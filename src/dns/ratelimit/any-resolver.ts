@@ -1,4 +1,6 @@
-// STUB (owned by the hardening helper): RFC 8482 minimal answers to ANY.
+// RFC 8482 for ANY queries (`dns.any`): `minimal` answers with one synthesized HINFO "RFC8482" ""
+// record, `refuse` with REFUSED. ANY is the classic amplification query (a small question, every
+// record of a name in the answer); neither mode asks the upstream or the cache.
 import {
   ChainedResolver,
   type DnsQuery,
@@ -6,12 +8,23 @@ import {
   type MaybePromise,
   type Resolver,
 } from '../resolver.ts';
+import { HINFO_TTL, hinfoAnswer, rcodeAnswer } from './synthesize.ts';
+
+const TYPE_ANY = 255;
+const REFUSED = 5;
 
 export class AnyResolver extends ChainedResolver {
-  constructor(next: Resolver, _mode: 'minimal' | 'refuse') {
+  private readonly refuse: boolean;
+
+  constructor(next: Resolver, mode: 'minimal' | 'refuse') {
     super(next);
+    this.refuse = mode === 'refuse';
   }
+
   resolve(query: DnsQuery): MaybePromise<DnsAnswer> {
-    return this.next.resolve(query);
+    if (query.qtype !== TYPE_ANY) return this.next.resolve(query);
+    if (this.refuse) return { wire: rcodeAnswer(query, REFUSED), result: 'refused' };
+    const { wire, ttlOffset } = hinfoAnswer(query);
+    return { wire, result: 'allowed', ttl: HINFO_TTL, ttlOffsets: Uint16Array.of(ttlOffset) };
   }
 }
