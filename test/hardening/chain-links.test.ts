@@ -15,7 +15,7 @@ function sync(a: MaybePromise<DnsAnswer>): DnsAnswer {
 }
 const rcode = (a: DnsAnswer) => a.wire[3] & 0x0f;
 
-test('AclResolver refuses clients outside allowedClients and passes the others through', () => {
+void test('AclResolver refuses clients outside allowedClients and passes the others through', () => {
   const next = new CountingResolver();
   const acl = new AclResolver(next, ['127.0.0.1/32', '2001:db8::/32']);
   const ok = sync(acl.resolve(makeQuery('127.0.0.1')));
@@ -32,7 +32,7 @@ test('AclResolver refuses clients outside allowedClients and passes the others t
   assert.equal(acl.refused, 1);
 });
 
-test('RateLimitingResolver refuses a client over its burst and refills at qps', () => {
+void test('RateLimitingResolver refuses a client over its burst and refills at qps', () => {
   const next = new CountingResolver();
   const cfg = rateLimitSchema.parse({ qps: 10, burst: 5 });
   const rl = new RateLimitingResolver(next, cfg, new DnsStats());
@@ -57,7 +57,7 @@ test('RateLimitingResolver refuses a client over its burst and refills at qps', 
   assert.equal(next.calls, 8);
 });
 
-test('RateLimitingResolver aggregates an IPv6 /64 into one bucket', () => {
+void test('RateLimitingResolver aggregates an IPv6 /64 into one bucket', () => {
   const next = new CountingResolver();
   const rl = new RateLimitingResolver(next, rateLimitSchema.parse({ qps: 1, burst: 2 }), new DnsStats());
   const r = ['2001:db8:1:1::1', '2001:db8:1:1::2', '2001:db8:1:1:ffff::3'].map(
@@ -67,7 +67,7 @@ test('RateLimitingResolver aggregates an IPv6 /64 into one bucket', () => {
   assert.equal(sync(rl.resolve(makeQuery('2001:db8:1:2::1', 'a.test', 1, 0))).result, 'allowed');
 });
 
-test('RateLimitingResolver drop action sends nothing', () => {
+void test('RateLimitingResolver drop action sends nothing', () => {
   const rl = new RateLimitingResolver(
     new CountingResolver(),
     rateLimitSchema.parse({ qps: 1, burst: 1, action: 'drop' }),
@@ -79,30 +79,30 @@ test('RateLimitingResolver drop action sends nothing', () => {
   assert.equal(dropped.wire, DROP_WIRE);
 });
 
-test('RateLimitingResolver keeps at most maxClients buckets, evicting the least recently active', () => {
+void test('RateLimitingResolver keeps at most maxClients buckets, evicting the least recently active', () => {
   const rl = new RateLimitingResolver(
     new CountingResolver(),
     rateLimitSchema.parse({ qps: 1, burst: 1, maxClients: 100 }),
     new DnsStats(),
   );
-  for (let i = 0; i < 10_000; i++) rl.resolve(makeQuery(`10.0.${i >> 8}.${i & 255}`, 'a.test', 1, i));
+  for (let i = 0; i < 10_000; i++) void rl.resolve(makeQuery(`10.0.${i >> 8}.${i & 255}`, 'a.test', 1, i));
   assert.equal(rl.clients, 100);
   assert.equal(rl.evicted, 9_900);
 });
 
-test('RateLimitingResolver hot path: 1,000 clients, figure printed for the source comment', () => {
+void test('RateLimitingResolver hot path: 1,000 clients, figure printed for the source comment', () => {
   const answer: DnsAnswer = { wire: Buffer.alloc(12), result: 'allowed' };
   const next = { calls: 0, resolve: () => (next.calls++, answer) };
   const rl = new RateLimitingResolver(next, rateLimitSchema.parse({ qps: 1e9, burst: 1e9 }), new DnsStats());
   const queries = Array.from({ length: 1000 }, (_, i) => makeQuery(`10.0.${i >> 8}.${i & 255}`));
   const t = performance.now();
-  for (let k = 0; k < 1000; k++) for (const q of queries) rl.resolve(q);
+  for (let k = 0; k < 1000; k++) for (const q of queries) void rl.resolve(q);
   const ms = performance.now() - t;
   console.log(`rate limit link: ${(((1_000_000 / ms) * 1000) / 1e6).toFixed(1)} M checks/s`);
   assert.equal(next.calls, 1_000_000);
 });
 
-test('AnyResolver minimal answers ANY with one HINFO "RFC8482" and never asks the next link', () => {
+void test('AnyResolver minimal answers ANY with one HINFO "RFC8482" and never asks the next link', () => {
   const next = new CountingResolver();
   const any = new AnyResolver(next, 'minimal');
   const a = sync(any.resolve(makeQuery('127.0.0.1', 'example.test', 255)));
@@ -118,7 +118,7 @@ test('AnyResolver minimal answers ANY with one HINFO "RFC8482" and never asks th
   assert.equal(next.calls, 1, 'other types pass through');
 });
 
-test('AnyResolver refuse answers REFUSED', () => {
+void test('AnyResolver refuse answers REFUSED', () => {
   const next = new CountingResolver();
   const a = sync(new AnyResolver(next, 'refuse').resolve(makeQuery('127.0.0.1', 'example.test', 255)));
   assert.equal(a.result, 'refused');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CidrList, networkKey } from '../../src/net/cidr.ts';
 
-test('CidrList matches IPv4, IPv6, mapped and zoned addresses on prefix boundaries', () => {
+void test('CidrList matches IPv4, IPv6, mapped and zoned addresses on prefix boundaries', () => {
   const list = new CidrList([
     '127.0.0.1/32',
     '10.0.0.0/8',
@@ -30,7 +30,7 @@ test('CidrList matches IPv4, IPv6, mapped and zoned addresses on prefix boundari
   for (const a of no) assert.equal(list.contains(a), false, a);
 });
 
-test('CidrList /0 matches its whole family only', () => {
+void test('CidrList /0 matches its whole family only', () => {
   const v4 = new CidrList(['0.0.0.0/0']);
   assert.equal(v4.contains('8.8.8.8'), true);
   assert.equal(v4.contains('2001:db8::1'), false);
@@ -39,19 +39,19 @@ test('CidrList /0 matches its whole family only', () => {
   assert.equal(v6.contains('8.8.8.8'), false);
 });
 
-test('CidrList cache stays bounded and right after it is cleared', () => {
+void test('CidrList cache stays bounded and right after it is cleared', () => {
   const list = new CidrList(['10.0.0.0/8'], 16);
   for (let i = 0; i < 1000; i++) assert.equal(list.contains(`10.0.${i >> 8}.${i & 255}`), true);
   assert.equal(list.contains('11.0.0.0'), false);
 });
 
-test('CidrList rejects what is not a CIDR', () => {
+void test('CidrList rejects what is not a CIDR', () => {
   for (const bad of ['10.0.0.0/33', '10.0.0.0/', 'example.com', '::1/129']) {
     assert.throws(() => new CidrList([bad]), /not an IP address or CIDR/, bad);
   }
 });
 
-test('networkKey aggregates IPv6 by /64 and IPv4 by the configured prefix', () => {
+void test('networkKey aggregates IPv6 by /64 and IPv4 by the configured prefix', () => {
   assert.equal(networkKey('2001:db8:1:2:3:4:5:6', 32, 64), networkKey('2001:db8:1:2:ffff::1', 32, 64));
   assert.notEqual(networkKey('2001:db8:1:2::1', 32, 64), networkKey('2001:db8:1:3::1', 32, 64));
   assert.equal(networkKey('1.2.3.4', 32, 64), '1.2.3.4');
