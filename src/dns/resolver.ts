@@ -81,6 +81,8 @@ export interface DnsAnswer {
   readonly block?: BlockMatch;
   /** Names and addresses in the answer, for the blocking link's CNAME-cloaking and IP checks. */
   readonly facts?: AnswerFacts;
+  /** Upper 8 bits of a 12-bit rcode, written into the reply's OPT record (BADVERS = 1, RFC 6891). */
+  readonly extendedRcode?: number;
 }
 
 /** What the blocking link needs to know about an upstream answer, extracted once on the slow path. */

@@ -1,17 +1,96 @@
-// STUB (owned by the DNS core helper): UDP and TCP front ends on every listen address.
+// The classic DNS front end: UDP and TCP on every `dns.listen` address, IPv4 and IPv6.
+//
+// It turns bytes into a DnsQuery, asks the resolver chain, and writes the answer back in one copy
+// (../wire/). It owns nothing of policy: every decision is the chain's. Nothing a client sends may
+// crash the process: the parser bounds-checks, every call into the chain is wrapped, and a failure is
+// answered SERVFAIL (or dropped) and counted.
+import dgram from 'node:dgram';
+import net from 'node:net';
 import type { Resolver } from '../resolver.ts';
 import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../../log.ts';
 import type { DnsStats } from '../stats/dns-stats.ts';
+import { bindPair, type BoundPair } from './bind.ts';
+import { FrontendCounters } from './frontend-counters.ts';
+import { InFlight } from './in-flight.ts';
+import { TcpFront } from './tcp-front.ts';
+import { UdpFront } from './udp-front.ts';
+
+// dgram's `send` resolves the destination with dns.lookup, which even for an IP literal defers its
+// callback with process.nextTick. Every destination here is the literal a query came from, so answer
+// the lookup at once.
+function literalLookup(
+  address: string,
+  family: unknown,
+  callback: (err: Error | null, address: string, family: number) => void,
+): void {
+  callback(null, address, net.isIPv6(address) ? 6 : 4);
+}
 
 export class DnsServer {
-  constructor(_resolver: Resolver, _cfg: Config['dns'], _stats: DnsStats, _log: Logger) {}
+  /** Drops and survived failures, for tests and the status API. */
+  readonly counters = new FrontendCounters();
+  private readonly resolver: Resolver;
+  private readonly cfg: Config['dns'];
+  private readonly stats: DnsStats;
+  private readonly log: Logger;
+  private readonly inFlight = new InFlight();
+  private readonly tcpFront: TcpFront;
+  private readonly udp: UdpFront[] = [];
+  private readonly pairs: BoundPair[] = [];
+
+  constructor(resolver: Resolver, cfg: Config['dns'], stats: DnsStats, log: Logger) {
+    this.resolver = resolver;
+    this.cfg = cfg;
+    this.stats = stats;
+    this.log = log;
+    this.tcpFront = new TcpFront(resolver, stats, this.counters, this.inFlight, cfg.tcp);
+  }
+
   /** Binds every listen address (UDP and TCP); rejects if any cannot be bound. */
-  async start(): Promise<void> {}
+  async start(): Promise<void> {
+    for (const { host, port } of this.cfg.listen) {
+      const tcp = net.createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.tcpFront.accept(s));
+      tcp.on('error', (err) => this.log.error({ err, host }, 'DNS TCP listener error'));
+      let pair: BoundPair;
+      try {
+        pair = await bindPair(
+          host,
+          port,
+          (type) => dgram.createSocket({ type, ipv6Only: type === 'udp6', lookup: literalLookup }),
+          tcp,
+        );
+      } catch (err) {
+        await this.stop(0);
+        throw new Error(`dns.listen: cannot bind ${host}:${port}: ${(err as Error).message}`, { cause: err });
+      }
+      this.pairs.push(pair);
+      this.udp.push(new UdpFront(pair.udp, this.resolver, this.stats, this.counters, this.inFlight));
+    }
+  }
+
   /** Bound addresses, for logs and tests (port 0 resolves to the real port). */
   addresses(): { protocol: 'udp' | 'tcp'; host: string; port: number }[] {
-    return [];
+    const out: { protocol: 'udp' | 'tcp'; host: string; port: number }[] = [];
+    for (const p of this.pairs) out.push({ protocol: 'udp', host: p.host, port: p.port });
+    for (const p of this.pairs) out.push({ protocol: 'tcp', host: p.host, port: p.port });
+    return out;
   }
+
+  /** Open TCP connections and answers waiting on the chain. */
+  load(): { tcpConnections: number; inFlight: number } {
+    return { tcpConnections: this.tcpFront.connections, inFlight: this.inFlight.size };
+  }
+
   /** Stops accepting, answers what is in flight (up to `graceMs`), then closes. */
-  async stop(_graceMs: number): Promise<void> {}
+  async stop(graceMs: number): Promise<void> {
+    const closed = this.pairs.map(
+      (p) => new Promise<void>((resolve) => (p.tcp.listening ? p.tcp.close(() => resolve()) : resolve())),
+    );
+    for (const u of this.udp) u.stopAccepting();
+    this.tcpFront.stopAccepting();
+    await this.inFlight.drained(graceMs);
+    this.tcpFront.destroyAll();
+    await Promise.all([...this.udp.map((u) => u.close()), ...closed]);
+  }
 }

@@ -1,0 +1,33 @@
+// Numbers of the DNS wire format used by the hand-written fast path.
+
+/** The OPT pseudo-record type (RFC 6891). */
+export const OPT = 41;
+
+/** What banwall advertises as its UDP payload size: the DNS Flag Day 2020 figure, safe from fragmentation. */
+export const ADVERTISED_UDP_SIZE = 1232;
+
+/** EDNS option codes. */
+export const EDNS_COOKIE = 10;
+export const EDNS_EDE = 15;
+
+export const RCODE = {
+  NOERROR: 0,
+  FORMERR: 1,
+  SERVFAIL: 2,
+  NXDOMAIN: 3,
+  NOTIMP: 4,
+  REFUSED: 5,
+  /** Extended rcode 16 (RFC 6891): only expressible with an OPT record. */
+  BADVERS: 16,
+} as const;
+
+/** Extended DNS Error info codes (RFC 8914) banwall uses. */
+export const EDE_CODE = {
+  OTHER: 0,
+  STALE_ANSWER: 3,
+  BLOCKED: 15,
+  PROHIBITED: 18,
+  NOT_READY: 14,
+  NO_REACHABLE_AUTHORITY: 22,
+  NETWORK_ERROR: 23,
+} as const;

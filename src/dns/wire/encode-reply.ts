@@ -1,0 +1,133 @@
+// Writes the packet a client receives from (query, answer) in one copy: the hot path of every answer.
+//
+// Why hand-written: measured on this machine with dnsperf on loopback, a dns2 server building each
+// answer with its encoder does ~59 k q/s, a raw dgram server copying a cached wire answer and patching
+// its ID ~110 k q/s, bare Node dgram sending one canned answer ~120 k q/s. This function is that
+// "copy and patch": one Buffer.allocUnsafe, two copies (question, records), a few header bytes, the
+// TTL fields at known offsets, and an OPT record when the client sent EDNS.
+import type { DnsAnswer, DnsQuery } from '../resolver.ts';
+import { ADVERTISED_UDP_SIZE, EDNS_EDE, OPT } from './constants.ts';
+import { skipName } from './parse-query.ts';
+
+/** TCP answers are bounded only by the 2-byte length prefix. */
+export const TCP_LIMIT = 65535;
+
+/**
+ * The largest UDP answer this client may get: 512 without EDNS; its advertised size with a DNS
+ * cookie (its address is proven); at most 1232 without a cookie, so that a spoofed source address
+ * cannot turn banwall into an amplifier (issue 7).
+ */
+export function udpLimit(query: DnsQuery): number {
+  if (!query.edns) return 512;
+  if (query.cookie) return query.udpSize;
+  return query.udpSize < ADVERTISED_UDP_SIZE ? query.udpSize : ADVERTISED_UDP_SIZE;
+}
+
+/**
+ * The reply to `query` from `answer.wire`, at most `limit` bytes (else truncated to header, question
+ * and OPT, with TC set). `prefix` 2 reserves and fills the TCP length prefix, so that TCP too needs one
+ * buffer and one write.
+ */
+export function encodeReply(query: DnsQuery, answer: DnsAnswer, limit: number, prefix: 0 | 2): Buffer {
+  const wire = answer.wire;
+  // Where the records start in `wire`: past its question when it has one (upstream and cached
+  // answers), at 12 for header-only answers (errors, blocks built without a question).
+  let wireBody = 12;
+  if (wire.length >= 12 && wire[5] === 1 && wire[4] === 0) {
+    const end = skipName(wire, 12);
+    wireBody = end < 0 || end + 4 > wire.length ? wire.length : end + 4;
+  }
+  const qEnd = query.questionEnd;
+  const bodyLen = wire.length > wireBody ? wire.length - wireBody : 0;
+  const ede = answer.ede;
+  const edeText = ede === undefined ? 0 : Buffer.byteLength(ede.text);
+  const optLen = query.edns ? 11 + (ede === undefined ? 0 : 6 + edeText) : 0;
+  const full = qEnd + bodyLen + optLen;
+  const truncated = full > limit;
+  const size = truncated ? qEnd + optLen : full;
+
+  const out = Buffer.allocUnsafe(prefix + size);
+  if (prefix === 2) {
+    out[0] = size >>> 8;
+    out[1] = size & 0xff;
+  }
+  const h = prefix;
+  const packet = query.packet;
+  out[h] = packet[0];
+  out[h + 1] = packet[1];
+  // QR, the query's opcode and RD, AA from the answer, TC when cut. RA, AD and rcode from the answer,
+  // CD from the query.
+  out[h + 2] = 0x80 | (packet[2] & 0x79) | (wire[2] & 0x04) | (truncated ? 0x02 : 0);
+  out[h + 3] = (wire[3] & 0xef) | (packet[3] & 0x10);
+  out[h + 4] = 0;
+  out[h + 5] = qEnd > 12 ? 1 : 0;
+  const ar = (truncated ? 0 : (wire[10] << 8) | wire[11]) + (optLen > 0 ? 1 : 0);
+  if (truncated) {
+    out[h + 6] = out[h + 7] = out[h + 8] = out[h + 9] = 0;
+  } else {
+    out[h + 6] = wire[6];
+    out[h + 7] = wire[7];
+    out[h + 8] = wire[8];
+    out[h + 9] = wire[9];
+  }
+  out[h + 10] = ar >>> 8;
+  out[h + 11] = ar & 0xff;
+  // The question as the client wrote it (0x20 case randomisation preserved).
+  if (qEnd > 12) packet.copy(out, h + 12, 12, qEnd);
+  let pos = h + qEnd;
+  if (!truncated && bodyLen > 0) {
+    wire.copy(out, pos, wireBody);
+    patchTtls(out, answer, pos - wireBody);
+    pos += bodyLen;
+  }
+  if (optLen > 0) writeOpt(out, pos, query.doBit, answer.extendedRcode ?? 0, answer, edeText);
+  return out;
+}
+
+/** Lowers every TTL by `ttlElapsed` (never below 0), or sets it to `ttlFixed`. */
+function patchTtls(out: Buffer, answer: DnsAnswer, delta: number): void {
+  const offsets = answer.ttlOffsets;
+  if (offsets === undefined) return;
+  const fixed = answer.ttlFixed ?? 0;
+  const elapsed = answer.ttlElapsed ?? 0;
+  if (fixed <= 0 && elapsed <= 0) return;
+  const end = out.length - 4;
+  for (let i = 0; i < offsets.length; i++) {
+    const p = offsets[i] + delta;
+    if (p < 12 || p > end) continue;
+    let ttl = fixed;
+    if (fixed <= 0) {
+      ttl = out.readUInt32BE(p) - elapsed;
+      if (ttl < 0) ttl = 0;
+    }
+    out.writeUInt32BE(ttl, p);
+  }
+}
+
+/** The OPT record: our UDP size, the extended rcode, DO echoed, and the answer's EDE option if any. */
+function writeOpt(
+  out: Buffer,
+  pos: number,
+  doBit: boolean,
+  extendedRcode: number,
+  answer: DnsAnswer,
+  edeText: number,
+): void {
+  const ede = answer.ede;
+  out[pos] = 0; // root owner name
+  out.writeUInt16BE(OPT, pos + 1);
+  out.writeUInt16BE(ADVERTISED_UDP_SIZE, pos + 3);
+  out[pos + 5] = extendedRcode;
+  out[pos + 6] = 0; // EDNS version 0
+  out[pos + 7] = doBit ? 0x80 : 0;
+  out[pos + 8] = 0;
+  if (ede === undefined) {
+    out.writeUInt16BE(0, pos + 9);
+    return;
+  }
+  out.writeUInt16BE(6 + edeText, pos + 9);
+  out.writeUInt16BE(EDNS_EDE, pos + 11);
+  out.writeUInt16BE(2 + edeText, pos + 13);
+  out.writeUInt16BE(ede.code, pos + 15);
+  if (edeText > 0) out.write(ede.text, pos + 17, edeText, 'utf8');
+}

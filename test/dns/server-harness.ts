@@ -1,0 +1,119 @@
+// Starts a real DnsServer on 127.0.0.1:0 in front of a small in-process resolver, for the front-end
+// tests: the chain is a stub, so what is tested is the server and the wire code.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import dns2 from 'dns2';
+import { pino } from 'pino';
+import { configSchema, type Config } from '../../src/config/schema.ts';
+import { DnsServer } from '../../src/dns/server/dns-server.ts';
+import { DnsStats } from '../../src/dns/stats/dns-stats.ts';
+import type { DnsAnswer, DnsQuery, MaybePromise, Resolver } from '../../src/dns/resolver.ts';
+
+const { Packet } = dns2;
+
+export function dnsConfig(dns: Record<string, unknown> = {}): Config['dns'] {
+  return configSchema.parse({
+    dns: { listen: ['127.0.0.1:0'], upstreams: ['udp://127.0.0.1:9'], ...dns },
+  }).dns;
+}
+
+type Rec = Record<string, unknown> & { type: number };
+
+/** Answers from a table with dns2's encoder (the slow path is not under test here). */
+export class StubResolver implements Resolver {
+  readonly zone = new Map<string, Rec[]>();
+  readonly seen: DnsQuery[] = [];
+  delayMs = 0;
+  throwSync = false;
+  reject = false;
+
+  add(name: string, rec: Rec): this {
+    const list = this.zone.get(name) ?? [];
+    list.push({ name, class: 1, ttl: 300, ...rec });
+    this.zone.set(name, list);
+    return this;
+  }
+
+  resolve(q: DnsQuery): MaybePromise<DnsAnswer> {
+    this.seen.push(q);
+    if (this.throwSync) throw new Error('boom');
+    if (this.reject) return Promise.reject(new Error('boom'));
+    const answer = this.answer(q);
+    if (this.delayMs > 0) return new Promise((r) => setTimeout(() => r(answer), this.delayMs));
+    return answer;
+  }
+
+  answer(q: DnsQuery): DnsAnswer {
+    const res = new Packet();
+    res.header.id = q.id;
+    res.header.qr = 1;
+    res.header.ra = 1;
+    res.header.rd = q.rd ? 1 : 0;
+    res.questions.push({ name: q.name, type: q.qtype, class: q.qclass } as never);
+    const recs = (this.zone.get(q.name) ?? []).filter((r) => r.type === q.qtype);
+    if (!this.zone.has(q.name)) res.header.rcode = 3;
+    for (const r of recs) res.answers.push(r as never);
+    return { wire: res.toBuffer(), result: 'allowed', ttl: 300 };
+  }
+}
+
+export const silentLog = pino({ level: 'silent' });
+
+export async function startServer(
+  resolver: Resolver,
+  dns: Record<string, unknown> = {},
+): Promise<{ server: DnsServer; port: number; stats: DnsStats }> {
+  const stats = new DnsStats();
+  const server = new DnsServer(resolver, dnsConfig(dns), stats, silentLog);
+  await server.start();
+  return { server, port: server.addresses()[0].port, stats };
+}
+
+/** Sends one UDP packet and resolves with the first reply, or null after `timeoutMs`. */
+export function udpExchange(
+  port: number,
+  packet: Buffer,
+  timeoutMs = 1000,
+  host = '127.0.0.1',
+): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    const timer = setTimeout(() => {
+      sock.close();
+      resolve(null);
+    }, timeoutMs);
+    sock.on('message', (msg) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(msg);
+    });
+    sock.send(packet, port, host);
+  });
+}
+
+/** A query packet built with dns2, with optional EDNS (OPT appended by hand, so every field is ours). */
+export function makeQuery(
+  name: string,
+  type = 1,
+  opts: { id?: number; edns?: { size?: number; version?: number; do?: boolean; options?: Buffer } } = {},
+): Buffer {
+  const p = new Packet();
+  p.header.id = opts.id ?? 0x1234;
+  p.header.rd = 1;
+  p.questions.push({ name, type, class: 1 } as never);
+  let buf = p.toBuffer();
+  if (opts.edns) {
+    const e = opts.edns;
+    const rdata = e.options ?? Buffer.alloc(0);
+    const opt = Buffer.alloc(11 + rdata.length);
+    opt.writeUInt16BE(41, 1);
+    opt.writeUInt16BE(e.size ?? 1232, 3);
+    opt[6] = e.version ?? 0;
+    opt[7] = e.do ? 0x80 : 0;
+    opt.writeUInt16BE(rdata.length, 9);
+    rdata.copy(opt, 11);
+    buf = Buffer.concat([buf, opt]);
+    buf.writeUInt16BE(1, 10);
+  }
+  return buf;
+}
