@@ -11,7 +11,7 @@ Usage:
   banwall explain NAME [--client IP] [--type TYPE] [--config FILE]
                                                      show the decision for a name and every rule that matched
   banwall reload  [--config FILE]                    ask the running banwall to reload (POST /api/reload)
-  banwall export firewall --format nftables|iptables [--config FILE]
+  banwall export firewall --format nftables|iptables|ip6tables [--resolver IP]... [--config FILE]
                                                      print egress rules from the policy's IP rules
 
 FILE defaults to $BANWALL_CONFIG, then config/banwall.yaml.`;
@@ -30,6 +30,8 @@ export interface CliArgs {
   readonly client: string | undefined;
   readonly type: string | undefined;
   readonly format: string | undefined;
+  /** `export firewall`: banwall's addresses as devices reach them (repeatable). */
+  readonly resolver?: readonly string[];
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -43,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
         client: { type: 'string' },
         type: { type: 'string' },
         format: { type: 'string' },
+        resolver: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -69,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
     client: values.client,
     type: values.type,
     format: values.format,
+    resolver: values.resolver,
   });
 }
 
