@@ -1,0 +1,41 @@
+// Addresses that defeat a DNS block when devices reach them directly (fact sheet §8 and §10,
+// `shared/reference/banned-apps.md`). They belong in a firewall, not in a resolver: the device never
+// asks banwall about them. Volatile: re-verify with the fact sheet before each release.
+
+export interface BypassAddress {
+  readonly cidr: string;
+  /** Why it is blocked, shown as the rule's comment. */
+  readonly why: string;
+}
+
+/** Private-DNS and HTTPDNS endpoints: every port, TCP and UDP. Their only service is name resolution. */
+export const HTTPDNS_ADDRESSES: readonly BypassAddress[] = [
+  { cidr: '43.130.30.240/32', why: 'WeChat newdns dns.weixin.qq.com (S13)' },
+  { cidr: '43.130.30.237/32', why: 'WeChat newdns dns.weixin.qq.com (S13)' },
+  { cidr: '119.29.29.29/32', why: 'Tencent HTTPDNS / DNSPod Public DNS+ (S32)' },
+  { cidr: '43.132.55.55/32', why: 'Tencent Cloud HTTPDNS, HTTP (S32)' },
+  { cidr: '43.132.55.56/32', why: 'Tencent Cloud HTTPDNS, HTTPS (S32)' },
+  { cidr: '1.12.12.12/32', why: 'DNSPod DoH/DoT (S8, M)' },
+  { cidr: '120.53.53.53/32', why: 'DNSPod DoH/DoT (S8, M)' },
+  { cidr: '2402:4e00::/128', why: 'DNSPod public DNS, IPv6 (S9, M)' },
+];
+
+/**
+ * Public resolvers Kaspersky falls back to when banwall answers NXDOMAIN (S23, S24). Their port 53/853
+ * is already closed by the "DNS only to banwall" rule; their 443 is closed too, since a DoH client
+ * configured with an IP literal never asks banwall a bootstrap name. Other traffic to them is left
+ * alone: 1.1.1.1 and 8.8.8.8 are not only resolvers.
+ */
+export const PUBLIC_RESOLVER_ADDRESSES: readonly BypassAddress[] = [
+  { cidr: '8.8.8.8/32', why: 'Google Public DNS, Kaspersky fallback (S23)' },
+  { cidr: '1.1.1.1/32', why: 'Cloudflare DNS, Kaspersky fallback (S23)' },
+  { cidr: '223.6.6.6/32', why: 'Alibaba DNS, Kaspersky fallback (S23)' },
+  { cidr: '9.9.9.9/32', why: 'Quad9, Kaspersky fallback (S23)' },
+  { cidr: '185.228.168.168/32', why: 'CleanBrowsing, Kaspersky fallback (S23)' },
+];
+
+/** Device DNS: plain DNS (53) and DoT (853), TCP and UDP (DoQ also uses UDP 853). */
+export const DNS_PORTS: readonly number[] = [53, 853];
+
+/** Ports closed towards the public resolvers above (DoH and DoH3/QUIC). */
+export const DOH_PORTS: readonly number[] = [443];
