@@ -1,0 +1,41 @@
+// One list (or allow source) as the compiled policy knows it: its identity, its answer and its rules.
+import type { BlockAction, Category, RuleRef } from '../snapshot.ts';
+import type { ParsedList } from '../parse/parsed-list.ts';
+
+export interface ListMeta {
+  readonly name: string;
+  readonly app: string;
+  readonly category: Category;
+  /** The file path or URL, as configured (relative paths resolved). */
+  readonly source: string;
+  readonly action: BlockAction;
+  /** An `allow:` source: every rule in it is an exception. */
+  readonly allowSource: boolean;
+  readonly parsed: ParsedList;
+  readonly lastSuccess: number;
+  readonly refreshFailures: number;
+  readonly refreshInterval: number;
+}
+
+/** A rule's identity; built once per rule that matches (names) or per rule at compile (the rest). */
+export class Rule implements RuleRef {
+  readonly list: string;
+  readonly app: string;
+  readonly category: Category;
+  readonly source: string;
+  readonly line: number;
+  readonly rule: string;
+  readonly action: BlockAction;
+  /** Whether this is an exception (allow) rule. */
+  readonly allow: boolean;
+  constructor(meta: ListMeta, line: number, rule: string, allow: boolean) {
+    this.list = meta.name;
+    this.app = meta.app;
+    this.category = meta.category;
+    this.source = meta.source;
+    this.line = line;
+    this.rule = rule;
+    this.action = meta.action;
+    this.allow = allow;
+  }
+}

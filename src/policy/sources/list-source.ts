@@ -1,0 +1,154 @@
+// One configured list (or allow source) and its latest good contents. Local files are re-read when
+// their mtime or size changes; remote lists are fetched at first load and then on their refresh timer.
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../../log.ts';
+import { parseList, looksBroken, type ListFormat } from '../parse/parse-list.ts';
+import type { ParsedList } from '../parse/parsed-list.ts';
+import { fetchList, readCachedCopy, writeCachedCopy, type FetchOptions } from './remote-list.ts';
+
+export class SourceError extends Error {}
+
+export interface SourceSpec {
+  /** `lists` or `allow`: with the index, the key path errors name. */
+  readonly keyPath: string;
+  readonly name: string;
+  readonly kind: 'file' | 'url' | 'inline';
+  /** Absolute path, URL, or '(inline)'. */
+  readonly location: string;
+  readonly format: ListFormat;
+  readonly refreshMs: number;
+  readonly inline?: readonly string[];
+}
+
+export function sourceKey(s: SourceSpec): string {
+  return `${s.kind}\u0000${s.name}\u0000${s.location}\u0000${s.format}\u0000${(s.inline ?? []).join('\n')}`;
+}
+
+export class ListSource {
+  readonly spec: SourceSpec;
+  parsed: ParsedList | null = null;
+  lastSuccess = 0;
+  refreshFailures = 0;
+  /** Set when the source has no contents at all (unreachable URL without a copy on disk). */
+  unavailable: string | null = null;
+  private mtimeMs = -1;
+  private size = -1;
+  timer: NodeJS.Timeout | undefined;
+
+  constructor(spec: SourceSpec) {
+    this.spec = spec;
+  }
+
+  /** Brings a file or inline source up to date; throws SourceError when it cannot be used. */
+  async syncLocal(): Promise<void> {
+    const s = this.spec;
+    if (s.kind === 'inline') {
+      if (!this.parsed) this.accept(await parseList((s.inline ?? []).join('\n'), s.format), '(inline)');
+      return;
+    }
+    let st;
+    try {
+      st = await stat(s.location);
+    } catch (err) {
+      throw new SourceError(
+        `${s.keyPath}.source: cannot read ${s.location}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
+    if (this.parsed && st.mtimeMs === this.mtimeMs && st.size === this.size) return;
+    let text: string;
+    try {
+      text = await readFile(s.location, 'utf8');
+    } catch (err) {
+      throw new SourceError(`${s.keyPath}.source: cannot read ${s.location}: ${(err as Error).message}`);
+    }
+    const parsed = await parseList(text, s.format);
+    this.accept(parsed, s.location);
+    this.mtimeMs = st.mtimeMs;
+    this.size = st.size;
+  }
+
+  /**
+   * First load of a remote list: fetch (conditionally, against the copy on disk); on any failure use
+   * the copy on disk. Never throws: a list without any contents is empty and `unavailable` says why.
+   */
+  async initRemote(cacheDir: string, opts: FetchOptions, log: Logger): Promise<void> {
+    if (this.parsed) return;
+    const s = this.spec;
+    const copy = await readCachedCopy(cacheDir, s.name, s.location);
+    try {
+      await this.refresh(cacheDir, opts, log);
+      return;
+    } catch (err) {
+      this.refreshFailures++;
+      log.warn({ list: s.name, url: s.location, err: (err as Error).message }, 'list fetch failed');
+    }
+    if (copy) {
+      const parsed = await parseList(copy.text, s.format);
+      if (!looksBroken(parsed)) {
+        this.parsed = parsed;
+        parsed.names.shrink();
+        this.lastSuccess = copy.fetchedAt;
+        this.unavailable = null;
+        log.warn(
+          { list: s.name, fetchedAt: new Date(copy.fetchedAt).toISOString() },
+          'using the copy on disk',
+        );
+        return;
+      }
+    }
+    this.unavailable = `${s.keyPath}.source: ${s.location} cannot be fetched and there is no copy on disk`;
+    this.parsed = await parseList('', s.format);
+  }
+
+  /**
+   * Fetches again. Returns true when the contents changed. Throws on fetch failure or a broken list;
+   * the previous contents then stay.
+   */
+  async refresh(cacheDir: string, opts: FetchOptions, log: Logger): Promise<boolean> {
+    const s = this.spec;
+    const known = await readCachedCopy(cacheDir, s.name, s.location);
+    const res = await fetchList(s.location, known, opts);
+    if (res.kind === 'not-modified') {
+      if (!this.parsed && known) {
+        const parsed = await parseList(known.text, s.format);
+        parsed.names.shrink();
+        this.parsed = parsed;
+      }
+      this.lastSuccess = Date.now();
+      this.unavailable = null;
+      return false;
+    }
+    const parsed = await parseList(res.text, s.format);
+    if (looksBroken(parsed)) {
+      throw new Error(
+        `${parsed.badCount} of ${parsed.ruleLines} lines are not rules; keeping the previous contents`,
+      );
+    }
+    this.accept(parsed, s.location);
+    this.unavailable = null;
+    try {
+      await writeCachedCopy(cacheDir, s.name, s.location, { ...res, fetchedAt: this.lastSuccess });
+    } catch (err) {
+      log.warn({ list: s.name, err: (err as Error).message }, 'cannot keep a copy of the list on disk');
+    }
+    return true;
+  }
+
+  private accept(parsed: ParsedList, where: string): void {
+    if (looksBroken(parsed)) {
+      const first = parsed.badLines[0];
+      throw new SourceError(
+        `${this.spec.keyPath}.source: ${where}: ${parsed.badCount} of ${parsed.ruleLines} lines are not rules` +
+          (first ? ` (line ${first.line}: ${first.reason})` : ''),
+      );
+    }
+    parsed.names.shrink();
+    this.parsed = parsed;
+    this.lastSuccess = Date.now();
+  }
+}
+
+export function resolveLocation(dir: string, source: string): string {
+  return path.resolve(dir, source);
+}
