@@ -54,7 +54,7 @@ function peerCertCn(port: number, ca: Buffer): Promise<string> {
     const s = tls.connect({ host: '127.0.0.1', port, ca, servername: TEST_HOSTNAME }, () => {
       const cn = s.getPeerCertificate().subject.CN;
       s.destroy();
-      resolve(Array.isArray(cn) ? cn[0] : cn);
+      resolve(String(Array.isArray(cn) ? cn[0] : cn));
     });
     s.on('error', reject);
   });
