@@ -4,6 +4,7 @@ import type { PolicyStore } from './policy/store.ts';
 import type { Chain } from './dns/chain.ts';
 import type { DnsStats } from './dns/stats/dns-stats.ts';
 import type { ProxyStats } from './proxy/proxy-stats.ts';
+import type { ReloadStats } from './metrics/reload-stats.ts';
 
 export interface ReloadResult {
   readonly ok: boolean;
@@ -20,6 +21,8 @@ export interface AppHandle {
   readonly chain: Chain;
   readonly dnsStats: DnsStats;
   readonly proxyStats: ProxyStats;
+  /** Reload outcomes, for banwall_config_reloads_total{result}. */
+  readonly reloadStats?: ReloadStats;
   reload(reason: string): Promise<ReloadResult>;
   /** Listen addresses actually bound, for the PAC file and logs. */
   proxyAddresses(): { host: string; port: number }[];

@@ -1,0 +1,122 @@
+// The admin API (JSON): status, explain, reload, cache flush and the top blocked names and clients.
+// Reads what the app exposes through AppHandle; never reaches into a part's internals.
+import { isIP } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AppHandle } from '../app-handle.ts';
+import type { ListSummary } from '../policy/snapshot.ts';
+import { RESULTS } from '../dns/resolver.ts';
+import { sendError, sendJson } from './respond.ts';
+
+const TYPES: Record<string, number> = {
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+  SVCB: 64,
+  HTTPS: 65,
+  ANY: 255,
+};
+
+/** GET /api/status */
+export function status(app: AppHandle, res: ServerResponse): void {
+  const now = Date.now();
+  const snapshot = app.policy.current;
+  const queries: Record<string, number> = {};
+  for (const r of RESULTS) queries[r] = app.dnsStats.total(r);
+  sendJson(res, 200, {
+    version: app.version,
+    startedAt: new Date(app.startedAt).toISOString(),
+    uptimeSeconds: Math.round((now - app.startedAt) / 1000),
+    policy: { generation: snapshot?.generation ?? 0 },
+    lists: snapshot ? snapshot.lists().map((l) => listStatus(l, now)) : [],
+    upstreams: app.chain.upstream.health(),
+    cache: app.chain.cache.size,
+    queries,
+  });
+}
+
+function listStatus(l: ListSummary, now: number) {
+  const age = l.lastSuccess > 0 ? Math.round((now - l.lastSuccess) / 1000) : null;
+  return {
+    name: l.name,
+    app: l.app,
+    category: l.category,
+    source: l.source,
+    entries: l.entries,
+    badLines: l.badLines,
+    lastSuccess: l.lastSuccess > 0 ? new Date(l.lastSuccess).toISOString() : null,
+    ageSeconds: age,
+    refreshIntervalSeconds: l.refreshInterval / 1000,
+    refreshFailures: l.refreshFailures,
+    // The same rule as the ListNotRefreshed alert: a remote list older than twice its interval.
+    stale: l.refreshInterval > 0 && age !== null && age * 1000 > 2 * l.refreshInterval,
+  };
+}
+
+/** GET /api/explain?name=&client=&type= */
+export function explain(app: AppHandle, req: IncomingMessage, res: ServerResponse, url: URL): void {
+  const raw = url.searchParams.get('name');
+  if (raw === null || raw.trim() === '') {
+    sendError(res, 400, 'name is required: /api/explain?name=weixin.qq.com[&client=IP][&type=A]');
+    return;
+  }
+  const name = raw.trim().toLowerCase().replace(/\.$/, '');
+  if (name.length > 253 || !/^[a-z0-9_*.-]+$/.test(name)) {
+    sendError(res, 400, `${JSON.stringify(raw)} is not a domain name`);
+    return;
+  }
+  const client = url.searchParams.get('client') ?? '127.0.0.1';
+  if (isIP(client) === 0) {
+    sendError(res, 400, `client ${JSON.stringify(client)} is not an IP address`);
+    return;
+  }
+  const typeText = (url.searchParams.get('type') ?? 'A').toUpperCase();
+  if (!(typeText in TYPES) && !/^TYPE\d{1,5}$/.test(typeText)) {
+    sendError(res, 400, `type ${JSON.stringify(typeText)} is not a query type (A, AAAA, HTTPS, ...)`);
+    return;
+  }
+  const e = app.policy.current.explain(name, client);
+  // Every query type of a blocked name is blocked; the type is echoed for the operator's benefit.
+  sendJson(res, 200, { ...e, type: typeText });
+}
+
+/** POST /api/reload */
+export async function reload(app: AppHandle, res: ServerResponse): Promise<void> {
+  const r = await app.reload('api');
+  sendJson(res, r.ok ? 200 : 422, r);
+}
+
+/** POST /api/cache/flush */
+export function flushCache(app: AppHandle, res: ServerResponse): void {
+  const before = app.chain.cache.size;
+  app.chain.cache.flush();
+  sendJson(res, 200, { flushed: before.entries, bytes: before.bytes });
+}
+
+/** GET /api/top?n=10&minutes=15 */
+export function top(app: AppHandle, res: ServerResponse, url: URL): void {
+  const n = clampInt(url.searchParams.get('n'), 10, 1, 100);
+  const window = app.dnsStats.topBlockedNames.minutes;
+  const minutes = clampInt(url.searchParams.get('minutes'), window, 1, window);
+  const now = performance.now();
+  sendJson(res, 200, {
+    windowMinutes: minutes,
+    // Counts are Space-Saving estimates: the true count lies in [count - error, count].
+    names: app.dnsStats.topBlockedNames
+      .top(n, now, minutes)
+      .map((e) => ({ name: e.key, count: e.count, error: e.error })),
+    clients: app.dnsStats.topBlockedClients
+      .top(n, now, minutes)
+      .map((e) => ({ client: e.key, count: e.count, error: e.error })),
+  });
+}
+
+function clampInt(text: string | null, dflt: number, min: number, max: number): number {
+  const v = text === null ? dflt : Number.parseInt(text, 10);
+  return Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : dflt;
+}
