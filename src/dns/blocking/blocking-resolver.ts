@@ -1,19 +1,87 @@
-// STUB (owned by the policy helper): blocks by query name, CNAME targets and answer addresses.
+// The blocking link: judges the query name (every qtype), and on every answer from below (cache hits
+// included) each CNAME target (CNAME cloaking) and each A/AAAA address (IP rules), against the
+// policy in force at that moment. Block answers are never cached, so a policy swap needs no flush.
 import {
   ChainedResolver,
   type DnsQuery,
   type DnsAnswer,
+  type Ede,
   type MaybePromise,
   type Resolver,
 } from '../resolver.ts';
 import type { PolicyStore } from '../../policy/store.ts';
+import type { BlockAction, BlockMatch } from '../../policy/snapshot.ts';
 import type { Config } from '../../config/schema.ts';
+import { buildTemplates, writeBlockAnswer, type Templates } from './block-answer.ts';
+
+/** EDE 15 "Blocked" (RFC 8914). */
+const EDE_BLOCKED = 15;
 
 export class BlockingResolver extends ChainedResolver {
-  constructor(next: Resolver, _policy: PolicyStore, _cfg: Config['blocking']) {
+  private readonly policy: PolicyStore;
+  private readonly ttl: number;
+  /** Per action object (one per list and compile): the answer tails. */
+  private readonly templates = new WeakMap<BlockAction, Templates>();
+  /** Per list + app + category: the EDE, built once (a handful of lists). */
+  private readonly edes = new Map<string, Ede>();
+
+  constructor(next: Resolver, policy: PolicyStore, cfg: Config['blocking']) {
     super(next);
+    this.policy = policy;
+    this.ttl = Math.max(0, Math.round(cfg.ttl / 1000));
   }
+
   resolve(query: DnsQuery): MaybePromise<DnsAnswer> {
-    return this.next.resolve(query);
+    const m = this.policy.current.matchName(query.name, query.client);
+    if (m !== null) return this.block(query, m);
+    const answer = this.next.resolve(query);
+    if (answer instanceof Promise) return answer.then((a) => this.recheck(query, a));
+    return this.recheck(query, answer);
+  }
+
+  /** CNAME targets and addresses of an answer from below, judged by the current policy. */
+  private recheck(query: DnsQuery, answer: DnsAnswer): DnsAnswer {
+    const facts = answer.facts;
+    if (facts === undefined) return answer;
+    const policy = this.policy.current;
+    const targets = facts.targets;
+    for (let i = 0; i < targets.length; i++) {
+      const m = policy.matchName(targets[i], query.client);
+      if (m !== null) return this.block(query, m);
+    }
+    const addrs = facts.addresses;
+    for (let i = 0; i < addrs.length; i++) {
+      const m = policy.matchIp(addrs[i], query.client);
+      if (m !== null) return this.block(query, m);
+    }
+    return answer;
+  }
+
+  private block(query: DnsQuery, m: BlockMatch): DnsAnswer {
+    const action = m.rule.action;
+    let t = this.templates.get(action);
+    if (t === undefined) {
+      t = buildTemplates(action, this.ttl);
+      this.templates.set(action, t);
+    }
+    return {
+      wire: writeBlockAnswer(query, t),
+      result: 'blocked',
+      ttl: this.ttl,
+      ede: this.edeOf(m),
+      block: m,
+    };
+  }
+
+  private edeOf(m: BlockMatch): Ede {
+    const r = m.rule;
+    const key = `${r.list}\u0000${r.app}\u0000${r.category}`;
+    let ede = this.edes.get(key);
+    if (ede === undefined) {
+      ede = { code: EDE_BLOCKED, text: `blocked: ${r.app}/${r.category} by list ${r.list}` };
+      if (this.edes.size > 10_000) this.edes.clear();
+      this.edes.set(key, ede);
+    }
+    return ede;
   }
 }

@@ -70,26 +70,19 @@ export function parseIpv6(s: string, out: Uint32Array): boolean {
       if (v4 < 0 || n > 6) return false;
       groups[n++] = v4 >>> 16;
       groups[n++] = v4 & 0xffff;
-      i = end;
       break;
     }
     if (digits === 0) return false;
     groups[n++] = v;
     if (n > 8) return false;
-    if (j === end) {
-      i = j;
-      break;
-    }
+    if (j === end) break;
     if (s.charCodeAt(j) !== 58) return false;
     j++;
     if (j < end && s.charCodeAt(j) === 58) {
       if (gap >= 0) return false;
       gap = n;
       j++;
-      if (j === end) {
-        i = j;
-        break;
-      }
+      if (j === end) break;
     } else if (j === end) return false;
     i = j;
   }
@@ -98,9 +91,7 @@ export function parseIpv6(s: string, out: Uint32Array): boolean {
   const zeros = 8 - n;
   for (let w = 0; w < 4; w++) out[w] = 0;
   for (let g = 0, k = 0; g < 8; g++) {
-    let val = 0;
-    if (gap >= 0 && g >= gap && g < gap + zeros) val = 0;
-    else val = groups[k++];
+    const val = gap >= 0 && g >= gap && g < gap + zeros ? 0 : groups[k++];
     if (g % 2 === 0) out[g >> 1] = val * 65536;
     else out[g >> 1] += val;
   }
