@@ -1,0 +1,65 @@
+// `npm run bench -- --profile`: banwall alone, one process per scenario (hits, blocked, misses),
+// each under `node --cpu-prof`; prints the functions with the most self time per scenario.
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { dnsperf } from './lib/dnsperf.ts';
+import { blockedName, type DataFiles } from './lib/gen.ts';
+import { stop } from './lib/procs.ts';
+import { waitForDnsAnswer } from './lib/probe.ts';
+import { banwallDns } from './servers/banwall.ts';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount: number;
+}
+
+/** Self time per function as a share of all samples, most first. */
+export function topFunctions(file: string, n: number): string[] {
+  const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[] };
+  const self = new Map<string, number>();
+  let total = 0;
+  for (const node of prof.nodes) {
+    const f = node.callFrame;
+    const where = f.url ? `${f.url.replace(/^.*\/work\/main\//, '')}:${f.lineNumber + 1}` : '';
+    const key = `${f.functionName || '(anonymous)'} ${where}`.trim();
+    self.set(key, (self.get(key) ?? 0) + node.hitCount);
+    total += node.hitCount;
+  }
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, v]) => `${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`);
+}
+
+export async function runProfile(
+  workDir: string,
+  data: DataFiles,
+  upstreamPort: number,
+  seconds: number,
+  log: (line: string) => void,
+): Promise<void> {
+  const scenarios = [
+    ['hits', data.queries.hits],
+    ['blocked', data.queries.blocked],
+    ['miss', data.queries.miss],
+  ] as const;
+  for (const [name, file] of scenarios) {
+    const dir = path.join(workDir, 'prof', name);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const peer = banwallDns(workDir, data, { workers: 1, profileDir: dir });
+    const s = await peer.start(1_000_000, upstreamPort);
+    let alive = true;
+    void s.proc.exited.then(() => (alive = false));
+    await waitForDnsAnswer(s.port, blockedName(999_999), performance.now(), 60_000, () => alive, 3);
+    if (name === 'hits') await dnsperf(s.port, file, 10, { passes: 1 });
+    const r = await dnsperf(s.port, file, seconds);
+    await stop(s.proc, 15_000);
+    log(`profile ${name}: ${r.qps.toFixed(0)} q/s under the profiler`);
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
+      for (const line of topFunctions(path.join(dir, f), 25)) log(`    ${line}`);
+      log(`    (${path.join(dir, f)}: open in Chrome DevTools or speedscope for the call tree)`);
+    }
+  }
+}

@@ -1,0 +1,170 @@
+// `npm run bench`: banwall against dnsmasq, Unbound, Squid and tinyproxy on this machine, in one
+// run, on loopback only. Peers and banwall alternate within each round; the table shows medians.
+// Options: --rounds N, --seconds S (per DNS scenario), --quick (1 round, short runs),
+// --only dns|proxy, --servers a,b (only these, by table name), --no-workers (skip the `dns.workers: auto` column), --profile (see profile.ts).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generate } from './lib/gen.ts';
+import { ensurePackages } from './lib/install.ts';
+import { installCleanup, start, stop, stillRunning } from './lib/procs.ts';
+import { Results } from './lib/results.ts';
+import { table } from './lib/table.ts';
+import { dnsMetrics, dnsRound } from './dns-bench.ts';
+import { originRound, proxyMetrics, proxyRound } from './proxy-bench.ts';
+import { startNsd } from './servers/nsd.ts';
+import { dnsmasq } from './servers/dnsmasq.ts';
+import { unbound } from './servers/unbound.ts';
+import { banwallDns, banwallProxy } from './servers/banwall.ts';
+import { squid } from './servers/squid.ts';
+import { tinyproxy } from './servers/tinyproxy.ts';
+import { runProfile } from './profile.ts';
+import { waitForTcp } from './lib/probe.ts';
+import type { DnsPeer, ProxyPeer } from './servers/types.ts';
+
+const BENCH = path.dirname(fileURLToPath(import.meta.url));
+const WORK = path.join(BENCH, 'work');
+const RESULTS = path.join(BENCH, 'results');
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+    quick: { type: 'boolean' },
+    only: { type: 'string' },
+    'no-workers': { type: 'boolean' },
+    profile: { type: 'boolean' },
+    servers: { type: 'string' },
+  },
+});
+
+const quick = args.quick === true;
+const rounds = Number(args.rounds ?? (quick ? 1 : 3));
+const seconds = Number(args.seconds ?? (quick ? 3 : 6));
+const proxySeconds = quick ? 3 : 5;
+const latencyRate = 10_000;
+const started = performance.now();
+const log = (line: string) =>
+  process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+
+async function startOrigin(): Promise<{ port: number; stop: () => Promise<void> }> {
+  const dir = path.join(WORK, 'origin');
+  mkdirSync(dir, { recursive: true });
+  const { freePort } = await import('./lib/probe.ts');
+  const port = await freePort();
+  const proc = start(
+    'origin',
+    process.execPath,
+    [path.join(BENCH, 'servers/origin.ts'), String(port)],
+    path.join(dir, 'origin.out'),
+  );
+  await waitForTcp(port, 10_000, () => proc.proc.exitCode === null);
+  return { port, stop: () => stop(proc) };
+}
+
+function rotate<T>(list: readonly T[], by: number): T[] {
+  return list.map((_, i) => list[(i + by) % list.length]);
+}
+
+async function main(): Promise<void> {
+  installCleanup();
+  mkdirSync(WORK, { recursive: true });
+  mkdirSync(RESULTS, { recursive: true });
+  await ensurePackages(log);
+  log('generating zone, query files and blocklists (cached in bench/work/data)');
+  const data = await generate(WORK);
+  const nsd = await startNsd(WORK, data.zone);
+  log(`upstream: NSD on 127.0.0.1:${nsd.port}, bench. zone ready in ${(nsd.readyMs / 1000).toFixed(2)} s`);
+
+  if (args.profile) {
+    await runProfile(WORK, data, nsd.port, seconds, log);
+    await stop(nsd.proc);
+    return;
+  }
+
+  const res = new Results();
+  const withWorkers = args['no-workers'] !== true && os.availableParallelism() > 1;
+  let dnsPeers: DnsPeer[] = [
+    dnsmasq(WORK, data),
+    unbound(WORK, data),
+    banwallDns(WORK, data, { workers: 1 }),
+  ];
+  if (withWorkers) dnsPeers.push(banwallDns(WORK, data, { workers: 'auto' }));
+  let proxyPeers: ProxyPeer[] = [
+    squid(WORK, data),
+    tinyproxy(WORK, data),
+    banwallProxy(WORK, data, { workers: 1 }),
+  ];
+  const keep = (p: { name: string }) => !args.servers || args.servers.split(',').includes(p.name);
+  dnsPeers = dnsPeers.filter(keep);
+  proxyPeers = proxyPeers.filter(keep);
+  const origin = args.only === 'dns' ? undefined : await startOrigin();
+
+  for (let r = 0; r < rounds; r++) {
+    if (args.only !== 'proxy') {
+      log(`round ${r + 1}/${rounds}: DNS`);
+      for (const peer of rotate(dnsPeers, r)) {
+        await dnsRound(peer, data, nsd.port, res, { seconds, latencySeconds: 4, latencyRate, log });
+      }
+    }
+    if (origin) {
+      log(`round ${r + 1}/${rounds}: proxy`);
+      const opts = { seconds: proxySeconds, workDir: WORK, originPort: origin.port, log };
+      await originRound(res, opts);
+      for (const peer of rotate(proxyPeers, r)) await proxyRound(peer, nsd.port, res, opts);
+    }
+  }
+  await origin?.stop();
+  await stop(nsd.proc);
+
+  const report = render(res, rounds, seconds, withWorkers);
+  writeFileSync(path.join(RESULTS, 'latest.md'), report);
+  writeFileSync(
+    path.join(RESULTS, 'latest.json'),
+    JSON.stringify({ date: new Date().toISOString(), ...res.toJSON() }, null, 1),
+  );
+  process.stdout.write(`\n${report}\n`);
+  log(
+    `done; written to bench/results/latest.md${stillRunning().length ? `; still running: ${stillRunning()}` : ''}`,
+  );
+}
+
+function render(res: Results, rounds: number, secs: number, withWorkers: boolean): string {
+  const cpus = os.cpus();
+  const lines = [
+    '# banwall benchmark',
+    '',
+    `${new Date().toISOString()} · ${cpus.length} × ${cpus[0]?.model ?? 'cpu'} · Node ${process.versions.node} · ` +
+      `median of ${rounds} round(s), peers and banwall alternating · everything on loopback`,
+    '',
+    '## DNS (dnsperf, one process, 16 clients, 400 outstanding; throughput runs use the 1 M-name list)',
+    '',
+    table('DNS', res, dnsMetrics(), 'banwall', ['unbound', 'dnsmasq'], withWorkers ? ['banwall-wauto'] : []),
+    '',
+    '## HTTP proxy (wrk, 1 thread, 50 connections, absolute-form requests, 100 k-name list)',
+    '',
+    table('Proxy', res, proxyMetrics(), 'banwall', ['squid', 'tinyproxy'], ['origin direct']),
+    '',
+    '## Notes',
+    '',
+    `- Ratio columns are banwall ÷ peer for ↑ rows and peer ÷ banwall for ↓ rows: > 1× means banwall is better.`,
+    `- The machine has ${cpus.length} cores, shared with the load generator (dnsperf/wrk) and the upstream (NSD) and, ` +
+      'during development, with other engineers running tests: absolute figures are noisy; only the ratios of one run count.',
+    `- DNS throughput: ${secs} s per scenario; latency: hits at a fixed ${latencyRate} q/s (dnsperf -Q, per-query ` +
+      'latencies from -v). Unbound runs one thread (num-threads: 1, no validator); dnsmasq cache-size 20000.',
+    '- "start to first answer": from spawn until a blocked name from the end of the list is answered NXDOMAIN (so the ' +
+      'whole list is loaded), or the probe name for the empty list. RSS sums the whole process tree.',
+    '- banwall-wauto = `dns.workers: auto` (one process per core); its RSS and CPU sum all its processes.',
+    '- Proxy "allowed" targets the origin by IP literal (no proxy resolves a name); tinyproxy matches exact names ' +
+      '(fnmatch), Squid and banwall names and subdomains.',
+  ];
+  if (res.errors.length > 0) lines.push('', '## Errors', '', ...res.errors.map((e) => `- ${e}`));
+  return lines.join('\n') + '\n';
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});

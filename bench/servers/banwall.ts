@@ -1,0 +1,100 @@
+// banwall under test: `node src/cli.ts serve` with a generated config, the same blocklist as the
+// peers in its plain-domains form, misses forwarded to the loopback upstream only.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { start } from '../lib/procs.ts';
+import { freePort, waitForDnsAnswer, waitForTcp } from '../lib/probe.ts';
+import { PROBE_NAME, PROXY_LIST_SIZE, type DataFiles } from '../lib/gen.ts';
+import type { DnsPeer, ProxyPeer, RunningServer } from './types.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CLI = path.join(ROOT, 'src/cli.ts');
+
+export interface BanwallOptions {
+  /** `dns.workers`: 1 or 'auto'. */
+  workers: number | 'auto';
+  /** Directory for `node --cpu-prof` output; no profiling when absent. */
+  profileDir?: string;
+}
+
+function config(
+  dnsPort: number,
+  httpPort: number,
+  upstreamPort: number,
+  listFile: string,
+  opts: BanwallOptions,
+  proxyPort?: number,
+): Record<string, unknown> {
+  return {
+    log: { level: 'warn' },
+    dns: {
+      listen: [`127.0.0.1:${dnsPort}`],
+      upstreams: [`udp://127.0.0.1:${upstreamPort}`],
+      workers: opts.workers,
+    },
+    lists: [{ name: 'bench', app: 'bench', category: 'core', source: listFile, format: 'domains' }],
+    groups: [{ name: 'default', lists: ['bench'] }],
+    http: { listen: [`127.0.0.1:${httpPort}`] },
+    queryLog: { enabled: false },
+    ...(proxyPort === undefined ? {} : { proxy: { listen: [`127.0.0.1:${proxyPort}`] } }),
+  };
+}
+
+async function launch(
+  name: string,
+  dir: string,
+  cfg: Record<string, unknown>,
+  dnsPort: number,
+  opts: BanwallOptions,
+): Promise<RunningServer & { started: number }> {
+  const conf = path.join(dir, 'banwall.yaml');
+  writeFileSync(conf, stringify(cfg));
+  const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
+  const t0 = performance.now();
+  const proc = start(
+    name,
+    process.execPath,
+    [...nodeArgs, CLI, 'serve', '--config', conf],
+    path.join(dir, 'banwall.out'),
+    {
+      cwd: ROOT,
+    },
+  );
+  let alive = true;
+  void proc.exited.then(() => (alive = false));
+  const readyMs = await waitForDnsAnswer(dnsPort, PROBE_NAME, t0, 120_000, () => alive);
+  return { name, proc, port: dnsPort, readyMs, started: t0 };
+}
+
+export function banwallDns(workDir: string, data: DataFiles, opts: BanwallOptions): DnsPeer {
+  const name = opts.workers === 1 ? 'banwall' : `banwall-w${opts.workers}`;
+  const dir = path.join(workDir, name);
+  mkdirSync(dir, { recursive: true });
+  return {
+    name,
+    async start(listSize: number, upstreamPort: number): Promise<RunningServer> {
+      const dnsPort = await freePort();
+      const httpPort = await freePort();
+      const cfg = config(dnsPort, httpPort, upstreamPort, data.lists.get(listSize)!.plain, opts);
+      return launch(name, dir, cfg, dnsPort, opts);
+    },
+  };
+}
+
+export function banwallProxy(workDir: string, data: DataFiles, opts: BanwallOptions): ProxyPeer {
+  const dir = path.join(workDir, 'banwall-proxy');
+  mkdirSync(dir, { recursive: true });
+  return {
+    name: 'banwall',
+    async start(upstreamPort: number): Promise<RunningServer> {
+      const [dnsPort, httpPort, proxyPort] = [await freePort(), await freePort(), await freePort()];
+      const list = data.lists.get(PROXY_LIST_SIZE)!.plain;
+      const cfg = config(dnsPort, httpPort, upstreamPort, list, opts, proxyPort);
+      const s = await launch('banwall', dir, cfg, dnsPort, opts);
+      await waitForTcp(proxyPort, 30_000, () => s.proc.proc.exitCode === null);
+      return { name: 'banwall', proc: s.proc, port: proxyPort, readyMs: performance.now() - s.started };
+    },
+  };
+}
