@@ -1,0 +1,38 @@
+// Fuzz target: a client's query bytes → parseQuery → the reply written for it (the UDP/TCP front end
+// path). Invariants: parsing never throws; a parsed query stays inside the packet; the reply never
+// exceeds the client's UDP limit (the amplification cap) and keeps the query's ID.
+import assert from 'node:assert/strict';
+import { parseQuery } from '../../src/dns/wire/parse-query.ts';
+import { encodeReply, udpLimit } from '../../src/dns/wire/encode-reply.ts';
+import type { DnsAnswer } from '../../src/dns/resolver.ts';
+
+// A large answer (header + question of a.test A, then 80 A records) so truncation is exercised.
+const BIG = ((): Buffer => {
+  const head = Buffer.from('0000818000010050000000000161047465737400000100 01'.replace(/ /g, ''), 'hex');
+  const rr = Buffer.from('c00c00010001000001000004c0000201', 'hex');
+  return Buffer.concat([head, ...Array.from({ length: 80 }, () => rr)]);
+})();
+const OFFSETS = Uint16Array.from({ length: 80 }, (_, i) => 24 + i * 16 + 6);
+const ANSWER: DnsAnswer = {
+  wire: BIG,
+  result: 'allowed',
+  ttlOffsets: OFFSETS,
+  ttlElapsed: 7,
+  ede: { code: 3, text: 'stale' },
+};
+
+export function fuzz(data: Buffer): void {
+  const parsed = parseQuery(data, '127.0.0.1', 'udp', 0);
+  if (parsed === null || !('name' in parsed)) return;
+  assert.ok(parsed.questionEnd > 12 && parsed.questionEnd <= data.length);
+  assert.ok(parsed.name.length <= 253, 'name too long');
+  assert.equal(parsed.name, parsed.name.toLowerCase());
+  assert.ok(parsed.udpSize >= 512 && parsed.udpSize <= 65535);
+  const limit = udpLimit(parsed);
+  assert.ok(limit <= (parsed.cookie ? 65535 : 1232), 'no amplification without a cookie');
+  const reply = encodeReply(parsed, ANSWER, limit, 0);
+  assert.ok(reply.length <= Math.max(limit, parsed.questionEnd + 64), `reply ${reply.length} > ${limit}`);
+  assert.equal(reply.readUInt16BE(0), data.readUInt16BE(0), 'reply keeps the query ID');
+  const tcp = encodeReply(parsed, ANSWER, 65535, 2);
+  assert.equal(tcp.readUInt16BE(0), tcp.length - 2, 'TCP length prefix');
+}
