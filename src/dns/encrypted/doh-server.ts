@@ -8,7 +8,7 @@ import type { Logger } from '../../log.ts';
 import type { KeyPair } from './cert-files.ts';
 import type { StreamLimits } from './dot-server.ts';
 import { answerMaxAge, exchange, STREAM_LIMIT } from './exchange.ts';
-import { unmapAddress } from './address.ts';
+import { unmapAddress } from '../server/client-address.ts';
 
 type Request = http2.Http2ServerRequest;
 type Response = http2.Http2ServerResponse;
@@ -119,7 +119,7 @@ export class DohServer {
   }
 
   private answer(packet: Buffer, client: string, req: Request, res: Response): void {
-    exchange(this.resolver, packet, client, 'doh', (reply: Buffer | null, answer: DnsAnswer | null) => {
+    exchange(this.resolver, packet, client, 'doh', 0, (reply: Buffer | null, answer: DnsAnswer | null) => {
       if (res.destroyed || res.headersSent) return;
       if (reply === null) {
         // No reply: a packet that is not a DNS query, or the rate limiter chose to drop it.

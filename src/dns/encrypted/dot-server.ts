@@ -7,7 +7,7 @@ import type { Resolver } from '../resolver.ts';
 import type { Logger } from '../../log.ts';
 import type { KeyPair } from './cert-files.ts';
 import { exchange } from './exchange.ts';
-import { unmapAddress } from './address.ts';
+import { unmapAddress } from '../server/client-address.ts';
 
 export interface StreamLimits {
   readonly idleTimeout: number;
@@ -49,7 +49,7 @@ class DotConnection {
       const msg = this.pending.subarray(2, 2 + len);
       this.pending = this.pending.subarray(2 + len);
       this.inFlight++;
-      exchange(this.resolver, msg, this.client, 'dot', (reply) => this.send(reply));
+      exchange(this.resolver, msg, this.client, 'dot', 2, (reply) => this.send(reply));
     }
     // A frame can be at most 65537 bytes; anything buffered beyond that is not DNS.
     if (this.pending.length > 65537) this.socket.destroy();
@@ -57,12 +57,8 @@ class DotConnection {
 
   private send(reply: Buffer | null): void {
     this.inFlight--;
-    if (reply !== null && !this.socket.destroyed && this.socket.writable) {
-      const frame = Buffer.allocUnsafe(2 + reply.length);
-      frame.writeUInt16BE(reply.length, 0);
-      reply.copy(frame, 2);
-      this.socket.write(frame);
-    }
+    // The reply already carries its 2-byte length prefix.
+    if (reply !== null && !this.socket.destroyed && this.socket.writable) this.socket.write(reply);
     if (this.closing && this.inFlight === 0) this.socket.end();
   }
 

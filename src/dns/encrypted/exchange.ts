@@ -1,53 +1,60 @@
 // One DNS exchange for the encrypted front ends: wire query in, wire reply out, through the same
-// resolver chain as UDP and TCP. DoT and DoH differ only in how the bytes travel; this is the rest.
+// resolver chain and the same parser and one-copy encoder (src/dns/wire/) as UDP and TCP. DoT and DoH
+// differ only in how the bytes travel; this is the rest.
 import type { DnsAnswer, DnsQuery, Resolver } from '../resolver.ts';
-import { parseQuery, encodeReply, errorReply } from './wire.ts';
+import { parseQuery, QueryError } from '../wire/parse-query.ts';
+import { encodeReply, TCP_LIMIT } from '../wire/encode-reply.ts';
+import { answerForError, servfail } from '../wire/errors.ts';
 
 /** Stream transports (TCP, DoT) and DoH carry up to 65535 bytes: no truncation below that. */
-export const STREAM_LIMIT = 65535;
+export const STREAM_LIMIT = TCP_LIMIT;
 
 /**
  * Called with the reply to send, or `null` to send nothing (unparseable packet, rate-limit drop).
- * `answer` is given when the chain answered, so DoH can derive `Cache-Control` from its TTL.
+ * `answer` is given when there is one, so DoH can derive `Cache-Control` from its TTL.
  */
 export type ReplySink = (reply: Buffer | null, answer: DnsAnswer | null) => void;
 
-/** Answers `packet`; `done` runs exactly once, synchronously when the chain answers synchronously. */
+/**
+ * Answers `packet`; `done` runs exactly once, synchronously when the chain answers synchronously.
+ * `prefix` 2 writes the DoT length prefix into the reply buffer itself (one buffer, one write).
+ */
 export function exchange(
   resolver: Resolver,
   packet: Buffer,
   client: string,
   protocol: 'dot' | 'doh',
+  prefix: 0 | 2,
   done: ReplySink,
 ): void {
   const parsed = parseQuery(packet, client, protocol, performance.now());
   if (parsed === null) return done(null, null);
-  if (!('packet' in parsed)) return done(parsed.reply, null);
+  if (parsed instanceof QueryError) return deliver(parsed.query, answerForError(parsed), prefix, done);
   const query = parsed;
   let result;
   try {
     result = resolver.resolve(query);
   } catch {
     // Nothing a client sends may crash the process: a link that throws is a SERVFAIL.
-    return done(errorReply(packet, 2), null);
+    return deliver(query, servfail(), prefix, done);
   }
   if (result instanceof Promise) {
     result.then(
-      (answer) => deliver(query, answer, done),
-      () => done(errorReply(packet, 2), null),
+      (answer) => deliver(query, answer, prefix, done),
+      () => deliver(query, servfail(), prefix, done),
     );
   } else {
-    deliver(query, result, done);
+    deliver(query, result, prefix, done);
   }
 }
 
-function deliver(query: DnsQuery, answer: DnsAnswer, done: ReplySink): void {
+function deliver(query: DnsQuery, answer: DnsAnswer, prefix: 0 | 2, done: ReplySink): void {
   if (answer.wire.length === 0) return done(null, answer);
   let reply: Buffer;
   try {
-    reply = encodeReply(query, answer, STREAM_LIMIT);
+    reply = encodeReply(query, answer, STREAM_LIMIT, prefix);
   } catch {
-    reply = errorReply(query.packet, 2);
+    reply = encodeReply(query, servfail(), STREAM_LIMIT, prefix);
   }
   done(reply, answer);
 }
