@@ -1,28 +1,24 @@
 // Config of the upstream link: `dns.upstreams`, `dns.forward`, `dns.timeout`, `dns.maxPending`.
 import { z } from 'zod';
 import { duration } from '../../config/types.ts';
+import { parseUpstreamUrl } from './upstream-url.ts';
 
-const SCHEMES = new Set(['udp:', 'tcp:', 'tls:', 'https:']);
+/** `udp://IP[:53]`, `tcp://IP[:53]`, `tls://IP[:853]#servername`, `https://IP[:443]/dns-query#servername`. */
+export const upstreamUrl = z.string().superRefine((v, ctx) => {
+  const parsed = parseUpstreamUrl(v);
+  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+});
 
-/** `udp://IP[:port]`, `tcp://IP[:port]`, `tls://IP[:port]#servername`, `https://host/dns-query#IP`. */
-export const upstreamUrl = z.string().refine(
-  (v) => {
-    if (!/^[a-z]+:\/\//.test(v)) return false;
-    try {
-      return SCHEMES.has(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  },
-  {
-    error: (iss) => `${JSON.stringify(iss.input)} is not an upstream URL (udp://, tcp://, tls://, https://)`,
-  },
-);
+/** A zone name: lower-cased, without the trailing dot ('' is the root). */
+const zoneName = (z: string) => z.trim().toLowerCase().replace(/\.$/, '');
 
 export const upstreamSchema = {
   upstreams: z.array(upstreamUrl).min(1),
-  /** Conditional forwarding: zone → its own upstreams (internal zones). */
-  forward: z.record(z.string(), z.array(upstreamUrl).min(1)).default({}),
+  /** Conditional forwarding: zone → its own upstreams (internal zones). Longest matching zone wins. */
+  forward: z
+    .record(z.string(), z.array(upstreamUrl).min(1))
+    .default({})
+    .transform((rec) => Object.fromEntries(Object.entries(rec).map(([k, v]) => [zoneName(k), v]))),
   /** Overall time a query may wait for upstreams before SERVFAIL. */
   timeout: duration.prefault('2s'),
   /** Cap on upstream queries in flight; over it, SERVFAIL instead of an unbounded queue. */

@@ -1,8 +1,19 @@
-// STUB (owned by the upstream helper).
+// The bottom link of the chain: conditional forwarding (zone → its upstream group), singleflight
+// (identical concurrent misses share one upstream exchange), a cap on exchanges in flight, and the
+// overall deadline. Each group races its upstreams with the parallel-best strategy.
+//
+// A failure resolves (never rejects) with a SERVFAIL answer carrying an Extended DNS Error, so the
+// cache above can serve stale instead.
 import type { Resolver, DnsQuery, DnsAnswer, MaybePromise } from '../resolver.ts';
 import type { Config } from '../../config/schema.ts';
 import type { DnsStats } from '../stats/dns-stats.ts';
 import type { Logger } from '../../log.ts';
+import { Exchange, type ExchangeOwner } from './exchange.ts';
+import { ParallelBest } from './parallel-best.ts';
+import { EDE_OVERLOADED, servfail } from './servfail.ts';
+import { Upstream } from './upstream.ts';
+import { parseUpstreamUrl } from './upstream-url.ts';
+import type { FailReason } from './transport.ts';
 
 export interface UpstreamHealth {
   readonly url: string;
@@ -10,21 +21,161 @@ export interface UpstreamHealth {
   readonly latencyMs: number;
 }
 
+/** Per-upstream counters for the metrics module. */
+export interface UpstreamCounters {
+  readonly url: string;
+  /** Answers by rcode (index 0..15). */
+  readonly answers: Float64Array;
+  readonly errors: Readonly<Record<FailReason, number>>;
+  readonly healthy: boolean;
+  observeDuration: ((seconds: number) => void) | null;
+}
+
 export interface UpstreamResolver extends Resolver {
   health(): readonly UpstreamHealth[];
+  /** Every distinct upstream (default and forward zones), for metrics. */
+  counters(): readonly UpstreamCounters[];
+  /** Exchanges in flight. */
+  readonly pending: number;
   close(): Promise<void>;
 }
 
+export interface UpstreamResolverOptions {
+  /** Extra trusted CA for DoT/DoH upstreams (tests with a self-signed certificate). */
+  readonly ca?: string | Buffer;
+}
+
 export function createUpstreamResolver(
-  _cfg: Config['dns'],
+  cfg: Config['dns'],
   _stats: DnsStats,
-  _log: Logger,
+  log: Logger,
+  opts: UpstreamResolverOptions = {},
 ): UpstreamResolver {
-  return {
-    resolve(_q: DnsQuery): MaybePromise<DnsAnswer> {
-      throw new Error('not implemented');
-    },
-    health: () => [],
-    close: async () => {},
+  return new ForwardingResolver(cfg, log, opts);
+}
+
+class ForwardingResolver implements UpstreamResolver, ExchangeOwner {
+  private readonly timeoutMs: number;
+  private readonly maxPending: number;
+  private readonly all = new Map<string, Upstream>();
+  private readonly defaultGroup: ParallelBest;
+  /** Forward zones (lower-case, no trailing dot) → group. */
+  private readonly zones = new Map<string, ParallelBest>();
+  private readonly inflight = new Map<string, Exchange>();
+  /** Exchanges in start order = deadline order (one timeout for all). */
+  private head: Exchange | null = null;
+  private tail: Exchange | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  pending = 0;
+
+  constructor(cfg: Config['dns'], log: Logger, opts: UpstreamResolverOptions) {
+    this.timeoutMs = cfg.timeout;
+    this.maxPending = cfg.maxPending;
+    const group = (urls: readonly string[]): ParallelBest => {
+      const g = new ParallelBest(this.timeoutMs);
+      for (const url of urls) {
+        let up = this.all.get(url);
+        if (up === undefined) {
+          const addr = parseUpstreamUrl(url);
+          if (typeof addr === 'string') throw new Error(addr); // the config schema checked it already
+          // Shared between groups: an attempt reports to its exchange's strategy, not to a fixed one.
+          up = new Upstream(addr, { timeoutMs: this.timeoutMs, log, ca: opts.ca });
+          this.all.set(url, up);
+        }
+        g.upstreams.push(up);
+      }
+      return g;
+    };
+    this.defaultGroup = group(cfg.upstreams);
+    for (const [zone, urls] of Object.entries(cfg.forward ?? {})) {
+      this.zones.set(zone.toLowerCase().replace(/\.$/, ''), group(urls));
+    }
+  }
+
+  resolve(query: DnsQuery): MaybePromise<DnsAnswer> {
+    const key = `${query.name}|${query.qtype}|${query.qclass}|${query.doBit ? 1 : 0}${query.cd ? 1 : 0}`;
+    const shared = this.inflight.get(key);
+    if (shared !== undefined) return shared.promise;
+    if (this.pending >= this.maxPending) return servfail(EDE_OVERLOADED);
+    const now = performance.now();
+    const group = this.groupFor(query.name);
+    const ex = new Exchange(query, key, group, this, now);
+    this.inflight.set(key, ex);
+    this.pending++;
+    this.append(ex);
+    group.start(ex);
+    return ex.promise;
+  }
+
+  /** Longest forward zone that is a suffix of `name` on a label boundary, else the default group. */
+  private groupFor(name: string): ParallelBest {
+    if (this.zones.size === 0) return this.defaultGroup;
+    let suffix = name;
+    for (;;) {
+      const g = this.zones.get(suffix);
+      if (g !== undefined) return g;
+      if (suffix === '') return this.defaultGroup;
+      const dot = suffix.indexOf('.');
+      suffix = dot < 0 ? '' : suffix.slice(dot + 1);
+    }
+  }
+
+  finished(ex: Exchange): void {
+    if (this.inflight.get(ex.key) === ex) this.inflight.delete(ex.key);
+    this.pending--;
+    // Unlink from the deadline list.
+    if (ex.prev !== null) ex.prev.next = ex.next;
+    else if (this.head === ex) this.head = ex.next;
+    if (ex.next !== null) ex.next.prev = ex.prev;
+    else if (this.tail === ex) this.tail = ex.prev;
+    ex.prev = ex.next = null;
+  }
+
+  private append(ex: Exchange): void {
+    ex.prev = this.tail;
+    if (this.tail !== null) this.tail.next = ex;
+    else this.head = ex;
+    this.tail = ex;
+    if (this.timer === null) this.arm();
+  }
+
+  private arm(): void {
+    const head = this.head;
+    if (head === null) return;
+    const wait = Math.max(0, head.started + this.timeoutMs - performance.now());
+    // Deadlines are met within a few ms: one timer for every exchange, re-armed to the oldest.
+    this.timer = setTimeout(this.expire, wait + 1);
+    this.timer.unref();
+  }
+
+  private readonly expire = (): void => {
+    this.timer = null;
+    const now = performance.now();
+    while (this.head !== null && this.head.started + this.timeoutMs <= now) {
+      const ex = this.head;
+      // Its strategy gives the SERVFAIL (an upstream's own, or ours with an EDE).
+      ex.strategy.giveUp(ex);
+    }
+    this.arm();
   };
+
+  health(): readonly UpstreamHealth[] {
+    return [...this.all.values()].map((u) => ({
+      url: u.url,
+      healthy: u.healthy,
+      latencyMs: Math.round(u.latencyMs * 10) / 10,
+    }));
+  }
+
+  counters(): readonly UpstreamCounters[] {
+    return [...this.all.values()];
+  }
+
+  async close(): Promise<void> {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    for (const up of this.all.values()) up.close();
+    // Whatever still waits gets its SERVFAIL now.
+    while (this.head !== null) this.head.strategy.giveUp(this.head);
+  }
 }

@@ -167,7 +167,8 @@ export function readAnswer(msg: Buffer): UpstreamAnswer | null {
       if (type === TYPE_CNAME || type === TYPE_DNAME) {
         const target = readName(msg, rdata);
         if (target === null || skipName(msg, rdata) > off) return null;
-        (targets ??= []).push(target);
+        targets ??= [];
+        if (!targets.includes(target)) targets.push(target);
       } else if (type === TYPE_A && rdlen === 4) {
         (addresses ??= []).push(`${msg[rdata]}.${msg[rdata + 1]}.${msg[rdata + 2]}.${msg[rdata + 3]}`);
       } else if (type === TYPE_AAAA && rdlen === 16) {
