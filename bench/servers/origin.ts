@@ -13,7 +13,7 @@ const RESPONSE = Buffer.concat([
 const END = Buffer.from('\r\n\r\n');
 
 function serve(sock: net.Socket): void {
-  let tail = Buffer.alloc(0);
+  let tail: Buffer = Buffer.alloc(0);
   sock.setNoDelay(true);
   sock.on('error', () => sock.destroy());
   sock.on('data', (chunk: Buffer) => {
