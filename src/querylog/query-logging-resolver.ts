@@ -1,4 +1,5 @@
-// STUB (owned by the observability helper).
+// Hands every answer to the query log, which decides (blocked, or sampled when `log: all`) and buffers.
+// A synchronous answer stays synchronous; only a promise gets a `.then`.
 import {
   ChainedResolver,
   type DnsQuery,
@@ -14,7 +15,16 @@ export class QueryLoggingResolver extends ChainedResolver {
     super(next);
     this.queryLog = queryLog;
   }
+
   resolve(query: DnsQuery): MaybePromise<DnsAnswer> {
-    return this.next.resolve(query);
+    const answer = this.next.resolve(query);
+    if (answer instanceof Promise) {
+      return answer.then((a) => {
+        this.queryLog.offer(query, a);
+        return a;
+      });
+    }
+    this.queryLog.offer(query, answer);
+    return answer;
   }
 }
