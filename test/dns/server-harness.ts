@@ -8,6 +8,7 @@ import { configSchema, type Config } from '../../src/config/schema.ts';
 import { DnsServer } from '../../src/dns/server/dns-server.ts';
 import { DnsStats } from '../../src/dns/stats/dns-stats.ts';
 import type { DnsAnswer, DnsQuery, MaybePromise, Resolver } from '../../src/dns/resolver.ts';
+import { skipName } from '../../src/dns/wire/parse-query.ts';
 
 const { Packet } = dns2;
 
@@ -23,9 +24,11 @@ type Rec = Record<string, unknown> & { type: number };
 export class StubResolver implements Resolver {
   readonly zone = new Map<string, Rec[]>();
   readonly seen: DnsQuery[] = [];
-  delayMs = 0;
+  /** name → milliseconds before the answer. */
+  readonly delays = new Map<string, number>();
   throwSync = false;
   reject = false;
+  servfail = false;
 
   add(name: string, rec: Rec): this {
     const list = this.zone.get(name) ?? [];
@@ -39,10 +42,12 @@ export class StubResolver implements Resolver {
     if (this.throwSync) throw new Error('boom');
     if (this.reject) return Promise.reject(new Error('boom'));
     const answer = this.answer(q);
-    if (this.delayMs > 0) return new Promise((r) => setTimeout(() => r(answer), this.delayMs));
+    const delay = this.delays.get(q.name) ?? 0;
+    if (delay > 0) return new Promise((r) => setTimeout(() => r(answer), delay));
     return answer;
   }
 
+  /** Like an upstream answer: wire without OPT, TTL offsets, the minimum TTL (SOA for negatives). */
   answer(q: DnsQuery): DnsAnswer {
     const res = new Packet();
     res.header.id = q.id;
@@ -50,11 +55,40 @@ export class StubResolver implements Resolver {
     res.header.ra = 1;
     res.header.rd = q.rd ? 1 : 0;
     res.questions.push({ name: q.name, type: q.qtype, class: q.qclass } as never);
+    if (this.servfail) {
+      res.header.rcode = 2;
+      return { wire: res.toBuffer(), result: 'servfail' };
+    }
     const recs = (this.zone.get(q.name) ?? []).filter((r) => r.type === q.qtype);
-    if (!this.zone.has(q.name)) res.header.rcode = 3;
     for (const r of recs) res.answers.push(r as never);
-    return { wire: res.toBuffer(), result: 'allowed', ttl: 300 };
+    if (!this.zone.has(q.name)) res.header.rcode = 3;
+    if (recs.length === 0) res.authorities.push(soa() as never);
+    const wire = res.toBuffer();
+    const ttl = Math.min(...[...res.answers, ...res.authorities].map((r) => (r as { ttl: number }).ttl));
+    return {
+      wire,
+      result: 'allowed',
+      ttl,
+      ttlOffsets: ttlOffsetsOf(wire),
+      facts: { targets: [], addresses: [] },
+    };
   }
+}
+
+function soa() {
+  return {
+    name: 'test',
+    type: 6,
+    class: 1,
+    ttl: 60,
+    primary: 'ns.test',
+    admin: 'hostmaster.test',
+    serial: 1,
+    refresh: 3600,
+    retry: 600,
+    expiration: 86400,
+    minimum: 60,
+  };
 }
 
 export const silentLog = pino({ level: 'silent' });
@@ -116,4 +150,17 @@ export function makeQuery(
     buf.writeUInt16BE(1, 10);
   }
   return buf;
+}
+
+/** Walks the records after the question and returns the offset of each TTL. */
+export function ttlOffsetsOf(wire: Buffer): Uint16Array {
+  const offsets: number[] = [];
+  let pos = skipName(wire, 12) + 4;
+  const n = wire.readUInt16BE(6) + wire.readUInt16BE(8) + wire.readUInt16BE(10);
+  for (let i = 0; i < n; i++) {
+    pos = skipName(wire, pos);
+    offsets.push(pos + 4);
+    pos += 10 + wire.readUInt16BE(pos + 8);
+  }
+  return Uint16Array.from(offsets);
 }

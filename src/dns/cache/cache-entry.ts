@@ -1,0 +1,53 @@
+// What the cache keeps per key: an upstream answer as wire bytes plus what was extracted from it once.
+import type { AnswerFacts, DnsAnswer } from '../resolver.ts';
+
+export interface CacheEntry {
+  /** The answer without OPT, TTLs already clamped; shared by every hit, never modified. */
+  readonly wire: Buffer;
+  readonly ttlOffsets: Uint16Array | undefined;
+  readonly facts: AnswerFacts | undefined;
+  /** performance.now() when stored. */
+  readonly storedAt: number;
+  /** Seconds the entry is fresh for (after the min/max/negative clamps). */
+  readonly ttl: number;
+  readonly rcode: number;
+  /** performance.now() after which the entry is stale. */
+  readonly expires: number;
+  /** performance.now() after which not even serve-stale may use it (RFC 8767). */
+  readonly staleUntil: number;
+  /** Estimated bytes held, for `maxBytes`. */
+  readonly size: number;
+  /** Hits since stored, for prefetch. */
+  hits: number;
+  /** A background refresh is on its way: no second one. */
+  refreshing: boolean;
+}
+
+/** RFC 8767 §4: a stale answer is served with TTL 30 s. */
+export const STALE_TTL = 30;
+
+const STALE_EDE = { code: 3, text: 'Stale Answer' } as const;
+
+export function hitAnswer(e: CacheEntry, now: number): DnsAnswer {
+  const elapsed = ((now - e.storedAt) / 1000) | 0;
+  return {
+    wire: e.wire,
+    result: 'cached',
+    ttl: e.ttl - elapsed,
+    ttlOffsets: e.ttlOffsets,
+    ttlElapsed: elapsed,
+    facts: e.facts,
+  };
+}
+
+export function staleAnswer(e: CacheEntry): DnsAnswer {
+  return {
+    wire: e.wire,
+    result: 'stale',
+    ttl: STALE_TTL,
+    ttlOffsets: e.ttlOffsets,
+    ttlFixed: STALE_TTL,
+    facts: e.facts,
+    ede: STALE_EDE,
+  };
+}
