@@ -10,6 +10,8 @@ import { PolicyStore } from './policy/store.ts';
 import { createQueryResolver, type Chain } from './dns/chain.ts';
 import { DnsStats } from './dns/stats/dns-stats.ts';
 import { DnsServer } from './dns/server/dns-server.ts';
+import { registerCacheMetrics } from './dns/cache/metrics.ts';
+import { registerUpstreamMetrics } from './dns/upstream/metrics.ts';
 import { EncryptedDnsServers } from './dns/encrypted/encrypted-servers.ts';
 import { QueryLog } from './querylog/query-log.ts';
 import { ProxyServer } from './proxy/proxy-server.ts';
@@ -90,6 +92,8 @@ export class Banwall implements AppHandle {
       queryLog: this.queryLog,
       log: this.log,
     });
+    registerCacheMetrics(this.chain.cache);
+    registerUpstreamMetrics(this.chain.upstream);
     this.dns = new DnsServer(this.chain.resolver, cfg.dns, this.dnsStats, this.log);
     await this.dns.start();
     if (cfg.dns.dot || cfg.dns.doh) {
