@@ -14,6 +14,7 @@ import { EDE_OVERLOADED, servfail } from './servfail.ts';
 import { Upstream } from './upstream.ts';
 import { parseUpstreamUrl } from './upstream-url.ts';
 import type { FailReason } from './transport.ts';
+import type { FastHistogram } from '../../metrics/fast-histogram.ts';
 
 export interface UpstreamHealth {
   readonly url: string;
@@ -28,7 +29,7 @@ export interface UpstreamCounters {
   readonly answers: Float64Array;
   readonly errors: Readonly<Record<FailReason, number>>;
   readonly healthy: boolean;
-  observeDuration: ((seconds: number) => void) | null;
+  readonly durations: FastHistogram;
 }
 
 export interface UpstreamResolver extends Resolver {

@@ -1,6 +1,7 @@
 // One upstream server: its transport, its health (EWMA latency and error rate, set aside with
 // exponential backoff after failures and probed again after), and its counters for the metrics.
 import type { Logger } from '../../log.ts';
+import { FastHistogram } from '../../metrics/fast-histogram.ts';
 import { readAnswer } from '../wire/answer-facts.ts';
 import type { Exchange } from './exchange.ts';
 import { FAIL_REASONS, type FailReason, type Transport, type TransportSink } from './transport.ts';
@@ -36,8 +37,8 @@ export class Upstream implements TransportSink {
   /** Answers by rcode (0..15). */
   readonly answers = new Float64Array(16);
   readonly errors: Record<FailReason, number>;
-  /** Set by the metrics module: one histogram observation per answer (slow path). */
-  observeDuration: ((seconds: number) => void) | null = null;
+  /** Answer round trips, seconds (typed arrays: published by metrics.ts at scrape time). */
+  readonly durations = new FastHistogram();
   private readonly transport: Transport;
   private tcpFallback: StreamTransport | null = null;
   private readonly opts: UpstreamOptions;
@@ -98,7 +99,7 @@ export class Upstream implements TransportSink {
       return;
     }
     this.answers[answer.rcode]++;
-    this.observeDuration?.(rttMs / 1000);
+    this.durations.observe(rttMs / 1000);
     this.latencyMs = this.latencyMs === 0 ? rttMs : this.latencyMs + LATENCY_ALPHA * (rttMs - this.latencyMs);
     this.errorRate -= ERROR_ALPHA * this.errorRate;
     if (this.failures > 0) {
