@@ -12,6 +12,7 @@ import { DnsStats } from './dns/stats/dns-stats.ts';
 import { DnsServer } from './dns/server/dns-server.ts';
 import { registerCacheMetrics } from './dns/cache/metrics.ts';
 import { registerUpstreamMetrics } from './dns/upstream/metrics.ts';
+import { registerPolicyMetrics } from './policy/metrics.ts';
 import { EncryptedDnsServers } from './dns/encrypted/encrypted-servers.ts';
 import { QueryLog } from './querylog/query-log.ts';
 import { ProxyServer } from './proxy/proxy-server.ts';
@@ -94,6 +95,7 @@ export class Banwall implements AppHandle {
     });
     registerCacheMetrics(this.chain.cache);
     registerUpstreamMetrics(this.chain.upstream);
+    registerPolicyMetrics(this.policy);
     this.dns = new DnsServer(this.chain.resolver, cfg.dns, this.dnsStats, this.log);
     await this.dns.start();
     if (cfg.dns.dot || cfg.dns.doh) {

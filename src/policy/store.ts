@@ -224,7 +224,7 @@ export class PolicyStore {
           keyPath,
           name,
           kind: 'inline',
-          location: '(inline)',
+          location: `${loaded.file}#${keyPath}.entries`,
           format,
           refreshMs: 0,
           inline: entries,
@@ -308,22 +308,38 @@ export class PolicyStore {
         this.log,
       );
       if (changed) await this.recompile(`list ${src.spec.name} refreshed`);
-      else this.republish();
     } catch (err) {
       src.refreshFailures++;
       this.log.warn(
         { list: src.spec.name, url: src.spec.location, err: (err as Error).message },
         'list refresh failed; keeping the previous contents',
       );
-      this.republish();
     } finally {
       if (!this.closed && this.sources.get(sourceKey(src.spec)) === src) this.schedule(src);
     }
   }
 
-  /** Rebuilds from the sources' current contents so lists() reports fresh counters. */
-  private republish(): void {
-    void this.recompile(null);
+  /** Live per-list status (refresh counters move without a recompile), for metrics and the API. */
+  listStatus(): {
+    name: string;
+    app: string;
+    category: string;
+    entries: number;
+    lastSuccess: number;
+    refreshFailures: number;
+  }[] {
+    const lists = this.current?.lists() ?? [];
+    return lists.map((l) => {
+      const src = [...this.sources.values()].find((s) => s.spec.name === l.name);
+      return {
+        name: l.name,
+        app: l.app,
+        category: l.category,
+        entries: l.entries,
+        lastSuccess: src?.lastSuccess ?? l.lastSuccess,
+        refreshFailures: src?.refreshFailures ?? l.refreshFailures,
+      };
+    });
   }
 
   private async recompile(reason: string | null): Promise<void> {
