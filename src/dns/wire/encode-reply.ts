@@ -55,9 +55,9 @@ export function encodeReply(query: DnsQuery, answer: DnsAnswer, limit: number, p
   const packet = query.packet;
   out[h] = packet[0];
   out[h + 1] = packet[1];
-  // QR, the query's opcode and RD, AA from the answer, TC when cut. RA, AD and rcode from the answer,
-  // CD from the query.
-  out[h + 2] = 0x80 | (packet[2] & 0x79) | (wire[2] & 0x04) | (truncated ? 0x02 : 0);
+  // QR, the query's opcode and RD, TC when cut; AA never (a forwarder answers from others' data,
+  // RFC 1035 §4.1.1). RA, AD and rcode from the answer, CD from the query.
+  out[h + 2] = 0x80 | (packet[2] & 0x79) | (truncated ? 0x02 : 0);
   out[h + 3] = (wire[3] & 0xef) | (packet[3] & 0x10);
   out[h + 4] = 0;
   out[h + 5] = qEnd > 12 ? 1 : 0;
