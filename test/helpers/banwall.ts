@@ -45,13 +45,20 @@ export function testConfig(
 
 export async function startBanwall(
   config: Record<string, unknown>,
-  opts: { dir?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+  opts: {
+    dir?: string;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    /** Another installation's cli.ts (the deployment test runs an installed copy); cwd is its root. */
+    cli?: string;
+  } = {},
 ): Promise<RunningBanwall> {
   const dir = opts.dir ?? (await mkdtemp(path.join(tmpdir(), 'banwall-test-')));
   const configFile = path.join(dir, 'banwall.yaml');
   await writeFile(configFile, stringify(config));
-  const proc = spawn(process.execPath, [CLI, 'serve', '--config', configFile], {
-    cwd: ROOT,
+  const cli = opts.cli ?? CLI;
+  const proc = spawn(process.execPath, [cli, 'serve', '--config', configFile], {
+    cwd: path.resolve(path.dirname(cli), '..'),
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
