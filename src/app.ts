@@ -17,6 +17,7 @@ import { EncryptedDnsServers } from './dns/encrypted/encrypted-servers.ts';
 import { QueryLog } from './querylog/query-log.ts';
 import { ProxyServer } from './proxy/proxy-server.ts';
 import { ProxyStats } from './proxy/proxy-stats.ts';
+import { registerProxyMetrics } from './proxy/metrics.ts';
 import { HttpServer } from './api/http-server.ts';
 import { ReloadStats } from './metrics/reload-stats.ts';
 import type { AppHandle, ReloadResult } from './app-handle.ts';
@@ -103,6 +104,7 @@ export class Banwall implements AppHandle {
       await this.encrypted.start();
     }
     if (cfg.proxy) {
+      registerProxyMetrics(this.proxyStats);
       this.proxy = new ProxyServer(cfg.proxy, this.policy, this.chain.resolver, this.proxyStats, this.log);
       await this.proxy.start();
     }

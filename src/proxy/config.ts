@@ -1,27 +1,56 @@
-// Config of the HTTP forward proxy: `proxy` (optional; absent means off).
+// Config of the HTTP forward proxy: `proxy` (optional; absent means off). See src/proxy/README.md.
 import { z } from 'zod';
 import { byteSize, cidr, duration, listenAddress } from '../config/types.ts';
+
+const port = z.number().int().min(1).max(65535);
+
+/** A port (`8080`) or an inclusive range (`"1025-65535"`), parsed to [low, high]. */
+const portRange = z.union([port, z.string()]).transform((v, ctx): [number, number] => {
+  if (typeof v === 'number') return [v, v];
+  const m = /^(\d{1,5})\s*-\s*(\d{1,5})$/.exec(v.trim()) ?? /^(\d{1,5})$/.exec(v.trim());
+  const lo = m ? Number(m[1]) : NaN;
+  const hi = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!(lo >= 1 && hi <= 65535 && lo <= hi)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(v)} is not a port or a port range (1025-65535)`,
+    });
+    return z.NEVER;
+  }
+  return [lo, hi];
+});
 
 export const proxySchema = z
   .object({
     listen: z.array(listenAddress(3128)).min(1).prefault(['127.0.0.1:3128']),
     allowedClients: z.array(cidr).default(['127.0.0.0/8', '::1/128']),
-    connectPorts: z.array(z.number().int().min(1).max(65535)).default([443]),
+    /** Ports CONNECT may reach (Squid's SSL_ports). */
+    connectPorts: z.array(port).default([443]),
+    /** Ports plain HTTP may reach (Squid's Safe_ports, less the legacy protocols). */
+    httpPorts: z.array(portRange).prefault([80, 443, '1025-65535']),
+    /** Close a tunnel whose first bytes are not a TLS ClientHello (the SNI check needs one). */
+    requireTls: z.boolean().default(true),
     auth: z
       .object({ users: z.record(z.string(), z.string()), realm: z.string().default('banwall') })
       .strict()
       .optional(),
     timeouts: z
       .object({
+        /** A client connection with no request (or a tunnel with no traffic) for this long is closed. */
         idle: duration.prefault('60s'),
+        /** The request line and headers must arrive within this. */
         headers: duration.prefault('10s'),
+        /** Connecting to the origin, and each wait for its bytes, may take this long (then 504). */
         upstream: duration.prefault('30s'),
+        /** The TLS ClientHello must arrive within this after `200 Connection Established`. */
         clientHello: duration.prefault('10s'),
       })
       .strict()
       .prefault({}),
     maxHeaderSize: byteSize.prefault('16KiB'),
     maxConnectionsPerClient: z.number().int().positive().default(256),
+    /** Every client together; beyond it new connections are closed at once. */
+    maxConnections: z.number().int().positive().default(8192),
     blockPage: z
       .object({
         title: z.string().default('Blocked by network policy'),
@@ -31,6 +60,18 @@ export const proxySchema = z
             'Government of Canada direction of 2023-10-30: WeChat and Kaspersky applications are not permitted on government-issued devices.',
           ),
         contact: z.string().default('your IT service desk'),
+      })
+      .strict()
+      .prefault({}),
+    /** The PAC file at /proxy.pac on the HTTP listener. */
+    pac: z
+      .object({
+        /** `host:port` devices use to reach the proxy; default: the bound listen addresses. */
+        proxies: z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/)).default([]),
+        /** Host suffixes sent DIRECT (intranet names); plain host names and loopback always are. */
+        direct: z.array(z.string().regex(/^[A-Za-z0-9_.*-]+$/)).default([]),
+        /** IP ranges sent DIRECT when the URL's host is an IP literal (no DNS lookup in the PAC). */
+        directNetworks: z.array(cidr).default(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']),
       })
       .strict()
       .prefault({}),

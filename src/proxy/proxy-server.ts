@@ -1,21 +1,182 @@
-// STUB (owned by the proxy helper): the HTTP forward proxy on `proxy.listen`.
+// The HTTP forward proxy on `proxy.listen`: one Node HTTP server per listen address, sharing the
+// connection gate (allowedClients, per-client and total caps), the plain-HTTP forwarder and the
+// CONNECT tunnels. Node's parser enforces the request grammar: oversized headers get 431,
+// conflicting Content-Length/Transfer-Encoding and other malformed requests 400, slow headers 408.
+import http, { type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
 import type { PolicyStore } from '../policy/store.ts';
 import type { Resolver } from '../dns/resolver.ts';
 import type { Logger } from '../log.ts';
 import type { ProxyStats } from './proxy-stats.ts';
+import { ClientAcl, ConnectionCounter, ProxyAuth, unmapAddress } from './client-gate.ts';
+import { setConnectionState, type ConnectionState, type ProxyContext } from './context.ts';
+import { HttpForwarder } from './http-forwarder.ts';
+import { ConnectTunnels } from './connect-tunnel.ts';
+
+const TOO_MANY_BODY = 'banwall: too many connections from your address\n';
+const TOO_MANY = Buffer.from(
+  'HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\n' +
+    `Content-Length: ${TOO_MANY_BODY.length}\r\nConnection: close\r\n\r\n${TOO_MANY_BODY}`,
+  'latin1',
+);
+
+/** The status Node's own clientError handler would send, which we replace to count the error. */
+function clientErrorStatus(code: string | undefined): number {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return 431;
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return 413;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return 408;
+    default:
+      return 400;
+  }
+}
 
 export class ProxyServer {
+  private readonly cfg: NonNullable<Config['proxy']>;
+  private readonly stats: ProxyStats;
+  private readonly log: Logger;
+  private readonly acl: ClientAcl;
+  private readonly counter: ConnectionCounter;
+  private readonly forwarder: HttpForwarder;
+  private readonly tunnels: ConnectTunnels;
+  private readonly servers: Server[] = [];
+  private readonly sockets = new Set<Socket>();
+
   constructor(
-    _cfg: NonNullable<Config['proxy']>,
-    _policy: PolicyStore,
-    _resolver: Resolver,
-    _stats: ProxyStats,
-    _log: Logger,
-  ) {}
-  async start(): Promise<void> {}
-  addresses(): { host: string; port: number }[] {
-    return [];
+    cfg: NonNullable<Config['proxy']>,
+    policy: PolicyStore,
+    resolver: Resolver,
+    stats: ProxyStats,
+    log: Logger,
+  ) {
+    this.cfg = cfg;
+    this.stats = stats;
+    this.log = log.child({ part: 'proxy' });
+    this.acl = new ClientAcl(cfg.allowedClients);
+    this.counter = new ConnectionCounter(cfg.maxConnectionsPerClient);
+    const viaId = `banwall-${randomBytes(4).toString('hex')}`;
+    const ctx: ProxyContext = {
+      cfg,
+      policy,
+      resolver,
+      stats,
+      log: this.log,
+      auth: cfg.auth ? new ProxyAuth(cfg.auth.users, cfg.auth.realm) : null,
+      via: `1.1 ${viaId}`,
+      viaId,
+    };
+    this.forwarder = new HttpForwarder(ctx);
+    this.tunnels = new ConnectTunnels(ctx);
   }
-  async stop(_graceMs: number): Promise<void> {}
+
+  async start(): Promise<void> {
+    const t = this.cfg.timeouts;
+    for (const addr of this.cfg.listen) {
+      const server = http.createServer({
+        maxHeaderSize: this.cfg.maxHeaderSize,
+        headersTimeout: t.headers,
+        // The whole-request limit would cut slow uploads; the idle timeout covers stalled ones.
+        requestTimeout: 0,
+        keepAliveTimeout: t.idle,
+        // How often Node looks for connections past headersTimeout (default 30 s is too coarse).
+        connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(t.headers / 2))),
+        insecureHTTPParser: false,
+        requireHostHeader: true,
+        noDelay: true,
+      });
+      server.timeout = t.idle;
+      server.maxConnections = this.cfg.maxConnections;
+      server.on('connection', this.onConnection);
+      server.on('request', this.forwarder.handle);
+      server.on('connect', this.tunnels.handle);
+      server.on('clientError', this.onClientError);
+      server.on('drop', () => this.stats.recordRequest('http', 'limited'));
+      server.on('error', (err) => this.log.error({ err }, 'proxy listener error'));
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) => reject(err);
+        server.once('error', onError);
+        server.listen(addr.port, addr.host, () => {
+          server.off('error', onError);
+          resolve();
+        });
+      });
+      this.servers.push(server);
+    }
+  }
+
+  addresses(): { host: string; port: number }[] {
+    const out: { host: string; port: number }[] = [];
+    for (const s of this.servers) {
+      const a = s.address();
+      if (a !== null && typeof a === 'object') out.push({ host: a.address, port: a.port });
+    }
+    return out;
+  }
+
+  /** Stops accepting, lets requests in flight finish within `graceMs`, then closes what is left. */
+  async stop(graceMs: number): Promise<void> {
+    const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    const deadline = Date.now() + graceMs;
+    while (this.sockets.size > 0 && Date.now() < deadline) {
+      for (const s of this.servers) s.closeIdleConnections();
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    for (const s of this.sockets) s.destroy();
+    for (const u of this.tunnels.upstreams) u.destroy();
+    this.forwarder.close();
+    await Promise.all(closed);
+    this.servers.length = 0;
+  }
+
+  private onConnection = (socket: Socket): void => {
+    const remote = socket.remoteAddress;
+    if (remote === undefined) {
+      socket.destroy();
+      return;
+    }
+    const client = unmapAddress(remote);
+    const state: ConnectionState = { client, allowed: this.acl.allows(client), limited: false };
+    setConnectionState(socket, state);
+    if (!this.counter.acquire(client)) {
+      state.limited = true;
+      this.stats.recordRequest('http', 'limited');
+      socket.end(TOO_MANY);
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
+    this.sockets.add(socket);
+    this.stats.openConnections++;
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.stats.openConnections--;
+      this.counter.release(client);
+    });
+  };
+
+  private onClientError = (err: NodeJS.ErrnoException, socket: Duplex): void => {
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') {
+      socket.destroy();
+      return;
+    }
+    this.stats.recordRequest('http', 'badrequest');
+    // As Node's own handler: never write into a response that has started (it would corrupt it).
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (!socket.writable || socket.writableEnded || inFlight?.headersSent === true) {
+      socket.destroy();
+      return;
+    }
+    const status = clientErrorStatus(err.code);
+    const body = `banwall: ${http.STATUS_CODES[status]}\n`;
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: text/plain\r\n` +
+        `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    setTimeout(() => socket.destroy(), 1000).unref();
+  };
 }

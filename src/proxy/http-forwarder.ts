@@ -1,0 +1,236 @@
+// Plain HTTP through the proxy: absolute-form requests judged by the policy (host, URL and IP rules),
+// the host resolved through banwall's own chain, and the request forwarded with http-proxy-3 to the
+// address that was checked.
+//
+// Per request on the allowed path: one URL parse, one policy lookup, one chain lookup (a cache hit is
+// synchronous, no promise), then http-proxy-3. No logging, no closure per request of our own.
+import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { createProxyServer, type ProxyServer as HttpProxy } from 'http-proxy-3';
+import type { BlockMatch } from '../policy/snapshot.ts';
+import { lookupAddresses, type LookupResult } from '../dns/internal-lookup.ts';
+import { connectionState, portInRanges, type ProxyContext } from './context.ts';
+import { parseHttpTarget, type HttpTarget } from './target.ts';
+import { prepareRequestHeaders, prepareResponseHeaders } from './headers.ts';
+import { sendBlock, sendText } from './responses.ts';
+
+class UpstreamTimeout extends Error {
+  readonly code = 'EUPSTREAM_TIMEOUT';
+}
+
+/** A `lookup` for the agent that refuses names: connections go to the address the policy judged. */
+function ipOnlyLookup(
+  hostname: string,
+  _opts: unknown,
+  cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(hostname);
+  if (family !== 0) cb(null, hostname, family);
+  else
+    cb(
+      Object.assign(new Error(`refusing to resolve ${hostname} outside banwall`), { code: 'ENOTFOUND' }),
+      '',
+      0,
+    );
+}
+
+/** Called with `this` = the upstream ClientRequest (shared function: no closure per request). */
+function onUpstreamTimeout(this: ClientRequest): void {
+  this.destroy(new UpstreamTimeout('upstream timed out'));
+}
+
+export class HttpForwarder {
+  private readonly ctx: ProxyContext;
+  readonly agent: http.Agent;
+  private readonly proxy: HttpProxy;
+  private readonly upstreamMs: number;
+
+  constructor(ctx: ProxyContext) {
+    this.ctx = ctx;
+    this.upstreamMs = ctx.cfg.timeouts.upstream;
+    this.agent = new http.Agent({
+      keepAlive: true,
+      // Origins commonly close idle connections after 5 s (Node's default); giving a free socket up
+      // at 4 s avoids reusing one the origin is closing, which would fail a request with a reset.
+      timeout: 4000,
+      maxFreeSockets: 256,
+      maxTotalSockets: ctx.cfg.maxConnections,
+      scheduling: 'lifo',
+      lookup: ipOnlyLookup as never,
+    });
+    this.proxy = createProxyServer({
+      xfwd: false,
+      agent: this.agent,
+      connectTimeout: this.upstreamMs,
+    });
+    this.proxy.on('error', this.onProxyError);
+    this.proxy.on('econnreset', () => {});
+    this.proxy.on('proxyReq', this.onProxyReq);
+    this.proxy.on('proxyRes', this.onProxyRes);
+  }
+
+  /** The `request` handler of the proxy's HTTP server. */
+  handle = (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      this.judge(req, res);
+    } catch (err) {
+      this.ctx.log.error({ err }, 'proxy request handler failed');
+      this.ctx.stats.recordRequest('http', 'error');
+      sendText(req, res, 500, 'banwall: internal error');
+    }
+  };
+
+  private judge(req: IncomingMessage, res: ServerResponse): void {
+    const { ctx } = this;
+    const state = connectionState(req.socket);
+    if (state === undefined || state.limited) {
+      req.socket.destroy();
+      return;
+    }
+    if (!state.allowed) {
+      ctx.stats.recordRequest('http', 'denied');
+      sendText(req, res, 403, 'banwall: this proxy serves only its own network (proxy.allowedClients)');
+      return;
+    }
+    if (ctx.auth !== null && !ctx.auth.check(req.headers['proxy-authorization'])) {
+      ctx.stats.recordRequest('http', 'denied');
+      sendText(req, res, 407, 'banwall: proxy authentication required', {
+        'proxy-authenticate': ctx.auth.challenge,
+      });
+      return;
+    }
+    const target = parseHttpTarget(req.url ?? '');
+    if (target === null) {
+      ctx.stats.recordRequest('http', 'badrequest');
+      const url = req.url ?? '';
+      const why = url.startsWith('/')
+        ? 'this is a forward proxy: send absolute-form requests (http://host/path)'
+        : /^https:/i.test(url)
+          ? 'use CONNECT for https:// URLs'
+          : 'the request target is not a valid http:// URL';
+      sendText(req, res, 400, `banwall: bad request: ${why}`);
+      return;
+    }
+    const via = req.headers.via;
+    if (via !== undefined && via.includes(ctx.viaId)) {
+      ctx.stats.recordRequest('http', 'badrequest');
+      sendText(req, res, 508, 'banwall: forwarding loop detected (Via)');
+      return;
+    }
+    if (!portInRanges(target.port, ctx.cfg.httpPorts)) {
+      ctx.stats.recordRequest('http', 'denied');
+      sendText(req, res, 403, `banwall: port ${target.port} is not allowed (proxy.httpPorts)`);
+      return;
+    }
+    const snap = ctx.policy.current;
+    const client = state.client;
+    const urlTarget = { host: target.host, path: target.policyPath, query: target.query };
+    let match: BlockMatch | null;
+    if (target.ipFamily !== 0) {
+      match = snap.matchIp(target.host, client) ?? snap.matchUrl(urlTarget, client);
+      if (match === null) {
+        this.forward(req, res, target, target.host);
+        return;
+      }
+    } else {
+      match = snap.matchUrl(urlTarget, client);
+    }
+    if (match !== null) {
+      this.block(req, res, match, target);
+      return;
+    }
+    const found = lookupAddresses(ctx.resolver, target.host, client);
+    if (found instanceof Promise) {
+      found.then(
+        (r) => this.resolved(req, res, target, r),
+        () => this.resolved(req, res, target, { kind: 'failed', reason: 'servfail' }),
+      );
+    } else {
+      this.resolved(req, res, target, found);
+    }
+  }
+
+  private resolved(req: IncomingMessage, res: ServerResponse, target: HttpTarget, r: LookupResult): void {
+    if (res.destroyed || req.socket.destroyed) return; // the client left while we resolved
+    try {
+      const { ctx } = this;
+      if (r.kind === 'blocked') {
+        this.block(req, res, r.block, target);
+        return;
+      }
+      if (r.kind === 'failed') {
+        ctx.stats.recordRequest('http', 'error');
+        const status = r.reason === 'servfail' ? 504 : 502;
+        sendText(req, res, status, `banwall: cannot resolve ${target.host} (${r.reason})`);
+        return;
+      }
+      const address = r.addresses[0];
+      // The chain's blocking link judged the answer's addresses; this re-checks the one we dial,
+      // in case the answer came from a link that does not carry facts.
+      const ipMatch = ctx.policy.current.matchIp(address, connectionState(req.socket)!.client);
+      if (ipMatch !== null) {
+        this.block(req, res, ipMatch, target);
+        return;
+      }
+      this.forward(req, res, target, address);
+    } catch (err) {
+      this.ctx.log.error({ err }, 'proxy request handler failed');
+      this.ctx.stats.recordRequest('http', 'error');
+      sendText(req, res, 500, 'banwall: internal error');
+    }
+  }
+
+  private block(req: IncomingMessage, res: ServerResponse, match: BlockMatch, target: HttpTarget): void {
+    this.ctx.stats.recordRequest('http', 'blocked');
+    this.ctx.stats.recordBlock(match);
+    const what = `http://${target.authority}${target.originForm}`;
+    sendBlock(req, res, this.ctx.cfg.blockPage, match, what.length > 300 ? `${what.slice(0, 300)}…` : what);
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, target: HttpTarget, address: string): void {
+    prepareRequestHeaders(req.headers, target.authority, this.ctx.via);
+    req.url = target.originForm;
+    this.proxy.web(req, res, { target: { protocol: 'http:', host: address, port: target.port } });
+  }
+
+  private onProxyReq = (proxyReq: ClientRequest): void => {
+    proxyReq.setTimeout(this.upstreamMs, onUpstreamTimeout);
+  };
+
+  private onProxyRes = (proxyRes: IncomingMessage, _req: IncomingMessage, res: ServerResponse): void => {
+    this.ctx.stats.recordRequest('http', 'allowed');
+    prepareResponseHeaders(proxyRes.headers, this.ctx.via);
+    // http-proxy-3 would copy the client's Connection header, which prepareRequestHeaders removed;
+    // say what Node will do with this connection instead.
+    if (!res.shouldKeepAlive) proxyRes.headers.connection = 'close';
+  };
+
+  private onProxyError = (err: Error, req: IncomingMessage, res: ServerResponse | unknown): void => {
+    const { ctx } = this;
+    const r = res as ServerResponse;
+    if (req.socket.destroyed || typeof r.writeHead !== 'function') {
+      // The client went away; http-proxy-3 has destroyed the upstream request already.
+      return;
+    }
+    ctx.stats.recordRequest('http', 'error');
+    if (r.headersSent) {
+      r.destroy();
+      return;
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    const timeout = code === 'EUPSTREAM_TIMEOUT' || code === 'ECONNECT_TIMEOUT' || code === 'ETIMEDOUT';
+    const host = req.headers.host ?? 'the origin';
+    sendText(
+      req,
+      r,
+      timeout ? 504 : 502,
+      timeout
+        ? `banwall: ${host} did not answer in time`
+        : `banwall: cannot reach ${host} (${code ?? err.message})`,
+    );
+  };
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,46 @@
+// The proxy's Prometheus series, read from ProxyStats at scrape time (the request path only bumps
+// plain numbers; see src/metrics/pulled.ts for why).
+import { registerPulled, type MetricValue } from '../metrics/pulled.ts';
+import { PROXY_KINDS, PROXY_RESULTS, type ProxyStats } from './proxy-stats.ts';
+
+export function registerProxyMetrics(stats: ProxyStats): void {
+  registerPulled({
+    name: 'banwall_proxy_requests_total',
+    help: 'Proxy requests by kind (http, connect) and result (allowed, blocked, denied, limited, badrequest, error).',
+    type: 'counter',
+    collect: () => {
+      const out: MetricValue[] = [];
+      for (const kind of PROXY_KINDS) {
+        for (const result of PROXY_RESULTS) {
+          out.push({ labels: { kind, result }, value: stats.request(kind, result) });
+        }
+      }
+      return out;
+    },
+  });
+  registerPulled({
+    name: 'banwall_proxy_blocked_total',
+    help: 'Proxy requests refused by the policy, by app, category and client group.',
+    type: 'counter',
+    collect: () => {
+      const out: MetricValue[] = [];
+      for (const [key, value] of stats.blocked) {
+        const [app, category, group] = key.split('|');
+        out.push({ labels: { app, category, group }, value });
+      }
+      return out;
+    },
+  });
+  registerPulled({
+    name: 'banwall_proxy_open_connections',
+    help: 'Client connections open on the proxy now (tunnels included).',
+    type: 'gauge',
+    collect: () => [{ labels: {}, value: stats.openConnections }],
+  });
+  registerPulled({
+    name: 'banwall_proxy_open_tunnels',
+    help: 'CONNECT tunnels open now.',
+    type: 'gauge',
+    collect: () => [{ labels: {}, value: stats.openTunnels }],
+  });
+}

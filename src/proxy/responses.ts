@@ -1,0 +1,105 @@
+// Responses the proxy writes itself: refusals and errors, on an HTTP response or, for CONNECT (whose
+// socket the HTTP server has handed over), as raw bytes on the socket.
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { BlockMatch } from '../policy/snapshot.ts';
+import {
+  blockHeaderValue,
+  plainPage,
+  renderBlockPage,
+  wantsHtml,
+  type BlockPageText,
+  type RenderedPage,
+} from './block-page.ts';
+
+export type ExtraHeaders = Record<string, string>;
+
+/** Sends a page on an HTTP response (HEAD gets the headers only). */
+export function sendPage(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  page: RenderedPage,
+  extra?: ExtraHeaders,
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const headers: Record<string, string | number> = {
+    'content-type': page.contentType,
+    'content-length': page.body.length,
+    'cache-control': 'no-store',
+    ...extra,
+  };
+  res.writeHead(status, headers);
+  if (req.method === 'HEAD') res.end();
+  else res.end(page.body);
+}
+
+export function sendText(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  message: string,
+  extra?: ExtraHeaders,
+): void {
+  sendPage(req, res, status, plainPage(message), extra);
+}
+
+/** The 403 page of a policy block, HTML or text by the client's Accept header. */
+export function sendBlock(
+  req: IncomingMessage,
+  res: ServerResponse,
+  text: BlockPageText,
+  match: BlockMatch,
+  what: string,
+): void {
+  const page = renderBlockPage(text, match, what, wantsHtml(req.headers.accept));
+  sendPage(req, res, 403, page, { 'x-banwall-block': blockHeaderValue(match) });
+}
+
+/** Writes a complete HTTP/1.1 response on a raw socket and closes it. */
+export function rawResponse(
+  socket: Duplex | Socket,
+  status: number,
+  page: RenderedPage,
+  extra?: ExtraHeaders,
+): void {
+  if (socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  let head =
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+    `Content-Type: ${page.contentType}\r\n` +
+    `Content-Length: ${page.body.length}\r\n` +
+    'Cache-Control: no-store\r\n' +
+    'Connection: close\r\n';
+  if (extra) for (const [k, v] of Object.entries(extra)) head += `${k}: ${v}\r\n`;
+  socket.end(Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), page.body]));
+  // A client that never reads must not hold the socket: destroy once the bytes are flushed or soon after.
+  setTimeout(() => socket.destroy(), 2000).unref();
+}
+
+export function rawText(
+  socket: Duplex | Socket,
+  status: number,
+  message: string,
+  extra?: ExtraHeaders,
+): void {
+  rawResponse(socket, status, plainPage(message), extra);
+}
+
+export function rawBlock(
+  socket: Duplex | Socket,
+  text: BlockPageText,
+  match: BlockMatch,
+  what: string,
+  html: boolean,
+): void {
+  rawResponse(socket, 403, renderBlockPage(text, match, what, html), {
+    'X-Banwall-Block': blockHeaderValue(match),
+  });
+}

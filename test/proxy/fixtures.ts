@@ -1,0 +1,355 @@
+// Test fixtures for the proxy: a local HTTP origin, a local TLS origin (self-signed certificate made
+// with openssl), a fake policy snapshot and a fake resolver chain, curl, and a ProxyServer on loopback.
+import http, { type IncomingMessage, type Server } from 'node:http';
+import https from 'node:https';
+import net, { type AddressInfo } from 'node:net';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import type { BlockMatch, PolicySnapshot, RuleRef, UrlTarget } from '../../src/policy/snapshot.ts';
+import type { PolicyStore } from '../../src/policy/store.ts';
+import type { DnsAnswer, DnsQuery, Resolver } from '../../src/dns/resolver.ts';
+import { proxySchema } from '../../src/proxy/config.ts';
+import { ProxyServer } from '../../src/proxy/proxy-server.ts';
+import { ProxyStats } from '../../src/proxy/proxy-stats.ts';
+
+const run = promisify(execFile);
+
+export const silentLog = pino({ level: 'silent' });
+
+// ---------------------------------------------------------------------------------------------
+// Origins
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  closedEarly: boolean;
+}
+
+export interface Origin {
+  readonly port: number;
+  readonly host: string;
+  readonly seen: SeenRequest[];
+  /** Requests that are still open on the origin (the abort test waits for this to reach 0). */
+  open: number;
+  close(): Promise<void>;
+}
+
+/** `/slow` never answers; `/echo` and everything else answer 200 with a JSON description. */
+function originHandler(origin: Origin, name: string) {
+  return (req: IncomingMessage, res: http.ServerResponse) => {
+    const seen: SeenRequest = {
+      method: req.method!,
+      url: req.url!,
+      headers: req.headers,
+      closedEarly: false,
+    };
+    origin.seen.push(seen);
+    origin.open++;
+    let done = false;
+    res.on('close', () => {
+      origin.open--;
+      if (!done) seen.closedEarly = true;
+    });
+    if (req.url!.startsWith('/slow')) return; // never answers
+    const body = Buffer.from(
+      JSON.stringify({ origin: name, method: req.method, url: req.url, headers: req.headers }),
+    );
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': body.length,
+      'keep-alive': 'timeout=5',
+      'x-origin': name,
+    });
+    done = true;
+    res.end(body);
+  };
+}
+
+async function listen(server: Server, host: string): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
+  return (server.address() as AddressInfo).port;
+}
+
+function closer(server: Server): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+}
+
+export async function startHttpOrigin(host = '127.0.0.1'): Promise<Origin> {
+  const server = http.createServer();
+  const origin: Origin = { port: 0, host, seen: [], open: 0, close: closer(server) };
+  server.on('request', originHandler(origin, 'http'));
+  Object.assign(origin, { port: await listen(server, host) });
+  return origin;
+}
+
+/** A self-signed certificate for the test names, made by the real openssl. */
+export async function makeCert(names: string[]): Promise<{ key: Buffer; cert: Buffer }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'banwall-proxy-cert-'));
+  try {
+    const san = names.map((n) => (net.isIP(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${names[0]}`,
+      '-addext',
+      `subjectAltName=${san}`,
+    ]);
+    return {
+      key: await readFile(path.join(dir, 'key.pem')),
+      cert: await readFile(path.join(dir, 'cert.pem')),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function startTlsOrigin(
+  cert: { key: Buffer; cert: Buffer },
+  host = '127.0.0.1',
+): Promise<Origin & { servernames: (string | false | null)[] }> {
+  const server = https.createServer({ key: cert.key, cert: cert.cert });
+  const origin = {
+    port: 0,
+    host,
+    seen: [] as SeenRequest[],
+    open: 0,
+    servernames: [] as (string | false | null)[],
+    close: closer(server),
+  };
+  server.on('secureConnection', (s) => origin.servernames.push(s.servername));
+  server.on('request', originHandler(origin, 'tls'));
+  origin.port = await listen(server, host);
+  return origin;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fake policy (the real one is src/policy; these tests judge the proxy, not the matcher)
+
+export function rule(
+  app: string,
+  category: RuleRef['category'],
+  text: string,
+  list = `${app}-${category}`,
+): RuleRef {
+  return { list, app, category, source: 'test', line: 1, rule: text, action: { kind: 'nxdomain' } };
+}
+
+export interface FakePolicyRules {
+  /** Suffix rules on names. */
+  names?: Record<string, RuleRef>;
+  /** Exact IP rules. */
+  ips?: Record<string, RuleRef>;
+  /** URL rules: host + path prefix, or host + path + exact query parameter. */
+  urls?: {
+    host: string;
+    pathPrefix?: string;
+    pathPattern?: RegExp;
+    param?: [string, string];
+    rule: RuleRef;
+  }[];
+}
+
+export function fakePolicy(rules: FakePolicyRules, group = 'default'): PolicyStore & { calls: string[] } {
+  const calls: string[] = [];
+  const matchName = (name: string): BlockMatch | null => {
+    for (let n = name; ;) {
+      const r = rules.names?.[n];
+      if (r) return { rule: r, group };
+      const dot = n.indexOf('.');
+      if (dot < 0) return null;
+      n = n.slice(dot + 1);
+    }
+  };
+  const snap: PolicySnapshot = {
+    generation: 1,
+    groupOf: () => group,
+    matchName: (name) => {
+      calls.push(`name ${name}`);
+      return matchName(name);
+    },
+    matchIp: (ip) => {
+      calls.push(`ip ${ip}`);
+      const r = rules.ips?.[ip];
+      return r ? { rule: r, group } : null;
+    },
+    matchUrl: (t: UrlTarget) => {
+      calls.push(`url ${t.host} ${t.path} ${t.query}`);
+      const byName = matchName(t.host);
+      if (byName) return byName;
+      for (const u of rules.urls ?? []) {
+        if (u.host !== t.host) continue;
+        if (u.pathPrefix !== undefined && !t.path.startsWith(u.pathPrefix)) continue;
+        if (u.pathPattern !== undefined && !u.pathPattern.test(t.path)) continue;
+        if (u.param !== undefined) {
+          const v = new URLSearchParams(t.query).getAll(u.param[0]);
+          if (!v.includes(u.param[1])) continue;
+        }
+        return { rule: u.rule, group };
+      }
+      return null;
+    },
+    explain: () => {
+      throw new Error('not used');
+    },
+    lists: () => [],
+    ipRules: () => [],
+  };
+  return { current: snap, calls } as unknown as PolicyStore & { calls: string[] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fake resolver chain: names → addresses; blocked names answer like the blocking link does.
+
+export interface FakeChain extends Resolver {
+  readonly queries: { name: string; qtype: number; client: string; protocol: string }[];
+}
+
+export function fakeChain(
+  zone: Record<string, string[]>,
+  blocked: Record<string, BlockMatch> = {},
+  opts: { async?: boolean } = {},
+): FakeChain {
+  const queries: FakeChain['queries'] = [];
+  const header = (rcode: number) => {
+    const b = Buffer.alloc(12);
+    b[2] = 0x81;
+    b[3] = 0x80 | rcode;
+    return b;
+  };
+  const answer = (q: DnsQuery): DnsAnswer => {
+    queries.push({ name: q.name, qtype: q.qtype, client: q.client, protocol: q.protocol });
+    const block = blocked[q.name];
+    if (block) return { wire: header(3), result: 'blocked', block };
+    const addrs = zone[q.name];
+    if (!addrs) return { wire: header(3), result: 'allowed' };
+    const family = q.qtype === 28 ? 6 : 4;
+    const wanted = addrs.filter((a) => net.isIP(a) === family);
+    return { wire: header(0), result: 'allowed', facts: { targets: [], addresses: wanted } };
+  };
+  return {
+    queries,
+    resolve: (q) => (opts.async ? new Promise((r) => setImmediate(() => r(answer(q)))) : answer(q)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The proxy under test
+
+export interface RunningProxy {
+  readonly server: ProxyServer;
+  readonly stats: ProxyStats;
+  readonly port: number;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startProxy(
+  overrides: Record<string, unknown>,
+  policy: PolicyStore,
+  chain: Resolver,
+): Promise<RunningProxy> {
+  const cfg = proxySchema.parse({ listen: ['127.0.0.1:0'], ...overrides });
+  const stats = new ProxyStats();
+  const server = new ProxyServer(cfg, policy, chain, stats, silentLog);
+  await server.start();
+  const port = server.addresses()[0].port;
+  return { server, stats, port, url: `http://127.0.0.1:${port}`, stop: () => server.stop(200) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients
+
+export interface CurlResult {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: string;
+  readonly exitCode: number;
+}
+
+/** Runs the real curl; `status` is 0 when no HTTP response came back. */
+export async function curl(args: string[], timeoutMs = 10_000): Promise<CurlResult> {
+  const marker = '\n--banwall-status--';
+  // Headers go to stdout before the body (`-D /dev/stderr` crashes curl on Node's socketpair stdio).
+  const full = [
+    '-sS',
+    '-D',
+    '-',
+    '--max-time',
+    String(timeoutMs / 1000),
+    '-w',
+    `${marker}%{http_code}`,
+    ...args,
+  ];
+  try {
+    const { stdout } = await run('curl', full, { timeout: timeoutMs + 2000, encoding: 'latin1' });
+    return parseCurl(stdout, 0, marker);
+  } catch (err) {
+    const e = err as { stdout?: string; code?: number };
+    return parseCurl(e.stdout ?? '', typeof e.code === 'number' ? e.code : -1, marker);
+  }
+}
+
+function parseCurl(stdout: string, exitCode: number, marker: string): CurlResult {
+  const at = stdout.lastIndexOf(marker);
+  const status = at >= 0 ? Number(stdout.slice(at + marker.length)) : 0;
+  let rest = at >= 0 ? stdout.slice(0, at) : stdout;
+  let headers = '';
+  // One header block per response curl saw (a CONNECT's, then the origin's).
+  while (/^HTTP\/\d/.test(rest)) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end < 0) {
+      headers += rest;
+      rest = '';
+      break;
+    }
+    headers += rest.slice(0, end + 4);
+    rest = rest.slice(end + 4);
+  }
+  return { status, body: Buffer.from(rest, 'latin1').toString('utf8'), headers, exitCode };
+}
+
+/** Sends raw bytes to the proxy and returns everything it sends back before closing (or timing out). */
+export function rawExchange(port: number, payload: string | Buffer, timeoutMs = 3000): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const s = net.connect(port, '127.0.0.1', () => s.write(payload));
+    const done = () => {
+      clearTimeout(t);
+      s.destroy();
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    };
+    const t = setTimeout(done, timeoutMs);
+    s.on('data', (c) => chunks.push(c));
+    s.on('close', done);
+    s.on('error', done);
+  });
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
