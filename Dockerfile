@@ -1,0 +1,58 @@
+# banwall: blocking DNS resolver (53, DoT 853, DoH 443), HTTP proxy (3128), metrics and health (9153).
+#
+#   podman build --format docker -t banwall .        (docker build -t banwall . works the same)
+#   podman run -d --name banwall -p 53:53/udp -p 53:53/tcp -p 3128:3128 -p 127.0.0.1:9153:9153 banwall
+#
+# Config: /etc/banwall/banwall.yaml (BANWALL_CONFIG); mount a directory over /etc/banwall to replace it
+# (a directory, not a single file, so that saving the file reaches the container and reloads it).
+# Lists: the curated ones are in /opt/banwall/blocklists; mount over it, or add your own under
+# /etc/banwall. Remote-list copies are kept in /var/lib/banwall (a volume). See docs/operations.md.
+#
+# There is no build step: Node 24 runs the TypeScript sources directly (type stripping).
+
+# --- 1. production dependencies only, in a stage of their own so the final image has no build cache.
+FROM node:24-bookworm-slim AS deps
+WORKDIR /opt/banwall
+COPY package.json package-lock.json ./
+# --ignore-scripts: no dependency needs an install script, and none should run at build time.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+# --- 2. the runtime image.
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production \
+    BANWALL_CONFIG=/etc/banwall/banwall.yaml
+
+# Port 53 without root: the node binary gets the one capability it needs, CAP_NET_BIND_SERVICE, as a
+# file capability. Chosen over a sysctl (net.ipv4.ip_unprivileged_port_start) because it works in
+# every runtime that keeps that capability in its default set (Docker, Podman, containerd), also with
+# host networking, where a per-container sysctl is impossible. The process runs as `node` (uid 1000)
+# with no other privilege. Where no_new_privs is set (Kubernetes allowPrivilegeEscalation: false),
+# file capabilities are not granted; the Kubernetes manifests use the namespaced sysctl instead.
+# Keep NET_BIND_SERVICE in the container's capability set (--cap-drop=ALL --cap-add=NET_BIND_SERVICE).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libcap2-bin \
+ && setcap cap_net_bind_service=+ep "$(readlink -f /usr/local/bin/node)" \
+ && apt-get purge -y --auto-remove libcap2-bin \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /etc/banwall /var/lib/banwall/lists \
+ && chown node:node /var/lib/banwall /var/lib/banwall/lists
+
+WORKDIR /opt/banwall
+COPY --from=deps /opt/banwall/node_modules ./node_modules
+COPY package.json package-lock.json ./
+COPY src ./src
+COPY blocklists ./blocklists
+COPY config/banwall.yaml ./config/banwall.yaml
+COPY config/container.yaml /etc/banwall/banwall.yaml
+
+USER node
+VOLUME ["/var/lib/banwall"]
+EXPOSE 53/udp 53/tcp 853/tcp 443/tcp 3128/tcp 9153/tcp
+
+# /readyz: policy loaded and at least one upstream answering. No curl in the image: Node asks.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:9153/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "/opt/banwall/src/cli.ts"]
+CMD ["serve"]
