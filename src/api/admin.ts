@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppHandle } from '../app-handle.ts';
 import type { ListSummary } from '../policy/snapshot.ts';
 import { RESULTS } from '../dns/resolver.ts';
+import { explainName } from '../policy/explain.ts';
 import { sendError, sendJson } from './respond.ts';
 
 const TYPES: Record<string, number> = {
@@ -66,8 +67,9 @@ export function explain(app: AppHandle, req: IncomingMessage, res: ServerRespons
     return;
   }
   const name = raw.trim().toLowerCase().replace(/\.$/, '');
-  if (name.length > 253 || !/^[a-z0-9_*.-]+$/.test(name)) {
-    sendError(res, 400, `${JSON.stringify(raw)} is not a domain name`);
+  // A domain name, or an IP address (IP rules are explained too).
+  if (name.length > 253 || !/^[a-z0-9_*.:-]+$/.test(name)) {
+    sendError(res, 400, `${JSON.stringify(raw)} is not a domain name or an IP address`);
     return;
   }
   const client = url.searchParams.get('client') ?? '127.0.0.1';
@@ -80,9 +82,8 @@ export function explain(app: AppHandle, req: IncomingMessage, res: ServerRespons
     sendError(res, 400, `type ${JSON.stringify(typeText)} is not a query type (A, AAAA, HTTPS, ...)`);
     return;
   }
-  const e = app.policy.current.explain(name, client);
-  // Every query type of a blocked name is blocked; the type is echoed for the operator's benefit.
-  sendJson(res, 200, { ...e, type: typeText });
+  // The same function and defaults as `banwall explain`, so both give the same answer.
+  sendJson(res, 200, explainName(app.policy.current, name, client, typeText));
 }
 
 /** POST /api/reload */

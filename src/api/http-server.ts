@@ -37,7 +37,7 @@ export class HttpServer {
     this.app = app;
     this.log = log.child({ part: 'http' });
     registerDefaultMetrics();
-    registerAppMetrics(app.version, app.reloadStats);
+    registerAppMetrics(app);
     registerDnsStatsMetrics(app.dnsStats);
     const write =
       (h: Handler): Handler =>

@@ -75,6 +75,7 @@ void test('health, readiness, metrics and the read-only admin API', async (t) =>
   assert.match(text, /banwall_build_info\{version="9\.9\.9-test"\} 1/);
   assert.match(text, /banwall_config_reloads_total\{result="success"\} 0/);
   assert.match(text, /banwall_dns_blocked_total\{app="wechat",category="core",group="default"\} 2/);
+  assert.match(text, /banwall_list_refresh_interval_seconds\{list="remote"\} 3600/);
   assert.match(text, /process_cpu_user_seconds_total/);
   assert.match(text, /nodejs_eventloop_lag_seconds/);
   // The exposition passes Prometheus's own linter.
@@ -107,9 +108,18 @@ void test('health, readiness, metrics and the read-only admin API', async (t) =>
   assert.equal(res.status, 200);
   const e = await json(res);
   assert.equal(e.name, 'long.weixin.qq.com');
-  assert.equal(e.blocked, true);
+  assert.equal(e.decision, 'blocked');
   assert.equal(e.type, 'HTTPS');
-  assert.deepEqual(e.decidingRule, RULE);
+  assert.equal(e.client, '10.0.0.1');
+  assert.deepEqual(e.decidingRule, {
+    list: RULE.list,
+    app: RULE.app,
+    category: RULE.category,
+    file: RULE.source,
+    line: RULE.line,
+    rule: RULE.rule,
+    action: 'nxdomain',
+  });
   assert.equal((await fetch(`${base}/api/explain`)).status, 400);
   assert.equal((await fetch(`${base}/api/explain?name=a.test&client=nope`)).status, 400);
   assert.equal((await fetch(`${base}/api/explain?name=a.test&type=BOGUS`)).status, 400);
