@@ -1,0 +1,59 @@
+// `promtool check metrics` on a real scrape of a running banwall, after allowed, blocked and proxied
+// traffic, and the metric families the issue names are all present.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { dig } from '../helpers/dig.ts';
+import { run, startStack, curlViaProxy } from './e2e-helpers.ts';
+
+const FAMILIES = [
+  'banwall_dns_queries_total',
+  'banwall_dns_blocked_total',
+  'banwall_dns_request_duration_seconds',
+  'banwall_dns_cache_hits_total',
+  'banwall_dns_cache_misses_total',
+  'banwall_dns_cache_entries',
+  'banwall_dns_cache_bytes',
+  'banwall_dns_prefetches_total',
+  'banwall_dns_upstream_requests_total',
+  'banwall_dns_upstream_errors_total',
+  'banwall_dns_upstream_duration_seconds',
+  'banwall_dns_upstream_healthy',
+  'banwall_list_entries',
+  'banwall_list_last_success_timestamp_seconds',
+  'banwall_list_refresh_failures_total',
+  'banwall_config_reloads_total',
+  'banwall_build_info',
+  'banwall_proxy_requests_total',
+  'banwall_proxy_blocked_total',
+  'process_cpu_user_seconds_total',
+  'nodejs_heap_size_used_bytes',
+];
+
+void test('a scrape of a running banwall passes promtool and has every metric family', async (t) => {
+  const s = await startStack();
+  t.after(() => s.close());
+  assert.equal((await dig(s.bw.dnsPort, 'allowed.test')).status, 'NOERROR');
+  assert.equal((await dig(s.bw.dnsPort, 'allowed.test')).status, 'NOERROR');
+  assert.equal((await dig(s.bw.dnsPort, 'weixin.qq.com', 'AAAA')).status, 'NXDOMAIN');
+  assert.equal((await dig(s.bw.dnsPort, 'dnl-01.upd.kaspersky.com', 'A', ['+tcp'])).status, 'NXDOMAIN');
+  await curlViaProxy(s.bw.proxyPort!, 'http://weixin.qq.com/');
+
+  const res = await fetch(`${s.base}/metrics`);
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  const check = await run('promtool', ['check', 'metrics'], { input: text });
+  assert.equal(check.code, 0, `promtool check metrics:\n${check.out}`);
+  for (const f of FAMILIES) assert.match(text, new RegExp(`^# TYPE ${f} `, 'm'), `${f} is published`);
+
+  assert.match(text, /banwall_dns_blocked_total\{app="wechat",category="core",group="default"\} 1\n/);
+  assert.match(text, /banwall_dns_blocked_total\{app="kaspersky",category="update",group="default"\} 1\n/);
+  assert.match(text, /banwall_dns_queries_total\{protocol="tcp",qtype="A",result="blocked"\} 1\n/);
+  assert.match(text, /banwall_dns_queries_total\{protocol="udp",qtype="AAAA",result="blocked"\} 1\n/);
+  assert.match(text, /banwall_dns_queries_total\{protocol="udp",qtype="A",result="(allowed|cached)"\} 1\n/);
+  assert.match(text, /banwall_proxy_blocked_total\{app="wechat",category="core",group="default"\} 1\n/);
+  // Never a name or a client address in a label.
+  assert.doesNotMatch(text, /qq\.com|kaspersky\.com|allowed\.test|client="/);
+
+  const top = (await (await fetch(`${s.base}/api/top`)).json()) as { names: { name: string }[] };
+  assert.deepEqual(top.names.map((n) => n.name).sort(), ['dnl-01.upd.kaspersky.com', 'weixin.qq.com']);
+});
