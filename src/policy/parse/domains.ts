@@ -27,21 +27,20 @@ export function parseDomainLine(out: ParsedList, text: string, s: number, e: num
     flags |= SUBONLY;
     s += 2;
   }
-  // Fast path: one word that is a valid name.
+  // Fast path: the line is one valid name (names.add rejects spaces, ':' and every other character
+  // a name cannot hold). A digit first may be an IP address: that takes the slow path.
+  c = text.charCodeAt(s);
+  if (!(c >= 48 && c <= 57) && out.names.add(text, s, e, flags, lineNo)) return;
   let ws = s;
   while (ws < e) {
     const ch = text.charCodeAt(ws);
     if (ch === 32 || ch === 9) break;
     ws++;
   }
-  c = text.charCodeAt(s);
   if (ws === e) {
-    if (c >= 48 && c <= 57 && looksLikeIp(text.slice(s, e))) {
-      return parseSlow(out, text.slice(s, e), flags, lineNo, text.slice(s, e));
-    }
-    if (out.names.add(text, s, e, flags, lineNo)) return;
     const word = text.slice(s, e);
-    if (word.includes(':') && looksLikeIp(word)) return parseSlow(out, word, flags, lineNo, word);
+    if (looksLikeIp(word)) return parseSlow(out, word, flags, lineNo, word);
+    if (out.names.add(text, s, e, flags, lineNo)) return;
     out.bad(lineNo, word, 'not a valid domain name');
     return;
   }

@@ -42,8 +42,12 @@ export async function parseList(text: string, format: ListFormat): Promise<Parse
     if (c === 35) continue; // '#' comment
     // Trailing comment: ' #' (adblock uses '#' inside cosmetic rules, reported by its parser).
     if (!adblock) {
-      const hash = text.indexOf('#', s);
-      if (hash >= 0 && hash < e) e = hash;
+      for (let i = s; i < e; i++) {
+        if (text.charCodeAt(i) === 35) {
+          e = i;
+          break;
+        }
+      }
     }
     while (e > s && isSpace(text.charCodeAt(e - 1))) e--;
     if (s === e) continue;
