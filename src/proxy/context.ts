@@ -30,6 +30,11 @@ export interface ConnectionState {
   readonly allowed: boolean;
   /** Over a connection cap: answered and closed, its requests are ignored. */
   limited: boolean;
+  /**
+   * A first request has arrived. Until then the socket runs on the headers timeout, since Node's
+   * headersTimeout only starts with the first byte and would let a silent connection sit forever.
+   */
+  active: boolean;
 }
 
 const kState = Symbol('banwall.proxy.connection');

@@ -14,6 +14,9 @@ import { parseHttpTarget, type HttpTarget } from './target.ts';
 import { prepareRequestHeaders, prepareResponseHeaders } from './headers.ts';
 import { sendBlock, sendText } from './responses.ts';
 
+/** After a malformed request the connection's framing cannot be trusted: close it. */
+const CLOSE = { connection: 'close' };
+
 class UpstreamTimeout extends Error {
   readonly code = 'EUPSTREAM_TIMEOUT';
 }
@@ -44,10 +47,12 @@ export class HttpForwarder {
   readonly agent: http.Agent;
   private readonly proxy: HttpProxy;
   private readonly upstreamMs: number;
+  private readonly idleMs: number;
 
   constructor(ctx: ProxyContext) {
     this.ctx = ctx;
     this.upstreamMs = ctx.cfg.timeouts.upstream;
+    this.idleMs = ctx.cfg.timeouts.idle;
     this.agent = new http.Agent({
       keepAlive: true,
       // Origins commonly close idle connections after 5 s (Node's default); giving a free socket up
@@ -87,6 +92,17 @@ export class HttpForwarder {
       req.socket.destroy();
       return;
     }
+    if (!state.active) {
+      state.active = true;
+      req.socket.setTimeout(this.idleMs);
+    }
+    if (req.httpVersionMajor !== 1 || (req.httpVersionMinor === 1 && req.headers.host === undefined)) {
+      // HTTP/0.9 (`GET url` without a version) has no headers to judge or forward; HTTP/1.1 requires
+      // Host (RFC 9112 §3.2), checked here rather than by Node so that it is counted.
+      ctx.stats.recordRequest('http', 'badrequest');
+      sendText(req, res, 400, 'banwall: bad request: HTTP/1.1 with a Host header, or HTTP/1.0', CLOSE);
+      return;
+    }
     if (!state.allowed) {
       ctx.stats.recordRequest('http', 'denied');
       sendText(req, res, 403, 'banwall: this proxy serves only its own network (proxy.allowedClients)');
@@ -108,13 +124,13 @@ export class HttpForwarder {
         : /^https:/i.test(url)
           ? 'use CONNECT for https:// URLs'
           : 'the request target is not a valid http:// URL';
-      sendText(req, res, 400, `banwall: bad request: ${why}`);
+      sendText(req, res, 400, `banwall: bad request: ${why}`, CLOSE);
       return;
     }
     const via = req.headers.via;
     if (via !== undefined && via.includes(ctx.viaId)) {
       ctx.stats.recordRequest('http', 'badrequest');
-      sendText(req, res, 508, 'banwall: forwarding loop detected (Via)');
+      sendText(req, res, 508, 'banwall: forwarding loop detected (Via)', CLOSE);
       return;
     }
     if (!portInRanges(target.port, ctx.cfg.httpPorts)) {

@@ -87,7 +87,7 @@ export class ProxyServer {
         // How often Node looks for connections past headersTimeout (default 30 s is too coarse).
         connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(t.headers / 2))),
         insecureHTTPParser: false,
-        requireHostHeader: true,
+        requireHostHeader: false, // checked by HttpForwarder, which counts it
         noDelay: true,
       });
       server.timeout = t.idle;
@@ -141,8 +141,15 @@ export class ProxyServer {
       return;
     }
     const client = unmapAddress(remote);
-    const state: ConnectionState = { client, allowed: this.acl.allows(client), limited: false };
+    const state: ConnectionState = {
+      client,
+      allowed: this.acl.allows(client),
+      limited: false,
+      active: false,
+    };
     setConnectionState(socket, state);
+    // Until the first request: a connection that sends nothing is closed after the headers timeout.
+    socket.setTimeout(this.cfg.timeouts.headers);
     if (!this.counter.acquire(client)) {
       state.limited = true;
       this.stats.recordRequest('http', 'limited');
