@@ -63,16 +63,18 @@ export function dnsMetrics(): Metric[] {
 }
 
 /** Starts `peer`; ready means it answers a blocked name NXDOMAIN (the list is loaded), or the probe. */
-async function startReady(peer: DnsPeer, size: number, upstreamPort: number): Promise<RunningServer> {
+async function startListed(peer: DnsPeer, size: number, upstreamPort: number): Promise<RunningServer> {
   const t0 = performance.now();
   const s = await peer.start(size, upstreamPort);
-  if (size > 0) {
-    let alive = true;
-    void s.proc.exited.then(() => (alive = false));
-    const ms = await waitForDnsAnswer(s.port, blockedName(size - 1), t0, 120_000, () => alive, 3);
+  if (size === 0) return s;
+  try {
+    const alive = () => s.proc.proc.exitCode === null && s.proc.proc.signalCode === null;
+    const ms = await waitForDnsAnswer(s.port, blockedName(size - 1), t0, 120_000, alive, 3);
     return { ...s, readyMs: Math.max(s.readyMs, ms) };
+  } catch (err) {
+    await stop(s.proc);
+    throw err;
   }
-  return s;
 }
 
 async function measure(
@@ -102,7 +104,7 @@ export async function dnsRound(
   let s: RunningServer | undefined;
   try {
     for (const size of LIST_SIZES) {
-      s = await startReady(peer, size, upstreamPort);
+      s = await startListed(peer, size, upstreamPort);
       await sleep(300);
       res.add(`ready.${size}`, peer.name, s.readyMs / 1000);
       res.add(`rss.${size}`, peer.name, rssBytes(s.proc.pid) / 1e6);

@@ -129,6 +129,8 @@ async function main(): Promise<void> {
   log(
     `done; written to bench/results/latest.md${stillRunning().length ? `; still running: ${stillRunning()}` : ''}`,
   );
+  // Whatever is still running (nothing, normally) is killed by the exit handler.
+  process.exit(0);
 }
 
 function render(res: Results, rounds: number, secs: number, withWorkers: boolean): string {
@@ -166,5 +168,5 @@ function render(res: Results, rounds: number, secs: number, withWorkers: boolean
 
 main().catch((err: unknown) => {
   process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
+  process.exit(1);
 });

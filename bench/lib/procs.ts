@@ -129,3 +129,27 @@ export function run(
     });
   });
 }
+
+/**
+ * Starts a server and waits until `ready` resolves (given a liveness check and the spawn time);
+ * on any failure the process is stopped before the error propagates, so nothing is left behind.
+ */
+export async function startReady<T>(
+  name: string,
+  cmd: string,
+  args: string[],
+  logFile: string,
+  ready: (alive: () => boolean, t0: number) => Promise<T>,
+  opts: SpawnOptions = {},
+): Promise<{ proc: Started; ready: T }> {
+  const t0 = performance.now();
+  const proc = start(name, cmd, args, logFile, opts);
+  let alive = true;
+  void proc.exited.then(() => (alive = false));
+  try {
+    return { proc, ready: await ready(() => alive, t0) };
+  } catch (err) {
+    await stop(proc);
+    throw err;
+  }
+}

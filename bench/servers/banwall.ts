@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { start } from '../lib/procs.ts';
+import { startReady, stop } from '../lib/procs.ts';
 import { freePort, waitForDnsAnswer, waitForTcp } from '../lib/probe.ts';
 import { PROBE_NAME, PROXY_LIST_SIZE, type DataFiles } from '../lib/gen.ts';
 import type { DnsPeer, ProxyPeer, RunningServer } from './types.ts';
@@ -53,19 +53,15 @@ async function launch(
   writeFileSync(conf, stringify(cfg));
   const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
   const t0 = performance.now();
-  const proc = start(
+  const { proc, ready } = await startReady(
     name,
     process.execPath,
     [...nodeArgs, CLI, 'serve', '--config', conf],
     path.join(dir, 'banwall.out'),
-    {
-      cwd: ROOT,
-    },
+    (alive) => waitForDnsAnswer(dnsPort, PROBE_NAME, t0, 120_000, alive),
+    { cwd: ROOT },
   );
-  let alive = true;
-  void proc.exited.then(() => (alive = false));
-  const readyMs = await waitForDnsAnswer(dnsPort, PROBE_NAME, t0, 120_000, () => alive);
-  return { name, proc, port: dnsPort, readyMs, started: t0 };
+  return { name, proc, port: dnsPort, readyMs: ready, started: t0 };
 }
 
 export function banwallDns(workDir: string, data: DataFiles, opts: BanwallOptions): DnsPeer {
@@ -93,7 +89,12 @@ export function banwallProxy(workDir: string, data: DataFiles, opts: BanwallOpti
       const list = data.lists.get(PROXY_LIST_SIZE)!.plain;
       const cfg = config(dnsPort, httpPort, upstreamPort, list, opts, proxyPort);
       const s = await launch('banwall', dir, cfg, dnsPort, opts);
-      await waitForTcp(proxyPort, 30_000, () => s.proc.proc.exitCode === null);
+      try {
+        await waitForTcp(proxyPort, 30_000, () => s.proc.proc.exitCode === null);
+      } catch (err) {
+        await stop(s.proc);
+        throw err;
+      }
       return { name: 'banwall', proc: s.proc, port: proxyPort, readyMs: performance.now() - s.started };
     },
   };

@@ -1,7 +1,7 @@
 // dnsmasq as a peer: a forwarding cache with the blocklist as `address=/name/` lines.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { start } from '../lib/procs.ts';
+import { startReady } from '../lib/procs.ts';
 import { freePort, waitForDnsAnswer } from '../lib/probe.ts';
 import { PROBE_NAME, type DataFiles } from '../lib/gen.ts';
 import type { DnsPeer, RunningServer } from './types.ts';
@@ -34,12 +34,14 @@ export function dnsmasq(workDir: string, data: DataFiles): DnsPeer {
           '',
         ].join('\n'),
       );
-      const t0 = performance.now();
-      const proc = start('dnsmasq', 'dnsmasq', ['-k', `--conf-file=${conf}`], path.join(dir, 'dnsmasq.out'));
-      let alive = true;
-      void proc.exited.then(() => (alive = false));
-      const readyMs = await waitForDnsAnswer(port, PROBE_NAME, t0, 60_000, () => alive);
-      return { name: 'dnsmasq', proc, port, readyMs };
+      const { proc, ready } = await startReady(
+        'dnsmasq',
+        'dnsmasq',
+        ['-k', `--conf-file=${conf}`],
+        path.join(dir, 'dnsmasq.out'),
+        (alive, t0) => waitForDnsAnswer(port, PROBE_NAME, t0, 120_000, alive),
+      );
+      return { name: 'dnsmasq', proc, port, readyMs: ready };
     },
   };
 }

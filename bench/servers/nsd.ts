@@ -1,7 +1,7 @@
 // The upstream of every resolver: NSD, authoritative for the generated `bench.` zone, on loopback.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { start } from '../lib/procs.ts';
+import { startReady } from '../lib/procs.ts';
 import { freePort, waitForDnsAnswer } from '../lib/probe.ts';
 import { PROBE_NAME, ZONE } from '../lib/gen.ts';
 import type { RunningServer } from './types.ts';
@@ -37,10 +37,12 @@ zone:
   zonefile: "${zoneFile}"
 `,
   );
-  const t0 = performance.now();
-  const proc = start('nsd', 'nsd', ['-d', '-c', conf], path.join(dir, 'nsd.out'));
-  let alive = true;
-  void proc.exited.then(() => (alive = false));
-  const readyMs = await waitForDnsAnswer(port, PROBE_NAME, t0, 30_000, () => alive);
-  return { name: 'nsd', proc, port, readyMs };
+  const { proc, ready } = await startReady(
+    'nsd',
+    'nsd',
+    ['-d', '-c', conf],
+    path.join(dir, 'nsd.out'),
+    (alive, t0) => waitForDnsAnswer(port, PROBE_NAME, t0, 30_000, alive),
+  );
+  return { name: 'nsd', proc, port, readyMs: ready };
 }

@@ -2,7 +2,7 @@
 // ACL (`-n`: never reverse-resolve an IP-literal target just to test it against names).
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { start } from '../lib/procs.ts';
+import { startReady } from '../lib/procs.ts';
 import { freePort, waitForTcp } from '../lib/probe.ts';
 import { PROXY_LIST_SIZE, type DataFiles } from '../lib/gen.ts';
 import type { ProxyPeer, RunningServer } from './types.ts';
@@ -43,10 +43,17 @@ http_access allow localnet
 http_access deny all
 `,
       );
-      const t0 = performance.now();
-      const proc = start('squid', 'squid', ['-N', '-f', conf], path.join(dir, 'squid.out'));
-      await waitForTcp(port, 60_000, () => proc.proc.exitCode === null);
-      return { name: 'squid', proc, port, readyMs: performance.now() - t0 };
+      const { proc, ready } = await startReady(
+        'squid',
+        'squid',
+        ['-N', '-f', conf],
+        path.join(dir, 'squid.out'),
+        async (alive, t0) => {
+          await waitForTcp(port, 60_000, alive);
+          return performance.now() - t0;
+        },
+      );
+      return { name: 'squid', proc, port, readyMs: ready };
     },
   };
 }

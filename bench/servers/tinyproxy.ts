@@ -2,7 +2,7 @@
 // matcher, per its manual), exact names only.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { start } from '../lib/procs.ts';
+import { startReady } from '../lib/procs.ts';
 import { freePort, waitForTcp } from '../lib/probe.ts';
 import { PROXY_LIST_SIZE, type DataFiles } from '../lib/gen.ts';
 import type { ProxyPeer, RunningServer } from './types.ts';
@@ -32,10 +32,17 @@ FilterCaseSensitive Yes
 ConnectPort 443
 `,
       );
-      const t0 = performance.now();
-      const proc = start('tinyproxy', 'tinyproxy', ['-d', '-c', conf], path.join(dir, 'tinyproxy.out'));
-      await waitForTcp(port, 60_000, () => proc.proc.exitCode === null);
-      return { name: 'tinyproxy', proc, port, readyMs: performance.now() - t0 };
+      const { proc, ready } = await startReady(
+        'tinyproxy',
+        'tinyproxy',
+        ['-d', '-c', conf],
+        path.join(dir, 'tinyproxy.out'),
+        async (alive, t0) => {
+          await waitForTcp(port, 60_000, alive);
+          return performance.now() - t0;
+        },
+      );
+      return { name: 'tinyproxy', proc, port, readyMs: ready };
     },
   };
 }

@@ -3,7 +3,7 @@
 // generated zone is unsigned; validation would only add work banwall does not do).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { start } from '../lib/procs.ts';
+import { startReady } from '../lib/procs.ts';
 import { freePort, waitForDnsAnswer } from '../lib/probe.ts';
 import { PROBE_NAME, type DataFiles } from '../lib/gen.ts';
 import type { DnsPeer, RunningServer } from './types.ts';
@@ -44,12 +44,14 @@ forward-zone:
   forward-addr: 127.0.0.1@${upstreamPort}
 `,
       );
-      const t0 = performance.now();
-      const proc = start('unbound', 'unbound', ['-d', '-c', conf], path.join(dir, 'unbound.out'));
-      let alive = true;
-      void proc.exited.then(() => (alive = false));
-      const readyMs = await waitForDnsAnswer(port, PROBE_NAME, t0, 120_000, () => alive);
-      return { name: 'unbound', proc, port, readyMs };
+      const { proc, ready } = await startReady(
+        'unbound',
+        'unbound',
+        ['-d', '-c', conf],
+        path.join(dir, 'unbound.out'),
+        (alive, t0) => waitForDnsAnswer(port, PROBE_NAME, t0, 120_000, alive),
+      );
+      return { name: 'unbound', proc, port, readyMs: ready };
     },
   };
 }
