@@ -9,15 +9,20 @@ const SLOTS = 65536;
 /** Ring of IDs in send order; answered entries linger in it until they reach the head or a compaction. */
 const RING = 1 << 17;
 const MAX_IN_FLIGHT = 60_000; // keep free IDs easy to find
+const EMPTY_F64 = new Float64Array(0);
+const EMPTY_U32 = new Uint32Array(0);
+const EMPTY_U16 = new Uint16Array(0);
 
 export class PendingTable {
   readonly timeoutMs: number;
-  private readonly exchanges: (Exchange | undefined)[] = new Array<Exchange | undefined>(SLOTS);
-  private readonly sentAt = new Float64Array(SLOTS);
+  // ~2 MB per transport, allocated on the first query: forward-zone and TC-fallback transports that
+  // are never used cost nothing.
+  private exchanges: (Exchange | undefined)[] = [];
+  private sentAt = EMPTY_F64;
   /** Bumped each time a slot is taken, so a stale ring entry for a reused ID is recognised. */
-  private readonly seq = new Uint32Array(SLOTS);
-  private readonly ringId = new Uint16Array(RING);
-  private readonly ringSeq = new Uint32Array(RING);
+  private seq = EMPTY_U32;
+  private ringId = EMPTY_U16;
+  private ringSeq = EMPTY_U32;
   private ringHead = 0;
   private ringLen = 0;
   private readonly random = new Uint16Array(1024);
@@ -34,6 +39,7 @@ export class PendingTable {
   /** Takes a free random ID for `ex`; -1 when the table is full. */
   add(ex: Exchange, now: number): number {
     if (this.size >= MAX_IN_FLIGHT) return -1;
+    if (this.sentAt.length === 0) this.allocate();
     if (this.ringLen === RING) this.compact();
     let id: number;
     do {
@@ -54,6 +60,14 @@ export class PendingTable {
     this.size++;
     if (this.timer === null) this.arm();
     return id;
+  }
+
+  private allocate(): void {
+    this.exchanges = new Array<Exchange | undefined>(SLOTS);
+    this.sentAt = new Float64Array(SLOTS);
+    this.seq = new Uint32Array(SLOTS);
+    this.ringId = new Uint16Array(RING);
+    this.ringSeq = new Uint32Array(RING);
   }
 
   get(id: number): Exchange | undefined {
