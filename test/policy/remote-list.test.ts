@@ -1,0 +1,134 @@
+// Remote lists over HTTP on loopback: fetched at load, refreshed (conditional GET: 304 when unchanged)
+// and recompiled after a change, kept when the server goes away, used from the copy on disk at the
+// next start, refused over plain http:// to a non-loopback address, and capped in size.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
+import { PolicyStore } from '../../src/policy/store.ts';
+import { createLogger } from '../../src/log.ts';
+import { loaded, tempDir } from './policy-helpers.ts';
+
+interface ListServer {
+  url: string;
+  body: string;
+  requests: number;
+  notModified: number;
+  close(): Promise<void>;
+}
+
+async function listServer(body: string): Promise<ListServer> {
+  const s: ListServer = { url: '', body, requests: 0, notModified: 0, close: async () => {} };
+  const server = http.createServer((req, res) => {
+    s.requests++;
+    const etag = `"${createHash('sha1').update(s.body).digest('hex')}"`;
+    if (req.headers['if-none-match'] === etag) {
+      s.notModified++;
+      res.writeHead(304).end();
+      return;
+    }
+    res.writeHead(200, { etag, 'content-type': 'text/plain' }).end(s.body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  s.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/list.txt`;
+  s.close = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
+  return s;
+}
+
+const config = (url: string, extra: Record<string, unknown> = {}) => ({
+  dns: { upstreams: ['udp://127.0.0.1:5300'] },
+  lists: [{ name: 'remote', app: 'wechat', category: 'core', source: url, refresh: '1s' }],
+  blocking: { cacheDir: 'cache', fetchTimeout: '2s', ...extra },
+});
+
+async function until(cond: () => boolean, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+void test('fetched, refreshed after a change, kept when the server goes away, restored from disk', async () => {
+  const srv = await listServer('a.example\n');
+  const dir = await tempDir();
+  const store = new PolicyStore(createLogger('silent'), { watch: false });
+  try {
+    await store.load(loaded(dir, config(srv.url)));
+    const blocked = (n: string) => store.current.matchName(n, '127.0.0.1') !== null;
+    assert.ok(blocked('x.a.example'));
+    assert.ok(store.listStatus()[0].lastSuccess > 0);
+
+    await until(() => srv.notModified >= 1); // unchanged: a conditional GET answered 304
+    assert.ok(blocked('x.a.example'));
+
+    srv.body = 'b.example\n';
+    await until(() => blocked('b.example'));
+    assert.ok(!blocked('a.example'), 'the new contents replace the old');
+
+    await srv.close();
+    await until(() => store.listStatus()[0].refreshFailures >= 1);
+    assert.ok(blocked('b.example'), 'a failed refresh keeps the previous contents');
+  } finally {
+    store.close();
+  }
+
+  // Next start, server gone: the copy on disk is used.
+  const again = new PolicyStore(createLogger('silent'), { watch: false, refresh: false });
+  const report = await again.load(loaded(dir, config(srv.url)));
+  assert.deepEqual(report.warnings, []);
+  assert.ok(again.current.matchName('b.example', '127.0.0.1'));
+  again.close();
+});
+
+void test('a list that fails to parse on refresh keeps its previous contents', async () => {
+  const srv = await listServer('a.example\n');
+  const dir = await tempDir();
+  const store = new PolicyStore(createLogger('silent'), { watch: false });
+  try {
+    await store.load(loaded(dir, config(srv.url)));
+    srv.body = '<html>\n<body>maintenance</body>\n</html>\n';
+    await until(() => store.listStatus()[0].refreshFailures >= 1);
+    assert.ok(store.current.matchName('a.example', '127.0.0.1'));
+  } finally {
+    store.close();
+    await srv.close();
+  }
+});
+
+void test('no copy and no server: the list is empty and reported, banwall still starts', async () => {
+  const srv = await listServer('a.example\n');
+  await srv.close();
+  const dir = await tempDir();
+  const store = new PolicyStore(createLogger('silent'), { watch: false, refresh: false });
+  const report = await store.load(loaded(dir, config(srv.url)));
+  assert.match(
+    report.warnings?.[0] ?? '',
+    /lists\[0\]\.source: .* cannot be fetched and there is no copy on disk/,
+  );
+  assert.equal(store.listStatus()[0].refreshFailures, 1);
+  store.close();
+});
+
+void test('size cap, and plain http only to loopback', async () => {
+  const srv = await listServer('a.example\n'.repeat(1000));
+  const dir = await tempDir();
+  const store = new PolicyStore(createLogger('silent'), { watch: false, refresh: false });
+  try {
+    const report = await store.load(loaded(dir, config(srv.url, { maxListSize: 1000 })));
+    assert.equal(report.warnings?.length, 1, 'over the cap: not accepted');
+    await assert.rejects(
+      store.load(loaded(dir, config('http://192.0.2.1/list.txt'))),
+      (err: Error & { problems: string[] }) =>
+        /lists\[0\]\.source: .*plain http:\/\/ is accepted only for loopback/.test(err.problems[0]),
+    );
+  } finally {
+    store.close();
+    await srv.close();
+  }
+});
