@@ -1,0 +1,93 @@
+// `banwall check` and `banwall explain` as an operator runs them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { CLI, ROOT } from '../helpers/banwall.ts';
+import { tempDir } from './policy-helpers.ts';
+
+const run = promisify(execFile);
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 20_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+void test('banwall check on the shipped config: per-list counts, exit 0', async () => {
+  const r = await cli(['check', '--config', path.join(ROOT, 'config/banwall.yaml')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /list wechat-core: \d+ entries/);
+  assert.match(r.stdout, /list kaspersky-update: \d+ entries/);
+  assert.match(r.stdout, /ok: \d+ lists, \d+ entries, 0 bad lines skipped/);
+});
+
+void test('banwall check reports every bad line with file:line and every config error with its key path', async () => {
+  const dir = await tempDir();
+  await writeFile(path.join(dir, 'a.txt'), 'good.example\nbad..name\nanother.example\nurl x nopath\n');
+  const base = {
+    dns: { upstreams: ['udp://127.0.0.1:5300'] },
+    lists: [{ name: 'a', app: 'wechat', category: 'core', source: 'a.txt' }],
+  };
+  await writeFile(path.join(dir, 'ok.yaml'), stringify(base));
+  let r = await cli(['check', '--config', path.join(dir, 'ok.yaml')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /list a: 2 entries \(domains\), 2 bad lines/);
+  assert.ok(r.stdout.includes(`${path.join(dir, 'a.txt')}:2: not a valid domain name: bad..name`), r.stdout);
+  assert.ok(
+    r.stdout.includes(`${path.join(dir, 'a.txt')}:4: path pattern "nopath" must start with "/"`),
+    r.stdout,
+  );
+
+  const broken = {
+    ...base,
+    lists: [...base.lists, { name: 'gone', app: 'wechat', category: 'core', source: 'missing.txt' }],
+    groups: [{ name: 'default', lists: ['a', 'nope'] }],
+  };
+  await writeFile(path.join(dir, 'broken.yaml'), stringify(broken));
+  r = await cli(['check', '--config', path.join(dir, 'broken.yaml')]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /lists\[1\]\.source: cannot read .*missing\.txt/);
+  assert.match(r.stderr, /groups\[0\]\.lists\[1\]: unknown list "nope"/);
+
+  await writeFile(path.join(dir, 'schema.yaml'), stringify({ ...base, blocking: { action: 'explode' } }));
+  r = await cli(['check', '--config', path.join(dir, 'schema.yaml')]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /blocking\.action/);
+});
+
+void test('banwall explain names the rule, its list, file and line, and the allow rule that won', async () => {
+  const cfg = path.join(ROOT, 'config/banwall.yaml');
+  let r = await cli(['explain', 'long.weixin.qq.com', '--config', cfg]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /long\.weixin\.qq\.com A from 127\.0\.0\.1 \(group default\): BLOCKED → nxdomain/);
+  assert.match(
+    r.stdout,
+    /deciding rule: long\.weixin\.qq\.com +\(list wechat-telemetry, .*blocklists\/wechat\/telemetry\.txt:\d+, wechat\/telemetry\)/,
+  );
+  assert.match(r.stdout, /block weixin\.qq\.com +\(list wechat-core, .*core\.txt:\d+, wechat\/core\)/);
+
+  r = await cli([
+    'explain',
+    'qyapi.weixin.qq.com',
+    '--client',
+    '10.0.0.5',
+    '--type',
+    'AAAA',
+    '--config',
+    cfg,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /qyapi\.weixin\.qq\.com AAAA from 10\.0\.0\.5 \(group default\): ALLOWED/);
+  assert.match(r.stdout, /allowed by: +=qyapi\.weixin\.qq\.com +\(list wecom/);
+
+  r = await cli(['explain', 'mail.qq.com', '--config', cfg]);
+  assert.match(r.stdout, /ALLOWED\n {2}no rule matched/);
+});
