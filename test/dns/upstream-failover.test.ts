@@ -199,3 +199,24 @@ void test('a conditional-forward zone goes to its own upstreams, on a label boun
     await corp.close();
   }
 });
+
+void test('two silent racers: the query is hedged to a third upstream before the timeout', async () => {
+  const s1 = await startFakeUpstream({ zone: ZONE });
+  const s2 = await startFakeUpstream({ zone: ZONE });
+  const good = await startFakeUpstream({ zone: ZONE });
+  s1.mode = s2.mode = 'silent';
+  const r = resolver({ upstreams: [s1.url, s2.url, good.url], timeout: '800ms' });
+  try {
+    const started = performance.now();
+    const a = await resolve(r, query('a.test'));
+    const took = performance.now() - started;
+    assert.equal(a.result, 'allowed');
+    assert.ok(took >= 190 && took < 700, `answered after ${took} ms`);
+    assert.equal(good.queries.length, 1);
+  } finally {
+    await r.close();
+    await s1.close();
+    await s2.close();
+    await good.close();
+  }
+});

@@ -86,6 +86,17 @@ export class ParallelBest {
     if (ex.inFlight === 0) this.next(ex);
   }
 
+  /** Slow racers: add the best untried upstream that is not set aside, if there is one. */
+  hedge(ex: Exchange): void {
+    const now = performance.now();
+    let pick: Upstream | null = null;
+    for (const up of this.upstreams) {
+      if (now < up.downUntil || ex.tried.includes(up)) continue;
+      if (pick === null || score(up) < score(pick)) pick = up;
+    }
+    pick?.send(ex);
+  }
+
   /** Every attempt so far failed: try the best untried upstream (set aside or not), else give up. */
   private next(ex: Exchange): void {
     for (;;) {

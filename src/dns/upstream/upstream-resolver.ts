@@ -66,11 +66,15 @@ class ForwardingResolver implements UpstreamResolver, ExchangeOwner {
   /** Exchanges in start order = deadline order (one timeout for all). */
   private head: Exchange | null = null;
   private tail: Exchange | null = null;
+  /** The first exchange not yet past its hedge time (the list is in start order, so is hedge order). */
+  private hedgeCursor: Exchange | null = null;
+  private readonly hedgeMs: number;
   private timer: NodeJS.Timeout | null = null;
   pending = 0;
 
   constructor(cfg: Config['dns'], log: Logger, opts: UpstreamResolverOptions) {
     this.timeoutMs = cfg.timeout;
+    this.hedgeMs = cfg.timeout / 4;
     this.maxPending = cfg.maxPending;
     const group = (urls: readonly string[]): ParallelBest => {
       const g = new ParallelBest(this.timeoutMs);
@@ -124,6 +128,7 @@ class ForwardingResolver implements UpstreamResolver, ExchangeOwner {
   finished(ex: Exchange): void {
     if (this.inflight.get(ex.key) === ex) this.inflight.delete(ex.key);
     this.pending--;
+    if (this.hedgeCursor === ex) this.hedgeCursor = ex.next;
     // Unlink from the deadline list.
     if (ex.prev !== null) ex.prev.next = ex.next;
     else if (this.head === ex) this.head = ex.next;
@@ -137,14 +142,19 @@ class ForwardingResolver implements UpstreamResolver, ExchangeOwner {
     if (this.tail !== null) this.tail.next = ex;
     else this.head = ex;
     this.tail = ex;
+    this.hedgeCursor ??= ex;
     if (this.timer === null) this.arm();
   }
 
   private arm(): void {
     const head = this.head;
     if (head === null) return;
-    const wait = Math.max(0, head.started + this.timeoutMs - performance.now());
-    // Deadlines are met within a few ms: one timer for every exchange, re-armed to the oldest.
+    let at = head.started + this.timeoutMs;
+    if (this.hedgeCursor !== null) at = Math.min(at, this.hedgeCursor.started + this.hedgeMs);
+    // One timer for every exchange, re-armed to the oldest deadline but firing at least every hedge
+    // period, so an exchange started after arming is hedged at most one period late (never a timer
+    // per query).
+    const wait = Math.min(Math.max(0, at - performance.now()), this.hedgeMs);
     this.timer = setTimeout(this.expire, wait + 1);
     this.timer.unref();
   }
@@ -152,6 +162,13 @@ class ForwardingResolver implements UpstreamResolver, ExchangeOwner {
   private readonly expire = (): void => {
     this.timer = null;
     const now = performance.now();
+    // Hedge: a query unanswered after a quarter of the timeout also goes to the next upstream
+    // (when one is not set aside), so two silent racers do not cost the whole timeout.
+    while (this.hedgeCursor !== null && this.hedgeCursor.started + this.hedgeMs <= now) {
+      const ex = this.hedgeCursor;
+      this.hedgeCursor = ex.next;
+      ex.strategy.hedge(ex);
+    }
     while (this.head !== null && this.head.started + this.timeoutMs <= now) {
       const ex = this.head;
       // Its strategy gives the SERVFAIL (an upstream's own, or ours with an EDE).
