@@ -48,7 +48,11 @@ void test('a second query is a synchronous hit with TTLs lowered by the time spe
   assert.ok(!(hit instanceof Promise), 'hits are synchronous');
   assert.equal(hit.result, 'cached');
   assert.equal(hit.ttlElapsed, 10);
-  assert.equal(hit.wire, c.resolve(query('a.test', 1, 12_000)).wire as Buffer, 'the stored wire is shared');
+  assert.equal(
+    hit.wire,
+    (c.resolve(query('a.test', 1, 12_000)) as DnsAnswer).wire,
+    'the stored wire is shared',
+  );
   assert.deepEqual(ttls(query('a.test'), hit), [290]);
   assert.equal(up.seen.length, 1);
   assert.deepEqual(c.stats(), {

@@ -17,14 +17,15 @@ import { TcpFront } from './tcp-front.ts';
 import { UdpFront } from './udp-front.ts';
 
 // dgram's `send` resolves the destination with dns.lookup, which even for an IP literal defers its
-// callback with process.nextTick. Every destination here is the literal a query came from, so answer
-// the lookup at once.
+// callback with process.nextTick (and tests the literal with a long IPv6 regexp, ~1.3 % of a hit in a
+// profile here). Every destination here is the literal a query came from, and dgram passes the
+// socket's family: answer at once.
 function literalLookup(
   address: string,
-  family: unknown,
+  family: number,
   callback: (err: Error | null, address: string, family: number) => void,
 ): void {
-  callback(null, address, net.isIPv6(address) ? 6 : 4);
+  callback(null, address, family);
 }
 
 export class DnsServer {

@@ -40,7 +40,7 @@ export function encodeReply(query: DnsQuery, answer: DnsAnswer, limit: number, p
   const qEnd = query.questionEnd;
   const bodyLen = wire.length > wireBody ? wire.length - wireBody : 0;
   const ede = answer.ede;
-  const edeText = ede === undefined ? 0 : Buffer.byteLength(ede.text);
+  const edeText = ede === undefined || ede.text === '' ? 0 : Buffer.byteLength(ede.text);
   const optLen = query.edns ? 11 + (ede === undefined ? 0 : 6 + edeText) : 0;
   const full = qEnd + bodyLen + optLen;
   const truncated = full > limit;
@@ -72,13 +72,20 @@ export function encodeReply(query: DnsQuery, answer: DnsAnswer, limit: number, p
   }
   out[h + 10] = ar >>> 8;
   out[h + 11] = ar & 0xff;
-  // The question as the client wrote it (0x20 case randomisation preserved).
-  if (qEnd > 12) packet.copy(out, h + 12, 12, qEnd);
-  let pos = h + qEnd;
+  // The question as the client wrote it (0x20 case randomisation preserved). Byte loops: for the few
+  // dozen bytes of a typical answer they beat Buffer#copy's argument checks.
+  let pos = h + 12;
+  for (let i = 12; i < qEnd; i++) out[pos++] = packet[i];
   if (!truncated && bodyLen > 0) {
-    wire.copy(out, pos, wireBody);
-    patchTtls(out, answer, pos - wireBody);
-    pos += bodyLen;
+    const delta = pos - wireBody;
+    const wlen = wire.length;
+    if (bodyLen > 256) {
+      wire.copy(out, pos, wireBody);
+      pos += bodyLen;
+    } else {
+      for (let i = wireBody; i < wlen; i++) out[pos++] = wire[i];
+    }
+    patchTtls(out, answer, delta);
   }
   if (optLen > 0) writeOpt(out, pos, query.doBit, answer.extendedRcode ?? 0, answer, edeText);
   return out;
@@ -97,10 +104,13 @@ function patchTtls(out: Buffer, answer: DnsAnswer, delta: number): void {
     if (p < 12 || p > end) continue;
     let ttl = fixed;
     if (fixed <= 0) {
-      ttl = out.readUInt32BE(p) - elapsed;
-      if (ttl < 0) ttl = 0;
+      ttl = ((out[p] << 24) | (out[p + 1] << 16) | (out[p + 2] << 8) | out[p + 3]) >>> 0;
+      ttl = ttl > elapsed ? ttl - elapsed : 0;
     }
-    out.writeUInt32BE(ttl, p);
+    out[p] = ttl >>> 24;
+    out[p + 1] = (ttl >>> 16) & 0xff;
+    out[p + 2] = (ttl >>> 8) & 0xff;
+    out[p + 3] = ttl & 0xff;
   }
 }
 
@@ -115,14 +125,17 @@ function writeOpt(
 ): void {
   const ede = answer.ede;
   out[pos] = 0; // root owner name
-  out.writeUInt16BE(OPT, pos + 1);
-  out.writeUInt16BE(ADVERTISED_UDP_SIZE, pos + 3);
+  out[pos + 1] = 0;
+  out[pos + 2] = OPT;
+  out[pos + 3] = ADVERTISED_UDP_SIZE >>> 8;
+  out[pos + 4] = ADVERTISED_UDP_SIZE & 0xff;
   out[pos + 5] = extendedRcode;
   out[pos + 6] = 0; // EDNS version 0
   out[pos + 7] = doBit ? 0x80 : 0;
   out[pos + 8] = 0;
   if (ede === undefined) {
-    out.writeUInt16BE(0, pos + 9);
+    out[pos + 9] = 0;
+    out[pos + 10] = 0;
     return;
   }
   out.writeUInt16BE(6 + edeText, pos + 9);
