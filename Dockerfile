@@ -26,9 +26,12 @@ ENV NODE_ENV=production \
 # file capability. Chosen over a sysctl (net.ipv4.ip_unprivileged_port_start) because it works in
 # every runtime that keeps that capability in its default set (Docker, Podman, containerd), also with
 # host networking, where a per-container sysctl is impossible. The process runs as `node` (uid 1000)
-# with no other privilege. Where no_new_privs is set (Kubernetes allowPrivilegeEscalation: false),
-# file capabilities are not granted; the Kubernetes manifests use the namespaced sysctl instead.
-# Keep NET_BIND_SERVICE in the container's capability set (--cap-drop=ALL --cap-add=NET_BIND_SERVICE).
+# with no other privilege. Keep NET_BIND_SERVICE in the container's capability set
+# (--cap-drop=ALL --cap-add=NET_BIND_SERVICE): without it the kernel refuses to execute a binary that
+# carries the capability ("operation not permitted"). Where no_new_privs may withhold file
+# capabilities (Kubernetes allowPrivilegeEscalation: false), the manifests also set the namespaced
+# sysctl net.ipv4.ip_unprivileged_port_start=53. Cost: the capability copies the node binary into its
+# own layer (+121 MB).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libcap2-bin \
  && setcap cap_net_bind_service=+ep "$(readlink -f /usr/local/bin/node)" \
