@@ -1,6 +1,8 @@
 // The top link of the chain: counts every answer by protocol, type and result, times it from
 // `query.received`, and feeds the blocked-name top-k. A synchronous answer stays synchronous: no
 // promise and no closure on the hit path; only an answer that is already a promise gets a `.then`.
+// A link that throws or rejects is not counted here: the front end that catches it answers SERVFAIL
+// and counts it (DnsStats.recordFrontend), so counting it here too would count it twice.
 import {
   ChainedResolver,
   type DnsQuery,
@@ -18,25 +20,12 @@ export class StatsResolver extends ChainedResolver {
   }
 
   resolve(query: DnsQuery): MaybePromise<DnsAnswer> {
-    let answer: MaybePromise<DnsAnswer>;
-    try {
-      answer = this.next.resolve(query);
-    } catch (err) {
-      // The front end turns a throwing chain into SERVFAIL; count it as such and let it through.
-      this.stats.recordFrontend(query.protocol, 'servfail', query.qtype);
-      throw err;
-    }
+    const answer = this.next.resolve(query);
     if (answer instanceof Promise) {
-      return answer.then(
-        (a) => {
-          this.stats.record(query, a);
-          return a;
-        },
-        (err: unknown) => {
-          this.stats.recordFrontend(query.protocol, 'servfail', query.qtype);
-          throw err;
-        },
-      );
+      return answer.then((a) => {
+        this.stats.record(query, a);
+        return a;
+      });
     }
     this.stats.record(query, answer);
     return answer;
