@@ -22,10 +22,10 @@ import { UdpFront } from './udp-front.ts';
 // socket's family: answer at once.
 function literalLookup(
   address: string,
-  family: number,
-  callback: (err: Error | null, address: string, family: number) => void,
+  family: unknown, // typed as lookup options; dgram passes the socket's family number (4 or 6)
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
 ): void {
-  callback(null, address, family);
+  callback(null, address, typeof family === 'number' ? family : address.includes(':') ? 6 : 4);
 }
 
 export class DnsServer {
