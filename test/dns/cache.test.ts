@@ -138,15 +138,20 @@ void test('serve-stale: an expired entry is answered (TTL 30, EDE 3) when the up
   assert.equal(stale.ttlFixed, 30);
   assert.equal(stale.ede?.code, 3);
   assert.deepEqual(ttls(query('short.test'), stale), [30]);
+  // Within 30 s of that failure (RFC 8767 failure recheck), stale at once without asking upstream.
+  const asked = up.seen.length;
+  const quick = c.resolve(query('short.test', 1, 20_000));
+  assert.ok(!(quick instanceof Promise) && quick.result === 'stale');
+  assert.equal(up.seen.length, asked);
   up.servfail = false;
   up.reject = true;
-  assert.equal((await ask(c, query('short.test', 1, 20_000))).result, 'stale');
+  assert.equal((await ask(c, query('short.test', 1, 41_000))).result, 'stale');
   // Past the window: nothing to serve, the failure goes up.
   await assert.rejects(async () => ask(c, query('short.test', 1, 3_700_000)));
   up.reject = false;
   // Once the upstream answers again, the fresh answer replaces the stale one.
   assert.equal((await ask(c, query('short.test', 1, 3_800_000))).result, 'allowed');
-  assert.equal(c.stats().stale, 2);
+  assert.equal(c.stats().stale, 3);
 });
 
 void test('prefetch: a name hit often and about to expire is refreshed once in the background', async () => {

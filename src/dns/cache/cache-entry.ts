@@ -21,10 +21,18 @@ export interface CacheEntry {
   hits: number;
   /** A background refresh is on its way: no second one. */
   refreshing: boolean;
+  /**
+   * After a failed refresh, serve stale at once until then without asking upstream again (RFC 8767
+   * §5 "failure recheck timer"): clients of a dead upstream get an answer now, not after its timeout.
+   */
+  retryAfter: number;
 }
 
 /** RFC 8767 §4: a stale answer is served with TTL 30 s. */
 export const STALE_TTL = 30;
+
+/** RFC 8767 §5: wait this long after a failed refresh before asking upstream again. */
+export const FAILURE_RECHECK_MS = 30_000;
 
 const STALE_EDE = { code: 3, text: 'Stale Answer' } as const;
 

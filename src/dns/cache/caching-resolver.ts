@@ -15,7 +15,7 @@ import {
 } from '../resolver.ts';
 import type { Config } from '../../config/schema.ts';
 import type { DnsStats } from '../stats/dns-stats.ts';
-import { hitAnswer, staleAnswer, type CacheEntry } from './cache-entry.ts';
+import { FAILURE_RECHECK_MS, hitAnswer, staleAnswer, type CacheEntry } from './cache-entry.ts';
 import { makeEntry, type TtlBounds } from './store-policy.ts';
 
 export interface CacheStats {
@@ -75,6 +75,10 @@ export class CachingResolver extends ChainedResolver {
       if (now >= entry.staleUntil) {
         this.lru.delete(key);
         entry = undefined;
+      } else if (now < entry.retryAfter) {
+        // The upstream failed for this name moments ago: stale now beats stale after its timeout.
+        this.staleServed++;
+        return staleAnswer(entry);
       }
     }
     this.misses++;
@@ -87,26 +91,27 @@ export class CachingResolver extends ChainedResolver {
     try {
       answer = this.next.resolve(query);
     } catch (err) {
-      if (stale !== undefined) return this.serveStale(stale);
+      if (stale !== undefined) return this.serveStale(stale, query.received);
       throw err;
     }
     if (!(answer instanceof Promise)) return this.settle(key, stale, answer, query);
     return answer.then(
       (a) => this.settle(key, stale, a, query),
       (err: unknown) => {
-        if (stale !== undefined) return this.serveStale(stale);
+        if (stale !== undefined) return this.serveStale(stale, query.received);
         throw err;
       },
     );
   }
 
   private settle(key: string, stale: CacheEntry | undefined, answer: DnsAnswer, query: DnsQuery): DnsAnswer {
-    if (stale !== undefined && failed(answer)) return this.serveStale(stale);
+    if (stale !== undefined && failed(answer)) return this.serveStale(stale, query.received);
     this.store(key, answer, query.received);
     return answer;
   }
 
-  private serveStale(entry: CacheEntry): DnsAnswer {
+  private serveStale(entry: CacheEntry, now: number): DnsAnswer {
+    entry.retryAfter = now + FAILURE_RECHECK_MS;
     this.staleServed++;
     return staleAnswer(entry);
   }

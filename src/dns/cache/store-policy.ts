@@ -72,5 +72,6 @@ export function makeEntry(key: string, answer: DnsAnswer, now: number, b: TtlBou
     size,
     hits: 0,
     refreshing: false,
+    retryAfter: 0,
   };
 }
