@@ -8,17 +8,8 @@ import type {
   RuleRef,
   UrlTarget,
 } from '../snapshot.ts';
-import {
-  NameTable,
-  EXACT,
-  SUBONLY,
-  ALLOW,
-  LOOKUP_HASH,
-  resetHash,
-  pushChar,
-  hiOf,
-  loOf,
-} from '../match/name-table.ts';
+import { NameTable, EXACT, SUBONLY, ALLOW, resetHash, pushChar, hiOf, loOf } from '../match/name-table.ts';
+import { A_SEED, B_SEED, stepA, stepB, keyHi, keyLo } from '../match/name-hash.ts';
 import { IpTable } from '../match/ip-table.ts';
 import { urlRuleMatches, decodePath, type UrlRuleSpec } from '../match/url-rule.ts';
 import { Rule, type ListMeta } from './list-meta.ts';
@@ -50,6 +41,8 @@ export class CompiledPolicy implements PolicySnapshot {
   private readonly ipTable: IpTable;
   private readonly ipFound = new Int32Array(256);
   private readonly matchCache = new Map<number, BlockMatch>();
+  /** Per list index: 1 for an allow source (every rule in it is an exception). */
+  private readonly allowList: Uint8Array;
   /** Position in the name where the last name search found its block (for the rule text). */
   private lastPos = 0;
 
@@ -57,6 +50,7 @@ export class CompiledPolicy implements PolicySnapshot {
     this.generation = generation;
     this.lists_ = lists;
     this.groups = new Groups(groups, lists);
+    this.allowList = Uint8Array.from(lists, (l) => (l.allowSource ? 1 : 0));
     this.names = new NameTable(lists.map((l, i) => ({ builder: l.parsed.names, list: i })));
     lists.forEach((meta, li) => {
       const p = meta.parsed;
@@ -104,34 +98,50 @@ export class CompiledPolicy implements PolicySnapshot {
   private searchName(name: string, g: number): number {
     const applies = this.groups.applies[g];
     const t = this.names;
-    if (t.size === 0) return NONE;
+    const size = t.size;
+    if (size === 0) return NONE;
+    const keysHi = t.hi;
+    const keysLo = t.lo;
     let end = name.length;
     if (end > 0 && name.charCodeAt(end - 1) === 46) end--;
-    const h = LOOKUP_HASH;
-    resetHash(h);
+    // Hash state in locals: an object field holding a 32-bit value outside the small-integer range
+    // is boxed by V8, which made a lookup cost ~1.5 µs here instead of ~0.2 µs.
+    let a = A_SEED;
+    let b = B_SEED;
     let best = NONE;
     for (let i = end - 1; i >= -1; i--) {
-      const c = i >= 0 ? name.charCodeAt(i) : 46;
+      let c = i >= 0 ? name.charCodeAt(i) : 46;
       if (c === 46) {
         const len = end - i - 1;
         if (len > 0) {
-          const hi = hiOf(h, len);
-          const lo = loOf(h, len);
+          const hi = keyHi(a, len);
+          const lo = keyLo(b, len);
+          let lb = 0;
+          let ub = size;
+          while (lb < ub) {
+            const m = (lb + ub) >>> 1;
+            const mh = keysHi[m];
+            if (mh < hi || (mh === hi && keysLo[m] < lo)) lb = m + 1;
+            else ub = m;
+          }
           const atStart = i === -1;
-          for (let p = t.lowerBound(hi, lo); p < t.size && t.hi[p] === hi && t.lo[p] === lo; p++) {
+          for (let p = lb; p < size && keysHi[p] === hi && keysLo[p] === lo; p++) {
             const e = t.ent[p];
-            if (applies[t.list[e]] === 0) continue;
+            const list = t.list[e];
+            if (applies[list] === 0) continue;
             const f = t.flags[e];
             if ((f & EXACT) !== 0 && !atStart) continue;
             if ((f & SUBONLY) !== 0 && atStart) continue;
-            if ((f & ALLOW) !== 0 || this.lists_[t.list[e]].allowSource) return ALLOWED;
+            if ((f & ALLOW) !== 0 || this.allowList[list] === 1) return ALLOWED;
             best = e; // later suffixes are longer: the last block found is the most specific
             this.lastPos = i + 1;
           }
         }
         if (i < 0) break;
       }
-      pushChar(h, c);
+      if (c >= 65 && c <= 90) c |= 32;
+      a = stepA(a, c);
+      b = stepB(b, c);
     }
     return best;
   }

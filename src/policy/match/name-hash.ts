@@ -29,6 +29,29 @@ export function pushChar(s: HashState, c: number): void {
   s.b ^= s.b >>> 13;
 }
 
+/** Lane A step (for callers that keep the state in locals: the lookup hot path). */
+export function stepA(a: number, c: number): number {
+  return Math.imul(a ^ c, 0x01000193);
+}
+
+/** Lane B step. */
+export function stepB(b: number, c: number): number {
+  b = Math.imul(b ^ c, 0x5bd1e995);
+  return b ^ (b >>> 13);
+}
+
+export const A_SEED = A0;
+export const B_SEED = B0;
+
+/** Key halves from lane values, as hiOf/loOf. */
+export function keyHi(a: number, len: number): number {
+  return fmix(a ^ Math.imul(len, 0x27d4eb2f)) >>> 11;
+}
+
+export function keyLo(b: number, len: number): number {
+  return fmix(b + len);
+}
+
 function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

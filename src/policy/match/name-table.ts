@@ -204,6 +204,4 @@ function sortRange(th: Uint32Array, tl: Uint32Array, te: Uint32Array, a: number,
   te.set(e, a);
 }
 
-/** Scratch hash state for lookups; one per process is enough (lookups are synchronous). */
-export const LOOKUP_HASH: HashState = { a: 0, b: 0 };
 export { resetHash, pushChar, hiOf, loOf };
