@@ -45,14 +45,16 @@ export class DohTransport implements Transport {
     if (id < 0) return false;
     msg.writeUInt16BE(0, 0); // RFC 8484 §4.1: ID 0, so equal queries are equal URLs
     const path = `${this.path}?dns=${msg.toString('base64url')}`;
-    this.request(path).then(
-      (body) => this.onBody(ex, id, body),
-      (err: Error & { statusCode?: number }) => {
-        if (this.table.get(id) !== ex) return; // timed out meanwhile
-        this.table.remove(id);
-        this.sink.failed(ex, err.statusCode !== undefined ? 'http' : 'network');
-      },
-    );
+    this.request(path)
+      .then(
+        (body) => this.onBody(ex, id, body),
+        (err: Error & { statusCode?: number }) => {
+          if (this.table.get(id) !== ex) return; // timed out meanwhile
+          this.table.remove(id);
+          this.sink.failed(ex, err.statusCode !== undefined ? 'http' : 'network');
+        },
+      )
+      .catch((err: unknown) => this.sink.bug(err));
     return true;
   }
 

@@ -82,7 +82,11 @@ export class StreamTransport implements Transport {
       const len = buf.readUInt16BE(0);
       if (buf.length < 2 + len) break;
       // Copy: the frame may sit in a large chunk, and the answer is kept by the cache.
-      this.onMessage(Buffer.from(buf.subarray(2, 2 + len)));
+      try {
+        this.onMessage(Buffer.from(buf.subarray(2, 2 + len)));
+      } catch (err) {
+        this.sink.bug(err);
+      }
       buf = buf.subarray(2 + len);
     }
     this.pending = buf.length === 0 ? null : buf;

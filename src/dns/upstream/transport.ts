@@ -18,6 +18,8 @@ export interface TransportSink {
   failed(ex: Exchange, reason: FailReason): void;
   /** A message that could not be matched to a query in flight (late, spoofed or wrong question). */
   stray(reason: FailReason): void;
+  /** A bug caught at the transport's edge: logged, never allowed to crash the process. */
+  bug(err: unknown): void;
 }
 
 export interface Transport {

@@ -73,6 +73,14 @@ export class UdpTransport implements Transport {
   }
 
   private readonly onMessage = (msg: Buffer): void => {
+    try {
+      this.handle(msg);
+    } catch (err) {
+      this.sink.bug(err);
+    }
+  };
+
+  private handle(msg: Buffer): void {
     if (msg.length < 2) return this.sink.stray('malformed');
     const id = msg.readUInt16BE(0);
     const ex = this.table.get(id);
@@ -86,7 +94,7 @@ export class UdpTransport implements Transport {
     const rtt = performance.now() - this.table.sentTime(id);
     this.table.remove(id);
     this.sink.answered(ex, msg, rtt, this);
-  };
+  }
 
   private readonly onError = (err: NodeJS.ErrnoException): void => {
     if (!this.connected) {

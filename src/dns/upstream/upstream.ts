@@ -131,4 +131,8 @@ export class Upstream implements TransportSink {
   stray(reason: FailReason): void {
     this.errors[reason]++;
   }
+
+  bug(err: unknown): void {
+    this.opts.log.error({ err, upstream: this.url }, 'upstream answer handling failed');
+  }
 }
