@@ -88,3 +88,19 @@ void test('identical concurrent misses share one upstream query', async () => {
     up.delayMs = 0;
   }
 });
+
+void test('an IPv6 upstream ([::1])', async () => {
+  const v6 = await startFakeUpstream({
+    host: '::1',
+    zone: { 'six.test': [{ type: 'AAAA', data: '2001:db8::6' }] },
+  });
+  const r6 = resolver({ upstreams: [v6.url], timeout: '1s' });
+  try {
+    assert.match(v6.url, /^udp:\/\/\[::1\]:\d+$/);
+    const a = await resolve(r6, query('six.test', 'AAAA'));
+    assert.deepEqual(a.facts?.addresses, ['2001:db8::6']);
+  } finally {
+    await r6.close();
+    await v6.close();
+  }
+});
