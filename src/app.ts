@@ -124,6 +124,8 @@ export class Banwall implements AppHandle {
 
   /** Re-reads the config file and swaps in a new policy; on any error the old policy keeps serving. */
   reload(reason: string): Promise<ReloadResult> {
+    // A file query log is reopened too, so that SIGHUP after logrotate moves it starts a new file.
+    this.queryLog?.reopen();
     if (this.reloading) {
       // Coalesce: one more reload after the one in progress picks up every change made meanwhile.
       this.reloadAgain = true;

@@ -141,7 +141,12 @@ export class QueryLog {
 
   /** Reopens a file target (after logrotate moved it); a no-op for stdout. */
   reopen(): void {
-    if (!this.toStdout) this.stream.reopen();
+    if (this.toStdout || this.closed) return;
+    try {
+      this.stream.reopen();
+    } catch (err) {
+      this.log.error({ err }, 'cannot reopen the query log');
+    }
   }
 
   async close(): Promise<void> {

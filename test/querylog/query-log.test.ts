@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -118,4 +118,25 @@ void test('a burst beyond the buffer is dropped and counted, never queued withou
   await ql.close();
   assert.equal((await lines(path.join(dir, 'burst.log'))).length, 4096);
   assert.equal(ql.written, 4096);
+});
+
+void test('reopen starts a new file after log rotation moved the old one', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'banwall-qlog-'));
+  const ql = new QueryLog({ enabled: true, target: 'q.log', log: 'blocked', sample: 1 }, dir, log);
+  const blocked: DnsAnswer = { wire: Buffer.alloc(12), result: 'blocked', block: { rule, group: 'default' } };
+  ql.offer(query('one.kaspersky.com'), blocked);
+  ql.flush();
+  await new Promise((r) => setTimeout(r, 100));
+  await rename(path.join(dir, 'q.log'), path.join(dir, 'q.log.1'));
+  ql.reopen();
+  ql.offer(query('two.kaspersky.com'), blocked);
+  await ql.close();
+  assert.deepEqual(
+    (await lines(path.join(dir, 'q.log.1'))).map((l) => l.name),
+    ['one.kaspersky.com'],
+  );
+  assert.deepEqual(
+    (await lines(path.join(dir, 'q.log'))).map((l) => l.name),
+    ['two.kaspersky.com'],
+  );
 });
