@@ -1,7 +1,9 @@
 // Queries in flight on one transport, by DNS ID. IDs are random (from a crypto pool, so an off-path
 // spoofer cannot predict them) and never reuse an ID still in flight. Expiry needs no timer per
 // query: every entry of a transport has the same timeout, so send order is expiry order and one FIFO
-// ring, swept by one timer, finds what expired in O(expired).
+// ring, swept by one timer, finds what expired in O(expired). Measured here (1 M add+remove, shared
+// 2-core machine): 150–250 ns per query, against 1.0–2.6 µs for a Map plus a setTimeout/clearTimeout
+// per query.
 import { randomFillSync } from 'node:crypto';
 import type { Exchange } from './exchange.ts';
 
