@@ -36,7 +36,8 @@ const rss = process.memoryUsage().rss;
 
 const p = store.current;
 const q = 1_000_000;
-const queries = Array.from({ length: 1000 }, (_, i) => `a.${nameOf((i * 7919) % n)}`);
+// Flat strings, as a DNS front end decodes them from the packet (a template literal is a cons string).
+const queries = Array.from({ length: 1000 }, (_, i) => Buffer.from(`a.${nameOf((i * 7919) % n)}`).toString('latin1'));
 let hits = 0;
 let t = performance.now();
 for (let i = 0; i < q; i++) if (p.matchName(queries[i % 1000], '127.0.0.1')) hits++;

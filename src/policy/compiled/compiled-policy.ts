@@ -100,8 +100,8 @@ export class CompiledPolicy implements PolicySnapshot {
     const t = this.names;
     const size = t.size;
     if (size === 0) return NONE;
-    const keysHi = t.hi;
-    const keysLo = t.lo;
+    const keys = t.keys;
+    const bucket = t.bucket;
     let end = name.length;
     if (end > 0 && name.charCodeAt(end - 1) === 46) end--;
     // Hash state in locals: an object field holding a 32-bit value outside the small-integer range
@@ -116,16 +116,16 @@ export class CompiledPolicy implements PolicySnapshot {
         if (len > 0) {
           const hi = keyHi(a, len);
           const lo = keyLo(b, len);
-          let lb = 0;
-          let ub = size;
+          const key = hi * 4294967296 + lo;
+          let lb = bucket[hi >>> 5];
+          let ub = bucket[(hi >>> 5) + 1];
           while (lb < ub) {
             const m = (lb + ub) >>> 1;
-            const mh = keysHi[m];
-            if (mh < hi || (mh === hi && keysLo[m] < lo)) lb = m + 1;
+            if (keys[m] < key) lb = m + 1;
             else ub = m;
           }
           const atStart = i === -1;
-          for (let p = lb; p < size && keysHi[p] === hi && keysLo[p] === lo; p++) {
+          for (let p = lb; p < size && keys[p] === key; p++) {
             const e = t.ent[p];
             const list = t.list[e];
             if (applies[list] === 0) continue;
@@ -264,7 +264,8 @@ export class CompiledPolicy implements PolicySnapshot {
       for (let k = suffix.length - 1; k >= 0; k--) pushChar(h, suffix.charCodeAt(k));
       const hi = hiOf(h, suffix.length);
       const lo = loOf(h, suffix.length);
-      for (let p = t.lowerBound(hi, lo); p < t.size && t.hi[p] === hi && t.lo[p] === lo; p++) {
+      const key = hi * 4294967296 + lo;
+      for (let p = t.lowerBound(hi, lo); p < t.size && t.keys[p] === key; p++) {
         const e = t.ent[p];
         const f = t.flags[e];
         if (applies[t.list[e]] === 0) continue;

@@ -89,11 +89,19 @@ export class NameBuilder {
 /** Every list's names merged and sorted by key. Immutable once built. */
 export class NameTable {
   readonly size: number;
-  /** Sorted keys. */
-  readonly hi: Uint32Array;
-  readonly lo: Uint32Array;
+  /**
+   * Sorted keys, hi × 2^32 + lo (53 bits, exact in a double): one array and one comparison per probe,
+   * so a probe touches one cache line instead of two.
+   */
+  readonly keys: Float64Array;
   /** Entry id at each sorted position. */
   readonly ent: Uint32Array;
+  /**
+   * Sorted positions where each bucket of the top 16 key bits starts (65,537 entries): a lookup
+   * binary-searches one bucket (~15 keys at 1 M names, one or two cache lines) instead of the whole
+   * table; 20 dependent cache misses per label made a lookup at 1 M names cost microseconds.
+   */
+  readonly bucket: Uint32Array;
   /** Per entry id (in list order). */
   readonly list: Uint16Array;
   readonly line: Uint32Array;
@@ -120,21 +128,21 @@ export class NameTable {
     }
     for (let i = 0; i < n; i++) ent[i] = i;
     const sorted = radixSort(hi, lo, ent);
-    this.hi = sorted.hi;
-    this.lo = sorted.lo;
+    this.keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) this.keys[i] = sorted.hi[i] * 4294967296 + sorted.lo[i];
     this.ent = sorted.ent;
+    this.bucket = sorted.start;
   }
 
-  /** First sorted position whose key is ≥ (h, l). */
+  /** First sorted position whose key is ≥ hi × 2^32 + lo. */
   lowerBound(h: number, l: number): number {
-    const hiArr = this.hi;
-    const loArr = this.lo;
-    let a = 0;
-    let b = this.size;
+    const keys = this.keys;
+    const key = h * 4294967296 + l;
+    let a = this.bucket[h >>> 5];
+    let b = this.bucket[(h >>> 5) + 1];
     while (a < b) {
       const m = (a + b) >>> 1;
-      const mh = hiArr[m];
-      if (mh < h || (mh === h && loArr[m] < l)) a = m + 1;
+      if (keys[m] < key) a = m + 1;
       else b = m;
     }
     return a;
@@ -151,7 +159,7 @@ function radixSort(
   hi: Uint32Array,
   lo: Uint32Array,
   ent: Uint32Array,
-): { hi: Uint32Array; lo: Uint32Array; ent: Uint32Array } {
+): { hi: Uint32Array; lo: Uint32Array; ent: Uint32Array; start: Uint32Array } {
   const n = hi.length;
   const th = new Uint32Array(n);
   const tl = new Uint32Array(n);
@@ -189,7 +197,7 @@ function radixSort(
       }
     }
   }
-  return { hi: th, lo: tl, ent: te };
+  return { hi: th, lo: tl, ent: te, start };
 }
 
 /** A crowded bucket (many copies of one name): a comparator sort keeps it O(k log k). */
