@@ -25,7 +25,7 @@ function query(
   const p = new Packet();
   p.header.id = 0x4242;
   p.header.rd = 1;
-  p.questions.push({ name, type, class: 1 });
+  p.questions.push({ name, type, class: 1 } as never);
   let buf = Buffer.from(p.toBuffer());
   if (edns) {
     const cookie = edns.cookie ? Buffer.from('000a00080102030405060708', 'hex') : Buffer.alloc(0);
@@ -48,7 +48,7 @@ function answer(name: string, records: object[], rcode = 0, authorities: object[
   p.header.rd = 1;
   p.header.ra = 1;
   p.header.rcode = rcode;
-  p.questions.push({ name, type: 1, class: 1 });
+  p.questions.push({ name, type: 1, class: 1 } as never);
   p.answers.push(...(records as never[]));
   p.authorities.push(...(authorities as never[]));
   return Buffer.from(p.toBuffer());
