@@ -28,6 +28,12 @@ export const proxySchema = z
     connectPorts: z.array(port).default([443]),
     /** Ports plain HTTP may reach (Squid's Safe_ports, less the legacy protocols). */
     httpPorts: z.array(portRange).prefault([80, 443, '1025-65535']),
+    /**
+     * Addresses the proxy never connects to, whatever the name: link-local services (cloud metadata
+     * at 169.254.169.254) by default; the shipped config adds loopback (Squid's `to_localhost`),
+     * which is left out of the default only so that a proxy in front of a local origin can be tried.
+     */
+    deniedTargets: z.array(cidr).default(['0.0.0.0/8', '::/128', '169.254.0.0/16', 'fe80::/10']),
     /** Close a tunnel whose first bytes are not a TLS ClientHello (the SNI check needs one). */
     requireTls: z.boolean().default(true),
     auth: z

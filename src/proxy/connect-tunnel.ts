@@ -136,6 +136,11 @@ export class ConnectTunnels {
     client: string,
   ): void {
     const { ctx } = this;
+    if (ctx.deniedTargets.contains(address)) {
+      ctx.stats.recordRequest('connect', 'denied');
+      rawText(socket, 403, `banwall: the proxy does not connect to ${address} (proxy.deniedTargets)`);
+      return;
+    }
     const timeouts = ctx.cfg.timeouts;
     // Collect what the client sends from now on (some clients send the ClientHello before the 200).
     let hello: Buffer = head.length > 0 ? Buffer.from(head) : Buffer.alloc(0);

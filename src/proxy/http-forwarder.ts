@@ -204,6 +204,11 @@ export class HttpForwarder {
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, target: HttpTarget, address: string): void {
+    if (this.ctx.deniedTargets.contains(address)) {
+      this.ctx.stats.recordRequest('http', 'denied');
+      sendText(req, res, 403, `banwall: the proxy does not connect to ${address} (proxy.deniedTargets)`);
+      return;
+    }
     prepareRequestHeaders(req.headers, target.authority, this.ctx.via);
     req.url = target.originForm;
     this.proxy.web(req, res, { target: { protocol: 'http:', host: address, port: target.port } });

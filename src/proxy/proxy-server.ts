@@ -14,6 +14,7 @@ import type { ProxyStats } from './proxy-stats.ts';
 import { ClientAcl, ConnectionCounter, ProxyAuth, unmapAddress } from './client-gate.ts';
 import { setConnectionState, type ConnectionState, type ProxyContext } from './context.ts';
 import { HttpForwarder } from './http-forwarder.ts';
+import { CidrList } from '../net/cidr.ts';
 import { ConnectTunnels } from './connect-tunnel.ts';
 
 const TOO_MANY_BODY = 'banwall: too many connections from your address\n';
@@ -68,6 +69,7 @@ export class ProxyServer {
       stats,
       log: this.log,
       auth: cfg.auth ? new ProxyAuth(cfg.auth.users, cfg.auth.realm) : null,
+      deniedTargets: new CidrList(cfg.deniedTargets),
       via: `1.1 ${viaId}`,
       viaId,
     };

@@ -68,7 +68,8 @@ before(async () => {
   bw = await startBanwall(
     testConfig([up.url], {
       ...(await policySections(dir)),
-      proxy: { listen: ['127.0.0.1:0'], connectPorts: [443, tlsOrigin.port] },
+      // deniedTargets: [] because every origin here is on loopback (refused by default).
+      proxy: { listen: ['127.0.0.1:0'], connectPorts: [443, tlsOrigin.port], deniedTargets: [] },
     }),
     { dir },
   );

@@ -269,7 +269,8 @@ export async function startProxy(
   policy: PolicyStore,
   chain: Resolver,
 ): Promise<RunningProxy> {
-  const cfg = proxySchema.parse({ listen: ['127.0.0.1:0'], ...overrides });
+  // The origins of these tests listen on loopback, which the shipped default refuses to dial.
+  const cfg = proxySchema.parse({ listen: ['127.0.0.1:0'], deniedTargets: [], ...overrides });
   const stats = new ProxyStats();
   const server = new ProxyServer(cfg, policy, chain, stats, silentLog);
   await server.start();

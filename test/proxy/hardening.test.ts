@@ -259,3 +259,27 @@ void test('the per-client connection cap refuses the extra connections of one cl
     await p.stop();
   }
 });
+
+void test('deniedTargets: the proxy does not dial its own host or link-local addresses (no SSRF)', async () => {
+  // The shipped config's list: loopback and link-local.
+  const p = await startProxy(
+    {
+      deniedTargets: ['127.0.0.0/8', '::1/128', '0.0.0.0/8', '::/128', '169.254.0.0/16', 'fe80::/10'],
+      connectPorts: [443, origin.port],
+    },
+    policy,
+    fakeChain({ 'allowed.test': ['127.0.0.1'], 'meta.test': ['169.254.169.254'] }),
+  );
+  try {
+    const byName = await curl(['-x', p.url, `http://allowed.test:${origin.port}/`]);
+    assert.equal(byName.status, 403);
+    assert.match(byName.body, /deniedTargets/);
+    assert.equal((await curl(['-x', p.url, `http://127.0.0.1:${origin.port}/`])).status, 403);
+    assert.equal((await curl(['-x', p.url, 'http://meta.test/latest/meta-data/'])).status, 403);
+    const c = await rawExchange(p.port, `CONNECT allowed.test:${origin.port} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.equal(status(c), 403);
+    assert.equal(p.stats.request('http', 'denied'), 3);
+  } finally {
+    await p.stop();
+  }
+});
