@@ -3,6 +3,9 @@ import type { CliArgs } from '../cli.ts';
 import { configPath, ConfigError, loadConfig } from '../config/load.ts';
 import { createLogger } from '../log.ts';
 import { Banwall } from '../app.ts';
+import { clusterRole } from '../cluster/role.ts';
+import { runPrimary } from '../cluster/primary.ts';
+import { announceWorker, workerConfig } from '../cluster/worker.ts';
 
 export async function run(args: CliArgs): Promise<number> {
   let loaded;
@@ -17,11 +20,16 @@ export async function run(args: CliArgs): Promise<number> {
   }
   const log = createLogger(process.env.BANWALL_LOG_LEVEL ?? loaded.config.log.level);
   log.info({ config: loaded.file }, 'starting');
+  // `dns.workers` > 1: this process supervises the workers (src/cluster/), or is one of them.
+  const role = clusterRole(loaded.config);
+  if (role === 'primary') return runPrimary(loaded, log);
+  if (role === 'worker') loaded = workerConfig(loaded);
   let app: Banwall;
   try {
     app = await Banwall.start(loaded, log);
   } catch (err) {
     log.fatal({ err }, 'cannot start');
+    if (role === 'worker') process.exit(1); // the IPC channel would keep a worker alive
     return 1;
   }
   let stopping = false;
@@ -36,6 +44,7 @@ export async function run(args: CliArgs): Promise<number> {
       () => {
         log.info('stopped');
         process.exitCode = 0;
+        if (role === 'worker') process.disconnect(); // let the drained worker exit
       },
       (err: unknown) => {
         log.error({ err }, 'error while stopping');
@@ -49,5 +58,6 @@ export async function run(args: CliArgs): Promise<number> {
   // A bug in one request must not take the resolver down for the whole network: log it and go on.
   process.on('uncaughtException', (err) => log.error({ err }, 'uncaught exception'));
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+  if (role === 'worker') announceWorker(app, log);
   return -1;
 }

@@ -2,6 +2,7 @@
 import type dgram from 'node:dgram';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { REUSE_PORT } from '../../cluster/role.ts';
 
 export interface BoundPair {
   readonly udp: dgram.Socket;
@@ -47,7 +48,7 @@ function listen(
   return new Promise((resolve) => {
     const onError = (err: NodeJS.ErrnoException) => resolve(err);
     server.once('error', onError);
-    server.listen({ host, port, ipv6Only: v6, exclusive: true }, () => {
+    server.listen({ host, port, ipv6Only: v6, exclusive: true, reusePort: REUSE_PORT }, () => {
       server.removeListener('error', onError);
       resolve(null);
     });

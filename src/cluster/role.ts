@@ -1,0 +1,24 @@
+// Which part this process plays under `dns.workers`: the only process (`single`), the supervisor of
+// the worker processes (`primary`), or one of the workers (`worker`).
+import cluster from 'node:cluster';
+import os from 'node:os';
+import type { Config } from '../config/schema.ts';
+
+export type ClusterRole = 'single' | 'primary' | 'worker';
+
+/**
+ * True in a worker: its DNS sockets are bound with SO_REUSEPORT so the kernel spreads queries over
+ * the workers (a hash of the client's address and port), with no hand-off through the primary.
+ */
+export const REUSE_PORT: boolean = cluster.isWorker;
+
+/** `dns.workers` as a count: `auto` is one per core the process may use. */
+export function workerCount(cfg: Config): number {
+  const w = cfg.dns.workers;
+  return w === 'auto' ? os.availableParallelism() : w;
+}
+
+export function clusterRole(cfg: Config): ClusterRole {
+  if (cluster.isWorker) return 'worker';
+  return workerCount(cfg) > 1 ? 'primary' : 'single';
+}
