@@ -32,7 +32,8 @@ const t0 = performance.now();
 await store.load({ file: path.join(dir, 'banwall.yaml'), dir, config });
 const loadMs = performance.now() - t0;
 globalThis.gc?.();
-const rss = process.memoryUsage().rss;
+const mem = process.memoryUsage();
+const rss = mem.rss;
 
 const p = store.current;
 const q = 1_000_000;
@@ -52,6 +53,8 @@ console.log(
     loadMs: Math.round(loadMs),
     rssMB: Math.round(rss / 2 ** 20),
     rssBeforeLoadMB: Math.round(rssBefore / 2 ** 20),
+    heapUsedMB: Math.round(mem.heapUsed / 2 ** 20),
+    arrayBuffersMB: Math.round(mem.arrayBuffers / 2 ** 20),
     lookupHitNs: Math.round(hitNs),
     lookupMissNs: Math.round(missNs),
     hits,

@@ -21,41 +21,60 @@ const PARSERS: Record<ParsedFormat, LineParser> = {
 };
 
 export async function parseList(text: string, format: ListFormat): Promise<ParsedList> {
+  return parseListChunks([text], format);
+}
+
+/**
+ * Parses a list given as chunks of whole lines (a file read 1 MiB at a time: a 1 M-name list never
+ * exists as one 35 MB string, which V8 would keep as heap pages long after it is garbage).
+ */
+export async function parseListChunks(
+  chunks: Iterable<string> | AsyncIterable<string>,
+  format: ListFormat,
+): Promise<ParsedList> {
   const out = new ParsedList();
-  out.format = format === 'auto' ? detectFormat(text) : format === 'rules' ? 'domains' : format;
-  const parseLine = PARSERS[out.format];
-  const adblock = out.format === 'adblock';
-  let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let parseLine: LineParser | null = null;
+  let adblock = false;
   let lineNo = 0;
   let sliceEnd = SLICE_LINES;
-  const len = text.length;
-  while (pos < len) {
-    let nl = text.indexOf('\n', pos);
-    if (nl < 0) nl = len;
-    lineNo++;
-    let s = pos;
-    let e = nl;
-    pos = nl + 1;
-    while (s < e && isSpace(text.charCodeAt(s))) s++;
-    if (s === e) continue;
-    const c = text.charCodeAt(s);
-    if (c === 35) continue; // '#' comment
-    // Trailing comment: ' #' (adblock uses '#' inside cosmetic rules, reported by its parser).
-    if (!adblock) {
-      for (let i = s; i < e; i++) {
-        if (text.charCodeAt(i) === 35) {
-          e = i;
-          break;
+  let first = true;
+  for await (const text of chunks) {
+    if (parseLine === null) {
+      out.format = format === 'auto' ? detectFormat(text) : format === 'rules' ? 'domains' : format;
+      parseLine = PARSERS[out.format];
+      adblock = out.format === 'adblock';
+    }
+    let pos = first && text.charCodeAt(0) === 0xfeff ? 1 : 0;
+    first = false;
+    const len = text.length;
+    while (pos < len) {
+      let nl = text.indexOf('\n', pos);
+      if (nl < 0) nl = len;
+      lineNo++;
+      let s = pos;
+      let e = nl;
+      pos = nl + 1;
+      while (s < e && isSpace(text.charCodeAt(s))) s++;
+      if (s === e) continue;
+      const c = text.charCodeAt(s);
+      if (c === 35) continue; // '#' comment
+      // Trailing comment: ' #' (adblock uses '#' inside cosmetic rules, reported by its parser).
+      if (!adblock) {
+        for (let i = s; i < e; i++) {
+          if (text.charCodeAt(i) === 35) {
+            e = i;
+            break;
+          }
         }
       }
-    }
-    while (e > s && isSpace(text.charCodeAt(e - 1))) e--;
-    if (s === e) continue;
-    out.ruleLines++;
-    parseLine(out, text, s, e, lineNo);
-    if (lineNo >= sliceEnd) {
-      sliceEnd = lineNo + SLICE_LINES;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (e > s && isSpace(text.charCodeAt(e - 1))) e--;
+      if (s === e) continue;
+      out.ruleLines++;
+      parseLine(out, text, s, e, lineNo);
+      if (lineNo >= sliceEnd) {
+        sliceEnd = lineNo + SLICE_LINES;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
   }
   return out;

@@ -1,9 +1,10 @@
 // One configured list (or allow source) and its latest good contents. Local files are re-read when
 // their mtime or size changes; remote lists are fetched at first load and then on their refresh timer.
-import { readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../log.ts';
-import { parseList, looksBroken, type ListFormat } from '../parse/parse-list.ts';
+import { parseList, parseListChunks, looksBroken, type ListFormat } from '../parse/parse-list.ts';
 import type { ParsedList } from '../parse/parsed-list.ts';
 import { fetchList, readCachedCopy, writeCachedCopy, type FetchOptions } from './remote-list.ts';
 
@@ -56,13 +57,12 @@ export class ListSource {
       );
     }
     if (this.parsed && st.mtimeMs === this.mtimeMs && st.size === this.size) return;
-    let text: string;
+    let parsed: ParsedList;
     try {
-      text = await readFile(s.location, 'utf8');
+      parsed = await parseListChunks(readLines(s.location), s.format);
     } catch (err) {
       throw new SourceError(`${s.keyPath}.source: cannot read ${s.location}: ${(err as Error).message}`);
     }
-    const parsed = await parseList(text, s.format);
     this.accept(parsed, s.location);
     this.mtimeMs = st.mtimeMs;
     this.size = st.size;
@@ -151,4 +151,21 @@ export class ListSource {
 
 export function resolveLocation(dir: string, source: string): string {
   return path.resolve(dir, source);
+}
+
+/** A file as chunks of whole lines, 1 MiB at a time (UTF-8 decoded across chunk boundaries). */
+async function* readLines(file: string): AsyncGenerator<string> {
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  let carry = '';
+  for await (const chunk of stream as AsyncIterable<string>) {
+    const text = carry + chunk;
+    const nl = text.lastIndexOf('\n');
+    if (nl < 0) {
+      carry = text;
+      continue;
+    }
+    carry = text.slice(nl + 1);
+    yield text.slice(0, nl + 1);
+  }
+  if (carry !== '') yield carry;
 }
