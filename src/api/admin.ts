@@ -1,7 +1,7 @@
 // The admin API (JSON): status, explain, reload, cache flush and the top blocked names and clients.
 // Reads what the app exposes through AppHandle; never reaches into a part's internals.
 import { isIP } from 'node:net';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { AppHandle } from '../app-handle.ts';
 import type { ListSummary } from '../policy/snapshot.ts';
 import { RESULTS } from '../dns/resolver.ts';
@@ -60,7 +60,7 @@ function listStatus(l: ListSummary, now: number) {
 }
 
 /** GET /api/explain?name=&client=&type= */
-export function explain(app: AppHandle, req: IncomingMessage, res: ServerResponse, url: URL): void {
+export function explain(app: AppHandle, res: ServerResponse, url: URL): void {
   const raw = url.searchParams.get('name');
   if (raw === null || raw.trim() === '') {
     sendError(res, 400, 'name is required: /api/explain?name=weixin.qq.com[&client=IP][&type=A]');

@@ -49,7 +49,7 @@ export class HttpServer {
       '/readyz': { GET: (_req, res) => readyz(this.app, res) },
       '/proxy.pac': { GET: (req, res) => this.pac(req, res) },
       '/api/status': { GET: (_req, res) => admin.status(this.app, res) },
-      '/api/explain': { GET: (req, res, url) => admin.explain(this.app, req, res, url) },
+      '/api/explain': { GET: (_req, res, url) => admin.explain(this.app, res, url) },
       '/api/top': { GET: (_req, res, url) => admin.top(this.app, res, url) },
       '/api/reload': { POST: write((_req, res) => admin.reload(this.app, res)) },
       '/api/cache/flush': { POST: write((_req, res) => admin.flushCache(this.app, res)) },
