@@ -14,23 +14,38 @@ interface ProfileNode {
   hitCount: number;
 }
 
-/** Self time per function as a share of all samples, most first. */
-export function topFunctions(file: string, n: number): string[] {
-  const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[] };
+/**
+ * Self time per function as a share of the samples taken between `fromUs` and `toUs` (monotonic
+ * clock, microseconds: V8's profile timestamps and process.hrtime share it), most first. The window
+ * leaves out start-up (module loading, list parsing) so the figures are the serving path's.
+ */
+export function topFunctions(file: string, n: number, fromUs = 0, toUs = Infinity): string[] {
+  const prof = JSON.parse(readFileSync(file, 'utf8')) as {
+    nodes: ProfileNode[];
+    samples: number[];
+    timeDeltas: number[];
+    startTime: number;
+  };
+  const byId = new Map(prof.nodes.map((node) => [node.id, node]));
   const self = new Map<string, number>();
   let total = 0;
-  for (const node of prof.nodes) {
-    const f = node.callFrame;
+  let t = prof.startTime;
+  for (let i = 0; i < prof.samples.length; i++) {
+    t += prof.timeDeltas[i];
+    if (t < fromUs || t > toUs) continue;
+    const f = byId.get(prof.samples[i])!.callFrame;
     const where = f.url ? `${f.url.replace(/^.*\/work\/main\//, '')}:${f.lineNumber + 1}` : '';
     const key = `${f.functionName || '(anonymous)'} ${where}`.trim();
-    self.set(key, (self.get(key) ?? 0) + node.hitCount);
-    total += node.hitCount;
+    self.set(key, (self.get(key) ?? 0) + 1);
+    total++;
   }
   return [...self]
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
     .map(([k, v]) => `${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`);
 }
+
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 export async function runProfile(
   workDir: string,
@@ -54,11 +69,13 @@ export async function runProfile(
     void s.proc.exited.then(() => (alive = false));
     await waitForDnsAnswer(s.port, blockedName(999_999), performance.now(), 60_000, () => alive, 3);
     if (name === 'hits') await dnsperf(s.port, file, 10, { passes: 1 });
+    const from = nowUs();
     const r = await dnsperf(s.port, file, seconds);
+    const to = nowUs();
     await stop(s.proc, 15_000);
     log(`profile ${name}: ${r.qps.toFixed(0)} q/s under the profiler`);
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
-      for (const line of topFunctions(path.join(dir, f), 25)) log(`    ${line}`);
+      for (const line of topFunctions(path.join(dir, f), 30, from, to)) log(`    ${line}`);
       log(`    (${path.join(dir, f)}: open in Chrome DevTools or speedscope for the call tree)`);
     }
   }

@@ -20,6 +20,7 @@ import { unbound } from './servers/unbound.ts';
 import { banwallDns, banwallProxy } from './servers/banwall.ts';
 import { squid } from './servers/squid.ts';
 import { tinyproxy } from './servers/tinyproxy.ts';
+import { dgramFloor } from './servers/dgram-floor.ts';
 import { runProfile } from './profile.ts';
 import { waitForTcp } from './lib/probe.ts';
 import type { DnsPeer, ProxyPeer } from './servers/types.ts';
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
     banwallDns(WORK, data, { workers: 1 }),
   ];
   if (withWorkers) dnsPeers.push(banwallDns(WORK, data, { workers: 'auto' }));
+  dnsPeers.push(dgramFloor(WORK));
   let proxyPeers: ProxyPeer[] = [
     squid(WORK, data),
     tinyproxy(WORK, data),
@@ -143,7 +145,14 @@ function render(res: Results, rounds: number, secs: number, withWorkers: boolean
     '',
     '## DNS (dnsperf, one process, 16 clients, 400 outstanding; throughput runs use the 1 M-name list)',
     '',
-    table('DNS', res, dnsMetrics(), 'banwall', ['unbound', 'dnsmasq'], withWorkers ? ['banwall-wauto'] : []),
+    table(
+      'DNS',
+      res,
+      dnsMetrics(),
+      'banwall',
+      ['unbound', 'dnsmasq'],
+      [...(withWorkers ? ['banwall-wauto'] : []), 'node dgram floor'],
+    ),
     '',
     '## HTTP proxy (wrk, 1 thread, 50 connections, absolute-form requests, 100 k-name list)',
     '',
@@ -159,6 +168,8 @@ function render(res: Results, rounds: number, secs: number, withWorkers: boolean
     '- "start to first answer": from spawn until a blocked name from the end of the list is answered NXDOMAIN (so the ' +
       'whole list is loaded), or the probe name for the empty list. RSS sums the whole process tree.',
     '- banwall-wauto = `dns.workers: auto` (one process per core); its RSS and CPU sum all its processes.',
+    '- node dgram floor = a bare node:dgram server that flips each query into an answer (no parsing, no list): ' +
+      "the most any single Node process can do here; banwall's own cost is what it spends above it.",
     '- Proxy "allowed" targets the origin by IP literal (no proxy resolves a name); tinyproxy matches exact names ' +
       '(fnmatch), Squid and banwall names and subdomains.',
   ];
