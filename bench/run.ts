@@ -43,7 +43,7 @@ const { values: args } = parseArgs({
 
 const quick = args.quick === true;
 const rounds = Number(args.rounds ?? (quick ? 1 : 3));
-const seconds = Number(args.seconds ?? (quick ? 3 : 6));
+const seconds = Number(args.seconds ?? (quick ? 3 : 5));
 const proxySeconds = quick ? 3 : 5;
 const latencyRate = 10_000;
 const started = performance.now();
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     if (args.only !== 'proxy') {
       log(`round ${r + 1}/${rounds}: DNS`);
       for (const peer of rotate(dnsPeers, r)) {
-        await dnsRound(peer, data, nsd.port, res, { seconds, latencySeconds: 4, latencyRate, log });
+        await dnsRound(peer, data, nsd.port, res, { seconds, latencySeconds: 3, latencyRate, log });
       }
     }
     if (origin) {

@@ -26,6 +26,7 @@ export function dgramFloor(workDir: string): DnsPeer {
   writeFileSync(file, SERVER);
   return {
     name: 'node dgram floor',
+    loadsLists: false,
     async start(): Promise<RunningServer> {
       const port = await freePort();
       const { proc, ready } = await startReady(
