@@ -290,3 +290,11 @@ void test('graceful stop: a query in flight is still answered, then the sockets 
   await stopped;
   assert.equal(await udpExchange(s.port, makeQuery('a.test'), 200), null);
 });
+
+void test('a listen address already in use is a clear start error naming it', async () => {
+  const taken = `127.0.0.1:${port}`;
+  await assert.rejects(
+    () => startServer(resolver, { listen: [taken] }),
+    (err: Error) => err.message.startsWith(`dns.listen: cannot bind ${taken}`),
+  );
+});

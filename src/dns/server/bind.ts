@@ -24,17 +24,22 @@ export async function bindPair(
   for (let attempt = 1; ; attempt++) {
     // ipv6Only: `[::]` and `0.0.0.0` may both be listed, and v6 sockets then never see mapped v4 clients.
     const udp = createUdp(v6 ? 'udp6' : 'udp4');
-    await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
-      udp.bind({ address: host, port, exclusive: true }, () => {
-        udp.removeListener('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind({ address: host, port, exclusive: true }, () => {
+          udp.removeListener('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (err) {
+      closeQuietly(udp);
+      throw err;
+    }
     const udpPort = (udp.address() as AddressInfo).port;
     const err = await listen(tcp, host, udpPort, v6);
     if (err === null) return { udp, tcp, host, port: udpPort };
-    udp.close();
+    closeQuietly(udp);
     if (port !== 0 || err.code !== 'EADDRINUSE' || attempt >= PORT_ATTEMPTS) throw err;
   }
 }
@@ -53,4 +58,12 @@ function listen(
       resolve(null);
     });
   });
+}
+
+function closeQuietly(udp: dgram.Socket): void {
+  try {
+    udp.close();
+  } catch {
+    // never bound, or already closed
+  }
 }
