@@ -39,7 +39,7 @@ export interface Origin {
   close(): Promise<void>;
 }
 
-/** `/slow` never answers; `/echo` and everything else answer 200 with a JSON description. */
+/** `/slow` never answers, `/delay` answers after 300 ms, everything else at once: 200 with a JSON description. */
 function originHandler(origin: Origin, name: string) {
   return (req: IncomingMessage, res: http.ServerResponse) => {
     const seen: SeenRequest = {
@@ -56,17 +56,29 @@ function originHandler(origin: Origin, name: string) {
       if (!done) seen.closedEarly = true;
     });
     if (req.url!.startsWith('/slow')) return; // never answers
-    const body = Buffer.from(
-      JSON.stringify({ origin: name, method: req.method, url: req.url, headers: req.headers }),
-    );
-    res.writeHead(200, {
-      'content-type': 'application/json',
-      'content-length': body.length,
-      'keep-alive': 'timeout=5',
-      'x-origin': name,
-    });
-    done = true;
-    res.end(body);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => setTimeout(answer, req.url!.startsWith('/delay') ? 300 : 0));
+    const answer = () => {
+      const received = Buffer.concat(chunks).toString('utf8');
+      const body = Buffer.from(
+        JSON.stringify({
+          origin: name,
+          method: req.method,
+          url: req.url,
+          headers: req.headers,
+          body: received,
+        }),
+      );
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': body.length,
+        'keep-alive': 'timeout=5',
+        'x-origin': name,
+      });
+      done = true;
+      res.end(body);
+    };
   };
 }
 

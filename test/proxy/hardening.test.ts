@@ -283,3 +283,14 @@ void test('deniedTargets: the proxy does not dial its own host or link-local add
     await p.stop();
   }
 });
+
+void test('stop() lets a request in flight finish, then refuses new connections', async () => {
+  const p = await startProxy({}, policy, chain);
+  const inFlight = curl(['-x', p.url, `http://allowed.test:${origin.port}/delay`]);
+  await waitFor(() => origin.open === 1, 3000, 'the request to reach the origin');
+  const stopped = p.server.stop(3000);
+  assert.equal((await inFlight).status, 200);
+  await stopped;
+  const after = await curl(['-x', p.url, `http://allowed.test:${origin.port}/`], 3000);
+  assert.equal(after.status, 0, 'nothing listens any more');
+});

@@ -124,6 +124,31 @@ void describe('plain HTTP', () => {
     }
   });
 
+  void test('request bodies go through: Content-Length, chunked and Expect: 100-continue', async () => {
+    const fixed = await curl(['-x', proxy.url, '--data-binary', 'hello=world', at('allowed.test', '/post')]);
+    assert.equal(fixed.status, 200);
+    const seen = JSON.parse(fixed.body) as { method: string; body: string; headers: Record<string, string> };
+    assert.equal(seen.method, 'POST');
+    assert.equal(seen.body, 'hello=world');
+    assert.equal(seen.headers['content-length'], '11');
+    const chunked = await curl([
+      '-x',
+      proxy.url,
+      '-H',
+      'Transfer-Encoding: chunked',
+      '-H',
+      'Expect: 100-continue',
+      '--data-binary',
+      'x'.repeat(5000),
+      at('allowed.test', '/chunked'),
+    ]);
+    assert.equal(chunked.status, 200);
+    const c = JSON.parse(chunked.body) as { body: string; headers: Record<string, string> };
+    assert.equal(c.body.length, 5000);
+    assert.equal(c.headers['transfer-encoding'], 'chunked');
+    assert.equal(c.headers.expect, undefined, 'banwall answered the 100-continue itself');
+  });
+
   void test('a blocked host gets a 403 page: plain text for scripts, HTML for browsers', async () => {
     const text = await curl(['-x', proxy.url, at('blocked.test', '/x')]);
     assert.equal(text.status, 403);
