@@ -109,7 +109,7 @@ function toRR(name: string, r: FakeRecord) {
 
 export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   const host = opts.host ?? '127.0.0.1';
-  const udp = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+  let udp = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
   const tcp = net.createServer();
   const sockets = new Set<net.Socket>();
   const up: FakeUpstream = {
@@ -161,11 +161,21 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
         answer = cut;
       }
     }
-    if (up.delayMs > 0) setTimeout(() => send(answer), up.delayMs);
+    // A delayed answer may fall due after close(): sending on a closed socket throws.
+    if (up.delayMs > 0)
+      setTimeout(() => {
+        try {
+          send(answer);
+        } catch {
+          // closed meanwhile
+        }
+      }, up.delayMs);
     else send(answer);
   };
 
-  udp.on('message', (msg, rinfo) => respond(msg, 'udp', (b) => udp.send(b, rinfo.port, rinfo.address)));
+  const onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo) =>
+    respond(msg, 'udp', (b) => udp.send(b, rinfo.port, rinfo.address));
+  udp.on('message', onMessage);
   tcp.on('connection', (sock) => {
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
@@ -198,6 +208,9 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
     if (ok) break;
     if (attempt > 20) throw new Error('cannot bind fake upstream');
     await new Promise<void>((r) => udp.close(() => r()));
+    // A closed dgram socket cannot bind again: take a new one.
+    udp = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    udp.on('message', onMessage);
   }
   const port = (udp.address() as AddressInfo).port;
   Object.assign(up, { port, url: `udp://${net.isIPv6(host) ? `[${host}]` : host}:${port}` });
