@@ -58,6 +58,10 @@ export class DohTransport implements Transport {
     return true;
   }
 
+  oldestPending(): number {
+    return this.table.oldestSent();
+  }
+
   close(): void {
     this.closed = true;
     this.table.close();

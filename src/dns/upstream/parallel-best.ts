@@ -14,11 +14,6 @@ const RCODE_REFUSED = 5;
 /** One race in this many tries a random third upstream instead of the second best, to keep measuring it. */
 const EXPLORE_ONE_IN = 32;
 
-/** Lower is better: latency, inflated by the recent error rate. Unmeasured upstreams go first. */
-function score(up: Upstream): number {
-  return (up.latencyMs + 1) * (1 + 10 * up.errorRate);
-}
-
 export class ParallelBest {
   readonly upstreams: Upstream[] = [];
   private readonly timeoutMs: number;
@@ -37,6 +32,8 @@ export class ParallelBest {
     const now = performance.now();
     let best: Upstream | null = null;
     let second: Upstream | null = null;
+    let bestScore = Infinity;
+    let secondScore = Infinity;
     let sent = 0;
     for (let i = 0; i < ups.length; i++) {
       const up = ups[i];
@@ -47,16 +44,20 @@ export class ParallelBest {
         if (up.send(ex)) sent++;
         continue;
       }
-      if (best === null || score(up) < score(best)) {
+      const s = up.score(now);
+      if (s < bestScore) {
         second = best;
+        secondScore = bestScore;
         best = up;
-      } else if (second === null || score(up) < score(second)) {
+        bestScore = s;
+      } else if (s < secondScore) {
         second = up;
+        secondScore = s;
       }
     }
     if (second !== null && ups.length > 2 && Math.random() * EXPLORE_ONE_IN < 1) {
       const other = ups[(Math.random() * ups.length) | 0];
-      if (other !== best && other.failures === 0) second = other;
+      if (other !== best && other.failures === 0 && now >= other.downUntil) second = other;
     }
     if (best !== null && best.send(ex)) sent++;
     if (second !== null && second.send(ex)) sent++;
@@ -90,9 +91,14 @@ export class ParallelBest {
   hedge(ex: Exchange): void {
     const now = performance.now();
     let pick: Upstream | null = null;
+    let pickScore = Infinity;
     for (const up of this.upstreams) {
       if (now < up.downUntil || ex.tried.includes(up)) continue;
-      if (pick === null || score(up) < score(pick)) pick = up;
+      const s = up.score(now);
+      if (s < pickScore) {
+        pick = up;
+        pickScore = s;
+      }
     }
     pick?.send(ex);
   }
@@ -100,13 +106,14 @@ export class ParallelBest {
   /** Every attempt so far failed: try the best untried upstream (set aside or not), else give up. */
   private next(ex: Exchange): void {
     for (;;) {
+      const now = performance.now();
       let pick: Upstream | null = null;
       for (const up of this.upstreams) {
         if (ex.tried.includes(up)) continue;
         if (
           pick === null ||
           up.downUntil < pick.downUntil ||
-          (up.downUntil === pick.downUntil && score(up) < score(pick))
+          (up.downUntil === pick.downUntil && up.score(now) < pick.score(now))
         ) {
           pick = up;
         }

@@ -80,6 +80,20 @@ export class PendingTable {
     return this.sentAt[id];
   }
 
+  /** performance.now() when the oldest query still in flight was sent; -1 when none is. */
+  oldestSent(): number {
+    // Answered entries at the head of the ring are dropped here as the sweep would drop them.
+    while (this.ringLen > 0) {
+      const id = this.ringId[this.ringHead];
+      if (this.exchanges[id] !== undefined && this.seq[id] === this.ringSeq[this.ringHead]) {
+        return this.sentAt[id];
+      }
+      this.ringHead = (this.ringHead + 1) & (RING - 1);
+      this.ringLen--;
+    }
+    return -1;
+  }
+
   remove(id: number): void {
     if (this.exchanges[id] === undefined) return;
     this.exchanges[id] = undefined;

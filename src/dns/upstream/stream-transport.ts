@@ -48,6 +48,10 @@ export class StreamTransport implements Transport {
     return true;
   }
 
+  oldestPending(): number {
+    return this.table.oldestSent();
+  }
+
   close(): void {
     this.closed = true;
     this.table.close();

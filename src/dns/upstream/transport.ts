@@ -26,5 +26,7 @@ export interface Transport {
   /** Sends `msg` (a buffer the transport may write the ID into) for `ex`; false when it cannot. */
   send(ex: Exchange, msg: Buffer): boolean;
   readonly kind: 'udp' | 'tcp' | 'tls' | 'https';
+  /** performance.now() when the oldest unanswered query was sent; -1 when none waits. */
+  oldestPending(): number;
   close(): void;
 }

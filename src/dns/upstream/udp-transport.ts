@@ -41,6 +41,10 @@ export class UdpTransport implements Transport {
     return true;
   }
 
+  oldestPending(): number {
+    return this.table.oldestSent();
+  }
+
   close(): void {
     this.closed = true;
     this.table.close();

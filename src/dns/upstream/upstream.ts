@@ -65,6 +65,19 @@ export class Upstream implements TransportSink {
     }
   }
 
+  /**
+   * Lower is better: latency inflated by the recent error rate. The latency is at least the age of
+   * the oldest query still waiting, so an upstream that has gone slow or silent drops out of the race
+   * at once, long before its answers (or timeouts) come back to be measured. Unmeasured upstreams
+   * score best, so they get measured.
+   */
+  score(now: number): number {
+    const oldest = this.transport.oldestPending();
+    const waiting = oldest < 0 ? 0 : now - oldest;
+    const latency = waiting > this.latencyMs ? waiting : this.latencyMs;
+    return (latency + 1) * (1 + 10 * this.errorRate);
+  }
+
   get healthy(): boolean {
     return this.failures === 0;
   }
