@@ -220,3 +220,20 @@ void test('two silent racers: the query is hedged to a third upstream before the
     await good.close();
   }
 });
+
+void test('a slow upstream drops out of the race before its first answer comes back', async () => {
+  const slow = await startFakeUpstream({ zone: ZONE });
+  const fast1 = await startFakeUpstream({ zone: ZONE });
+  const fast2 = await startFakeUpstream({ zone: ZONE });
+  slow.delayMs = 600;
+  const r = resolver({ upstreams: [slow.url, fast1.url, fast2.url], timeout: '2s' });
+  try {
+    for (let i = 0; i < 20; i++) assert.equal((await resolve(r, query(`s${i}.test`))).result, 'allowed');
+    assert.ok(slow.queries.length <= 3, `slow upstream asked ${slow.queries.length} times of 20`);
+  } finally {
+    await r.close();
+    await slow.close();
+    await fast1.close();
+    await fast2.close();
+  }
+});
