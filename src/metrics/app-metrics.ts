@@ -8,6 +8,7 @@ export function registerAppMetrics(app: AppHandle): void {
     name: 'banwall_build_info',
     help: 'Always 1; the version label says which banwall is running.',
     type: 'gauge',
+    aggregator: 'first',
     collect: () => [{ labels: { version: app.version }, value: 1 }],
   });
   registerPulled({
@@ -23,6 +24,7 @@ export function registerAppMetrics(app: AppHandle): void {
     name: 'banwall_list_refresh_interval_seconds',
     help: 'Configured refresh interval of each remote list (local files have none).',
     type: 'gauge',
+    aggregator: 'first',
     collect: () =>
       (app.policy.current?.lists() ?? [])
         .filter((l) => l.refreshInterval > 0)

@@ -20,23 +20,29 @@ export interface PulledMetricSpec {
   readonly name: string;
   readonly help: string;
   readonly type: 'counter' | 'gauge' | 'histogram';
+  /**
+   * How prom-client's AggregatorRegistry combines the workers of `dns.workers: auto`: `sum` (the
+   * default: counters, histograms, per-worker sizes), or for a gauge every worker reports alike
+   * (build info, list sizes, timestamps) `first`, `max` or `min`.
+   */
+  readonly aggregator?: 'sum' | 'first' | 'max' | 'min' | 'average' | 'omit';
   /** Called on every scrape; must be cheap enough for a scrape, never called on the hot path. */
   readonly collect: () => readonly MetricValue[];
 }
 
 /** Registers (or replaces) a metric in the shared registry whose values come from `collect()`. */
 export function registerPulled(spec: PulledMetricSpec): void {
+  const aggregator = spec.aggregator ?? 'sum';
   const metric = {
     name: spec.name,
     help: spec.help,
     type: spec.type,
-    // `sum` lets prom-client's AggregatorRegistry add up the workers of `dns.workers: auto`.
-    aggregator: 'sum' as const,
+    aggregator,
     get: () => ({
       name: spec.name,
       help: spec.help,
       type: spec.type,
-      aggregator: 'sum' as const,
+      aggregator,
       values: spec.collect().slice(),
     }),
     reset: () => {},
