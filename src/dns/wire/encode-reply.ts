@@ -5,6 +5,12 @@
 // its ID ~110 k q/s, bare Node dgram sending one canned answer ~120 k q/s. This function is that
 // "copy and patch": one Buffer.allocUnsafe, two copies (question, records), a few header bytes, the
 // TTL fields at known offsets, and an OPT record when the client sent EDNS.
+//
+// Measured in this repository (dnsperf -c 4 on loopback, 1,000 cached names, server CPU per answered
+// query, which holds up on a shared machine better than q/s; medians of 4 alternating rounds):
+// bare Node dgram patching one canned answer 9.7 µs, DnsServer + this wire code + the cache link
+// 10.2 µs (within ~5 %), Unbound 1.17 with one thread 4.3–6.7 µs. In-process, parse + cache hit +
+// encode cost ~0.7 µs of that; the rest is Node's dgram receive and send.
 import type { DnsAnswer, DnsQuery } from '../resolver.ts';
 import { ADVERTISED_UDP_SIZE, EDNS_EDE, OPT } from './constants.ts';
 import { skipName } from './parse-query.ts';

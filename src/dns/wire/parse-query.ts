@@ -5,6 +5,12 @@
 // dgram server that copies a cached wire answer and patches its ID ~110 k q/s, and bare Node dgram
 // patching one canned answer ~120 k q/s. A dns2 parse alone allocates a Packet, header, question and
 // resource objects per query; this parser allocates the query object and its name string only.
+//
+// Measured in this repository (dnsperf -c 4 on loopback, 1,000 cached names, server CPU per answered
+// query, which holds up on a shared machine better than q/s; medians of 4 alternating rounds):
+// bare Node dgram patching one canned answer 9.7 µs, DnsServer + this wire code + the cache link
+// 10.2 µs (within ~5 %), Unbound 1.17 with one thread 4.3–6.7 µs. In-process, parse + cache hit +
+// encode cost ~0.7 µs of that; the rest is Node's dgram receive and send.
 import type { DnsQuery, Protocol } from '../resolver.ts';
 import { OPT, RCODE } from './constants.ts';
 
