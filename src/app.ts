@@ -100,7 +100,13 @@ export class Banwall implements AppHandle {
     this.dns = new DnsServer(this.chain.resolver, cfg.dns, this.dnsStats, this.log);
     await this.dns.start();
     if (cfg.dns.dot || cfg.dns.doh) {
-      this.encrypted = new EncryptedDnsServers(this.chain.resolver, cfg.dns, this.loaded.dir, this.log);
+      this.encrypted = new EncryptedDnsServers(
+        this.chain.resolver,
+        cfg.dns,
+        this.loaded.dir,
+        this.log,
+        this.dnsStats,
+      );
       await this.encrypted.start();
     }
     if (cfg.proxy) {

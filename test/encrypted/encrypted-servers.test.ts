@@ -10,6 +10,7 @@ import tls from 'node:tls';
 import { pino } from 'pino';
 import { configSchema } from '../../src/config/schema.ts';
 import { EncryptedDnsServers } from '../../src/dns/encrypted/encrypted-servers.ts';
+import { DnsStats } from '../../src/dns/stats/dns-stats.ts';
 import { FakeResolver, queryPacket } from './fake-resolver.ts';
 import { kdig } from './kdig.ts';
 import { makeCa, makeServerCert, TEST_HOSTNAME, type TestCa } from './test-cert.ts';
@@ -68,6 +69,7 @@ void describe('encrypted DNS front ends (in process)', () => {
   let dotPort: number;
   let dohPort: number;
   const resolver = new FakeResolver();
+  const stats = new DnsStats();
 
   before(async () => {
     ca = await makeCa();
@@ -82,7 +84,7 @@ void describe('encrypted DNS front ends (in process)', () => {
         doh: { listen: ['127.0.0.1:0'], cert: 'server.pem', key: 'server.key' },
       },
     });
-    servers = new EncryptedDnsServers(resolver, cfg.dns, dir, log);
+    servers = new EncryptedDnsServers(resolver, cfg.dns, dir, log, stats);
     await servers.start();
     dotPort = servers.addresses().dot[0].port;
     dohPort = servers.addresses().doh[0].port;
@@ -197,6 +199,7 @@ void describe('encrypted DNS front ends (in process)', () => {
     );
     assert.equal(formerr.status, 200);
     assert.equal(formerr.body[3] & 0xf, 1, 'FORMERR for QDCOUNT 2');
+    assert.equal(stats.total('formerr'), 1, 'counted as banwall_dns_queries_total{result="formerr"}');
     const ok = await kdig('https', dohPort, '3.a.test', 'A', ca.caCert);
     assert.equal(ok.answers[0].data, '192.0.2.3');
   });

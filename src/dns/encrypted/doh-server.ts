@@ -4,6 +4,7 @@
 import http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Resolver, DnsAnswer } from '../resolver.ts';
+import type { DnsStats } from '../stats/dns-stats.ts';
 import type { Logger } from '../../log.ts';
 import type { KeyPair } from './cert-files.ts';
 import type { StreamLimits } from './dot-server.ts';
@@ -27,6 +28,7 @@ export class DohServer {
   private readonly sessions = new Set<http2.Http2Session>();
   private readonly sockets = new Set<Socket>();
   private readonly resolver: Resolver;
+  private readonly stats: DnsStats | null;
   private readonly listen: readonly { host: string; port: number }[];
   private readonly path: string;
   private readonly limits: StreamLimits;
@@ -34,12 +36,14 @@ export class DohServer {
 
   constructor(
     resolver: Resolver,
+    stats: DnsStats | null,
     listen: readonly { host: string; port: number }[],
     path: string,
     limits: StreamLimits,
     log: Logger,
   ) {
     this.resolver = resolver;
+    this.stats = stats;
     this.listen = listen;
     this.path = path;
     this.limits = limits;
@@ -119,22 +123,30 @@ export class DohServer {
   }
 
   private answer(packet: Buffer, client: string, req: Request, res: Response): void {
-    exchange(this.resolver, packet, client, 'doh', 0, (reply: Buffer | null, answer: DnsAnswer | null) => {
-      if (res.destroyed || res.headersSent) return;
-      if (reply === null) {
-        // No reply: a packet that is not a DNS query, or the rate limiter chose to drop it.
-        return answer === null
-          ? plain(res, 400, 'not a DNS query')
-          : plain(res, 429, 'too many queries', { 'retry-after': '1' });
-      }
-      res.writeHead(200, {
-        'content-type': MEDIA_TYPE,
-        'content-length': String(reply.length),
-        'cache-control': `max-age=${answerMaxAge(answer)}`,
-      });
-      if (req.method === 'HEAD') res.end();
-      else res.end(reply);
-    });
+    exchange(
+      this.resolver,
+      this.stats,
+      packet,
+      client,
+      'doh',
+      0,
+      (reply: Buffer | null, answer: DnsAnswer | null) => {
+        if (res.destroyed || res.headersSent) return;
+        if (reply === null) {
+          // No reply: a packet that is not a DNS query, or the rate limiter chose to drop it.
+          return answer === null
+            ? plain(res, 400, 'not a DNS query')
+            : plain(res, 429, 'too many queries', { 'retry-after': '1' });
+        }
+        res.writeHead(200, {
+          'content-type': MEDIA_TYPE,
+          'content-length': String(reply.length),
+          'cache-control': `max-age=${answerMaxAge(answer)}`,
+        });
+        if (req.method === 'HEAD') res.end();
+        else res.end(reply);
+      },
+    );
   }
 
   setKeyPair(pair: KeyPair): void {

@@ -4,6 +4,7 @@
 import tls from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Resolver } from '../resolver.ts';
+import type { DnsStats } from '../stats/dns-stats.ts';
 import type { Logger } from '../../log.ts';
 import type { KeyPair } from './cert-files.ts';
 import { exchange } from './exchange.ts';
@@ -18,14 +19,16 @@ export interface StreamLimits {
 class DotConnection {
   readonly socket: tls.TLSSocket;
   private readonly resolver: Resolver;
+  private readonly stats: DnsStats | null;
   private readonly client: string;
   private pending: Buffer = Buffer.alloc(0);
   inFlight = 0;
   private closing = false;
 
-  constructor(socket: tls.TLSSocket, resolver: Resolver, idleTimeout: number) {
+  constructor(socket: tls.TLSSocket, resolver: Resolver, stats: DnsStats | null, idleTimeout: number) {
     this.socket = socket;
     this.resolver = resolver;
+    this.stats = stats;
     this.client = unmapAddress(socket.remoteAddress ?? '');
     socket.setNoDelay(true);
     socket.setTimeout(idleTimeout);
@@ -49,7 +52,7 @@ class DotConnection {
       const msg = this.pending.subarray(2, 2 + len);
       this.pending = this.pending.subarray(2 + len);
       this.inFlight++;
-      exchange(this.resolver, msg, this.client, 'dot', 2, (reply) => this.send(reply));
+      exchange(this.resolver, this.stats, msg, this.client, 'dot', 2, (reply) => this.send(reply));
     }
     // A frame can be at most 65537 bytes; anything buffered beyond that is not DNS.
     if (this.pending.length > 65537) this.socket.destroy();
@@ -74,17 +77,20 @@ export class DotServer {
   private readonly servers: tls.Server[] = [];
   private readonly connections = new Set<DotConnection>();
   private readonly resolver: Resolver;
+  private readonly stats: DnsStats | null;
   private readonly listen: readonly { host: string; port: number }[];
   private readonly limits: StreamLimits;
   private readonly log: Logger;
 
   constructor(
     resolver: Resolver,
+    stats: DnsStats | null,
     listen: readonly { host: string; port: number }[],
     limits: StreamLimits,
     log: Logger,
   ) {
     this.resolver = resolver;
+    this.stats = stats;
     this.listen = listen;
     this.limits = limits;
     this.log = log;
@@ -103,7 +109,7 @@ export class DotServer {
       });
       server.maxConnections = this.limits.maxConnections;
       server.on('secureConnection', (socket) => {
-        const conn = new DotConnection(socket, this.resolver, this.limits.idleTimeout);
+        const conn = new DotConnection(socket, this.resolver, this.stats, this.limits.idleTimeout);
         this.connections.add(conn);
         socket.on('close', () => this.connections.delete(conn));
       });

@@ -4,6 +4,7 @@
 import type { Resolver } from '../resolver.ts';
 import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../../log.ts';
+import type { DnsStats } from '../stats/dns-stats.ts';
 import { CertFiles } from './cert-files.ts';
 import { DotServer } from './dot-server.ts';
 import { DohServer } from './doh-server.ts';
@@ -13,15 +14,18 @@ export class EncryptedDnsServers {
   private readonly cfg: Config['dns'];
   private readonly dir: string;
   private readonly log: Logger;
+  private readonly stats: DnsStats | null;
   private dot?: DotServer;
   private doh?: DohServer;
   private readonly certs: CertFiles[] = [];
 
-  constructor(resolver: Resolver, cfg: Config['dns'], dir: string, log: Logger) {
+  /** `stats` counts what the front ends answer themselves (FORMERR, SERVFAIL after a failure). */
+  constructor(resolver: Resolver, cfg: Config['dns'], dir: string, log: Logger, stats?: DnsStats) {
     this.resolver = resolver;
     this.cfg = cfg;
     this.dir = dir;
     this.log = log;
+    this.stats = stats ?? null;
   }
 
   async start(): Promise<void> {
@@ -29,7 +33,7 @@ export class EncryptedDnsServers {
     if (this.cfg.dot) {
       const certs = new CertFiles(this.dir, this.cfg.dot.cert, this.cfg.dot.key, this.log);
       this.certs.push(certs);
-      const dot = new DotServer(this.resolver, this.cfg.dot.listen, limits, this.log);
+      const dot = new DotServer(this.resolver, this.stats, this.cfg.dot.listen, limits, this.log);
       this.dot = dot;
       await dot.start(await certs.load());
       certs.onChange((pair) => dot.setKeyPair(pair));
@@ -37,7 +41,14 @@ export class EncryptedDnsServers {
     if (this.cfg.doh) {
       const certs = new CertFiles(this.dir, this.cfg.doh.cert, this.cfg.doh.key, this.log);
       this.certs.push(certs);
-      const doh = new DohServer(this.resolver, this.cfg.doh.listen, this.cfg.doh.path, limits, this.log);
+      const doh = new DohServer(
+        this.resolver,
+        this.stats,
+        this.cfg.doh.listen,
+        this.cfg.doh.path,
+        limits,
+        this.log,
+      );
       this.doh = doh;
       await doh.start(await certs.load());
       certs.onChange((pair) => doh.setKeyPair(pair));

@@ -5,6 +5,7 @@ import type { DnsAnswer, DnsQuery, Resolver } from '../resolver.ts';
 import { parseQuery, QueryError } from '../wire/parse-query.ts';
 import { encodeReply, TCP_LIMIT } from '../wire/encode-reply.ts';
 import { answerForError, servfail } from '../wire/errors.ts';
+import type { DnsStats } from '../stats/dns-stats.ts';
 
 /** Stream transports (TCP, DoT) and DoH carry up to 65535 bytes: no truncation below that. */
 export const STREAM_LIMIT = TCP_LIMIT;
@@ -21,6 +22,7 @@ export type ReplySink = (reply: Buffer | null, answer: DnsAnswer | null) => void
  */
 export function exchange(
   resolver: Resolver,
+  stats: DnsStats | null,
   packet: Buffer,
   client: string,
   protocol: 'dot' | 'doh',
@@ -29,20 +31,25 @@ export function exchange(
 ): void {
   const parsed = parseQuery(packet, client, protocol, performance.now());
   if (parsed === null) return done(null, null);
-  if (parsed instanceof QueryError) return deliver(parsed.query, answerForError(parsed), prefix, done);
+  if (parsed instanceof QueryError) {
+    // Answered here, never seen by the chain's StatsResolver: counted like the UDP/TCP front end does.
+    stats?.recordFrontend(protocol, 'formerr', parsed.query.qtype);
+    return deliver(parsed.query, answerForError(parsed), prefix, done);
+  }
   const query = parsed;
+  const failed = () => {
+    stats?.recordFrontend(protocol, 'servfail', query.qtype);
+    deliver(query, servfail(), prefix, done);
+  };
   let result;
   try {
     result = resolver.resolve(query);
   } catch {
     // Nothing a client sends may crash the process: a link that throws is a SERVFAIL.
-    return deliver(query, servfail(), prefix, done);
+    return failed();
   }
   if (result instanceof Promise) {
-    result.then(
-      (answer) => deliver(query, answer, prefix, done),
-      () => deliver(query, servfail(), prefix, done),
-    );
+    result.then((answer) => deliver(query, answer, prefix, done), failed);
   } else {
     deliver(query, result, prefix, done);
   }
