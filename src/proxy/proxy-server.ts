@@ -91,6 +91,9 @@ export class ProxyServer {
         insecureHTTPParser: false,
         requireHostHeader: false, // checked by HttpForwarder, which counts it
         noDelay: true,
+        // Node ≥ 24.12: a request without a body gets an already-ended stream, so piping a GET
+        // upstream costs no stream events (ignored by older Node).
+        optimizeEmptyRequests: true,
       });
       server.timeout = t.idle;
       server.maxConnections = this.cfg.maxConnections;
