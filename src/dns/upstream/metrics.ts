@@ -68,6 +68,8 @@ export function registerUpstreamMetrics(upstream: UpstreamResolver): void {
     name: 'banwall_dns_upstream_healthy',
     help: '1 while the upstream answers, 0 while it is set aside after failures.',
     type: 'gauge',
+    // Across workers: 1 while any worker reaches the upstream (0 = down for all).
+    aggregator: 'max',
     collect: () =>
       upstream.counters().map((u) => ({ labels: { upstream: u.url }, value: u.healthy ? 1 : 0 })),
   });

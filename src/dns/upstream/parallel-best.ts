@@ -1,7 +1,7 @@
 // Blocky's parallel-best strategy: race the two best upstreams (by EWMA latency and error rate);
 // the first good answer wins. An upstream that fails is set aside (see upstream.ts) and probed again
-// when its backoff ends, alongside the two best. SERVFAIL/REFUSED from one upstream waits for the
-// others; when every attempt has failed, the next untried upstream gets the query while time remains.
+// when its backoff ends, alongside the two best. SERVFAIL/REFUSED (or FORMERR/NOTIMP) from one
+// upstream waits for the others; when every attempt has failed, the next untried upstream gets the query while time remains.
 import type { DnsAnswer } from '../resolver.ts';
 import type { UpstreamAnswer } from '../wire/answer-facts.ts';
 import type { Exchange } from './exchange.ts';
@@ -9,8 +9,8 @@ import { EDE_NETWORK_ERROR, EDE_NO_REACHABLE_AUTHORITY, servfail } from './servf
 import type { FailReason } from './transport.ts';
 import type { Upstream } from './upstream.ts';
 
-const RCODE_SERVFAIL = 2;
-const RCODE_REFUSED = 5;
+/** Rcodes that say nothing about the name (FORMERR, SERVFAIL, NOTIMP, REFUSED): another upstream may do better. */
+const RETRY_RCODES = (1 << 1) | (1 << 2) | (1 << 4) | (1 << 5);
 /** One race in this many tries a random third upstream instead of the second best, to keep measuring it. */
 const EXPLORE_ONE_IN = 32;
 
@@ -66,7 +66,7 @@ export class ParallelBest {
 
   onAnswer(ex: Exchange, _up: Upstream, a: UpstreamAnswer): void {
     if (ex.done) return;
-    if (a.rcode === RCODE_SERVFAIL || a.rcode === RCODE_REFUSED) {
+    if (((RETRY_RCODES >> a.rcode) & 1) !== 0) {
       ex.fallback ??= { wire: a.wire, result: 'servfail', ttl: 0, ttlOffsets: a.ttlOffsets };
       if (ex.inFlight === 0) this.next(ex);
       return;
@@ -106,16 +106,19 @@ export class ParallelBest {
   /** Every attempt so far failed: try the best untried upstream (set aside or not), else give up. */
   private next(ex: Exchange): void {
     for (;;) {
+      // Available upstreams first (by score), then the one set aside that is due soonest.
       const now = performance.now();
       let pick: Upstream | null = null;
+      let pickDue = Infinity;
+      let pickScore = Infinity;
       for (const up of this.upstreams) {
         if (ex.tried.includes(up)) continue;
-        if (
-          pick === null ||
-          up.downUntil < pick.downUntil ||
-          (up.downUntil === pick.downUntil && up.score(now) < pick.score(now))
-        ) {
+        const due = up.downUntil > now ? up.downUntil : now;
+        const score = up.score(now);
+        if (due < pickDue || (due === pickDue && score < pickScore)) {
           pick = up;
+          pickDue = due;
+          pickScore = score;
         }
       }
       if (pick === null) return this.giveUp(ex);
