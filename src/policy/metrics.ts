@@ -9,6 +9,8 @@ export function registerPolicyMetrics(store: PolicyStore): void {
     name: 'banwall_list_entries',
     help: 'Rules loaded from each list (names, URL, IP and regex rules).',
     type: 'gauge',
+    // Every worker of dns.workers: auto loads the same lists: one worker's count, not the sum.
+    aggregator: 'first',
     collect: () =>
       store.listStatus().map((l) => ({
         labels: { list: l.name, app: l.app, category: l.category },
@@ -19,6 +21,8 @@ export function registerPolicyMetrics(store: PolicyStore): void {
     name: 'banwall_list_last_success_timestamp_seconds',
     help: 'When each list was last loaded or fetched successfully (Unix time; 0 if never).',
     type: 'gauge',
+    // Workers fetch on their own: the oldest success, so a stale worker shows.
+    aggregator: 'min',
     collect: () => store.listStatus().map((l) => ({ labels: { list: l.name }, value: l.lastSuccess / 1000 })),
   });
   registerPulled({
