@@ -104,3 +104,27 @@ void test('an IPv6 upstream ([::1])', async () => {
     await v6.close();
   }
 });
+
+void test('singleflight shares only identical wire questions (a label holding a dot is another name)', async () => {
+  up.delayMs = 50;
+  try {
+    const before = up.queries.length;
+    const two = query('a.test', 'A');
+    // One label "a.test" (0x2e inside the label): the same text name, another question.
+    const packet = Buffer.from(two.packet);
+    const oneLabel = Buffer.concat([
+      packet.subarray(0, 12),
+      Buffer.from([6]),
+      Buffer.from('a.test'),
+      Buffer.from([0]),
+      packet.subarray(two.questionEnd - 4),
+    ]);
+    const q2 = { ...two, packet: oneLabel, questionEnd: 12 + 8 + 4 };
+    const [a, b] = await Promise.all([resolve(r, two), resolve(r, q2)]);
+    assert.equal(up.queries.length - before, 2);
+    assert.equal(a.result, 'allowed');
+    assert.notEqual(a, b);
+  } finally {
+    up.delayMs = 0;
+  }
+});

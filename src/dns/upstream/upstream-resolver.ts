@@ -55,6 +55,21 @@ export function createUpstreamResolver(
   return new ForwardingResolver(cfg, log, opts);
 }
 
+/** Same question bytes (name case-insensitively, type, class). */
+function sameQuestion(a: DnsQuery, b: DnsQuery): boolean {
+  if (a.questionEnd !== b.questionEnd) return false;
+  const pa = a.packet;
+  const pb = b.packet;
+  for (let i = 12; i < a.questionEnd; i++) {
+    const x = pa[i];
+    const y = pb[i];
+    if (x === y) continue;
+    // Equal only as the two cases of one ASCII letter (length bytes and other bytes must match).
+    if ((x | 0x20) !== (y | 0x20) || (x | 0x20) < 0x61 || (x | 0x20) > 0x7a) return false;
+  }
+  return true;
+}
+
 class ForwardingResolver implements UpstreamResolver, ExchangeOwner {
   private readonly timeoutMs: number;
   private readonly maxPending: number;
@@ -100,12 +115,13 @@ class ForwardingResolver implements UpstreamResolver, ExchangeOwner {
   resolve(query: DnsQuery): MaybePromise<DnsAnswer> {
     const key = `${query.name}|${query.qtype}|${query.qclass}|${query.doBit ? 1 : 0}${query.cd ? 1 : 0}`;
     const shared = this.inflight.get(key);
-    if (shared !== undefined) return shared.promise;
+    // The text key cannot tell a label holding a '.' byte from two labels: the wire question decides.
+    if (shared !== undefined && sameQuestion(shared.query, query)) return shared.promise;
     if (this.pending >= this.maxPending) return servfail(EDE_OVERLOADED);
     const now = performance.now();
     const group = this.groupFor(query.name);
     const ex = new Exchange(query, key, group, this, now);
-    this.inflight.set(key, ex);
+    if (shared === undefined) this.inflight.set(key, ex);
     this.pending++;
     this.append(ex);
     group.start(ex);
