@@ -70,7 +70,15 @@ export class TcpFront {
     socket.setNoDelay(true);
     socket.setTimeout(this.limits.idleTimeout);
     socket.on('timeout', () => conn.onIdle());
-    socket.on('data', (chunk: Buffer) => conn.onData(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        conn.onData(chunk);
+      } catch {
+        // A framing bug must cost this connection, never the process.
+        this.counters.handlerErrors++;
+        socket.destroy();
+      }
+    });
     socket.on('close', () => {
       this.conns.delete(conn);
       const n = (this.perClient.get(client) ?? 1) - 1;

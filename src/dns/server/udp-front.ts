@@ -53,7 +53,17 @@ export class UdpFront {
     });
   }
 
+  // The outermost guard: whatever a packet triggers, the socket keeps serving (V8 optimises try/catch,
+  // so this costs the hit path nothing measurable).
   private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    try {
+      this.handle(msg, rinfo);
+    } catch {
+      this.counters.handlerErrors++;
+    }
+  }
+
+  private handle(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     if (this.stopping) {
       this.counters.dropped++;
       return;
