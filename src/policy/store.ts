@@ -144,7 +144,7 @@ export class PolicyStore {
       const src = this.sources.get(key) ?? new ListSource(spec);
       try {
         if (spec.kind === 'url') await src.initRemote(cacheDir, fetchOpts, this.log);
-        else await src.syncLocal();
+        else await src.syncLocal(cacheDir, this.log);
         if (src.unavailable) warnings.push(src.unavailable);
         used.push(src);
       } catch (err) {

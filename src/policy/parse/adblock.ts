@@ -37,8 +37,10 @@ export function parseAdblockLine(out: ParsedList, text: string, s: number, e: nu
     return parseHostsLine(out, text, s, e, lineNo);
   }
   if (c === 47) {
+    // `/re$/` ends with the regex; `/re/$important` has modifiers after it.
     const dollar = line.lastIndexOf('$');
-    const body = text.slice(p, dollar > p - s ? s + dollar : e);
+    const cut = text.charCodeAt(e - 1) !== 47 && dollar > p - s ? s + dollar : e;
+    const body = text.slice(p, cut);
     if (body.length < 3 || !body.endsWith('/')) return out.bad(lineNo, line, 'a regular expression is /…/');
     return addRegex(out, body.slice(1, -1), allow, lineNo, line);
   }

@@ -16,7 +16,7 @@ export function detectFormat(text: string): ParsedFormat {
     pos = nl + 1;
     if (line === '' || line.startsWith('#')) continue;
     seen++;
-    if (line.startsWith('!') || line.startsWith('||') || line.startsWith('@@') || line.startsWith('|')) {
+    if (line.startsWith('!') || line.startsWith('|') || line.startsWith('@@|')) {
       adblock++;
     } else if (/^\[adblock/i.test(line)) adblock += 10;
     else if (/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:]*)\s+\S/i.test(line)) hosts++;

@@ -12,9 +12,9 @@ export type ListFormat = 'auto' | 'domains' | 'hosts' | 'adblock' | 'rules';
 /** Lines parsed between two yields to the event loop (about 10–20 ms of work). */
 const SLICE_LINES = 50_000;
 
-type LineParser = (out: ParsedList, text: string, s: number, e: number, lineNo: number) => void;
+export type LineParser = (out: ParsedList, text: string, s: number, e: number, lineNo: number) => void;
 
-const PARSERS: Record<ParsedFormat, LineParser> = {
+export const PARSERS: Record<ParsedFormat, LineParser> = {
   domains: parseDomainLine,
   hosts: parseHostsLine,
   adblock: parseAdblockLine,
@@ -70,7 +70,11 @@ export async function parseListChunks(
       while (e > s && isSpace(text.charCodeAt(e - 1))) e--;
       if (s === e) continue;
       out.ruleLines++;
+      const special = out.regexes.length + out.urls.length + out.ips.length;
       parseLine(out, text, s, e, lineNo);
+      if (out.regexes.length + out.urls.length + out.ips.length !== special) {
+        out.specialLines.push({ line: lineNo, text: text.slice(s, e) });
+      }
       if (lineNo >= sliceEnd) {
         sliceEnd = lineNo + SLICE_LINES;
         await new Promise<void>((resolve) => setImmediate(resolve));

@@ -31,6 +31,8 @@ export class ParsedList {
   badCount = 0;
   /** Lines that were neither blank nor comments. */
   ruleLines = 0;
+  /** The lines that became regex, URL or IP rules, as written: the compiled cache re-parses them. */
+  readonly specialLines: { line: number; text: string }[] = [];
 
   get entries(): number {
     return this.names.count + this.regexes.length + this.urls.length + this.ips.length;

@@ -6,9 +6,13 @@ import path from 'node:path';
 import type { Logger } from '../../log.ts';
 import { parseList, parseListChunks, looksBroken, type ListFormat } from '../parse/parse-list.ts';
 import type { ParsedList } from '../parse/parsed-list.ts';
+import { compiledCachePath, readCompiled, writeCompiled } from './compiled-cache.ts';
 import { fetchList, readCachedCopy, writeCachedCopy, type FetchOptions } from './remote-list.ts';
 
 export class SourceError extends Error {}
+
+/** Lists smaller than this parse faster than their compiled copy is worth keeping. */
+const COMPILE_MIN_NAMES = 50_000;
 
 export interface SourceSpec {
   /** `lists` or `allow`: with the index, the key path errors name. */
@@ -41,8 +45,11 @@ export class ListSource {
     this.spec = spec;
   }
 
-  /** Brings a file or inline source up to date; throws SourceError when it cannot be used. */
-  async syncLocal(): Promise<void> {
+  /**
+   * Brings a file or inline source up to date; throws SourceError when it cannot be used. With a
+   * `cacheDir`, an unchanged file is read back from its compiled copy instead of being parsed.
+   */
+  async syncLocal(cacheDir?: string, log?: Logger): Promise<void> {
     const s = this.spec;
     if (s.kind === 'inline') {
       if (!this.parsed) this.accept(await parseList((s.inline ?? []).join('\n'), s.format), '(inline)');
@@ -57,11 +64,20 @@ export class ListSource {
       );
     }
     if (this.parsed && st.mtimeMs === this.mtimeMs && st.size === this.size) return;
-    let parsed: ParsedList;
-    try {
-      parsed = await parseListChunks(readLines(s.location), s.format);
-    } catch (err) {
-      throw new SourceError(`${s.keyPath}.source: cannot read ${s.location}: ${(err as Error).message}`);
+    const compiled = cacheDir ? compiledCachePath(cacheDir, s.location, st.size, st.mtimeMs, s.format) : null;
+    let parsed = compiled ? await readCompiled(compiled) : null;
+    if (parsed === null) {
+      try {
+        parsed = await parseListChunks(readLines(s.location), s.format);
+      } catch (err) {
+        throw new SourceError(`${s.keyPath}.source: cannot read ${s.location}: ${(err as Error).message}`);
+      }
+      // Only big lists are worth a compiled copy; a failed write only costs the next start a parse.
+      if (compiled && parsed.names.count >= COMPILE_MIN_NAMES && !looksBroken(parsed)) {
+        await writeCompiled(compiled, parsed).catch((err: Error) =>
+          log?.warn({ list: s.name, err: err.message }, 'cannot keep a compiled copy of the list'),
+        );
+      }
     }
     this.accept(parsed, s.location);
     this.mtimeMs = st.mtimeMs;
