@@ -298,3 +298,21 @@ void test('a listen address already in use is a clear start error naming it', as
     (err: Error) => err.message.startsWith(`dns.listen: cannot bind ${taken}`),
   );
 });
+
+void test('random bytes and random frames over TCP, then a normal answer', async () => {
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  for (let conn = 0; conn < 3; conn++) {
+    const c = await tcpClient();
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 500; i++) {
+      const body = Buffer.alloc(Math.floor(rnd() * 60));
+      for (let j = 0; j < body.length; j++) body[j] = Math.floor(rnd() * 256);
+      // Mostly well-framed garbage, sometimes a lying length prefix.
+      parts.push(i % 50 === 49 ? body : frame(body));
+    }
+    c.sock.end(Buffer.concat(parts));
+    await c.closed;
+  }
+  assert.equal((await dig(port, 'a.test', 'A', ['+tcp'])).status, 'NOERROR');
+});
