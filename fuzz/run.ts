@@ -76,13 +76,14 @@ async function fuzzOne(target: string): Promise<Outcome> {
   // processes that jazzer.js does not support (measured: 0 features per attempt), so copy them.
   for (const f of readdirSync(work)) copyFileSync(path.join(work, f), path.join(corpus, f));
   rmSync(work, { recursive: true, force: true });
-  const runs = Number(/stat::number_of_executed_units:\s*(\d+)/.exec(run.log)?.[1] ?? 0);
-  const done = [...run.log.matchAll(/cov: (\d+) .*?exec\/s: (\d+)/g)].at(-1);
+  // libFuzzer's status lines: `#<runs> <event> cov: <edges> ... exec/s: <rate>`; the last one counts.
+  const done = [...run.log.matchAll(/#(\d+)\s+\w+\s+cov: (\d+) .*?exec\/s: (\d+)/g)].at(-1);
+  const runs = Number(/stat::number_of_executed_units:\s*(\d+)/.exec(run.log)?.[1] ?? done?.[1] ?? 0);
   return {
     target,
     runs,
-    execPerSec: Number(done?.[2] ?? 0),
-    cov: Number(done?.[1] ?? 0),
+    execPerSec: Number(done?.[3] ?? 0),
+    cov: Number(done?.[2] ?? 0),
     corpusBefore,
     corpusAfter: readdirSync(corpus).length,
     crashed,
