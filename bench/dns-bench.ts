@@ -113,7 +113,7 @@ export async function dnsRound(
 ): Promise<void> {
   let s: RunningServer | undefined;
   try {
-    const sizes = peer.loadsLists === false ? LIST_SIZES.slice(-1) : LIST_SIZES;
+    const sizes = peer.largestListOnly === true ? LIST_SIZES.slice(-1) : LIST_SIZES;
     for (const size of sizes) {
       s = await startListed(peer, size, upstreamPort);
       await sleep(300);

@@ -70,6 +70,8 @@ export function banwallDns(workDir: string, data: DataFiles, opts: BanwallOption
   mkdirSync(dir, { recursive: true });
   return {
     name,
+    // The worker processes load the same lists as one process: the 1 M start is enough to show it.
+    largestListOnly: opts.workers !== 1,
     async start(listSize: number, upstreamPort: number): Promise<RunningServer> {
       const dnsPort = await freePort();
       const httpPort = await freePort();

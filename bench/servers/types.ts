@@ -13,8 +13,10 @@ export interface RunningServer {
 
 export interface DnsPeer {
   readonly name: string;
-  /** False for a server that loads no list: started once per round, no start-up rows. */
+  /** False for a server that loads no list: no start-up rows. */
   readonly loadsLists?: boolean;
+  /** Only the largest list (one start per round): for columns whose start-up rows add nothing. */
+  readonly largestListOnly?: boolean;
   /** Starts with a blocklist of `listSize` names, forwarding misses to 127.0.0.1:`upstreamPort`. */
   start(listSize: number, upstreamPort: number): Promise<RunningServer>;
 }
