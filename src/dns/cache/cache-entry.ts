@@ -26,6 +26,9 @@ export interface CacheEntry {
    * §5 "failure recheck timer"): clients of a dead upstream get an answer now, not after its timeout.
    */
   retryAfter: number;
+  /** The last hit answer and its `ttlElapsed`: hits within the same second share one object. */
+  memo: DnsAnswer | undefined;
+  memoElapsed: number;
 }
 
 /** RFC 8767 §4: a stale answer is served with TTL 30 s. */
@@ -38,14 +41,17 @@ const STALE_EDE = { code: 3, text: 'Stale Answer' } as const;
 
 export function hitAnswer(e: CacheEntry, now: number): DnsAnswer {
   const elapsed = ((now - e.storedAt) / 1000) | 0;
-  return {
+  // Answers are immutable, and TTLs move in whole seconds: a popular name costs no allocation here.
+  if (e.memoElapsed === elapsed && e.memo !== undefined) return e.memo;
+  e.memoElapsed = elapsed;
+  return (e.memo = {
     wire: e.wire,
     result: 'cached',
     ttl: e.ttl - elapsed,
     ttlOffsets: e.ttlOffsets,
     ttlElapsed: elapsed,
     facts: e.facts,
-  };
+  });
 }
 
 export function staleAnswer(e: CacheEntry): DnsAnswer {

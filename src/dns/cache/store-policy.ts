@@ -73,5 +73,7 @@ export function makeEntry(key: string, answer: DnsAnswer, now: number, b: TtlBou
     hits: 0,
     refreshing: false,
     retryAfter: 0,
+    memo: undefined,
+    memoElapsed: -1,
   };
 }
