@@ -72,23 +72,26 @@ export class PolicyStore {
 
   /** Compiles the policy of `cfg`; on success swaps it in, on error keeps the old one and throws. */
   load(cfg: LoadedConfig): Promise<CompileReport> {
-    return this.serial(async () => {
-      const { report, snapshot } = await this.compile(cfg);
-      if (!snapshot) throw new PolicyLoadError(report);
-      this.cfg = cfg;
-      this.swap(snapshot);
-      this.sync();
-      for (const w of report.warnings ?? []) this.log.warn(w);
-      for (const l of report.lists) {
-        for (const b of l.badLines.slice(0, 20)) {
-          this.log.warn(
-            { list: l.name, file: l.source, line: b.line, text: b.text, reason: b.reason },
-            'bad list line skipped',
-          );
-        }
+    return this.serial(() => this.apply(cfg));
+  }
+
+  /** Compiles `cfg` and swaps it in; runs inside the serial queue. */
+  private async apply(cfg: LoadedConfig): Promise<CompileReport> {
+    const { report, snapshot } = await this.compile(cfg);
+    if (!snapshot) throw new PolicyLoadError(report);
+    this.cfg = cfg;
+    this.swap(snapshot);
+    this.sync();
+    for (const w of report.warnings ?? []) this.log.warn(w);
+    for (const l of report.lists) {
+      for (const b of l.badLines.slice(0, 20)) {
+        this.log.warn(
+          { list: l.name, file: l.source, line: b.line, text: b.text, reason: b.reason },
+          'bad list line skipped',
+        );
       }
-      return report;
-    });
+    }
+    return report;
   }
 
   /** Compiles without swapping: what `banwall check` reports. */
@@ -345,7 +348,9 @@ export class PolicyStore {
   private async recompile(reason: string | null): Promise<void> {
     if (!this.cfg || this.closed) return;
     try {
-      await this.load(this.cfg);
+      // The config is read inside the queue: a reload queued before this one must not be undone
+      // by recompiling the config that was current when the list changed.
+      await this.serial(() => (this.cfg && !this.closed ? this.apply(this.cfg) : Promise.resolve(null)));
       if (reason) this.log.info({ reason, generation: this.current.generation }, 'policy recompiled');
     } catch (err) {
       const problems = (err as PolicyLoadError).problems ?? [(err as Error).message];
