@@ -167,6 +167,8 @@ function render(res: Results, rounds: number, secs: number, withWorkers: boolean
       'latencies from -v). Unbound runs one thread (num-threads: 1, no validator); dnsmasq cache-size 20000.',
     '- "start to first answer": from spawn until a blocked name from the end of the list is answered NXDOMAIN (so the ' +
       'whole list is loaded), or the probe name for the empty list. RSS sums the whole process tree.',
+    '- "lost" is dnsperf\'s count; it includes the queries still outstanding (up to 400) when the time limit ' +
+      'stops the run, so a few hundred is the floor for every server.',
     '- banwall-wauto = `dns.workers: auto` (one process per core); its RSS and CPU sum all its processes.',
     '- node dgram floor = a bare node:dgram server that flips each query into an answer (no parsing, no list): ' +
       "the most any single Node process can do here; banwall's own cost is what it spends above it.",
