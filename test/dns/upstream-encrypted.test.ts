@@ -3,11 +3,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { startFakeUpstream } from '../helpers/fake-upstream.ts';
 import { query, resolve, resolver } from './upstream-helpers.ts';
 import {
   makeSelfSigned,
   startDohServer,
+  answer,
   startDotServer,
   TLS_NAME,
   type SelfSigned,
@@ -36,6 +39,36 @@ void test('tcp:// upstream: pipelined queries on one reused connection', async (
   } finally {
     await r.close();
     await up.close();
+  }
+});
+
+void test('tcp:// upstream that closes connections: reconnects, and a query lost to a close is sent again', async () => {
+  // The first connection is closed without an answer; later ones answer one query and then close.
+  let connections = 0;
+  const server = net.createServer((sock) => {
+    const n = ++connections;
+    sock.on('error', () => {});
+    sock.once('data', (chunk: Buffer) => {
+      if (n === 1) return sock.destroy();
+      const out = answer(chunk.subarray(2, 2 + chunk.readUInt16BE(0)));
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(out.length);
+      sock.end(Buffer.concat([len, out]));
+    });
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const port = (server.address() as AddressInfo).port;
+  const r = resolver({ upstreams: [`tcp://127.0.0.1:${port}`], timeout: '2s' });
+  try {
+    for (const name of ['one.test', 'two.test', 'three.test']) {
+      const a = await resolve(r, query(name));
+      assert.deepEqual(a.facts?.addresses, ['192.0.2.53'], name);
+    }
+    // One per query plus the one closed unanswered (a query may also race a close: one more).
+    assert.ok(connections >= 4 && connections <= 6, `${connections} connections`);
+  } finally {
+    await r.close();
+    await new Promise<void>((res) => server.close(() => res()));
   }
 });
 
