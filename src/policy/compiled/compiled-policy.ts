@@ -127,9 +127,9 @@ export class CompiledPolicy implements PolicySnapshot {
           const atStart = i === -1;
           for (let p = lb; p < size && keys[p] === key; p++) {
             const e = t.ent[p];
-            const list = t.list[e];
+            const list = t.listOf(e);
             if (applies[list] === 0) continue;
-            const f = t.flags[e];
+            const f = t.flagsOf(e, list);
             if ((f & EXACT) !== 0 && !atStart) continue;
             if ((f & SUBONLY) !== 0 && atStart) continue;
             if ((f & ALLOW) !== 0 || this.allowList[list] === 1) return ALLOWED;
@@ -162,11 +162,12 @@ export class CompiledPolicy implements PolicySnapshot {
     const cached = this.matchCache.get(key);
     if (cached) return cached;
     const t = this.names;
-    const meta = this.lists_[t.list[e]];
+    const list = t.listOf(e);
+    const meta = this.lists_[list];
     const rule = new Rule(
       meta,
-      t.line[e],
-      ruleText(t.flags[e], name.slice(this.lastPos).toLowerCase()),
+      t.lineOf(e, list),
+      ruleText(t.flagsOf(e, list), name.slice(this.lastPos).toLowerCase()),
       false,
     );
     return this.remember(key, { rule, group: this.groups.names[g] });
@@ -267,12 +268,13 @@ export class CompiledPolicy implements PolicySnapshot {
       const key = hi * 4294967296 + lo;
       for (let p = t.lowerBound(hi, lo); p < t.size && t.keys[p] === key; p++) {
         const e = t.ent[p];
-        const f = t.flags[e];
-        if (applies[t.list[e]] === 0) continue;
+        const list = t.listOf(e);
+        const f = t.flagsOf(e, list);
+        if (applies[list] === 0) continue;
         if ((f & EXACT) !== 0 && i !== 0) continue;
         if ((f & SUBONLY) !== 0 && i === 0) continue;
-        const meta = this.lists_[t.list[e]];
-        add(new Rule(meta, t.line[e], ruleText(f, suffix), (f & ALLOW) !== 0 || meta.allowSource));
+        const meta = this.lists_[list];
+        add(new Rule(meta, t.lineOf(e, list), ruleText(f, suffix), (f & ALLOW) !== 0 || meta.allowSource));
       }
       const dot = lower.indexOf('.', i);
       if (dot < 0) break;

@@ -102,10 +102,13 @@ export class NameTable {
    * table; 20 dependent cache misses per label made a lookup at 1 M names cost microseconds.
    */
   readonly bucket: Uint32Array;
-  /** Per entry id (in list order). */
-  readonly list: Uint16Array;
-  readonly line: Uint32Array;
-  readonly flags: Uint8Array;
+  /**
+   * Entry ids are numbered list after list: part i (list i) holds ids [starts[i], starts[i + 1]).
+   * Lines and flags stay in the lists' own arrays instead of being copied (7 bytes a name saved).
+   */
+  readonly starts: Uint32Array;
+  private readonly lines: Uint32Array[] = [];
+  private readonly flagArrays: Uint8Array[] = [];
 
   constructor(parts: readonly { builder: NameBuilder; list: number }[]) {
     let n = 0;
@@ -114,24 +117,47 @@ export class NameTable {
     const hi = new Uint32Array(n);
     const lo = new Uint32Array(n);
     const ent = new Uint32Array(n);
-    this.list = new Uint16Array(n);
-    this.line = new Uint32Array(n);
-    this.flags = new Uint8Array(n);
+    this.starts = new Uint32Array(parts.length + 1);
     let o = 0;
-    for (const { builder: b, list } of parts) {
+    parts.forEach(({ builder: b, list }, i) => {
+      if (list !== i) throw new Error('name table parts must be given in list order');
       hi.set(b.hi.subarray(0, b.count), o);
       lo.set(b.lo.subarray(0, b.count), o);
-      this.line.set(b.line.subarray(0, b.count), o);
-      this.flags.set(b.flags.subarray(0, b.count), o);
-      this.list.fill(list, o, o + b.count);
+      this.lines.push(b.line);
+      this.flagArrays.push(b.flags);
+      this.starts[i] = o;
       o += b.count;
-    }
+    });
+    this.starts[parts.length] = o;
     for (let i = 0; i < n; i++) ent[i] = i;
     const sorted = radixSort(hi, lo, ent);
     this.keys = new Float64Array(n);
     for (let i = 0; i < n; i++) this.keys[i] = sorted.hi[i] * 4294967296 + sorted.lo[i];
     this.ent = sorted.ent;
     this.bucket = sorted.start;
+  }
+
+  /** The list (part) of entry `e`: the last part starting at or before it (empty parts share starts). */
+  listOf(e: number): number {
+    const starts = this.starts;
+    let a = 0;
+    let b = starts.length - 1;
+    while (b - a > 1) {
+      const m = (a + b) >>> 1;
+      if (starts[m] <= e) a = m;
+      else b = m;
+    }
+    return a;
+  }
+
+  /** Flags of entry `e` in list `list`. */
+  flagsOf(e: number, list: number): number {
+    return this.flagArrays[list][e - this.starts[list]];
+  }
+
+  /** 1-based line of entry `e` in list `list`. */
+  lineOf(e: number, list: number): number {
+    return this.lines[list][e - this.starts[list]];
   }
 
   /** First sorted position whose key is ≥ hi × 2^32 + lo. */
