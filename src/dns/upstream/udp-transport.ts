@@ -1,6 +1,10 @@
 // Plain DNS over UDP: ONE connected socket per upstream (the OS picks a random source port; a
 // connected socket also drops datagrams from any other address and needs no address lookup per
 // send), random IDs mapped to the queries in flight, expiry by the pending table's single timer.
+//
+// The socket is replaced every `rotateMs` (default 60 s) by a new one on a new random port; the old
+// one keeps receiving the answers it is owed until the timeout has passed. An off-path spoofer thus
+// has to find the port again every minute, not once for the life of the process (Kaminsky).
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { answerMatches } from '../wire/answer-facts.ts';
@@ -9,6 +13,7 @@ import { PendingTable } from './pending-table.ts';
 import type { Transport, TransportSink } from './transport.ts';
 
 const RECV_BUFFER = 4 * 1024 * 1024; // bursts of misses: let the kernel hold the answers
+export const ROTATE_MS = 60_000;
 
 export class UdpTransport implements Transport {
   readonly kind = 'udp' as const;
@@ -20,11 +25,18 @@ export class UdpTransport implements Transport {
   private connected = false;
   private backlog: Buffer[] = [];
   private closed = false;
+  private readonly timeoutMs: number;
+  private readonly rotateMs: number;
+  private rotateAt = 0;
+  /** Replaced sockets still owed answers, closed once the timeout has passed. */
+  private readonly retiring = new Set<dgram.Socket>();
 
-  constructor(host: string, port: number, timeoutMs: number, sink: TransportSink) {
+  constructor(host: string, port: number, timeoutMs: number, sink: TransportSink, rotateMs = ROTATE_MS) {
     this.host = host;
     this.port = port;
     this.sink = sink;
+    this.timeoutMs = timeoutMs;
+    this.rotateMs = rotateMs;
     this.table = new PendingTable(timeoutMs, (ex) => sink.failed(ex, 'timeout'));
   }
 
@@ -33,8 +45,11 @@ export class UdpTransport implements Transport {
     const id = this.table.add(ex, performance.now());
     if (id < 0) return false;
     msg.writeUInt16BE(id, 0);
-    if (this.connected) (this.socket as dgram.Socket).send(msg);
-    else {
+    if (this.connected && performance.now() >= this.rotateAt) this.rotate();
+    if (this.connected) {
+      (this.socket as dgram.Socket).send(msg);
+    } else {
+      // Sent when the (new) socket is connected.
       this.backlog.push(msg);
       if (this.socket === null) this.open();
     }
@@ -49,21 +64,43 @@ export class UdpTransport implements Transport {
     this.closed = true;
     this.table.close();
     this.table.drain((ex) => this.sink.failed(ex, 'network'));
-    try {
-      this.socket?.close();
-    } catch {
-      // already closed
+    for (const s of [this.socket, ...this.retiring]) {
+      try {
+        s?.close();
+      } catch {
+        // already closed
+      }
     }
+    this.retiring.clear();
     this.socket = null;
+  }
+
+  /** A new socket (new random port) for what is sent from now on; the old one drains. */
+  private rotate(): void {
+    const old = this.socket as dgram.Socket;
+    this.retiring.add(old);
+    const timer = setTimeout(() => {
+      this.retiring.delete(old);
+      try {
+        old.close();
+      } catch {
+        // already closed
+      }
+    }, this.timeoutMs + 100);
+    timer.unref();
+    this.socket = null;
+    this.connected = false;
   }
 
   private open(): void {
     const socket = dgram.createSocket(isIPv6(this.host) ? 'udp6' : 'udp4');
     this.socket = socket;
+    this.rotateAt = performance.now() + this.rotateMs;
     socket.on('message', this.onMessage);
-    socket.on('error', this.onError);
+    socket.on('error', (err: NodeJS.ErrnoException) => this.onError(socket, err));
     socket.unref();
     socket.connect(this.port, this.host, () => {
+      if (this.socket !== socket) return; // closed meanwhile
       try {
         socket.setRecvBufferSize(RECV_BUFFER);
       } catch {
@@ -100,10 +137,10 @@ export class UdpTransport implements Transport {
     this.sink.answered(ex, msg, rtt, this);
   }
 
-  private readonly onError = (err: NodeJS.ErrnoException): void => {
-    if (!this.connected) {
+  private onError(socket: dgram.Socket, err: NodeJS.ErrnoException): void {
+    if (socket === this.socket && !this.connected) {
       // connect() failed (no route, bad address): start over on the next send; what waits expires.
-      this.socket?.close();
+      socket.close();
       this.socket = null;
       this.backlog = [];
       return;
@@ -113,5 +150,5 @@ export class UdpTransport implements Transport {
     if (err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH') {
       this.table.drain((ex) => this.sink.failed(ex, 'network'));
     }
-  };
+  }
 }

@@ -44,6 +44,8 @@ export interface UpstreamResolver extends Resolver {
 export interface UpstreamResolverOptions {
   /** Extra trusted CA for DoT/DoH upstreams (tests with a self-signed certificate). */
   readonly ca?: string | Buffer;
+  /** How often a UDP upstream's socket (source port) is replaced; default 60 s (tests shorten it). */
+  readonly udpRotateMs?: number;
 }
 
 export function createUpstreamResolver(
@@ -99,7 +101,12 @@ class ForwardingResolver implements UpstreamResolver, ExchangeOwner {
           const addr = parseUpstreamUrl(url);
           if (typeof addr === 'string') throw new Error(addr); // the config schema checked it already
           // Shared between groups: an attempt reports to its exchange's strategy, not to a fixed one.
-          up = new Upstream(addr, { timeoutMs: this.timeoutMs, log, ca: opts.ca });
+          up = new Upstream(addr, {
+            timeoutMs: this.timeoutMs,
+            log,
+            ca: opts.ca,
+            udpRotateMs: opts.udpRotateMs,
+          });
           this.all.set(url, up);
         }
         g.upstreams.push(up);

@@ -21,6 +21,8 @@ export interface UpstreamOptions {
   readonly log: Logger;
   /** Extra trusted CA for DoT/DoH (tests). */
   readonly ca?: string | Buffer;
+  /** How often a UDP upstream gets a new socket (source port); tests shorten it. */
+  readonly udpRotateMs?: number;
 }
 
 export class Upstream implements TransportSink {
@@ -51,7 +53,7 @@ export class Upstream implements TransportSink {
     const { host, port, servername } = address;
     switch (address.protocol) {
       case 'udp':
-        this.transport = new UdpTransport(host, port, opts.timeoutMs, this);
+        this.transport = new UdpTransport(host, port, opts.timeoutMs, this, opts.udpRotateMs);
         break;
       case 'tcp':
         this.transport = new StreamTransport({ host, port }, opts.timeoutMs, this);
