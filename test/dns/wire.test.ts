@@ -221,3 +221,22 @@ void test('error answers share their wire and carry EDE and result', () => {
   assert.equal(out[3] & 0x0f, 5);
   assert.equal(Packet.parse(out).questions[0].name, 'a.test');
 });
+
+void test('records of unknown types pass through byte for byte', () => {
+  const q = mustQuery(makeQuery('odd.test', 65280));
+  const head = Buffer.from([0, 0, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+  const question = q.packet.subarray(12, q.questionEnd);
+  const rdata = Buffer.from([0xde, 0xad, 0xbe, 0xef, 0, 0xc0, 0x0c]);
+  const rr = Buffer.concat([
+    Buffer.from([0xc0, 0x0c, 0xff, 0x00, 0, 1, 0, 0, 0, 60, 0, rdata.length]),
+    rdata,
+  ]);
+  const wire = Buffer.concat([head, question, rr]);
+  const out = encodeReply(
+    q,
+    { wire, ttlOffsets: Uint16Array.of(wire.length - rr.length + 6), result: 'cached', ttlElapsed: 0 },
+    512,
+    0,
+  );
+  assert.deepEqual(out.subarray(q.questionEnd), rr);
+});
