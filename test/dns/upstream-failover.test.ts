@@ -16,19 +16,22 @@ void test('one of two upstreams silent: answers come from the other, the silent 
   const dead = await startFakeUpstream({ zone: ZONE });
   const good = await startFakeUpstream({ zone: ZONE });
   dead.mode = 'silent';
-  const r = resolver({ upstreams: [dead.url, good.url], timeout: '300ms' });
+  const r = resolver({ upstreams: [dead.url, good.url], timeout: '1s' });
   try {
     const started = performance.now();
     const a = await resolve(r, query('a.test'));
     assert.equal(a.result, 'allowed');
-    assert.ok(performance.now() - started < 250, 'the good upstream wins the race');
+    assert.ok(performance.now() - started < 800, 'the good upstream wins the race, no wait for the timeout');
     // The silent upstream's attempt expires after the timeout: it is then set aside.
-    await new Promise((res) => setTimeout(res, 450));
+    for (let i = 0; i < 60 && r.health().find((h) => h.url === dead.url)?.healthy !== false; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+    }
     assert.equal(r.health().find((h) => h.url === dead.url)?.healthy, false);
     assert.equal(r.health().find((h) => h.url === good.url)?.healthy, true);
     const before = dead.queries.length;
-    for (let i = 0; i < 5; i++) assert.equal((await resolve(r, query(`a.test`, 'A'))).result, 'allowed');
-    assert.equal(dead.queries.length, before, 'no query goes to an upstream set aside');
+    for (let i = 0; i < 5; i++) assert.equal((await resolve(r, query(`a${i}.test`, 'A'))).result, 'allowed');
+    // At most a probe, should the machine stall past the 1 s backoff.
+    assert.ok(dead.queries.length - before <= 1, 'no query goes to an upstream set aside');
   } finally {
     await r.close();
     await dead.close();
@@ -63,7 +66,7 @@ void test('a set-aside upstream is probed again after its backoff and comes back
     flaky.mode = 'silent';
     const a = await resolve(r, query('a.test'));
     assert.equal(a.result, 'servfail');
-    await new Promise((res) => setTimeout(res, 100));
+    for (let i = 0; i < 40 && r.health()[0].healthy; i++) await new Promise((res) => setTimeout(res, 25));
     assert.equal(r.health()[0].healthy, false);
     flaky.mode = 'answer';
     await new Promise((res) => setTimeout(res, 1000)); // first backoff is 1 s
@@ -87,7 +90,7 @@ void test('every upstream silent: SERVFAIL with EDE 22 after the overall timeout
     assert.equal(a.result, 'servfail');
     assert.equal(a.wire[3] & 0x0f, 2);
     assert.equal(a.ede?.code, 22);
-    assert.ok(took >= 190 && took < 600, `timed out after ${took} ms`);
+    assert.ok(took >= 190 && took < 1500, `timed out after ${took} ms`);
   } finally {
     await r.close();
     await s1.close();
