@@ -79,7 +79,7 @@ void describe('encrypted DNS front ends (in process)', () => {
     const cfg = configSchema.parse({
       dns: {
         upstreams: ['udp://127.0.0.1:9'],
-        tcp: { idleTimeout: '1s' },
+        tcp: { idleTimeout: '1s', maxConnectionsPerClient: 4 },
         dot: { listen: ['127.0.0.1:0'], cert: 'server.pem', key: 'server.key' },
         doh: { listen: ['127.0.0.1:0'], cert: 'server.pem', key: 'server.key' },
       },
@@ -141,6 +141,30 @@ void describe('encrypted DNS front ends (in process)', () => {
     socket.destroy();
     // The slow answer does not hold up the fast ones behind it.
     assert.deepEqual(ids, [2, 3, 1]);
+  });
+
+  void it('caps DoT connections per client (dns.tcp.maxConnectionsPerClient) before the handshake', async () => {
+    const open = (): Promise<tls.TLSSocket | null> =>
+      new Promise((resolve) => {
+        const s = tls.connect({ host: '127.0.0.1', port: dotPort, ca: caPem, servername: TEST_HOSTNAME });
+        s.once('secureConnect', () => resolve(s));
+        s.once('error', () => resolve(null));
+        s.once('close', () => resolve(null));
+      });
+    const held: tls.TLSSocket[] = [];
+    for (let i = 0; i < 4; i++) {
+      const s = await open();
+      assert.ok(s, `connection ${i + 1} of 4 accepted`);
+      held.push(s);
+    }
+    assert.equal(await open(), null, 'the fifth is closed');
+    held.pop()!.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    const again = await open();
+    assert.ok(again, 'a slot freed by a close is reusable');
+    held.push(again);
+    for (const s of held) s.destroy();
+    await new Promise((r) => setTimeout(r, 50));
   });
 
   void it('closes an idle DoT connection after dns.tcp.idleTimeout', async () => {

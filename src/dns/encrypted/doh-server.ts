@@ -10,6 +10,7 @@ import type { KeyPair } from './cert-files.ts';
 import type { StreamLimits } from './dot-server.ts';
 import { answerMaxAge, exchange, STREAM_LIMIT } from './exchange.ts';
 import { unmapAddress } from '../server/client-address.ts';
+import { ClientSlots } from './client-slots.ts';
 
 type Request = http2.Http2ServerRequest;
 type Response = http2.Http2ServerResponse;
@@ -51,12 +52,14 @@ export class DohServer {
   }
 
   async start(pair: KeyPair): Promise<void> {
+    const slots = new ClientSlots(this.limits.maxConnectionsPerClient);
     for (const { host, port } of this.listen) {
       const server = http2.createSecureServer(
         { cert: pair.cert, key: pair.key, allowHTTP1: true, minVersion: 'TLSv1.2' },
         (req, res) => this.handle(req, res),
       );
       server.maxConnections = this.limits.maxConnections;
+      server.on('connection', slots.admit);
       // Idle sessions and sockets are closed (Node passes the idle socket or session to the callback).
       server.setTimeout(this.limits.idleTimeout, ((idle: { destroy(): void }) =>
         idle.destroy()) as () => void);

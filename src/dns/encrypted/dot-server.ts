@@ -9,10 +9,12 @@ import type { Logger } from '../../log.ts';
 import type { KeyPair } from './cert-files.ts';
 import { exchange } from './exchange.ts';
 import { unmapAddress } from '../server/client-address.ts';
+import { ClientSlots } from './client-slots.ts';
 
 export interface StreamLimits {
   readonly idleTimeout: number;
   readonly maxConnections: number;
+  readonly maxConnectionsPerClient: number;
 }
 
 /** One TLS connection: frames queries, answers each as it completes, closes when idle. */
@@ -97,6 +99,7 @@ export class DotServer {
   }
 
   async start(pair: KeyPair): Promise<void> {
+    const slots = new ClientSlots(this.limits.maxConnectionsPerClient);
     for (const { host, port } of this.listen) {
       const server = tls.createServer({
         cert: pair.cert,
@@ -108,6 +111,7 @@ export class DotServer {
         handshakeTimeout: this.limits.idleTimeout,
       });
       server.maxConnections = this.limits.maxConnections;
+      server.on('connection', slots.admit);
       server.on('secureConnection', (socket) => {
         const conn = new DotConnection(socket, this.resolver, this.stats, this.limits.idleTimeout);
         this.connections.add(conn);

@@ -29,7 +29,8 @@ export class EncryptedDnsServers {
   }
 
   async start(): Promise<void> {
-    const limits = { idleTimeout: this.cfg.tcp.idleTimeout, maxConnections: this.cfg.tcp.maxConnections };
+    const { idleTimeout, maxConnections, maxConnectionsPerClient } = this.cfg.tcp;
+    const limits = { idleTimeout, maxConnections, maxConnectionsPerClient };
     if (this.cfg.dot) {
       const certs = new CertFiles(this.dir, this.cfg.dot.cert, this.cfg.dot.key, this.log);
       this.certs.push(certs);
