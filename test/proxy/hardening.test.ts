@@ -294,3 +294,38 @@ void test('stop() lets a request in flight finish, then refuses new connections'
   const after = await curl(['-x', p.url, `http://allowed.test:${origin.port}/`], 3000);
   assert.equal(after.status, 0, 'nothing listens any more');
 });
+
+void test('a tunnel that sends no ClientHello is closed after timeouts.clientHello', async () => {
+  const p = await startProxy(
+    { connectPorts: [origin.port], timeouts: { clientHello: '500ms' } },
+    policy,
+    chain,
+  );
+  try {
+    const started = Date.now();
+    const out = await rawExchange(
+      p.port,
+      `CONNECT allowed.test:${origin.port} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      4000,
+    );
+    assert.match(out, /^HTTP\/1\.1 200 Connection Established\r\n\r\n$/);
+    assert.ok(Date.now() - started < 3000, 'closed by the ClientHello timeout');
+    assert.equal(p.stats.request('connect', 'badrequest'), 1);
+  } finally {
+    await p.stop();
+  }
+});
+
+void test('requireTls: false relays a tunnel that does not speak TLS', async () => {
+  const p = await startProxy({ connectPorts: [origin.port], requireTls: false }, policy, chain);
+  try {
+    const out = await rawExchange(
+      p.port,
+      `CONNECT allowed.test:${origin.port} HTTP/1.1\r\nHost: x\r\n\r\nGET /inside HTTP/1.1\r\nHost: allowed.test\r\nConnection: close\r\n\r\n`,
+    );
+    assert.match(out, /^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200 OK/);
+    assert.match(out, /"url":"\/inside"/);
+  } finally {
+    await p.stop();
+  }
+});
