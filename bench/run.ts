@@ -44,7 +44,7 @@ const { values: args } = parseArgs({
 const quick = args.quick === true;
 const rounds = Number(args.rounds ?? (quick ? 1 : 3));
 const seconds = Number(args.seconds ?? (quick ? 3 : 5));
-const proxySeconds = quick ? 3 : 5;
+const proxySeconds = quick ? 3 : 4;
 const latencyRate = 10_000;
 const started = performance.now();
 const log = (line: string) =>
