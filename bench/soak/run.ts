@@ -32,11 +32,16 @@ async function memorySoak(dir: string): Promise<boolean> {
   const bw = await startBanwall(
     testConfig([upstream.url], {
       dns: {
-        cache: { maxEntries: 10_000_000, maxBytes: '16MiB', prefetch: { enabled: false } },
+        cache: { maxEntries: 1_000_000, maxBytes: '16MiB', prefetch: { enabled: false } },
         maxPending: 100_000,
       },
     }),
-    { dir },
+    {
+      dir,
+      env: process.env.SOAK_HEAP_MB
+        ? { NODE_OPTIONS: `--max-old-space-size=${process.env.SOAK_HEAP_MB}` }
+        : {},
+    },
   );
   try {
     const file = path.join(dir, 'distinct.txt');
@@ -74,6 +79,10 @@ async function memorySoak(dir: string): Promise<boolean> {
     );
     console.log(
       `cache entries ${gauge('banwall_dns_cache_entries')}, bytes ${gauge('banwall_dns_cache_bytes')}`,
+    );
+    const mib = (name: string) => (Number(gauge(name)) / 2 ** 20).toFixed(0);
+    console.log(
+      `V8 heap used ${mib('nodejs_heap_size_used_bytes')} MiB of ${mib('nodejs_heap_size_total_bytes')} MiB, external ${mib('nodejs_external_memory_bytes')} MiB`,
     );
     console.log(
       `RSS every 10 s: ${samples
