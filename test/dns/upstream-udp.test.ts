@@ -1,7 +1,14 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
+import dgram from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import dns2 from 'dns2';
+import { parseQuery } from '../../src/dns/wire/parse-query.ts';
 import { decode, query, resolve, resolver } from './upstream-helpers.ts';
+import { answer } from './upstream-test-servers.ts';
+
+const { Packet } = dns2;
 import type { UpstreamResolver } from '../../src/dns/upstream/upstream-resolver.ts';
 
 let up: FakeUpstream;
@@ -126,5 +133,53 @@ void test('singleflight shares only identical wire questions (a label holding a 
     assert.notEqual(a, b);
   } finally {
     up.delayMs = 0;
+  }
+});
+
+void test('the outgoing query: new ID, RD, CD copied, our OPT (1232, DO copied), no client options', async () => {
+  const seen: Buffer[] = [];
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((res) => sock.bind(0, '127.0.0.1', res));
+  sock.on('message', (msg, rinfo) => {
+    seen.push(msg);
+    sock.send(answer(msg), rinfo.port, rinfo.address);
+  });
+  const r2 = resolver({
+    upstreams: [`udp://127.0.0.1:${(sock.address() as AddressInfo).port}`],
+    timeout: '1s',
+  });
+  try {
+    // A client query with CD, DO, a 4096-byte buffer and a cookie option.
+    const p = new Packet();
+    p.header.id = 0x1111;
+    p.header.rd = 0;
+    p.questions.push({ name: 'Out.Test', type: 1, class: 1 } as never);
+    const client = Buffer.concat([
+      p.toBuffer(),
+      Buffer.from('00' + '0029' + '1000' + '00008000' + '000c' + '000a0008' + '0102030405060708', 'hex'),
+    ]);
+    client.writeUInt16BE(1, 10);
+    client[3] |= 0x10;
+    const q = parseQuery(client, '127.0.0.1', 'udp', 0);
+    assert.ok(q !== null && 'packet' in q && q.doBit && q.cd && q.cookie);
+    await resolve(r2, q);
+    const out = seen[0];
+    assert.notEqual(out.readUInt16BE(0), 0x1111);
+    assert.equal(out[2] & 0x01, 1, 'RD');
+    assert.equal(out[3] & 0x10, 0x10, 'CD');
+    assert.equal(out.readUInt16BE(10), 1, 'one additional record: our OPT');
+    const opt = out.subarray(q.questionEnd);
+    assert.equal(
+      opt.toString('hex'),
+      '00' + '0029' + '04d0' + '00008000' + '0000',
+      'OPT 1232, DO, no options',
+    );
+    assert.equal(
+      out.subarray(12, q.questionEnd).toString('latin1'),
+      client.subarray(12, q.questionEnd).toString('latin1'),
+    );
+  } finally {
+    await r2.close();
+    sock.close();
   }
 });
