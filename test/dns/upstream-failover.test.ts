@@ -273,3 +273,22 @@ void test('the UDP source port is rotated; answers owed to the old socket still 
     sock.close();
   }
 });
+
+void test('a set-aside upstream is probed without client traffic, so health (and /readyz) recovers', async () => {
+  const up = await startFakeUpstream({ zone: ZONE });
+  up.mode = 'silent';
+  const r = resolver({ upstreams: [up.url], timeout: '200ms' });
+  try {
+    assert.equal((await resolve(r, query('a.test'))).result, 'servfail');
+    for (let i = 0; i < 40 && r.health()[0].healthy; i++) await new Promise((res) => setTimeout(res, 25));
+    assert.equal(r.health()[0].healthy, false);
+    up.mode = 'answer';
+    const before = up.queries.length;
+    for (let i = 0; i < 60 && !r.health()[0].healthy; i++) await new Promise((res) => setTimeout(res, 50));
+    assert.equal(r.health()[0].healthy, true, 'healthy again with no client query');
+    assert.deepEqual(up.queries.slice(before), [{ name: '', type: 2, protocol: 'udp' }], 'one probe: . NS');
+  } finally {
+    await r.close();
+    await up.close();
+  }
+});

@@ -2,9 +2,18 @@
 // It carries the outgoing query, how many attempts are in flight, what has been tried, and its place
 // in the resolver's deadline list (an intrusive list: no timer per query).
 import type { DnsAnswer, DnsQuery } from '../resolver.ts';
+import type { UpstreamAnswer } from '../wire/answer-facts.ts';
 import { buildOutgoingQuery } from './outgoing-query.ts';
-import type { ParallelBest } from './parallel-best.ts';
+import type { FailReason } from './transport.ts';
 import type { Upstream } from './upstream.ts';
+
+/** What decides about an exchange's attempts: the parallel-best group, or the health prober. */
+export interface Strategy {
+  onAnswer(ex: Exchange, up: Upstream, answer: UpstreamAnswer): void;
+  onFailure(ex: Exchange, up: Upstream, reason: FailReason): void;
+  hedge(ex: Exchange): void;
+  giveUp(ex: Exchange): void;
+}
 
 /** What an exchange reports to when it ends (the upstream resolver). */
 export interface ExchangeOwner {
@@ -16,7 +25,7 @@ export class Exchange {
   readonly key: string;
   readonly started: number;
   /** The strategy (upstream group) racing this exchange; answers and failures report to it. */
-  readonly strategy: ParallelBest;
+  readonly strategy: Strategy;
   readonly promise: Promise<DnsAnswer>;
   private resolveAnswer!: (a: DnsAnswer) => void;
   private readonly owner: ExchangeOwner;
@@ -35,7 +44,7 @@ export class Exchange {
   prev: Exchange | null = null;
   next: Exchange | null = null;
 
-  constructor(query: DnsQuery, key: string, strategy: ParallelBest, owner: ExchangeOwner, now: number) {
+  constructor(query: DnsQuery, key: string, strategy: Strategy, owner: ExchangeOwner, now: number) {
     this.query = query;
     this.key = key;
     this.owner = owner;

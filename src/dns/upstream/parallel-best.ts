@@ -4,7 +4,7 @@
 // upstream waits for the others; when every attempt has failed, the next untried upstream gets the query while time remains.
 import type { DnsAnswer } from '../resolver.ts';
 import type { UpstreamAnswer } from '../wire/answer-facts.ts';
-import type { Exchange } from './exchange.ts';
+import type { Exchange, Strategy } from './exchange.ts';
 import { EDE_NETWORK_ERROR, EDE_NO_REACHABLE_AUTHORITY, servfail } from './servfail.ts';
 import type { FailReason } from './transport.ts';
 import type { Upstream } from './upstream.ts';
@@ -14,7 +14,7 @@ const RETRY_RCODES = (1 << 1) | (1 << 2) | (1 << 4) | (1 << 5);
 /** One race in this many tries a random third upstream instead of the second best, to keep measuring it. */
 const EXPLORE_ONE_IN = 32;
 
-export class ParallelBest {
+export class ParallelBest implements Strategy {
   readonly upstreams: Upstream[] = [];
   private readonly timeoutMs: number;
 

@@ -9,6 +9,7 @@ import { UdpTransport } from './udp-transport.ts';
 import { StreamTransport } from './stream-transport.ts';
 import { DohTransport } from './doh-transport.ts';
 import type { UpstreamAddress } from './upstream-url.ts';
+import { sendProbe } from './health-probe.ts';
 
 const TC = 0x0200;
 const BACKOFF_BASE_MS = 1_000;
@@ -44,6 +45,8 @@ export class Upstream implements TransportSink {
   private readonly transport: Transport;
   private tcpFallback: StreamTransport | null = null;
   private readonly opts: UpstreamOptions;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private closed = false;
 
   constructor(address: UpstreamAddress, opts: UpstreamOptions) {
     this.address = address;
@@ -96,6 +99,9 @@ export class Upstream implements TransportSink {
   }
 
   close(): void {
+    this.closed = true;
+    if (this.probeTimer !== null) clearTimeout(this.probeTimer);
+    this.probeTimer = null;
     this.transport.close();
     this.tcpFallback?.close();
   }
@@ -139,9 +145,26 @@ export class Upstream implements TransportSink {
         this.opts.log.warn({ upstream: this.url, reason, backoffMs: backoff }, 'upstream set aside');
       }
     }
+    this.scheduleProbe();
     ex.inFlight--;
     ex.strategy.onFailure(ex, this, reason);
   }
+
+  /** A probe when the backoff ends, unless client traffic has probed (and healed) it meanwhile. */
+  private scheduleProbe(): void {
+    if (this.probeTimer !== null || this.closed) return;
+    this.probeTimer = setTimeout(this.probe, Math.max(0, this.downUntil - performance.now()) + 10);
+    this.probeTimer.unref();
+  }
+
+  private readonly probe = (): void => {
+    this.probeTimer = null;
+    if (this.closed || this.failures === 0) return;
+    const now = performance.now();
+    if (now < this.downUntil) return this.scheduleProbe(); // a client query is probing it now
+    this.downUntil = now + this.opts.timeoutMs; // one probe at a time, as parallel-best does
+    sendProbe(this);
+  };
 
   stray(reason: FailReason): void {
     this.errors[reason]++;
