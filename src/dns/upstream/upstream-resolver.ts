@@ -20,6 +20,8 @@ export interface UpstreamHealth {
   readonly url: string;
   readonly healthy: boolean;
   readonly latencyMs: number;
+  /** Used only by `dns.forward` zones (not one of `dns.upstreams`): readiness should not count it. */
+  readonly forwardOnly?: boolean;
 }
 
 /** Per-upstream counters for the metrics module. */
@@ -201,10 +203,12 @@ class ForwardingResolver implements UpstreamResolver, ExchangeOwner {
   };
 
   health(): readonly UpstreamHealth[] {
+    const main = this.defaultGroup.upstreams;
     return [...this.all.values()].map((u) => ({
       url: u.url,
       healthy: u.healthy,
       latencyMs: Math.round(u.latencyMs * 10) / 10,
+      forwardOnly: !main.includes(u),
     }));
   }
 
