@@ -107,10 +107,9 @@ export class Upstream implements TransportSink {
   }
 
   answered(ex: Exchange, msg: Buffer, rttMs: number, via: Transport): void {
-    const answer = readAnswer(msg);
-    if (answer === null) return this.failed(ex, 'malformed');
-    if ((answer.flags & TC) !== 0 && via.kind === 'udp') {
-      // Truncated: ask the same server again over TCP (RFC 7766); the attempt stays in flight.
+    if ((msg.readUInt16BE(2) & TC) !== 0 && via.kind === 'udp') {
+      // Truncated: ask the same server again over TCP (RFC 7766); the attempt stays in flight. Checked
+      // before parsing: a truncated answer may be cut in the middle of a record.
       this.tcpFallback ??= new StreamTransport(
         { host: this.address.host, port: this.address.port },
         this.opts.timeoutMs,
@@ -119,6 +118,8 @@ export class Upstream implements TransportSink {
       if (!this.tcpFallback.send(ex, ex.outgoingCopy())) this.failed(ex, 'overload');
       return;
     }
+    const answer = readAnswer(msg);
+    if (answer === null) return this.failed(ex, 'malformed');
     this.answers[answer.rcode]++;
     this.durations.observe(rttMs / 1000);
     this.latencyMs = this.latencyMs === 0 ? rttMs : this.latencyMs + LATENCY_ALPHA * (rttMs - this.latencyMs);
