@@ -25,7 +25,7 @@ const resolver: Resolver = {
 export function fuzz(data: Buffer): void {
   for (const body of [data, Buffer.from(data.toString('latin1'), 'base64url')]) {
     let calls = 0;
-    exchange(resolver, body, '127.0.0.1', 'doh', 0, (reply: Buffer | null) => {
+    exchange(resolver, null, body, '127.0.0.1', 'doh', 0, (reply: Buffer | null) => {
       calls++;
       if (reply !== null) {
         assert.ok(reply.length >= 12);
