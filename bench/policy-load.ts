@@ -31,6 +31,8 @@ const store = new PolicyStore(createLogger('silent'), { watch: false, refresh: f
 const t0 = performance.now();
 await store.load({ file: path.join(dir, 'banwall.yaml'), dir, config });
 const loadMs = performance.now() - t0;
+// Let pending frees settle (array buffers are released after a full GC finalises them).
+await new Promise((r) => setTimeout(r, 100));
 globalThis.gc?.();
 const mem = process.memoryUsage();
 const rss = mem.rss;

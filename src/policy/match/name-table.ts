@@ -12,6 +12,8 @@ export const EXACT = 1; // `=name`, `|name^`: that name only
 export const SUBONLY = 2; // `*.name`: subdomains only
 export const ALLOW = 4; // `@@||name^`, or a name in an allow source
 
+const EMPTY = new Uint32Array(0);
+
 /** Collects the names of one list while it is parsed; no string is kept. */
 export class NameBuilder {
   count = 0;
@@ -58,6 +60,20 @@ export class NameBuilder {
     this.line[i] = line;
     this.flags[i] = flags;
     return true;
+  }
+
+  /**
+   * The table that holds this list's keys while `hi`/`lo` are released (see `release`): the keys
+   * are restored from it when the next table is built. Saves 8 bytes a name between reloads.
+   */
+  keysIn: { table: NameTable; part: number } | null = null;
+
+  /** Hands the keys over to `table` (which holds them sorted) and frees this copy. */
+  release(table: NameTable, part: number): void {
+    if (this.count === 0) return;
+    this.keysIn = { table, part };
+    this.hi = EMPTY;
+    this.lo = EMPTY;
   }
 
   /** Drops the spare capacity once the list is parsed (kept between reloads, so worth trimming). */
@@ -111,6 +127,7 @@ export class NameTable {
   private readonly flagArrays: Uint8Array[] = [];
 
   constructor(parts: readonly { builder: NameBuilder; list: number }[]) {
+    restoreKeys(parts.map((p) => p.builder));
     let n = 0;
     for (const p of parts) n += p.builder.count;
     this.size = n;
@@ -135,6 +152,7 @@ export class NameTable {
     for (let i = 0; i < n; i++) this.keys[i] = sorted.hi[i] * 4294967296 + sorted.lo[i];
     this.ent = sorted.ent;
     this.bucket = sorted.start;
+    parts.forEach((p, i) => p.builder.release(this, i));
   }
 
   /** The list (part) of entry `e`: the last part starting at or before it (empty parts share starts). */
@@ -173,6 +191,33 @@ export class NameTable {
     }
     return a;
   }
+}
+
+/** Gives released builders their keys back, one pass over each table that holds some of them. */
+function restoreKeys(builders: readonly NameBuilder[]): void {
+  const byTable = new Map<NameTable, Map<number, NameBuilder>>();
+  for (const b of builders) {
+    if (b.keysIn === null) continue;
+    let parts = byTable.get(b.keysIn.table);
+    if (!parts) byTable.set(b.keysIn.table, (parts = new Map()));
+    parts.set(b.keysIn.part, b);
+    b.hi = new Uint32Array(b.count);
+    b.lo = new Uint32Array(b.count);
+  }
+  for (const [table, parts] of byTable) {
+    const { keys, ent, starts } = table;
+    for (let p = 0; p < table.size; p++) {
+      const e = ent[p];
+      const part = table.listOf(e);
+      const b = parts.get(part);
+      if (b === undefined) continue;
+      const i = e - starts[part];
+      const hi = Math.floor(keys[p] / 4294967296);
+      b.hi[i] = hi;
+      b.lo[i] = keys[p] - hi * 4294967296;
+    }
+  }
+  for (const b of builders) b.keysIn = null;
 }
 
 /**
