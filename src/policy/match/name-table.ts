@@ -3,8 +3,10 @@
 //
 // Why not a Set<string>: the anchors of this field spend 30–300 bytes per name; here a name costs
 // 4 + 4 + 4 (sorted key and id) + 2 + 4 + 1 (list, line, flags) = 19 bytes and no string at all.
-// Lookup is a binary search per label of the queried name: O(labels × log n), no allocation.
-// Measured by bench/policy-load.ts (1,000,000 generated names, this 2-core machine): see README.md.
+// Lookup is a binary search inside one hash bucket per label of the queried name: O(labels × log n),
+// no allocation. Measured by bench/policy-load.ts (1,000,000 generated names, this 2-core machine,
+// shared and loaded): parse + compile 1.1–1.3 s, from the compiled copy 0.26–0.33 s, 17 MB of typed
+// arrays kept, lookup 1.1–1.3 µs for a listed name and 0.2–0.5 µs for an unlisted one.
 import { resetHash, pushChar, hiOf, loOf, type HashState } from './name-hash.ts';
 
 /** Entry flags. */
