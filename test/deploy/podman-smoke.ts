@@ -174,7 +174,7 @@ async function bridgeMode(): Promise<void> {
     const readyz = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.status);
     check('/readyz unready with no upstream answering', readyz === 503, String(readyz));
   } finally {
-    await podman('rm', '-f', '-t', '2', name).catch(() => '');
+    await podman('rm', '-f', name).catch(() => '');
     await rm(conf, { recursive: true, force: true });
   }
 }
