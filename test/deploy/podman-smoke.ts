@@ -112,7 +112,7 @@ async function hostMode(): Promise<void> {
     const code = await podman('inspect', '--format', '{{.State.ExitCode}}', name);
     check('SIGTERM: graceful exit 0', code === '0', `exit ${code} after ${Date.now() - started} ms`);
   } finally {
-    await podman('rm', '-f', name).catch(() => '');
+    await podman('rm', '-f', '-v', name).catch(() => '');
     await upstream.close();
     await rm(conf, { recursive: true, force: true });
     await rm(ca.dir, { recursive: true, force: true });
@@ -174,7 +174,7 @@ async function bridgeMode(): Promise<void> {
     const readyz = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.status);
     check('/readyz unready with no upstream answering', readyz === 503, String(readyz));
   } finally {
-    await podman('rm', '-f', name).catch(() => '');
+    await podman('rm', '-f', '-v', name).catch(() => '');
     await rm(conf, { recursive: true, force: true });
   }
 }
