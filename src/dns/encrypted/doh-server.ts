@@ -55,7 +55,14 @@ export class DohServer {
     const slots = new ClientSlots(this.limits.maxConnectionsPerClient);
     for (const { host, port } of this.listen) {
       const server = http2.createSecureServer(
-        { cert: pair.cert, key: pair.key, allowHTTP1: true, minVersion: 'TLSv1.2' },
+        {
+          cert: pair.cert,
+          key: pair.key,
+          allowHTTP1: true,
+          minVersion: 'TLSv1.2',
+          // A client that connects and never finishes the handshake is cut off (default: 120 s).
+          handshakeTimeout: this.limits.idleTimeout,
+        },
         (req, res) => this.handle(req, res),
       );
       server.maxConnections = this.limits.maxConnections;
