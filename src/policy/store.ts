@@ -174,6 +174,7 @@ export class PolicyStore {
         lastSuccess: src.lastSuccess,
         refreshFailures: src.refreshFailures,
         refreshInterval: src.spec.refreshMs,
+        live: src,
       });
       reportLists.push({
         name: src.spec.name,
@@ -331,18 +332,14 @@ export class PolicyStore {
     lastSuccess: number;
     refreshFailures: number;
   }[] {
-    const lists = this.current?.lists() ?? [];
-    return lists.map((l) => {
-      const src = [...this.sources.values()].find((s) => s.spec.name === l.name);
-      return {
-        name: l.name,
-        app: l.app,
-        category: l.category,
-        entries: l.entries,
-        lastSuccess: src?.lastSuccess ?? l.lastSuccess,
-        refreshFailures: src?.refreshFailures ?? l.refreshFailures,
-      };
-    });
+    return (this.current?.lists() ?? []).map((l) => ({
+      name: l.name,
+      app: l.app,
+      category: l.category,
+      entries: l.entries,
+      lastSuccess: l.lastSuccess,
+      refreshFailures: l.refreshFailures,
+    }));
   }
 
   private async recompile(reason: string | null): Promise<void> {

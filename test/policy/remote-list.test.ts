@@ -74,6 +74,7 @@ void test('fetched, refreshed after a change, kept when the server goes away, re
     await srv.close();
     await until(() => store.listStatus()[0].refreshFailures >= 1);
     assert.ok(blocked('b.example'), 'a failed refresh keeps the previous contents');
+    assert.ok(store.current.lists()[0].refreshFailures >= 1, 'the snapshot reports live counters');
   } finally {
     store.close();
   }

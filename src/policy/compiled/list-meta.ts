@@ -15,6 +15,8 @@ export interface ListMeta {
   readonly lastSuccess: number;
   readonly refreshFailures: number;
   readonly refreshInterval: number;
+  /** The source's live counters: a refresh that fails or changes nothing needs no recompile. */
+  readonly live?: { readonly lastSuccess: number; readonly refreshFailures: number };
 }
 
 /** A rule's identity; built once per rule that matches (names) or per rule at compile (the rest). */
