@@ -1,7 +1,7 @@
 // The JSON-able answer to "why is this name (or address) blocked?", shared by `banwall explain` and
 // the admin API's GET /api/explain.
 import { isIP } from 'node:net';
-import type { PolicySnapshot, RuleRef } from './snapshot.ts';
+import type { BlockAction, PolicySnapshot, RuleRef } from './snapshot.ts';
 
 export interface ExplainRule {
   readonly list: string;
@@ -26,6 +26,10 @@ export interface ExplainResult {
   readonly allowRules: readonly ExplainRule[];
   /** The allow rule that won over the block rules, if any. */
   readonly allowedBy?: ExplainRule;
+  /** What the resolver answers for this type when blocked (e.g. `NXDOMAIN with SOA`, `A 0.0.0.0`). */
+  readonly answer?: string;
+  /** For a URL (`http://host/path?query`): the proxy's decision, host rules first, then URL rules. */
+  readonly url?: { readonly blocked: boolean; readonly rule?: ExplainRule };
   readonly generation: number;
 }
 
@@ -41,13 +45,34 @@ function toRule(r: RuleRef): ExplainRule {
   };
 }
 
+/** What a block answer of `action` looks like for `type`. */
+function answerFor(action: BlockAction, type: string): string {
+  const addrs = (v6: boolean) => (action.addresses ?? []).filter((a) => a.includes(':') === v6);
+  switch (action.kind) {
+    case 'refused':
+      return 'REFUSED';
+    case 'nodata':
+      return 'NODATA with SOA';
+    case 'null':
+      return type === 'A' ? 'A 0.0.0.0' : type === 'AAAA' ? 'AAAA ::' : 'NODATA with SOA';
+    case 'sinkhole': {
+      const list = type === 'A' ? addrs(false) : type === 'AAAA' ? addrs(true) : [];
+      return list.length > 0 ? list.map((a) => `${type} ${a}`).join(', ') : 'NODATA with SOA';
+    }
+    default:
+      return 'NXDOMAIN with SOA';
+  }
+}
+
 export function explainName(
   policy: PolicySnapshot,
   name: string,
   client = '127.0.0.1',
   type = 'A',
 ): ExplainResult {
-  const e = policy.explain(name.trim(), client);
+  name = name.trim();
+  if (/^https?:\/\//i.test(name)) return explainUrl(policy, name, client, type);
+  const e = policy.explain(name, client);
   const blockRules = e.blockRules.map(toRule);
   const allowRules = e.allowRules.map(toRule);
   const deciding = e.decidingRule ? toRule(e.decidingRule) : undefined;
@@ -61,7 +86,29 @@ export function explainName(
     blockRules,
     allowRules,
     ...(allowRules.length > 0 && blockRules.length > 0 ? { allowedBy: allowRules[0] } : {}),
+    ...(e.decidingRule ? { answer: answerFor(e.decidingRule.action, type.toUpperCase()) } : {}),
     generation: policy.generation,
+  };
+}
+
+/** A URL: the host explained as a name, plus the proxy's decision for the whole URL. */
+function explainUrl(policy: PolicySnapshot, text: string, client: string, type: string): ExplainResult {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return explainName(policy, text.replace(/^https?:\/\//i, ''), client, type);
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const m = policy.matchUrl({ host, path: u.pathname, query: u.search.slice(1) }, client);
+  const base = explainName(policy, host, client, type);
+  return {
+    ...base,
+    name: text,
+    decision: m ? 'blocked' : 'allowed',
+    answer: undefined,
+    ...(m ? { decidingRule: toRule(m.rule), action: m.rule.action.kind } : {}),
+    url: m ? { blocked: true, rule: toRule(m.rule) } : { blocked: false },
   };
 }
 
@@ -71,14 +118,19 @@ export function formatExplain(r: ExplainResult): string {
     `${x.rule}  (list ${x.list}, ${x.file}:${x.line}, ${x.app}/${x.category})`;
   const lines = [
     `${r.name} ${r.type} from ${r.client} (group ${r.group}): ${r.decision.toUpperCase()}` +
-      (r.action ? ` → ${r.action}` : ''),
+      (r.url
+        ? ` (proxy: ${r.url.blocked ? 'refused with 403' : 'forwarded'})`
+        : r.answer
+          ? ` → ${r.answer}`
+          : ''),
   ];
   if (r.decidingRule) lines.push(`  deciding rule: ${where(r.decidingRule)}`);
   if (r.allowedBy) lines.push(`  allowed by:    ${where(r.allowedBy)}`);
   for (const b of r.blockRules) lines.push(`  block ${where(b)}`);
   for (const a of r.allowRules) lines.push(`  allow ${where(a)}`);
-  if (r.blockRules.length === 0 && r.allowRules.length === 0) lines.push('  no rule matched');
-  if (isIP(r.name) === 0 && r.decision === 'allowed' && r.blockRules.length === 0) {
+  if (r.blockRules.length === 0 && r.allowRules.length === 0 && !r.decidingRule)
+    lines.push('  no rule matched');
+  if (isIP(r.name) === 0 && !r.url && r.decision === 'allowed' && r.blockRules.length === 0) {
     lines.push('  (URL rules apply in the proxy only; they are not consulted for a name)');
   }
   return lines.join('\n');

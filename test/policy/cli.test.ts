@@ -67,7 +67,10 @@ void test('banwall explain names the rule, its list, file and line, and the allo
   const cfg = path.join(ROOT, 'config/banwall.yaml');
   let r = await cli(['explain', 'long.weixin.qq.com', '--config', cfg]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /long\.weixin\.qq\.com A from 127\.0\.0\.1 \(group default\): BLOCKED → nxdomain/);
+  assert.match(
+    r.stdout,
+    /long\.weixin\.qq\.com A from 127\.0\.0\.1 \(group default\): BLOCKED → NXDOMAIN with SOA/,
+  );
   assert.match(
     r.stdout,
     /deciding rule: long\.weixin\.qq\.com +\(list wechat-telemetry, .*blocklists\/wechat\/telemetry\.txt:\d+, wechat\/telemetry\)/,
@@ -87,6 +90,12 @@ void test('banwall explain names the rule, its list, file and line, and the allo
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /qyapi\.weixin\.qq\.com AAAA from 10\.0\.0\.5 \(group default\): ALLOWED/);
   assert.match(r.stdout, /allowed by: +=qyapi\.weixin\.qq\.com +\(list wecom/);
+
+  r = await cli(['explain', 'http://dldir1.qq.com/weixin/Windows/WeChatSetup.exe', '--config', cfg]);
+  assert.match(
+    r.stdout,
+    /BLOCKED \(proxy: refused with 403\)\n {2}deciding rule: url =dldir1\.qq\.com \/weixin\//,
+  );
 
   r = await cli(['explain', 'mail.qq.com', '--config', cfg]);
   assert.match(r.stdout, /ALLOWED\n {2}no rule matched/);
