@@ -1,4 +1,5 @@
 // Config of the policy: `lists`, `allow`, `groups`, `blocking`.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { cidr, duration, byteSize } from '../config/types.ts';
 import { BLOCK_ACTIONS, CATEGORIES } from './snapshot.ts';
@@ -7,7 +8,19 @@ export const LIST_FORMATS = ['auto', 'domains', 'hosts', 'adblock', 'rules'] as 
 
 const action = z.union([
   z.enum(BLOCK_ACTIONS),
-  z.object({ kind: z.literal('sinkhole'), addresses: z.array(z.string()).min(1) }).strict(),
+  z
+    .object({
+      kind: z.literal('sinkhole'),
+      /** Block-page server addresses: IPv4 ones answer A queries, IPv6 ones AAAA. */
+      addresses: z
+        .array(
+          z.string().refine((v) => isIP(v) !== 0, {
+            error: (iss) => `${JSON.stringify(iss.input)} is not an IP address`,
+          }),
+        )
+        .min(1),
+    })
+    .strict(),
 ]);
 
 const listSource = z.string().min(1);
