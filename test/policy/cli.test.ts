@@ -100,3 +100,29 @@ void test('banwall explain names the rule, its list, file and line, and the allo
   r = await cli(['explain', 'mail.qq.com', '--config', cfg]);
   assert.match(r.stdout, /ALLOWED\n {2}no rule matched/);
 });
+
+void test('banwall check fetches remote lists, falls back to the copy on disk, fails without either', async () => {
+  const http = await import('node:http');
+  const server = http.createServer((_req, res) => res.end('a.example\nb.example\n'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const dir = await tempDir();
+  const config = (url: string) =>
+    stringify({
+      dns: { upstreams: ['udp://127.0.0.1:5300'] },
+      lists: [{ name: 'remote', app: 'wechat', category: 'core', source: url }],
+      blocking: { cacheDir: 'cache', fetchTimeout: '2s' },
+    });
+  await writeFile(path.join(dir, 'c.yaml'), config(`http://127.0.0.1:${port}/l.txt`));
+  let r = await cli(['check', '--config', path.join(dir, 'c.yaml')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /list remote: 2 entries/);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  r = await cli(['check', '--config', path.join(dir, 'c.yaml')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /list remote: 2 entries/);
+  await writeFile(path.join(dir, 'c.yaml'), config(`http://127.0.0.1:${port}/other.txt`));
+  r = await cli(['check', '--config', path.join(dir, 'c.yaml')]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /lists\[0\]\.source: .* cannot be fetched and there is no copy on disk/);
+});
