@@ -4,8 +4,9 @@
 //    answered by a wildcard upstream), with a small byte bound on the cache. RSS is sampled from
 //    /proc; it must stay flat once the cache is full (growth over the second half < 15 %).
 // 2. Reloads: 20 policy reloads (SIGHUP, each with an edited 10,000-name list) during sustained
-//    dnsperf load (10,000 q/s, after a 10 s control run without reloads); dnsperf must report 0 lost, and a checker asking a blocked and an allowed name throughout must
-//    never get a wrong answer.
+//    dnsperf load (10,000 q/s, after a 10 s control run without reloads); dnsperf must report 0
+//    lost, and a checker asking a blocked and an allowed name throughout must never get a wrong
+//    answer.
 // Everything runs on loopback, bounded in count and time; every process started is stopped by PID.
 import dgram from 'node:dgram';
 import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
