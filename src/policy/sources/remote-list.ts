@@ -3,7 +3,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { request } from 'undici';
 
 export interface FetchOptions {
   readonly timeoutMs: number;
@@ -56,6 +55,8 @@ export async function fetchList(
   if (cached?.etag) headers['if-none-match'] = cached.etag;
   if (cached?.lastModified) headers['if-modified-since'] = cached.lastModified;
   const signal = AbortSignal.timeout(opts.timeoutMs);
+  // Loaded on first use: undici adds ~30 MB of RSS, which a config without remote lists never needs.
+  const { request } = await import('undici');
   const res = await request(url, {
     method: 'GET',
     headers,
