@@ -57,8 +57,8 @@ export class TcpFront {
     const mine = this.perClient.get(client) ?? 0;
     if (
       this.stopping ||
-      this.conns.size >= this.limits.maxConnections ||
-      mine >= this.limits.maxConnectionsPerClient
+      mine >= this.limits.maxConnectionsPerClient ||
+      (this.conns.size >= this.limits.maxConnections && !this.evictIdlest())
     ) {
       this.counters.tcpRefused++;
       socket.destroy();
@@ -71,6 +71,7 @@ export class TcpFront {
     socket.setTimeout(this.limits.idleTimeout);
     socket.on('timeout', () => conn.onIdle());
     socket.on('data', (chunk: Buffer) => {
+      conn.lastActive = performance.now();
       try {
         conn.onData(chunk);
       } catch {
@@ -86,6 +87,24 @@ export class TcpFront {
       else this.perClient.set(client, n);
     });
     socket.on('end', () => conn.onEnd());
+  }
+
+  /**
+   * At the connection cap, closes the connection that has been idle longest (nothing pending) to
+   * admit a new one, as RFC 7766 §6.2.3 allows: otherwise a few hosts holding idle connections
+   * would shut every other client out of DNS over TCP until their idle timeouts ran. O(n) over the
+   * connections, paid only at the cap. False when every connection has an answer pending.
+   */
+  private evictIdlest(): boolean {
+    let idlest: Connection | null = null;
+    for (const c of this.conns) {
+      if (c.pending === 0 && (idlest === null || c.lastActive < idlest.lastActive)) idlest = c;
+    }
+    if (idlest === null) return false;
+    this.conns.delete(idlest); // at once: its 'close' event comes later
+    this.counters.tcpIdleClosed++;
+    idlest.socket.destroy();
+    return true;
   }
 
   /** Stops reading new queries; connections close once their pending answers are written. */
@@ -159,6 +178,8 @@ class Connection {
   readonly client: string;
   private readonly front: TcpFront;
   pending = 0;
+  /** performance.now() of the last read, for closing the idlest connection at the cap. */
+  lastActive = performance.now();
   private closing = false;
   /** Bytes of a frame that began in an earlier read; reused for the next one unless lent to a query. */
   private acc: Buffer | null = null;
