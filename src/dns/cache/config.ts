@@ -6,7 +6,7 @@ export const cacheSchema = z
   .object({
     enabled: z.boolean().default(true),
     maxEntries: z.number().int().positive().default(100_000),
-    maxBytes: byteSize.prefault('64MiB'),
+    maxBytes: byteSize.prefault('128MiB'),
     minTtl: duration.prefault('0s'),
     maxTtl: duration.prefault('1d'),
     /** Cap on negative-answer TTL (RFC 2308: SOA minimum). */

@@ -12,8 +12,13 @@ export interface TtlBounds {
   readonly serveStale: number;
 }
 
-/** Fixed overhead of an entry beside its bytes: the entry object, the key, lru-cache's slots. */
-const ENTRY_OVERHEAD = 200;
+/**
+ * Fixed overhead of an entry beside its wire bytes: the entry object, the key, the Buffer and
+ * Uint16Array objects with their backing stores, the facts, lru-cache's slots. Measured here
+ * (bench/cache-memory.ts, 100,000 one-A answers): 1,105 B of V8 heap and 2,387 B of RSS per entry,
+ * against 343 B counted when this was 200. `dns.cache.maxBytes` is meant as memory, so count it.
+ */
+const ENTRY_OVERHEAD = 2000;
 
 /** Builds the entry for `answer`, or returns null when it must not be cached. */
 export function makeEntry(key: string, answer: DnsAnswer, now: number, b: TtlBounds): CacheEntry | null {

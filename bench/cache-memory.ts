@@ -1,0 +1,52 @@
+// Memory per DNS cache entry: heap and RSS per entry against what the cache counts toward maxBytes.
+// node --expose-gc bench/cache-memory.ts [N]
+import dns2 from 'dns2';
+import { CachingResolver } from '../src/dns/cache/caching-resolver.ts';
+import { readAnswer } from '../src/dns/wire/answer-facts.ts';
+import { parseQuery } from '../src/dns/wire/parse-query.ts';
+import { configSchema } from '../src/config/schema.ts';
+const { Packet } = dns2;
+const cfg = configSchema.parse({
+  dns: { upstreams: ['udp://127.0.0.1'], cache: { maxEntries: 1_000_000, maxBytes: '1GiB' } },
+});
+const N = Number(process.argv[2] ?? 100000);
+let i = 0;
+const next = {
+  resolve(q: { packet: Buffer; name: string }) {
+    const req = Packet.parse(q.packet);
+    const res = new Packet(req);
+    res.header.qr = 1;
+    res.answers.push({ name: q.name, type: 1, class: 1, ttl: 300, address: '192.0.2.' + (i % 250) } as never);
+    const wire = res.toBuffer();
+    const a = readAnswer(wire)!;
+    return { ...a, wire: a.wire, result: 'allowed' } as never;
+  },
+};
+const cache = new CachingResolver(next as never, cfg.dns.cache, {} as never);
+const mk = (name: string) => {
+  const p = new Packet();
+  p.header.id = 1;
+  p.header.rd = 1;
+  p.questions.push({ name, type: 1, class: 1 } as never);
+  return p.toBuffer();
+};
+globalThis.gc!();
+const m0 = process.memoryUsage();
+for (; i < N; i++) {
+  const q = parseQuery(mk(`host${i}.example.test`), '127.0.0.1', 'udp', performance.now());
+  await cache.resolve(q as never);
+}
+globalThis.gc!();
+const m1 = process.memoryUsage();
+console.log(
+  'entries',
+  cache.size,
+  'per entry: rss',
+  Math.round((m1.rss - m0.rss) / N),
+  'heap',
+  Math.round((m1.heapUsed - m0.heapUsed) / N),
+  'ext',
+  Math.round((m1.external + m1.arrayBuffers - m0.external - m0.arrayBuffers) / N),
+  'counted',
+  Math.round(cache.size.bytes / N),
+);
