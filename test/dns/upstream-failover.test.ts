@@ -2,6 +2,7 @@
 // outages), against fake upstreams on loopback.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import dns2 from 'dns2';
@@ -290,5 +291,39 @@ void test('a set-aside upstream is probed without client traffic, so health (and
   } finally {
     await r.close();
     await up.close();
+  }
+});
+
+void test('a flood of random and mutated datagrams with other IDs: no crash, ignored, the real answer wins', async () => {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((res) => sock.bind(0, '127.0.0.1', res));
+  sock.on('message', (msg, rinfo) => {
+    const good = answer(msg);
+    const otherId = msg.readUInt16BE(0) ^ 0x8000;
+    for (let i = 0; i < 100; i++) {
+      // Random bytes, and the real answer with random bytes flipped; both under another ID.
+      const junk = i % 2 === 0 ? randomBytes(2 + (i % 300)) : Buffer.from(good);
+      if (i % 2 === 1)
+        for (let k = 0; k < 3; k++) junk[2 + ((Math.random() * (junk.length - 2)) | 0)] ^= 0xff;
+      junk.writeUInt16BE(otherId, 0);
+      sock.send(junk, rinfo.port, rinfo.address);
+    }
+    setTimeout(() => {
+      try {
+        sock.send(good, rinfo.port, rinfo.address);
+      } catch {
+        // closed
+      }
+    }, 20);
+  });
+  const port = (sock.address() as AddressInfo).port;
+  const r = resolver({ upstreams: [`udp://127.0.0.1:${port}`], timeout: '1s' });
+  try {
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => resolve(r, query(`f${i}.test`))));
+    for (const a of answers) assert.deepEqual(a.facts?.addresses, ['192.0.2.53']);
+    assert.ok(r.counters()[0].errors.mismatch > 0);
+  } finally {
+    await r.close();
+    sock.close();
   }
 });
