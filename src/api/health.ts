@@ -11,7 +11,9 @@ export function readyz(app: AppHandle, res: ServerResponse): void {
   const policy = app.policy.current;
   const upstreams = app.chain?.upstream.health() ?? [];
   const policyLoaded = policy !== undefined;
-  const upstreamUp = upstreams.some((u) => u.healthy);
+  // Only `dns.upstreams` count: a healthy forward-zone upstream answers one internal zone, not the
+  // network, so it must not keep an instance in a load balancer while every main upstream is down.
+  const upstreamUp = upstreams.some((u) => u.healthy && u.forwardOnly !== true);
   const ready = policyLoaded && upstreamUp;
   sendJson(res, ready ? 200 : 503, {
     ready,
