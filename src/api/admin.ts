@@ -6,22 +6,8 @@ import type { AppHandle } from '../app-handle.ts';
 import type { ListSummary } from '../policy/snapshot.ts';
 import { RESULTS } from '../dns/resolver.ts';
 import { explainName } from '../policy/explain.ts';
+import { QTYPE_NUMBERS } from '../dns/wire/qtypes.ts';
 import { sendError, sendJson } from './respond.ts';
-
-const TYPES: Record<string, number> = {
-  A: 1,
-  NS: 2,
-  CNAME: 5,
-  SOA: 6,
-  PTR: 12,
-  MX: 15,
-  TXT: 16,
-  AAAA: 28,
-  SRV: 33,
-  SVCB: 64,
-  HTTPS: 65,
-  ANY: 255,
-};
 
 /** GET /api/status */
 export function status(app: AppHandle, res: ServerResponse): void {
@@ -78,7 +64,7 @@ export function explain(app: AppHandle, res: ServerResponse, url: URL): void {
     return;
   }
   const typeText = (url.searchParams.get('type') ?? 'A').toUpperCase();
-  if (!(typeText in TYPES) && !/^TYPE\d{1,5}$/.test(typeText)) {
+  if (!(typeText in QTYPE_NUMBERS) && !/^TYPE\d{1,5}$/.test(typeText)) {
     sendError(res, 400, `type ${JSON.stringify(typeText)} is not a query type (A, AAAA, HTTPS, ...)`);
     return;
   }

@@ -1,6 +1,7 @@
 // The bounded label sets of the resolver's metrics, and O(1) lookups from a query to their index.
 // Labels never carry a client address or a name: those go to the top-k summaries instead.
 import { RESULTS, type Protocol, type Result } from '../resolver.ts';
+import { QTYPE_NUMBERS } from '../wire/qtypes.ts';
 
 export const PROTOCOLS: readonly Protocol[] = ['udp', 'tcp', 'dot', 'doh', 'internal'];
 
@@ -20,21 +21,6 @@ export const QTYPES: readonly string[] = [
   'ANY',
   'other',
 ];
-
-const QTYPE_NUMBERS: Record<string, number> = {
-  A: 1,
-  NS: 2,
-  CNAME: 5,
-  SOA: 6,
-  PTR: 12,
-  MX: 15,
-  TXT: 16,
-  AAAA: 28,
-  SRV: 33,
-  SVCB: 64,
-  HTTPS: 65,
-  ANY: 255,
-};
 
 export const QTYPE_OTHER = QTYPES.length - 1;
 
