@@ -2,7 +2,7 @@
 // /proxy.pac and the admin API under /api/. Every request is answered (404 for unknown paths, 405 for
 // a wrong method, 500 for a bug), and nothing a client sends may take the process down.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Logger } from '../log.ts';
 import type { AppHandle } from '../app-handle.ts';
 import { registry, registerDefaultMetrics } from '../metrics/registry.ts';
@@ -13,6 +13,7 @@ import { apiToken, checkBearer, NO_TOKEN_MESSAGE } from './auth.ts';
 import { healthz, readyz } from './health.ts';
 import * as admin from './admin.ts';
 import { sendError, sendText } from './respond.ts';
+import { listen, boundAddresses } from '../net/listen.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 
@@ -78,13 +79,7 @@ export class HttpServer {
         else socket.destroy();
       });
       server.on('error', (err) => this.log.error({ err }, 'HTTP listener error'));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      await listen(server, host, port);
       this.servers.push(server);
       if (!isLoopback(host) && apiToken(cfg.token) === undefined) {
         this.log.warn(
@@ -96,10 +91,7 @@ export class HttpServer {
   }
 
   addresses(): { host: string; port: number }[] {
-    return this.servers.map((s) => {
-      const a = s.address() as AddressInfo;
-      return { host: a.address, port: a.port };
-    });
+    return boundAddresses(this.servers);
   }
 
   async stop(): Promise<void> {

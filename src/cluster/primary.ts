@@ -15,6 +15,7 @@ import { apiToken, checkBearer, NO_TOKEN_MESSAGE } from '../api/auth.ts';
 import { sendError, sendJson, sendText } from '../api/respond.ts';
 import { isFromWorker, LISTEN_ENV, type FromWorker, type ToWorker } from './messages.ts';
 import { workerCount } from './role.ts';
+import { listen } from '../net/listen.ts';
 
 /** A worker that dies more often than this within a minute is a crash loop: stop everything. */
 const MAX_RESTARTS_PER_MINUTE = 5;
@@ -156,13 +157,7 @@ export class ClusterPrimary {
     for (const { host, port } of this.loaded.config.http.listen) {
       const server = http.createServer((req, res) => void this.handle(req, res));
       server.on('error', (err) => this.log.error({ err }, 'HTTP listener error'));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.removeListener('error', reject);
-          resolve();
-        });
-      });
+      await listen(server, host, port);
       this.servers.push(server);
     }
   }

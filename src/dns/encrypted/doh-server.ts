@@ -2,7 +2,7 @@
 // at `dns.doh.path`, over HTTP/2 with HTTP/1.1 as a fallback for older clients, on every
 // `dns.doh.listen` address. `Cache-Control: max-age` is the answer's smallest TTL (§5.1).
 import http2 from 'node:http2';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Resolver, DnsAnswer } from '../resolver.ts';
 import type { DnsStats } from '../stats/dns-stats.ts';
 import type { Logger } from '../../log.ts';
@@ -11,6 +11,7 @@ import type { StreamLimits } from './dot-server.ts';
 import { answerMaxAge, exchange, STREAM_LIMIT } from './exchange.ts';
 import { unmapAddress } from '../server/client-address.ts';
 import { ClientSlots } from './client-slots.ts';
+import { listen, boundAddresses } from '../../net/listen.ts';
 
 type Request = http2.Http2ServerRequest;
 type Response = http2.Http2ServerResponse;
@@ -82,13 +83,7 @@ export class DohServer {
       server.on('tlsClientError', (_err, socket: Socket) => socket.destroy());
       server.on('sessionError', () => {});
       server.on('error', (err) => this.log.error({ err }, 'DoH listener error'));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      await listen(server, host, port);
       this.servers.push(server);
     }
   }
@@ -164,10 +159,7 @@ export class DohServer {
   }
 
   addresses(): { host: string; port: number }[] {
-    return this.servers.map((s) => {
-      const a = s.address() as AddressInfo;
-      return { host: a.address, port: a.port };
-    });
+    return boundAddresses(this.servers);
   }
 
   async stop(graceMs: number): Promise<void> {

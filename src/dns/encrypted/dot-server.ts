@@ -2,7 +2,7 @@
 // RFC 7766 stream framing (2-byte length), several queries per connection answered as each completes
 // (pipelining, out of order), an idle timeout and a cap on open connections from `dns.tcp`.
 import tls from 'node:tls';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Resolver } from '../resolver.ts';
 import type { DnsStats } from '../stats/dns-stats.ts';
 import type { Logger } from '../../log.ts';
@@ -10,6 +10,7 @@ import type { KeyPair } from './cert-files.ts';
 import { exchange } from './exchange.ts';
 import { unmapAddress } from '../server/client-address.ts';
 import { ClientSlots } from './client-slots.ts';
+import { listen, boundAddresses } from '../../net/listen.ts';
 
 export interface StreamLimits {
   readonly idleTimeout: number;
@@ -120,13 +121,7 @@ export class DotServer {
       // Failed handshakes (scanners, wrong certificate) are normal traffic, not errors.
       server.on('tlsClientError', (_err, socket: Socket) => socket.destroy());
       server.on('error', (err) => this.log.error({ err }, 'DoT listener error'));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      await listen(server, host, port);
       this.servers.push(server);
     }
   }
@@ -137,10 +132,7 @@ export class DotServer {
   }
 
   addresses(): { host: string; port: number }[] {
-    return this.servers.map((s) => {
-      const a = s.address() as AddressInfo;
-      return { host: a.address, port: a.port };
-    });
+    return boundAddresses(this.servers);
   }
 
   async stop(graceMs: number): Promise<void> {
