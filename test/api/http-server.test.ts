@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { HttpServer } from '../../src/api/http-server.ts';
 import type { DnsQuery } from '../../src/dns/resolver.ts';
 import { fakeApp, RULE, type FakeApp } from './fake-app.ts';
+import { dnsQuery } from '../helpers/make-query.ts';
 
 const log = pino({ level: 'silent' });
 const TOKEN = 'test-token-0123456789abcdef';
@@ -22,23 +23,7 @@ async function json(res: Response): Promise<Record<string, unknown>> {
 }
 
 function query(name: string, client: string): DnsQuery {
-  return {
-    packet: Buffer.alloc(12),
-    id: 1,
-    name,
-    qtype: 1,
-    qclass: 1,
-    questionEnd: 12,
-    rd: true,
-    cd: false,
-    edns: false,
-    udpSize: 512,
-    doBit: false,
-    cookie: false,
-    client,
-    protocol: 'udp',
-    received: performance.now(),
-  };
+  return dnsQuery({ name, client, id: 1 });
 }
 
 void test('health, readiness, metrics and the read-only admin API', async (t) => {

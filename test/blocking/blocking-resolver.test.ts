@@ -8,34 +8,12 @@ import { BlockingResolver } from '../../src/dns/blocking/blocking-resolver.ts';
 import type { DnsAnswer, DnsQuery, Resolver } from '../../src/dns/resolver.ts';
 import type { PolicyStore } from '../../src/policy/store.ts';
 import { storeFor, loaded, policyConfig } from '../policy/policy-helpers.ts';
+import { dnsQuery } from '../helpers/make-query.ts';
 
 const { Packet } = dns2;
 
 function query(name: string, qtype = 1, client = '127.0.0.1'): DnsQuery {
-  const qname = Buffer.concat([
-    ...name.split('.').map((l) => Buffer.concat([Buffer.of(l.length), Buffer.from(l)])),
-    Buffer.of(0),
-  ]);
-  const header = Buffer.from([0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
-  const tail = Buffer.from([qtype >> 8, qtype & 0xff, 0, 1]);
-  const packet = Buffer.concat([header, qname, tail]);
-  return {
-    packet,
-    id: 0xabcd,
-    name,
-    qtype,
-    qclass: 1,
-    questionEnd: packet.length,
-    rd: true,
-    cd: false,
-    edns: false,
-    udpSize: 512,
-    doBit: false,
-    cookie: false,
-    client,
-    protocol: 'udp',
-    received: 0,
-  };
+  return dnsQuery({ name, qtype, client, id: 0xabcd, received: 0 });
 }
 
 /** Below the link: answers from a table of facts, synchronously or as a promise. */

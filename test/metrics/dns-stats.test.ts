@@ -6,25 +6,10 @@ import { DnsStats } from '../../src/dns/stats/dns-stats.ts';
 import { StatsResolver } from '../../src/dns/stats/stats-resolver.ts';
 import { registerDnsStatsMetrics } from '../../src/dns/stats/metrics.ts';
 import { registry } from '../../src/metrics/registry.ts';
+import { dnsQuery } from '../helpers/make-query.ts';
 
 function query(name: string, qtype: number, client = '127.0.0.1'): DnsQuery {
-  return {
-    packet: Buffer.alloc(12),
-    id: 1,
-    name,
-    qtype,
-    qclass: 1,
-    questionEnd: 12,
-    rd: true,
-    cd: false,
-    edns: false,
-    udpSize: 512,
-    doBit: false,
-    cookie: false,
-    client,
-    protocol: 'udp',
-    received: performance.now(),
-  };
+  return dnsQuery({ name, qtype, client, id: 1 });
 }
 
 const rule: RuleRef = {

@@ -8,6 +8,7 @@ import type { DnsAnswer, DnsQuery, Resolver } from '../../src/dns/resolver.ts';
 import type { RuleRef } from '../../src/policy/snapshot.ts';
 import { QueryLog } from '../../src/querylog/query-log.ts';
 import { QueryLoggingResolver } from '../../src/querylog/query-logging-resolver.ts';
+import { dnsQuery } from '../helpers/make-query.ts';
 
 const log = pino({ level: 'silent' });
 const rule: RuleRef = {
@@ -21,23 +22,7 @@ const rule: RuleRef = {
 };
 
 function query(name: string, qtype = 1): DnsQuery {
-  return {
-    packet: Buffer.alloc(12),
-    id: 1,
-    name,
-    qtype,
-    qclass: 1,
-    questionEnd: 12,
-    rd: true,
-    cd: false,
-    edns: false,
-    udpSize: 512,
-    doBit: false,
-    cookie: false,
-    client: '10.9.8.7',
-    protocol: 'tcp',
-    received: performance.now(),
-  };
+  return dnsQuery({ name, qtype, client: '10.9.8.7', protocol: 'tcp', id: 1 });
 }
 
 const next: Resolver = {
