@@ -43,6 +43,7 @@ RUN apt-get update \
 WORKDIR /opt/banwall
 COPY --from=deps /opt/banwall/node_modules ./node_modules
 COPY package.json package-lock.json ./
+COPY bin ./bin
 COPY src ./src
 COPY blocklists ./blocklists
 COPY config/banwall.yaml ./config/banwall.yaml
@@ -57,5 +58,5 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9153/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "/opt/banwall/src/cli.ts"]
+ENTRYPOINT ["node", "/opt/banwall/bin/banwall.js"]
 CMD ["serve"]

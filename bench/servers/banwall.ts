@@ -1,4 +1,4 @@
-// banwall under test: `node src/cli.ts serve` with a generated config, the same blocklist as the
+// banwall under test: `node bin/banwall.js serve` with a generated config, the same blocklist as the
 // peers in its plain-domains form, misses forwarded to the loopback upstream only.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { PROBE_NAME, PROXY_LIST_SIZE, type DataFiles } from '../lib/gen.ts';
 import type { DnsPeer, ProxyPeer, RunningServer } from './types.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(ROOT, 'src/cli.ts');
+const CLI = path.join(ROOT, 'bin/banwall.js');
 
 export interface BanwallOptions {
   /** `dns.workers`: 1 or 'auto'. */

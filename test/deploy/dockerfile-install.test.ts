@@ -95,7 +95,7 @@ void describe('Dockerfile install steps, replayed in a clean directory', () => {
     cfg.blocking.cacheDir = inImage('/var/lib/banwall/lists');
     bw = await startBanwall(cfg, {
       dir: path.dirname(inImage(steps.config)),
-      cli: path.join(inImage(steps.workdir), 'src/cli.ts'),
+      cli: path.join(inImage(steps.workdir), 'bin/banwall.js'),
       env: { NODE_ENV: 'production' },
       timeoutMs: 30_000,
     });

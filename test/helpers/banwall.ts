@@ -1,4 +1,4 @@
-// Starts a real banwall process (`node src/cli.ts serve`) on loopback with a config written for the
+// Starts a real banwall process (`node bin/banwall.js serve`, as `npm start` does) on loopback with a config written for the
 // test, and reads the bound addresses from its 'banwall started' log line.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'src/cli.ts');
+export const CLI = path.join(ROOT, 'bin/banwall.js');
 
 export interface RunningBanwall {
   readonly proc: ChildProcess;
