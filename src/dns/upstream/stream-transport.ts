@@ -3,10 +3,10 @@
 // order. The connection opens on the first query, reopens after a close, and closes when idle.
 import net from 'node:net';
 import tls from 'node:tls';
-import { answerMatches } from '../wire/answer-facts.ts';
 import type { Exchange } from './exchange.ts';
 import { PendingTable } from './pending-table.ts';
 import type { Transport, TransportSink } from './transport.ts';
+import { deliverAnswer } from './deliver-answer.ts';
 
 const IDLE_MS = 30_000;
 
@@ -97,18 +97,7 @@ export class StreamTransport implements Transport {
   }
 
   private onMessage(msg: Buffer): void {
-    if (msg.length < 2) return this.sink.stray('malformed');
-    const id = msg.readUInt16BE(0);
-    const ex = this.table.get(id);
-    if (ex === undefined) return this.sink.stray('mismatch');
-    if (msg.length < 12) {
-      this.table.remove(id);
-      return this.sink.failed(ex, 'malformed');
-    }
-    if (!answerMatches(msg, ex.query.packet, ex.query.questionEnd)) return this.sink.stray('mismatch');
-    const rtt = performance.now() - this.table.sentTime(id);
-    this.table.remove(id);
-    this.sink.answered(ex, msg, rtt, this);
+    deliverAnswer(msg, this.table, this.sink, this);
   }
 
   private onClose(socket: net.Socket): void {

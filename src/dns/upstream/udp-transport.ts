@@ -7,10 +7,10 @@
 // has to find the port again every minute, not once for the life of the process (Kaminsky).
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { answerMatches } from '../wire/answer-facts.ts';
 import type { Exchange } from './exchange.ts';
 import { PendingTable } from './pending-table.ts';
 import type { Transport, TransportSink } from './transport.ts';
+import { deliverAnswer } from './deliver-answer.ts';
 
 const RECV_BUFFER = 4 * 1024 * 1024; // bursts of misses: let the kernel hold the answers
 export const ROTATE_MS = 60_000;
@@ -122,19 +122,7 @@ export class UdpTransport implements Transport {
   };
 
   private handle(msg: Buffer): void {
-    if (msg.length < 2) return this.sink.stray('malformed');
-    const id = msg.readUInt16BE(0);
-    const ex = this.table.get(id);
-    if (ex === undefined) return this.sink.stray('mismatch');
-    if (msg.length < 12) {
-      // Our ID, from our upstream's address, but not a DNS message: the upstream answers garbage.
-      this.table.remove(id);
-      return this.sink.failed(ex, 'malformed');
-    }
-    if (!answerMatches(msg, ex.query.packet, ex.query.questionEnd)) return this.sink.stray('mismatch');
-    const rtt = performance.now() - this.table.sentTime(id);
-    this.table.remove(id);
-    this.sink.answered(ex, msg, rtt, this);
+    deliverAnswer(msg, this.table, this.sink, this);
   }
 
   private onError(socket: dgram.Socket, err: NodeJS.ErrnoException): void {
