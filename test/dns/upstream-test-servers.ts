@@ -1,49 +1,18 @@
 // Small DoT and DoH servers for the upstream tests, with a self-signed certificate made by openssl at
 // test time. Each answers every A query with 192.0.2.53 (TTL 77), echoing the ID and question.
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import tls from 'node:tls';
-import { promisify } from 'node:util';
 import dns2 from 'dns2';
+import { selfSigned, type SelfSigned } from '../helpers/self-signed.ts';
 
 const { Packet } = dns2;
 export const TLS_NAME = 'upstream.test';
 
-export interface SelfSigned {
-  readonly dir: string;
-  readonly certFile: string;
-  readonly cert: string;
-  readonly key: string;
-}
+export type { SelfSigned };
 
-export async function makeSelfSigned(): Promise<SelfSigned> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'banwall-upstream-tls-'));
-  const certFile = path.join(dir, 'cert.pem');
-  const keyFile = path.join(dir, 'key.pem');
-  await promisify(execFile)('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    `/CN=${TLS_NAME}`,
-    '-addext',
-    `subjectAltName=DNS:${TLS_NAME}`,
-    '-keyout',
-    keyFile,
-    '-out',
-    certFile,
-  ]);
-  return { dir, certFile, cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8') };
+export function makeSelfSigned(): Promise<SelfSigned> {
+  return selfSigned([TLS_NAME], 'banwall-upstream-tls-');
 }
 
 export function answer(msg: Buffer): Buffer {

@@ -4,9 +4,7 @@ import http, { type IncomingMessage, type Server } from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import type { BlockMatch, PolicySnapshot, RuleRef, UrlTarget } from '../../src/policy/snapshot.ts';
@@ -15,6 +13,7 @@ import type { DnsAnswer, DnsQuery, Resolver } from '../../src/dns/resolver.ts';
 import { proxySchema } from '../../src/proxy/config.ts';
 import { ProxyServer } from '../../src/proxy/proxy-server.ts';
 import { ProxyStats } from '../../src/proxy/proxy-stats.ts';
+import { selfSigned } from '../helpers/self-signed.ts';
 
 const run = promisify(execFile);
 
@@ -105,35 +104,9 @@ export async function startHttpOrigin(host = '127.0.0.1'): Promise<Origin> {
 
 /** A self-signed certificate for the test names, made by the real openssl. */
 export async function makeCert(names: string[]): Promise<{ key: Buffer; cert: Buffer }> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'banwall-proxy-cert-'));
-  try {
-    const san = names.map((n) => (net.isIP(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      path.join(dir, 'key.pem'),
-      '-out',
-      path.join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${names[0]}`,
-      '-addext',
-      `subjectAltName=${san}`,
-    ]);
-    return {
-      key: await readFile(path.join(dir, 'key.pem')),
-      cert: await readFile(path.join(dir, 'cert.pem')),
-    };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const made = await selfSigned(names, 'banwall-proxy-cert-');
+  await rm(made.dir, { recursive: true, force: true });
+  return { key: Buffer.from(made.key), cert: Buffer.from(made.cert) };
 }
 
 export async function startTlsOrigin(
