@@ -49,13 +49,18 @@ async function holdIdle(port: number, n: number, sources: number, base = '127.0.
   return { sockets, closed: () => closed, destroy: () => sockets.forEach((s) => s.destroy()) };
 }
 
-async function waitForAsync(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return true;
+/**
+ * Waits until banwall holds at least `want` descriptors: a client's connect completes before the
+ * server has accepted it (the backlog), so counting at once would count too few.
+ */
+async function assertHeld(pid: number, want: number, before: number): Promise<void> {
+  const end = Date.now() + 5000;
+  let held = await fdCount(pid);
+  while (held < want && Date.now() < end) {
     await new Promise((r) => setTimeout(r, 50));
+    held = await fdCount(pid);
   }
-  return cond();
+  assert.ok(held >= want, `held ${held} fds (before ${before})`);
 }
 
 async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
@@ -117,13 +122,7 @@ void describe('idle and slow clients', { skip: FD_SKIP }, () => {
     const idle = await holdIdle(bw.dnsPort, IDLE, SOURCES, '127.0.1.');
     try {
       assert.ok(idle.closed() < 50, `accepted ${IDLE - idle.closed()}`);
-      // A client's connect completes before the server has accepted it (the backlog): wait for it.
-      let fdsHeld = 0;
-      const held = await waitForAsync(async () => {
-        fdsHeld = await fdCount(bw.proc.pid!);
-        return fdsHeld >= fdsBefore + IDLE - 50;
-      }, 5000);
-      assert.ok(held, `held ${fdsHeld} fds (before ${fdsBefore})`);
+      await assertHeld(bw.proc.pid!, fdsBefore + IDLE - 50, fdsBefore);
       const udp = await dig(bw.dnsPort, 'a.test', 'A', ['-b', '127.0.0.99']);
       assert.equal(udp.answers[0]?.data, '192.0.2.1', 'DNS over UDP still served');
       const tcp = await dig(bw.dnsPort, 'a.test', 'A', ['+tcp', '-b', '127.0.0.99']).catch((e: Error) => e);
@@ -141,13 +140,7 @@ void describe('idle and slow clients', { skip: FD_SKIP }, () => {
     const idle = await holdIdle(bw.proxyPort!, IDLE, SOURCES, '127.0.2.');
     try {
       assert.ok(idle.closed() < 50, `accepted ${IDLE - idle.closed()}`);
-      // A client's connect completes before the server has accepted it (the backlog): wait for it.
-      let fdsHeld = 0;
-      const held = await waitForAsync(async () => {
-        fdsHeld = await fdCount(bw.proc.pid!);
-        return fdsHeld >= fdsBefore + IDLE - 50;
-      }, 5000);
-      assert.ok(held, `held ${fdsHeld} fds (before ${fdsBefore})`);
+      await assertHeld(bw.proc.pid!, fdsBefore + IDLE - 50, fdsBefore);
       const { stdout } = await run('curl', [
         '-sS',
         '--max-time',
