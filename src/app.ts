@@ -111,6 +111,7 @@ export class Banwall implements AppHandle {
     }
     if (cfg.proxy) {
       registerProxyMetrics(this.proxyStats);
+      this.proxyStats.topSink = this.dnsStats; // proxy blocks show in /api/top beside DNS blocks
       this.proxy = new ProxyServer(cfg.proxy, this.policy, this.chain.resolver, this.proxyStats, this.log);
       await this.proxy.start();
     }

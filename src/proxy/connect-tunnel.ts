@@ -122,7 +122,7 @@ export class ConnectTunnels {
 
   private refuse(req: IncomingMessage, socket: Socket, match: BlockMatch, host: string): void {
     this.ctx.stats.recordRequest('connect', 'blocked');
-    this.ctx.stats.recordBlock(match);
+    this.ctx.stats.recordBlock(match, host, connectionState(socket)?.client ?? '');
     rawBlock(socket, this.ctx.cfg.blockPage, match, host, wantsHtml(req.headers.accept));
   }
 
@@ -201,7 +201,7 @@ export class ConnectTunnels {
             if (match === null) return relay();
             decided = true;
             ctx.stats.recordRequest('connect', 'blocked');
-            ctx.stats.recordBlock(match);
+            ctx.stats.recordBlock(match, parsed.sni ?? target.host, client);
             close();
           });
       }

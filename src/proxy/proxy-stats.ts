@@ -35,7 +35,14 @@ export class ProxyStats {
     this.counts[KIND_INDEX[kind] * PROXY_RESULTS.length + RESULT_INDEX[result]]++;
   }
 
-  recordBlock(match: BlockMatch): void {
+  /**
+   * Where blocked hosts and clients go for `GET /api/top` (the resolver's top-k, so one list shows
+   * what DNS and the proxy refused); set by the app. Hosts and clients are never metric labels.
+   */
+  topSink: { offerBlocked(name: string, client: string): void } | null = null;
+
+  recordBlock(match: BlockMatch, host: string, client: string): void {
+    this.topSink?.offerBlocked(host, client);
     let byGroup = this.pending.get(match.rule);
     if (byGroup === undefined) {
       byGroup = new Map();

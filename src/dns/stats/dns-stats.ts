@@ -43,6 +43,13 @@ export class DnsStats {
     }
   }
 
+  /** A block seen outside the resolver (the proxy): into the same top-k, counted nowhere else. */
+  offerBlocked(name: string, client: string): void {
+    const now = performance.now();
+    this.topBlockedNames.offer(name, now);
+    this.topBlockedClients.offer(client, now);
+  }
+
   /**
    * For answers the front end gives without asking the chain (FORMERR for an unparseable query,
    * BADVERS, a TCP connection over its cap): counted in banwall_dns_queries_total, without duration.
