@@ -75,6 +75,8 @@ void test('the key is name + type + class + DO bit', async () => {
   await ask(c, query('a.test', 1, 0, true));
   assert.equal(up.seen.length, 3);
   assert.notEqual(cacheKey(query('a.test', 1)), cacheKey(query('a.test', 1, 0, true)));
+  // CD: an answer the upstream did not validate is not served to a client that wants validation.
+  assert.notEqual(cacheKey(query('a.test', 1)), cacheKey({ ...query('a.test', 1), cd: true }));
 });
 
 void test('entries expire after their TTL', async () => {

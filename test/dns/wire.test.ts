@@ -240,3 +240,24 @@ void test('records of unknown types pass through byte for byte', () => {
   );
   assert.deepEqual(out.subarray(q.questionEnd), rr);
 });
+
+void test('a "." or "\\" inside a label is escaped: the one-label name a.b is not the name a.b', () => {
+  // One label "Weixin.QQ" then "com", against the two labels weixin, qq and com.
+  const oneLabel = Buffer.concat([
+    Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]),
+    Buffer.from([9, ...Buffer.from('Weixin.QQ'), 3, ...Buffer.from('com'), 0, 0, 1, 0, 1]),
+  ]);
+  assert.equal(mustQuery(oneLabel).name, 'weixin\\.qq.com');
+  const backslash = Buffer.concat([
+    Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]),
+    Buffer.from([3, ...Buffer.from('a\\b'), 0, 0, 1, 0, 1]),
+  ]);
+  assert.equal(mustQuery(backslash).name, 'a\\\\b');
+  // 4 labels of 63 bytes of '.' (the longest name) still fit the scratch buffer.
+  const dots = Buffer.concat([
+    Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]),
+    ...[63, 63, 63, 61].map((n) => Buffer.from([n, ...Buffer.alloc(n, 0x2e)])),
+    Buffer.from([0, 0, 1, 0, 1]),
+  ]);
+  assert.equal(mustQuery(dots).name.length, 2 * (63 * 3 + 61) + 3);
+});

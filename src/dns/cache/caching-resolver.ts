@@ -164,7 +164,10 @@ export class CachingResolver extends ChainedResolver {
 
 /** name + type + class + DO bit (the name is already lower-cased by the parser). */
 export function cacheKey(q: DnsQuery): string {
-  return (q.doBit ? 'D' : '') + q.qtype + (q.qclass === 1 ? ' ' : `/${q.qclass} `) + q.name;
+  // DO and CD change what the upstream sends back (signatures; unvalidated data): separate entries.
+  return (
+    (q.doBit ? 'D' : '') + (q.cd ? 'C' : '') + q.qtype + (q.qclass === 1 ? ' ' : `/${q.qclass} `) + q.name
+  );
 }
 
 /** The next link could not get an answer: time for serve-stale. */

@@ -32,9 +32,9 @@ export class QueryError {
 export type ParsedQuery = DnsQuery | QueryError | null;
 
 // One scratch buffer for building the lower-cased dotted name: a name is at most 255 bytes on the wire,
-// which is at most 254 characters in text. Parsing is synchronous, so one buffer serves every query.
+// which is at most 254 characters in text, or twice that with every byte an escaped '.' or '\\'. Parsing is synchronous, so one buffer serves every query.
 // latin1Slice is Buffer.toString('latin1') without its argument checks (~5 % of the hit path here).
-const NAME = Buffer.allocUnsafe(256) as Buffer & { latin1Slice(start: number, end: number): string };
+const NAME = Buffer.allocUnsafe(512) as Buffer & { latin1Slice(start: number, end: number): string };
 
 /**
  * Parses `packet`. Returns the query, a QueryError to answer with an rcode, or null when the packet
@@ -71,6 +71,10 @@ export function parseQuery(
     const end = pos + 1 + l;
     for (let i = pos + 1; i < end; i++) {
       const c = packet[i];
+      // A '.' or '\\' inside a label is escaped (as in presentation format), so that the one-label
+      // name "a.b" never shares a cache key or a policy decision with the two-label name a.b: without
+      // it, one query could plant an NXDOMAIN in the cache for a real name.
+      if (c === 0x2e || c === 0x5c) NAME[out++] = 0x5c;
       NAME[out++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
     }
     pos = end;
