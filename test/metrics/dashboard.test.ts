@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ROOT } from '../helpers/banwall.ts';
+import { HISTOGRAMS, ISSUE_METRICS } from './issue-metrics.ts';
 
 interface Panel {
   id: number;
@@ -45,27 +46,7 @@ void test('the dashboard is well-formed and covers every metric the operator nee
     .flatMap((p) => p.targets ?? [])
     .map((t) => t.expr)
     .join('\n');
-  for (const metric of [
-    'banwall_dns_queries_total',
-    'banwall_dns_blocked_total',
-    'banwall_dns_request_duration_seconds_bucket',
-    'banwall_dns_cache_hits_total',
-    'banwall_dns_cache_misses_total',
-    'banwall_dns_cache_entries',
-    'banwall_dns_cache_bytes',
-    'banwall_dns_prefetches_total',
-    'banwall_dns_upstream_requests_total',
-    'banwall_dns_upstream_errors_total',
-    'banwall_dns_upstream_duration_seconds_bucket',
-    'banwall_dns_upstream_healthy',
-    'banwall_list_entries',
-    'banwall_list_last_success_timestamp_seconds',
-    'banwall_list_refresh_failures_total',
-    'banwall_config_reloads_total',
-    'banwall_build_info',
-    'banwall_proxy_requests_total',
-    'banwall_proxy_blocked_total',
-  ]) {
+  for (const metric of ISSUE_METRICS.map((m) => (HISTOGRAMS.has(m) ? `${m}_bucket` : m))) {
     assert.ok(exprs.includes(metric), `the dashboard charts ${metric}`);
   }
   assert.match(exprs, /histogram_quantile\(0\.5, .*banwall_dns_request_duration_seconds_bucket/);

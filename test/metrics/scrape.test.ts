@@ -4,30 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dig } from '../helpers/dig.ts';
 import { run, startStack, curlViaProxy } from './e2e-helpers.ts';
+import { ISSUE_METRICS } from './issue-metrics.ts';
 
-const FAMILIES = [
-  'banwall_dns_queries_total',
-  'banwall_dns_blocked_total',
-  'banwall_dns_request_duration_seconds',
-  'banwall_dns_cache_hits_total',
-  'banwall_dns_cache_misses_total',
-  'banwall_dns_cache_entries',
-  'banwall_dns_cache_bytes',
-  'banwall_dns_prefetches_total',
-  'banwall_dns_upstream_requests_total',
-  'banwall_dns_upstream_errors_total',
-  'banwall_dns_upstream_duration_seconds',
-  'banwall_dns_upstream_healthy',
-  'banwall_list_entries',
-  'banwall_list_last_success_timestamp_seconds',
-  'banwall_list_refresh_failures_total',
-  'banwall_config_reloads_total',
-  'banwall_build_info',
-  'banwall_proxy_requests_total',
-  'banwall_proxy_blocked_total',
-  'process_cpu_user_seconds_total',
-  'nodejs_heap_size_used_bytes',
-];
+const FAMILIES = [...ISSUE_METRICS, 'process_cpu_user_seconds_total', 'nodejs_heap_size_used_bytes'];
 
 void test('a scrape of a running banwall passes promtool and has every metric family', async (t) => {
   const s = await startStack();
