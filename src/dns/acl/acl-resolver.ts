@@ -13,10 +13,11 @@ import {
 } from '../resolver.ts';
 import { CidrList } from '../../net/cidr.ts';
 import { rcodeAnswer } from '../ratelimit/synthesize.ts';
+import { EDE_CODE } from '../wire/constants.ts';
 
 const REFUSED = 5;
 /** RFC 8914 code 18, Prohibited: "the server is unable to respond to the request because of policy". */
-const PROHIBITED: Ede = { code: 18, text: 'client not in dns.allowedClients' };
+const PROHIBITED: Ede = { code: EDE_CODE.PROHIBITED, text: 'client not in dns.allowedClients' };
 
 export class AclResolver extends ChainedResolver {
   private readonly allowed: CidrList;

@@ -13,9 +13,7 @@ import type { PolicyStore } from '../../policy/store.ts';
 import type { BlockAction, BlockMatch } from '../../policy/snapshot.ts';
 import type { Config } from '../../config/schema.ts';
 import { buildTemplates, writeBlockAnswer, type Templates } from './block-answer.ts';
-
-/** EDE 15 "Blocked" (RFC 8914). */
-const EDE_BLOCKED = 15;
+import { EDE_CODE } from '../wire/constants.ts';
 
 export class BlockingResolver extends ChainedResolver {
   private readonly policy: PolicyStore;
@@ -79,7 +77,7 @@ export class BlockingResolver extends ChainedResolver {
     const known = this.edes.get(r.list);
     if (known !== undefined && known.app === r.app && known.category === r.category) return known.ede;
     // Built once per list; rebuilt if a reload gave the list another app or category.
-    const ede = { code: EDE_BLOCKED, text: `blocked: ${r.app}/${r.category} by list ${r.list}` };
+    const ede = { code: EDE_CODE.BLOCKED, text: `blocked: ${r.app}/${r.category} by list ${r.list}` };
     if (this.edes.size > 10_000) this.edes.clear();
     this.edes.set(r.list, { app: r.app, category: r.category, ede });
     return ede;

@@ -1,5 +1,6 @@
 // What the cache keeps per key: an upstream answer as wire bytes plus what was extracted from it once.
 import type { AnswerFacts, DnsAnswer } from '../resolver.ts';
+import { EDE_CODE } from '../wire/constants.ts';
 
 export interface CacheEntry {
   /** The answer without OPT, TTLs already clamped; shared by every hit, never modified. */
@@ -37,7 +38,7 @@ export const STALE_TTL = 30;
 /** RFC 8767 §5: wait this long after a failed refresh before asking upstream again. */
 export const FAILURE_RECHECK_MS = 30_000;
 
-const STALE_EDE = { code: 3, text: 'Stale Answer' } as const;
+const STALE_EDE = { code: EDE_CODE.STALE_ANSWER, text: 'Stale Answer' } as const;
 
 export function hitAnswer(e: CacheEntry, now: number): DnsAnswer {
   const elapsed = ((now - e.storedAt) / 1000) | 0;

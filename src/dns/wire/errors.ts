@@ -30,10 +30,6 @@ export function formerr(): DnsAnswer {
   return FORMERR;
 }
 
-export function notimp(): DnsAnswer {
-  return NOTIMP;
-}
-
 /** BADVERS (RFC 6891 §6.1.3): rcode 16, written as extended rcode 1 in the reply's OPT record. */
 export function badvers(): DnsAnswer {
   return BADVERS;

@@ -2,7 +2,6 @@
 // their mtime or size changes; remote lists are fetched at first load and then on their refresh timer.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from '../../log.ts';
 import { parseList, parseListChunks, looksBroken, type ListFormat } from '../parse/parse-list.ts';
 import type { ParsedList } from '../parse/parsed-list.ts';
@@ -163,10 +162,6 @@ export class ListSource {
     this.parsed = parsed;
     this.lastSuccess = Date.now();
   }
-}
-
-export function resolveLocation(dir: string, source: string): string {
-  return path.resolve(dir, source);
 }
 
 /** A file as chunks of whole lines, 1 MiB at a time (UTF-8 decoded across chunk boundaries). */
