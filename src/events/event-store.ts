@@ -7,17 +7,10 @@ import type { PolicyEvent } from './event.ts';
 import type { EventStoreOptions } from './sqlite-store.ts';
 import type { ToWriter, WriterCounts } from './store-worker.ts';
 import { encodeBatch } from './batch-codec.ts';
+import type { EventSink } from './event-sink.ts';
 
 /** What one post may carry at most; a larger backlog goes in several posts. */
 const POST_MAX = 4096;
-
-export interface EventSink {
-  readonly name: string;
-  offer(event: PolicyEvent): void;
-  /** Events this sink lost (queue overflow, write or connection failures). */
-  readonly dropped: number;
-  close(): Promise<void>;
-}
 
 export class EventStore implements EventSink {
   readonly name = 'store';
