@@ -1,8 +1,8 @@
-// A Frame Streams (fstrm) writer: the bidirectional handshake READY → ACCEPT → START, then data
-// frames (a 4-byte big-endian length and the payload), and STOP → FINISH on close. Over a Unix or TCP
-// socket, reconnecting with backoff; frames wait in a bounded buffer meanwhile, and what does not fit
-// is dropped and counted, so a dead collector never holds memory or slows answers.
-import net from 'node:net';
+// Frame Streams (fstrm), the framing dnstap travels in: the bidirectional handshake READY → ACCEPT →
+// START, data frames (a 4-byte big-endian length and the payload), and STOP → FINISH on close.
+// Reconnection and the bounded buffer are the ReconnectingWriter's.
+import net, { type Socket } from 'node:net';
+import { ReconnectingWriter } from '../reconnecting-writer.ts';
 
 const CONTROL_ACCEPT = 0x01;
 const CONTROL_START = 0x02;
@@ -20,7 +20,6 @@ export interface FrameStreamOptions {
   readonly contentType: string;
   /** Bytes of frames held while disconnected or while the socket's buffer is full. */
   readonly maxBuffered: number;
-  /** First reconnect delay in ms; doubles up to 30 s. */
   readonly reconnectDelay?: number;
 }
 
@@ -39,115 +38,64 @@ function controlFrame(type: number, contentType?: string): Buffer {
   return b;
 }
 
+/** Reads the reader's control frames; calls `onControl` with each frame's type. */
+function readControlFrames(socket: Socket, onControl: (type: number) => void): void {
+  let inbox = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    inbox = Buffer.concat([inbox, chunk]);
+    while (inbox.length >= 8) {
+      // A reader sends control frames only; anything else is not a Frame Streams peer.
+      if (inbox.readUInt32BE(0) !== 0) return void socket.destroy();
+      const len = inbox.readUInt32BE(4);
+      if (len > MAX_CONTROL) return void socket.destroy();
+      if (inbox.length < 8 + len) return;
+      const type = inbox.readUInt32BE(8);
+      inbox = inbox.subarray(8 + len);
+      onControl(type);
+    }
+  });
+}
+
 export class FrameStreamWriter {
-  private readonly opts: FrameStreamOptions;
-  private socket: net.Socket | null = null;
-  /** Frames waiting for a started stream. */
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private started = false;
-  private closed = false;
-  private delay: number;
-  private retry: NodeJS.Timeout | undefined;
-  /** Frames dropped because the buffer was full. */
-  dropped = 0;
-  /** Frames handed to a started stream. */
-  written = 0;
-  connects = 0;
+  private readonly writer: ReconnectingWriter;
 
   constructor(opts: FrameStreamOptions) {
-    this.opts = opts;
-    this.delay = opts.reconnectDelay ?? 500;
-    this.connect();
+    const t = opts.target;
+    this.writer = new ReconnectingWriter({
+      connect: () => ('path' in t ? net.connect(t.path) : net.connect(t.port, t.host)),
+      maxBuffered: opts.maxBuffered,
+      reconnectDelay: opts.reconnectDelay,
+      handshake: (socket, ready) => {
+        readControlFrames(socket, (type) => {
+          if (type === CONTROL_ACCEPT) {
+            socket.write(controlFrame(CONTROL_START, opts.contentType));
+            ready();
+          } else if (type === CONTROL_FINISH) {
+            socket.end();
+          }
+        });
+        socket.write(controlFrame(CONTROL_READY, opts.contentType));
+      },
+    });
   }
 
   get connected(): boolean {
-    return this.started;
+    return this.writer.connected;
+  }
+
+  get dropped(): number {
+    return this.writer.dropped;
   }
 
   write(payload: Uint8Array): void {
-    if (this.closed) return;
     const frame = Buffer.allocUnsafe(4 + payload.length);
     frame.writeUInt32BE(payload.length, 0);
     frame.set(payload, 4);
-    const s = this.socket;
-    if (this.started && s !== null && s.writableLength < this.opts.maxBuffered) {
-      s.write(frame);
-      this.written++;
-      return;
-    }
-    if (this.pendingBytes + frame.length > this.opts.maxBuffered) {
-      this.dropped++;
-      return;
-    }
-    this.pending.push(frame);
-    this.pendingBytes += frame.length;
-  }
-
-  private connect(): void {
-    if (this.closed) return;
-    const t = this.opts.target;
-    const socket = 'path' in t ? net.connect(t.path) : net.connect(t.port, t.host);
-    this.socket = socket;
-    let inbox = Buffer.alloc(0);
-    socket.on('connect', () => {
-      socket.write(controlFrame(CONTROL_READY, this.opts.contentType));
-    });
-    socket.on('data', (chunk: Buffer) => {
-      inbox = Buffer.concat([inbox, chunk]);
-      while (inbox.length >= 8) {
-        if (inbox.readUInt32BE(0) !== 0) return void socket.destroy(); // a reader sends control frames only
-        const len = inbox.readUInt32BE(4);
-        if (len > MAX_CONTROL) return void socket.destroy();
-        if (inbox.length < 8 + len) return;
-        const type = inbox.readUInt32BE(8);
-        inbox = inbox.subarray(8 + len);
-        if (type === CONTROL_ACCEPT && !this.started) this.start(socket);
-        else if (type === CONTROL_FINISH) socket.end();
-      }
-    });
-    socket.on('error', () => {
-      // 'close' follows and schedules the reconnect.
-    });
-    socket.on('close', () => {
-      this.started = false;
-      if (this.socket === socket) this.socket = null;
-      if (this.closed) return;
-      this.retry = setTimeout(() => this.connect(), this.delay);
-      this.retry.unref();
-      this.delay = Math.min(this.delay * 2, 30_000);
-    });
-    socket.unref();
-  }
-
-  private start(socket: net.Socket): void {
-    socket.write(controlFrame(CONTROL_START, this.opts.contentType));
-    this.started = true;
-    this.connects++;
-    this.delay = this.opts.reconnectDelay ?? 500;
-    const held = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
-    for (const f of held) socket.write(f);
-    this.written += held.length;
+    this.writer.write(frame);
   }
 
   /** Sends STOP and waits (bounded) for the reader's FINISH. */
   close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.retry);
-    const s = this.socket;
-    if (s === null || !this.started) {
-      s?.destroy();
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const guard = setTimeout(() => s.destroy(), 2000);
-      s.once('close', () => {
-        clearTimeout(guard);
-        resolve();
-      });
-      s.write(controlFrame(CONTROL_STOP));
-    });
+    return this.writer.close((socket) => socket.write(controlFrame(CONTROL_STOP)));
   }
 }
