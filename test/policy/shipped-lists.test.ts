@@ -3,6 +3,7 @@
 // through the real resolver with dig in test/blocking/shipped-e2e.test.ts.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import type { PolicyStore } from '../../src/policy/store.ts';
 import { shippedStore } from './policy-helpers.ts';
 import { MUST_BLOCK, MUST_NOT_BLOCK } from './fact-sheet-names.ts';
@@ -207,17 +208,28 @@ void test('public DoH/DoT/DoQ resolvers: names and addresses are blocked as bypa
   assert.equal(p.matchIp('76.76.3.1', '127.0.0.1'), null);
 });
 
-void test('every resolver and every address in encrypted-dns.txt carries a source ID', async () => {
-  const { readFile } = await import('node:fs/promises');
+void test('every entry of every shipped list carries a source ID, inline or in the heading above it', async () => {
+  const { readFile, readdir } = await import('node:fs/promises');
   const { ROOT } = await import('../helpers/banwall.ts');
-  const text = await readFile(`${ROOT}/blocklists/bypass/encrypted-dns.txt`, 'utf8');
-  let section = '';
-  for (const line of text.split('\n')) {
-    if (line.startsWith('# ---')) section = line;
-    if (line.trim() === '' || line.startsWith('#')) continue;
-    // An entry cites a source on its own line or in its provider's heading.
-    assert.ok(/\[[SB]\d+[a-z]?\]/.test(line) || /\[[SB]\d+[a-z]?\]/.test(section), `no source: ${line}`);
+  const ID = /\[[SB]\d+[a-z]?\]/;
+  const dir = path.join(ROOT, 'blocklists');
+  let checked = 0;
+  for (const app of await readdir(dir, { withFileTypes: true })) {
+    if (!app.isDirectory()) continue;
+    for (const file of await readdir(path.join(dir, app.name))) {
+      if (!file.endsWith('.txt')) continue;
+      let heading = false; // a comment line with an ID covers the entries under it, up to a blank line
+      for (const line of (await readFile(path.join(dir, app.name, file), 'utf8')).split('\n')) {
+        if (line.trim() === '') heading = false;
+        else if (line.startsWith('#')) heading = heading || ID.test(line);
+        else {
+          assert.ok(ID.test(line) || heading, `${app.name}/${file}: no source ID for "${line}"`);
+          checked++;
+        }
+      }
+    }
   }
+  assert.ok(checked > 300, `${checked} entries checked`);
 });
 
 void test("banwall's own upstreams (dns.upstreams of the shipped config) are matched by no list", async () => {
