@@ -1,5 +1,6 @@
-// The shipped bypass list through a real banwall process (resolver and proxy) with the shipped policy:
-// public DoH/DoT/DoQ resolver names fail in DNS, an answer carrying a resolver address is refused, and
+// The list additions of issues 13 and 16 through a real banwall process (resolver and proxy) with the
+// shipped policy: WeCom's login CDN resolves while Web WeChat's wechatapp.com does not; public
+// DoH/DoT/DoQ resolver names fail in DNS, an answer carrying a resolver address is refused, and
 // the proxy refuses CONNECT and absolute-form requests to resolver IP literals by the list's `ip` rules
 // (issue 16 item 3). `proxy.deniedTargets` covers every address, so even a regression can never open a
 // connection beyond loopback: the test tells the two refusals apart by the block page's reason.
@@ -33,6 +34,8 @@ before(async () => {
     zone: {
       'dns.quad9.net': [{ type: 'A', data: '192.0.2.10', ttl: 300 }],
       'doh-by-cname.test': [{ type: 'A', data: '94.140.14.14', ttl: 300 }],
+      'wwcdn.weixin.qq.com': [{ type: 'A', data: '192.0.2.11', ttl: 300 }],
+      'webpush1.wechatapp.com': [{ type: 'A', data: '192.0.2.12', ttl: 300 }],
     },
   });
   bw = await startBanwall(
@@ -61,6 +64,25 @@ function ask(head: string): Promise<string> {
     s.write(head);
   });
 }
+
+void test('WeCom’s wwcdn.weixin.qq.com resolves (WeCom web login), wechatapp.com does not', async () => {
+  for (const name of ['wwcdn.weixin.qq.com', 'WWCDN.weixin.qq.com']) {
+    const r = await dig(bw.dnsPort, name, 'A');
+    assert.equal(r.status, 'NOERROR', name);
+    assert.deepEqual(
+      r.answers.map((a) => a.data),
+      ['192.0.2.11'],
+    );
+  }
+  const push = await dig(bw.dnsPort, 'webpush1.wechatapp.com', 'A');
+  assert.equal(push.status, 'NXDOMAIN');
+  assert.match(push.ede ?? '', /wechat\/core/);
+  // Through the proxy: wwcdn is not refused by the policy (deniedTargets stops it before any connect).
+  const r = await ask('CONNECT wwcdn.weixin.qq.com:443 HTTP/1.1\r\nHost: wwcdn.weixin.qq.com:443\r\n\r\n');
+  assert.doesNotMatch(r, /wechat/i, r);
+  const w = await ask('CONNECT web1.wechatapp.com:443 HTTP/1.1\r\nHost: web1.wechatapp.com:443\r\n\r\n');
+  assert.match(w, /^HTTP\/1\.1 403[\s\S]*wechat/);
+});
 
 void test('resolver names fail in DNS; banwall’s upstream name resolves; a resolver address in an answer is refused', async () => {
   for (const name of ['dns.adguard-dns.com', 'dns.nextdns.io', 'doh.mullvad.net', 'dns.controld.com']) {
