@@ -135,6 +135,9 @@ void test('package-manager downloads of WeChat are refused, their shared hosts a
   // winget and Homebrew fetch from Tencent's own paths (already listed).
   block('http://dldir1v6.qq.com/weixin/Universal/Windows/WeChatWin.exe');
   block('http://webcdn.m.qq.com/spcmgr/download/WeChat3.7.6.44.exe');
+  block('http://dl.softmgr.qq.com/original/im/WeChatSetup_3.2.1.154.exe');
+  block('http://dldir1.qq.com/weixin/Windows/WeChat_C1018.exe');
+  pass('http://dl.softmgr.qq.com/original/im/QQ9.7.1.28940.exe');
   block('http://dldir1.qq.com/weixin/Universal/Mac/xWeChatMac_universal_4.1.10.53_39917.dmg');
   // Flathub com.tencent.WeChat: the flatpakref, the listing and the extra-data payload URLs.
   block('http://dl.flathub.org/repo/appstream/com.tencent.WeChat.flatpakref');
