@@ -254,8 +254,14 @@ export async function startProxy(
   policy: PolicyStore,
   chain: Resolver,
 ): Promise<RunningProxy> {
-  // The origins of these tests listen on loopback, which the shipped default refuses to dial.
-  const cfg = proxySchema.parse({ listen: ['127.0.0.1:0'], deniedTargets: [], ...overrides });
+  // The origins of these tests listen on loopback, which the shipped config refuses to dial (deniedTargets)
+  // and the proxy refuses as its own host's address unless allowInternal lists it.
+  const cfg = proxySchema.parse({
+    listen: ['127.0.0.1:0'],
+    deniedTargets: [],
+    allowInternal: ['127.0.0.0/8', '::1/128'],
+    ...overrides,
+  });
   const stats = new ProxyStats();
   const server = new ProxyServer(cfg, policy, chain, stats, silentLog);
   await server.start();
