@@ -30,7 +30,7 @@ async function freePort(): Promise<number> {
 
 const status = (raw: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
 
-describe('a real banwall: curl -x to its own listeners is refused', () => {
+void describe('a real banwall: curl -x to its own listeners is refused', () => {
   let up: FakeUpstream;
   let bw: RunningBanwall;
   let origin: Origin;
@@ -101,7 +101,7 @@ describe('a real banwall: curl -x to its own listeners is refused', () => {
   });
 });
 
-describe('the proxy refuses its host and internal ranges unless allowInternal names them', () => {
+void describe('the proxy refuses its host and internal ranges unless allowInternal names them', () => {
   let origin: Origin;
   before(async () => (origin = await startHttpOrigin()));
   after(async () => await origin.close());
