@@ -6,10 +6,12 @@
 // refuse; curl -x is the attacker.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
 import net, { type AddressInfo } from 'node:net';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
 import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream.ts';
 import { TargetGuard, INTERNAL_RANGES } from '../../src/proxy/target-guard.ts';
+import { selfSigned, type SelfSigned } from '../helpers/self-signed.ts';
 import {
   curl,
   fakeChain,
@@ -36,15 +38,24 @@ void describe('a real banwall: curl -x to its own listeners is refused', () => {
   let origin: Origin;
   let proxyUrl: string;
   let dnsPort: number;
+  let dotPort: number;
+  let dohPort: number;
+  let cert: SelfSigned;
 
   before(async () => {
+    cert = await selfSigned(['localhost', '127.0.0.1'], 'banwall-self-targets-');
+    [dotPort, dohPort] = [await freePort(), await freePort()];
     origin = await startHttpOrigin();
     const a = (ip: string): FakeRecord[] => [{ type: 'A', data: ip, ttl: 300 }];
     up = await startFakeUpstream({ zone: { 'self.test': a('127.0.0.2'), 'origin.test': a('127.0.0.1') } });
     dnsPort = await freePort();
     bw = await startBanwall(
       testConfig([up.url], {
-        dns: { listen: [`127.0.0.1:${dnsPort}`] },
+        dns: {
+          listen: [`127.0.0.1:${dnsPort}`],
+          dot: { listen: [`127.0.0.1:${dotPort}`], cert: cert.certFile, key: cert.keyFile },
+          doh: { listen: [`127.0.0.1:${dohPort}`], cert: cert.certFile, key: cert.keyFile },
+        },
         http: { listen: ['127.0.0.2:0'] },
         proxy: {
           listen: ['127.0.0.1:0'],
@@ -52,7 +63,7 @@ void describe('a real banwall: curl -x to its own listeners is refused', () => {
           deniedTargets: [],
           allowInternal: ['127.0.0.0/8', '::1/128'],
           httpPorts: ['1-65535'],
-          connectPorts: [443, dnsPort],
+          connectPorts: [443, dnsPort, dotPort, dohPort],
         },
       }),
     );
@@ -63,6 +74,7 @@ void describe('a real banwall: curl -x to its own listeners is refused', () => {
     await bw?.stop();
     await up?.close();
     await origin?.close();
+    if (cert) await rm(cert.dir, { recursive: true, force: true });
   });
 
   void test('the admin API on 127.0.0.2, by address, by another loopback address, by name and by numeric forms', async () => {
@@ -93,6 +105,18 @@ void describe('a real banwall: curl -x to its own listeners is refused', () => {
     );
     assert.equal(status(tunnel), 403, tunnel);
     assert.match(tunnel, /banwall itself/);
+  });
+
+  void test('the DoT and DoH ports (CONNECT and plain HTTP)', async () => {
+    for (const port of [dotPort, dohPort]) {
+      const tunnel = await rawExchange(
+        bw.proxyPort!,
+        `CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      );
+      assert.equal(status(tunnel), 403, `CONNECT ${port}: ${tunnel}`);
+      const plain = await curl(['-x', proxyUrl, `http://127.0.0.2:${port}/dns-query`]);
+      assert.equal(plain.status, 403, `http ${port}`);
+    }
   });
 
   void test('another service on an allowed internal address still works', async () => {
