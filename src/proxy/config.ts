@@ -4,15 +4,12 @@ import { byteSize, cidr, duration, listenAddress } from '../config/types.ts';
 
 const port = z.number().int().min(1).max(65535);
 
-/** A host name in proxy.allowInternal (`intranet.example`, `*.corp.example` = the same as `corp.example`). */
-const internalName = z
-  .string()
-  .regex(
-    /^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/,
-    {
-      error: 'not a host name, an IP address or a CIDR',
-    },
-  );
+/** proxy.allowInternal: a host name (`intranet.example`; `*.corp.example` = `corp.example`) or a CIDR. */
+const INTERNAL_NAME =
+  /^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/;
+const internalTarget = z.string().refine((v) => cidr.safeParse(v).success || INTERNAL_NAME.test(v), {
+  error: (iss) => `${JSON.stringify(iss.input)} is not a host name, an IP address or a CIDR`,
+});
 
 /** A port (`8080`) or an inclusive range (`"1025-65535"`), parsed to [low, high]. */
 const portRange = z.union([port, z.string()]).transform((v, ctx): [number, number] => {
@@ -55,7 +52,7 @@ export const proxySchema = z
      * request names them) or addresses/CIDRs (e.g. 127.0.0.1 for an origin on this host). Never
      * banwall's own listeners, never deniedTargets.
      */
-    allowInternal: z.array(z.union([cidr, internalName])).default([]),
+    allowInternal: z.array(internalTarget).default([]),
     /** Close a tunnel whose first bytes are not a TLS ClientHello (the SNI check needs one). */
     requireTls: z.boolean().default(true),
     auth: z

@@ -11,6 +11,7 @@ import net, { type AddressInfo } from 'node:net';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
 import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream.ts';
 import { TargetGuard, INTERNAL_RANGES } from '../../src/proxy/target-guard.ts';
+import { proxySchema } from '../../src/proxy/config.ts';
 import { selfSigned, type SelfSigned } from '../helpers/self-signed.ts';
 import {
   curl,
@@ -211,4 +212,16 @@ void test('TargetGuard: listeners, host addresses, internal ranges, allowInterna
   assert.equal(guard.check('10.9.1.1', 80, 'intranet.example'), 'denied', 'deniedTargets wins');
   assert.equal(guard.check('93.184.215.14', 80, 'x.test'), null, 'the internet');
   assert.ok(INTERNAL_RANGES.includes('100.64.0.0/10') && INTERNAL_RANGES.includes('fc00::/7'));
+});
+
+void test('proxy.denyPrivate is on by default; allowInternal takes names and CIDRs, and says what is wrong', () => {
+  const ok = proxySchema.parse({
+    allowInternal: ['*.corp.example', 'wiki.example.', '10.0.0.0/8', 'fd00::/8'],
+  });
+  assert.equal(ok.denyPrivate, true);
+  for (const bad of ['bad name!', '10.0.0.0/33', 'http://x']) {
+    const r = proxySchema.safeParse({ allowInternal: [bad] });
+    assert.ok(!r.success, bad);
+    assert.match(r.error.issues[0].message, /is not a host name, an IP address or a CIDR/);
+  }
 });
