@@ -39,11 +39,17 @@ export interface TargetGuardConfig {
   readonly allowInternal: readonly string[];
 }
 
-/** The host's interface addresses now (zone suffixes removed), plus the always-local ranges. */
-export function hostAddresses(
-  interfaces: ReturnType<typeof os.networkInterfaces> = os.networkInterfaces(),
-): string[] {
+/**
+ * The host's interface addresses now (zone suffixes removed), plus the always-local ranges. When the
+ * system will not list them (some sandboxes fail uv_interface_addresses), the always-local ranges.
+ */
+export function hostAddresses(interfaces?: ReturnType<typeof os.networkInterfaces>): string[] {
   const out = [...ALWAYS_LOCAL];
+  try {
+    interfaces ??= os.networkInterfaces();
+  } catch {
+    return out;
+  }
   for (const list of Object.values(interfaces)) {
     for (const a of list ?? []) {
       const address = a.address.split('%')[0];
