@@ -8,6 +8,7 @@ import type { DnsStats } from '../stats/dns-stats.ts';
 import { parseQuery, QueryError } from '../wire/parse-query.ts';
 import { encodeReply, udpLimit } from '../wire/encode-reply.ts';
 import { answerForError, servfail } from '../wire/errors.ts';
+import type { ServerCookies } from '../wire/server-cookie.ts';
 import { unmapAddress } from './client-address.ts';
 import type { FrontendCounters } from './frontend-counters.ts';
 import type { InFlight } from './in-flight.ts';
@@ -18,6 +19,10 @@ export class UdpFront {
   private readonly stats: DnsStats;
   private readonly counters: FrontendCounters;
   private readonly inFlight: InFlight;
+  /** DNS cookies (`dns.cookies`); null when off. */
+  private readonly cookies: ServerCookies | null;
+  /** `dns.maxUdpSize`: the largest answer to a client a valid server cookie proves. */
+  private readonly maxUdpSize: number;
   private stopping = false;
 
   constructor(
@@ -26,12 +31,16 @@ export class UdpFront {
     stats: DnsStats,
     counters: FrontendCounters,
     inFlight: InFlight,
+    cookies: ServerCookies | null,
+    maxUdpSize: number,
   ) {
     this.socket = socket;
     this.resolver = resolver;
     this.stats = stats;
     this.counters = counters;
     this.inFlight = inFlight;
+    this.cookies = cookies;
+    this.maxUdpSize = maxUdpSize;
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     // Send failures (EMSGSIZE, ENOBUFS, unreachable peers) surface here; a lost reply is the client's
     // retry to make, never a reason to stop serving.
@@ -70,7 +79,7 @@ export class UdpFront {
     }
     let q;
     try {
-      q = parseQuery(msg, unmapAddress(rinfo.address), 'udp', performance.now());
+      q = parseQuery(msg, unmapAddress(rinfo.address), 'udp', performance.now(), this.cookies);
     } catch {
       q = null; // the parser bounds-checks; this is a last line of defence
     }
@@ -118,7 +127,7 @@ export class UdpFront {
   private send(q: DnsQuery, answer: DnsAnswer, rinfo: dgram.RemoteInfo): void {
     if (answer.wire.length === 0) return; // DROP_WIRE: the chain chose silence
     try {
-      this.socket.send(encodeReply(q, answer, udpLimit(q), 0), rinfo.port, rinfo.address);
+      this.socket.send(encodeReply(q, answer, udpLimit(q, this.maxUdpSize), 0), rinfo.port, rinfo.address);
     } catch {
       this.counters.handlerErrors++; // socket closed under us during stop, or a malformed answer
     }

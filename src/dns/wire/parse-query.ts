@@ -13,6 +13,7 @@
 // encode cost ~0.7 µs of that; the rest is Node's dgram receive and send.
 import type { DnsQuery, Protocol } from '../resolver.ts';
 import { EDNS_COOKIE, OPT, RCODE } from './constants.ts';
+import { cookieLengthValid, type ServerCookies } from './server-cookie.ts';
 
 /**
  * A query that must be answered with an error rather than passed to the chain. `query` is as much of
@@ -39,12 +40,14 @@ const NAME = Buffer.allocUnsafe(512) as Buffer & { latin1Slice(start: number, en
 /**
  * Parses `packet`. Returns the query, a QueryError to answer with an rcode, or null when the packet
  * must be dropped (shorter than a header, or a response: answering responses invites loops).
+ * `cookies` (null: DNS cookies off) checks a COOKIE option's server cookie and makes the reply's.
  */
 export function parseQuery(
   packet: Buffer,
   client: string,
   protocol: Protocol,
   received: number,
+  cookies: ServerCookies | null = null,
 ): ParsedQuery {
   const len = packet.length;
   if (len < 12) return null;
@@ -88,7 +91,8 @@ export function parseQuery(
   let edns = false;
   let udpSize = 512;
   let doBit = false;
-  let cookie = false;
+  let cookieAt = 0;
+  let cookieLen = 0;
   const records = ((packet[6] << 8) | packet[7]) + ((packet[8] << 8) | packet[9]);
   const additional = (packet[10] << 8) | packet[11];
   if (records + additional > 0) {
@@ -131,11 +135,25 @@ export function parseQuery(
         const olen = packet.readUInt16BE(o + 2);
         if (o + 4 + olen > pos)
           return fail(packet, client, protocol, received, RCODE.FORMERR, name, qtype, questionEnd);
-        if (code === EDNS_COOKIE) cookie = true;
+        if (code === EDNS_COOKIE) {
+          // RFC 7873 §5.2.2: a cookie of any other length is FORMERR; so is a second one.
+          if (cookieAt !== 0 || !cookieLengthValid(olen))
+            return fail(packet, client, protocol, received, RCODE.FORMERR, name, qtype, questionEnd);
+          cookieAt = o + 4;
+          cookieLen = olen;
+        }
         o += 4 + olen;
       }
       if (o !== pos) return fail(packet, client, protocol, received, RCODE.FORMERR, name, qtype, questionEnd);
     }
+  }
+
+  // Only a query with a COOKIE option pays for cookies: one or two SipHash runs and 24 bytes.
+  let cookie = false;
+  let cookieReply: Buffer | null = null;
+  if (cookieAt !== 0 && cookies !== null) {
+    cookie = cookieLen > 8 && cookies.verify(packet, cookieAt, cookieLen, client);
+    cookieReply = cookies.reply(packet, cookieAt, client);
   }
 
   return {
@@ -151,6 +169,7 @@ export function parseQuery(
     udpSize,
     doBit,
     cookie,
+    cookieReply,
     client,
     protocol,
     received,
@@ -184,6 +203,7 @@ function fail(
     udpSize: udpSize > 0 ? udpSize : 512,
     doBit,
     cookie: false,
+    cookieReply: null,
     client,
     protocol,
     received,
