@@ -36,3 +36,30 @@ export function parseDig(raw: string): DigResult {
   }
   return { status, flags, answers, ede, raw };
 }
+
+/** What a test reads from real `kdig` output: rcode, header flags, reply size and the COOKIE option. */
+export interface KdigResult {
+  readonly status: string;
+  readonly flags: string[];
+  /** "Received N B": the reply's size on the wire. */
+  readonly size: number;
+  /** The COOKIE option as kdig prints it (client cookie, then server cookie), lower-case hex. */
+  readonly cookie: string | undefined;
+  readonly answers: number;
+  readonly raw: string;
+}
+
+/** `kdig @HOST -p PORT +time=3 +retry=0 [args...]` over UDP unless args say otherwise. */
+export async function kdig(port: number, args: string[], host = '127.0.0.1'): Promise<KdigResult> {
+  const { stdout } = await run('kdig', [`@${host}`, '-p', String(port), '+time=3', '+retry=0', ...args], {
+    timeout: 15_000,
+  });
+  return {
+    status: /status: ([A-Z]+)/.exec(stdout)?.[1] ?? 'NONE',
+    flags: (/;; Flags: ([a-z ]+);/.exec(stdout)?.[1] ?? '').trim().split(/\s+/),
+    size: Number(/;; Received (\d+) B/.exec(stdout)?.[1] ?? 0),
+    cookie: /;; COOKIE: ([0-9A-Fa-f]+)/.exec(stdout)?.[1]?.toLowerCase(),
+    answers: Number(/ANSWER: (\d+)/.exec(stdout)?.[1] ?? 0),
+    raw: stdout,
+  };
+}
