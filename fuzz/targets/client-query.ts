@@ -5,6 +5,10 @@ import assert from 'node:assert/strict';
 import { parseQuery } from '../../src/dns/wire/parse-query.ts';
 import { encodeReply, udpLimit } from '../../src/dns/wire/encode-reply.ts';
 import type { DnsAnswer } from '../../src/dns/resolver.ts';
+import { ServerCookies } from '../../src/dns/wire/server-cookie.ts';
+
+// Cookies on, as the server runs: random COOKIE options must never prove an address.
+const COOKIES = new ServerCookies({ keyAt: () => Buffer.alloc(16, 1), now: () => 1_800_000_000 });
 
 // A large answer (header + question of a.test A, then 80 A records) so truncation is exercised.
 const BIG = ((): Buffer => {
@@ -22,7 +26,7 @@ const ANSWER: DnsAnswer = {
 };
 
 export function fuzz(data: Buffer): void {
-  const parsed = parseQuery(data, '127.0.0.1', 'udp', 0);
+  const parsed = parseQuery(data, '127.0.0.1', 'udp', 0, COOKIES);
   if (parsed === null || !('name' in parsed)) return;
   assert.ok(parsed.questionEnd > 12 && parsed.questionEnd <= data.length);
   // 253 characters, or up to twice that when labels hold escaped '.' or '\\' bytes.
@@ -31,7 +35,8 @@ export function fuzz(data: Buffer): void {
   assert.ok(!/[A-Z]/.test(parsed.name), 'name lower-cased');
   assert.ok(parsed.udpSize >= 512 && parsed.udpSize <= 65535);
   const limit = udpLimit(parsed, 65535);
-  assert.ok(limit <= (parsed.cookie ? 65535 : 1232), 'no amplification without a cookie');
+  assert.equal(parsed.cookie, false, 'no fuzzed packet carries a server cookie we issued');
+  assert.ok(limit <= 1232, 'no amplification without a valid server cookie');
   const reply = encodeReply(parsed, ANSWER, limit, 0);
   assert.ok(reply.length <= Math.max(limit, parsed.questionEnd + 64), `reply ${reply.length} > ${limit}`);
   assert.equal(reply.readUInt16BE(0), data.readUInt16BE(0), 'reply keeps the query ID');
