@@ -72,7 +72,8 @@ void describe('amplification cap', () => {
 void describe('DNS cookies (RFC 7873/9018) with dns.maxUdpSize: 65535', () => {
   let up: FakeUpstream;
   let bw: RunningBanwall;
-  const bigUdp = ['+bufsize=65535', '+notcp', '+ignore', 'big.test', 'TXT'];
+  // +nobadcookie: show the BADCOOKIE reply itself instead of kdig's automatic retry with the cookie.
+  const bigUdp = ['+bufsize=65535', '+notcp', '+ignore', '+nobadcookie', 'big.test', 'TXT'];
   before(async () => {
     up = await startFakeUpstream({ zone: { 'big.test': TXT } });
     bw = await startBanwall(testConfig([up.url], { dns: { maxUdpSize: 65535 } }));
@@ -83,12 +84,38 @@ void describe('DNS cookies (RFC 7873/9018) with dns.maxUdpSize: 65535', () => {
     await up.close();
   });
 
-  void it('a client cookie alone (the 152x attack) is capped at 1232 bytes and taught a server cookie', async () => {
+  void it('a client cookie alone (the 152x attack) gets a small BADCOOKIE that teaches a server cookie', async () => {
     const r = await kdig(bw.dnsPort, ['+cookie', ...bigUdp]);
-    assert.ok(r.flags.includes('tc'), `TC set: ${r.flags.join(' ')}`);
-    assert.ok(r.size <= 1232, `reply ${r.size} bytes`);
+    assert.equal(r.status, 'BADCOOKIE');
+    assert.equal(r.answers, 0);
+    assert.ok(r.size <= 100, `reply ${r.size} bytes`);
     assert.equal(r.cookie?.length, 48, 'client cookie (8) + RFC 9018 server cookie (16)');
     assert.equal(r.cookie?.slice(16, 18), '01', 'server cookie version 1');
+  });
+
+  void it('kdig retries with that cookie by itself (RFC 7873 §5.3) and gets the whole answer over UDP', async () => {
+    const r = await kdig(bw.dnsPort, [
+      '+cookie',
+      '+badcookie',
+      ...bigUdp.filter((a) => a !== '+nobadcookie'),
+    ]);
+    assert.match(r.raw, /status: BADCOOKIE/, 'first a BADCOOKIE');
+    assert.equal(r.status, 'NOERROR');
+    assert.equal(r.answers, 40);
+    assert.ok(!r.flags.includes('tc'), `no TC, no TCP fallback: ${r.flags.join(' ')}`);
+  });
+
+  void it('dig, with or without +badcookie, ends with the whole answer (a BADCOOKIE costs it no more than TC)', async () => {
+    for (const extra of [['+badcookie'], []]) {
+      const r = await dig(bw.dnsPort, 'big.test', 'TXT', ['+bufsize=65535', '+cookie', ...extra]);
+      assert.equal(r.status, 'NOERROR', extra.join(' '));
+      assert.equal(r.answers.length, 40, extra.join(' '));
+    }
+  });
+
+  void it('a client without cookies is capped at 1232 bytes with TC, whatever dns.maxUdpSize says', async () => {
+    const r = await kdig(bw.dnsPort, ['+nocookie', ...bigUdp]);
+    assert.ok(r.flags.includes('tc') && r.size <= 1232, `reply ${r.size} bytes, ${r.flags.join(' ')}`);
   });
 
   void it('the server cookie it was given lifts the cap: the whole answer over UDP', async () => {
@@ -100,7 +127,7 @@ void describe('DNS cookies (RFC 7873/9018) with dns.maxUdpSize: 65535', () => {
     assert.equal(r.cookie?.slice(0, 16), first.cookie?.slice(0, 16), 'the client cookie is echoed');
   });
 
-  void it('a forged, altered or replayed server cookie is no cookie: capped again', async () => {
+  void it('a forged, altered or replayed server cookie is no cookie: BADCOOKIE again', async () => {
     const first = await kdig(bw.dnsPort, ['+cookie', ...bigUdp]);
     const good = first.cookie!;
     const flipped = good.slice(0, 47) + (good[47] === '0' ? '1' : '0');
@@ -111,8 +138,8 @@ void describe('DNS cookies (RFC 7873/9018) with dns.maxUdpSize: 65535', () => {
       ['replayed from another address', good, '127.0.0.2'],
     ]) {
       const r = await kdig(bw.dnsPort, ['-b', from, `+cookie=${cookie}`, ...bigUdp]);
-      assert.equal(r.status, 'NOERROR', what);
-      assert.ok(r.flags.includes('tc') && r.size <= 1232, `${what}: ${r.size} bytes, ${r.flags.join(' ')}`);
+      assert.equal(r.status, 'BADCOOKIE', what);
+      assert.ok(r.answers === 0 && r.size <= 100, `${what}: ${r.size} bytes`);
       assert.equal(r.cookie?.length, 48, `${what}: a fresh server cookie is issued`);
     }
   });

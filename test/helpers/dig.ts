@@ -54,12 +54,14 @@ export async function kdig(port: number, args: string[], host = '127.0.0.1'): Pr
   const { stdout } = await run('kdig', [`@${host}`, '-p', String(port), '+time=3', '+retry=0', ...args], {
     timeout: 15_000,
   });
+  // kdig prints every reply it got (e.g. a BADCOOKIE, then the answer to its retry): read the last.
+  const last = stdout.slice(Math.max(0, stdout.lastIndexOf(';; ->>HEADER<<-')));
   return {
-    status: /status: ([A-Z]+)/.exec(stdout)?.[1] ?? 'NONE',
-    flags: (/;; Flags: ([a-z ]+);/.exec(stdout)?.[1] ?? '').trim().split(/\s+/),
-    size: Number(/;; Received (\d+) B/.exec(stdout)?.[1] ?? 0),
-    cookie: /;; COOKIE: ([0-9A-Fa-f]+)/.exec(stdout)?.[1]?.toLowerCase(),
-    answers: Number(/ANSWER: (\d+)/.exec(stdout)?.[1] ?? 0),
+    status: /status: ([A-Z]+)/.exec(last)?.[1] ?? 'NONE',
+    flags: (/;; Flags: ([a-z ]+);/.exec(last)?.[1] ?? '').trim().split(/\s+/),
+    size: Number(/;; Received (\d+) B/.exec(last)?.[1] ?? 0),
+    cookie: /;; COOKIE: ([0-9A-Fa-f]+)/.exec(last)?.[1]?.toLowerCase(),
+    answers: Number(/ANSWER: (\d+)/.exec(last)?.[1] ?? 0),
     raw: stdout,
   };
 }

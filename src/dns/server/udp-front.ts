@@ -7,7 +7,7 @@ import type { DnsAnswer, DnsQuery, Resolver } from '../resolver.ts';
 import type { DnsStats } from '../stats/dns-stats.ts';
 import { parseQuery, QueryError } from '../wire/parse-query.ts';
 import { encodeReply, udpLimit } from '../wire/encode-reply.ts';
-import { answerForError, servfail } from '../wire/errors.ts';
+import { answerForError, badcookie, servfail } from '../wire/errors.ts';
 import type { ServerCookies } from '../wire/server-cookie.ts';
 import { unmapAddress } from './client-address.ts';
 import type { FrontendCounters } from './frontend-counters.ts';
@@ -118,6 +118,17 @@ export class UdpFront {
     );
   }
 
+  /**
+   * Whether a truncated reply was cut by the amplification cap alone, for a client that speaks
+   * cookies: it sent one, without a valid server cookie, and its own size (up to dns.maxUdpSize) is
+   * larger. Then BADCOOKIE with a fresh server cookie (RFC 7873 §5.2.3, choice 2) is cheaper than TC:
+   * the client retries over UDP with the cookie (§5.3) instead of opening a TCP connection.
+   */
+  private cutByCap(q: DnsQuery, limit: number): boolean {
+    if (q.cookie || q.cookieReply === undefined || q.cookieReply === null) return false;
+    return (q.udpSize < this.maxUdpSize ? q.udpSize : this.maxUdpSize) > limit;
+  }
+
   private failed(q: DnsQuery): DnsAnswer {
     this.counters.handlerErrors++;
     this.stats.recordFrontend('udp', 'servfail', q.qtype);
@@ -127,7 +138,13 @@ export class UdpFront {
   private send(q: DnsQuery, answer: DnsAnswer, rinfo: dgram.RemoteInfo): void {
     if (answer.wire.length === 0) return; // DROP_WIRE: the chain chose silence
     try {
-      this.socket.send(encodeReply(q, answer, udpLimit(q, this.maxUdpSize), 0), rinfo.port, rinfo.address);
+      const limit = udpLimit(q, this.maxUdpSize);
+      let reply = encodeReply(q, answer, limit, 0);
+      if ((reply[2] & 0x02) !== 0 && this.cutByCap(q, limit)) {
+        this.counters.badCookie++;
+        reply = encodeReply(q, badcookie(), limit, 0);
+      }
+      this.socket.send(reply, rinfo.port, rinfo.address);
     } catch {
       this.counters.handlerErrors++; // socket closed under us during stop, or a malformed answer
     }

@@ -63,6 +63,7 @@ const BADVERS = rcodeAnswer(RCODE.BADVERS, 'formerr');
 const SERVFAIL = rcodeAnswer(RCODE.SERVFAIL, 'servfail');
 const REFUSED = rcodeAnswer(RCODE.REFUSED, 'refused');
 const RATELIMITED = rcodeAnswer(RCODE.REFUSED, 'ratelimited');
+const BADCOOKIE = rcodeAnswer(RCODE.BADCOOKIE, 'refused');
 
 /** SERVFAIL (result servfail: the cache neither stores it nor lets it hide a stale answer). */
 export function servfail(ede?: Ede): DnsAnswer {
@@ -73,6 +74,15 @@ export function servfail(ede?: Ede): DnsAnswer {
 export function refused(ede?: Ede, result: 'refused' | 'ratelimited' = 'refused'): DnsAnswer {
   if (ede === undefined) return result === 'refused' ? REFUSED : RATELIMITED;
   return rcodeAnswer(RCODE.REFUSED, result, ede);
+}
+
+/**
+ * BADCOOKIE (RFC 7873 §5.2.3): the UDP front end's answer, instead of a truncated one, to a client
+ * that sent a cookie but no valid server cookie, when only the amplification cap stood between it and
+ * the whole answer. The reply carries a fresh server cookie; the client retries over UDP with it.
+ */
+export function badcookie(): DnsAnswer {
+  return BADCOOKIE;
 }
 
 /**
