@@ -6,14 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeUpstream } from '../helpers/fake-upstream.ts';
 import { startBanwall, testConfig } from '../helpers/banwall.ts';
-import { kdig } from '../helpers/dig.ts';
+import { kdig, NO_DIG_KDIG } from '../helpers/dig.ts';
 
 const TXT = Array.from({ length: 40 }, (_, i) => ({
   type: 'TXT' as const,
   data: `record ${i} ${'x'.repeat(60)}`,
 }));
 
-void test('dns.workers: 2 accept each other’s server cookies', async (t) => {
+void test('dns.workers: 2 accept each other’s server cookies', { skip: NO_DIG_KDIG }, async (t) => {
   const upstream = await startFakeUpstream({ zone: { 'big.test': TXT } });
   t.after(() => upstream.close());
   const bw = await startBanwall(testConfig([upstream.url], { dns: { workers: 2, maxUdpSize: 65535 } }), {

@@ -6,7 +6,7 @@ import { describe, before, after, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { dig, kdig } from '../helpers/dig.ts';
+import { dig, kdig, NO_DIG_KDIG } from '../helpers/dig.ts';
 
 const size = (raw: string) => Number(/MSG SIZE\s+rcvd: (\d+)/.exec(raw)?.[1]);
 const TXT = Array.from({ length: 40 }, (_, i) => ({
@@ -14,7 +14,7 @@ const TXT = Array.from({ length: 40 }, (_, i) => ({
   data: `record ${i} ${'x'.repeat(60)}`,
 }));
 
-void describe('amplification cap', () => {
+void describe('amplification cap', { skip: NO_DIG_KDIG }, () => {
   let up: FakeUpstream;
   let bw: RunningBanwall;
   before(async () => {
@@ -69,7 +69,7 @@ void describe('amplification cap', () => {
   });
 });
 
-void describe('DNS cookies (RFC 7873/9018) with dns.maxUdpSize: 65535', () => {
+void describe('DNS cookies (RFC 7873/9018) with dns.maxUdpSize: 65535', { skip: NO_DIG_KDIG }, () => {
   let up: FakeUpstream;
   let bw: RunningBanwall;
   // +nobadcookie: show the BADCOOKIE reply itself instead of kdig's automatic retry with the cookie.

@@ -1,8 +1,15 @@
 // Runs the real `dig` (or `kdig`) against banwall on loopback and parses what a test needs.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+
+/** Why a test that needs the real `dig` and `kdig` must skip, or false when both are installed. */
+export const NO_DIG_KDIG: string | false = ['dig', 'kdig'].every(
+  (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0,
+)
+  ? false
+  : 'needs dig and kdig (Debian packages dnsutils, knot-dnsutils; .ci/run installs them)';
 
 export interface DigResult {
   readonly status: string;
