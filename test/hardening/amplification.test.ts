@@ -151,6 +151,14 @@ void describe('DNS cookies (RFC 7873/9018) with dns.maxUdpSize: 65535', { skip: 
     }
   });
 
+  void it('a query with no question asks for a server cookie (RFC 7873 §5.4): dig +header-only', async () => {
+    const r = await dig(bw.dnsPort, '.', 'NS', ['+header-only', '+cookie']);
+    assert.equal(r.status, 'NOERROR');
+    assert.match(r.raw, /COOKIE: [0-9a-f]{48} \(good\)/, 'dig checks the server cookie');
+    const none = await dig(bw.dnsPort, '.', 'NS', ['+header-only', '+nocookie']);
+    assert.equal(none.status, 'FORMERR', 'without a cookie, no question is still FORMERR');
+  });
+
   void it('over TCP a cookie is echoed with a server cookie too', async () => {
     const r = await kdig(bw.dnsPort, ['+tcp', '+cookie', 'big.test', 'TXT']);
     assert.equal(r.answers, 40);

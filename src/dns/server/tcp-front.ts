@@ -135,8 +135,10 @@ export class TcpFront {
       return false;
     }
     if (q instanceof QueryError) {
-      this.counters.malformed++;
-      this.stats.recordFrontend('tcp', 'formerr', q.query.qtype);
+      if (q.malformed) {
+        this.counters.malformed++;
+        this.stats.recordFrontend('tcp', 'formerr', q.query.qtype);
+      }
       conn.write(q.query, answerForError(q));
       return false;
     }

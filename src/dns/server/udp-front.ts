@@ -88,8 +88,10 @@ export class UdpFront {
       return;
     }
     if (q instanceof QueryError) {
-      this.counters.malformed++;
-      this.stats.recordFrontend('udp', 'formerr', q.query.qtype);
+      if (q.malformed) {
+        this.counters.malformed++;
+        this.stats.recordFrontend('udp', 'formerr', q.query.qtype);
+      }
       this.send(q.query, answerForError(q), rinfo);
       return;
     }

@@ -64,6 +64,7 @@ const SERVFAIL = rcodeAnswer(RCODE.SERVFAIL, 'servfail');
 const REFUSED = rcodeAnswer(RCODE.REFUSED, 'refused');
 const RATELIMITED = rcodeAnswer(RCODE.REFUSED, 'ratelimited');
 const BADCOOKIE = rcodeAnswer(RCODE.BADCOOKIE, 'refused');
+const COOKIE_ONLY = rcodeAnswer(RCODE.NOERROR, 'allowed');
 
 /** SERVFAIL (result servfail: the cache neither stores it nor lets it hide a stale answer). */
 export function servfail(ede?: Ede): DnsAnswer {
@@ -88,10 +89,13 @@ export function badcookie(): DnsAnswer {
 /**
  * The answer to a query the parser rejected (its `query` holds what could be read of the packet):
  * NOTIMP for an opcode other than QUERY, BADVERS for EDNS version > 0, FORMERR for the rest
- * (a broken question, two OPT records, a COOKIE option of a length RFC 7873 §5.2.2 forbids).
+ * (a broken question, two OPT records, a COOKIE option of a length RFC 7873 §5.2.2 forbids); and
+ * NOERROR, empty, for a query that only asks for a server cookie (RFC 7873 §5.4).
  */
 export function answerForError(err: QueryError): DnsAnswer {
   switch (err.rcode) {
+    case RCODE.NOERROR:
+      return COOKIE_ONLY;
     case RCODE.NOTIMP:
       return NOTIMP;
     case RCODE.BADVERS:
