@@ -2,7 +2,8 @@
 // path). Invariants: parsing never throws; a parsed query stays inside the packet; the reply never
 // exceeds the client's UDP limit (the amplification cap) and keeps the query's ID.
 import assert from 'node:assert/strict';
-import { parseQuery } from '../../src/dns/wire/parse-query.ts';
+import { parseQuery, QueryError } from '../../src/dns/wire/parse-query.ts';
+import { answerForError } from '../../src/dns/wire/errors.ts';
 import { encodeReply, udpLimit } from '../../src/dns/wire/encode-reply.ts';
 import type { DnsAnswer } from '../../src/dns/resolver.ts';
 import { ServerCookies } from '../../src/dns/wire/server-cookie.ts';
@@ -27,7 +28,14 @@ const ANSWER: DnsAnswer = {
 
 export function fuzz(data: Buffer): void {
   const parsed = parseQuery(data, '127.0.0.1', 'udp', 0, COOKIES);
-  if (parsed === null || !('name' in parsed)) return;
+  if (parsed === null) return;
+  if (parsed instanceof QueryError) {
+    // FORMERR, NOTIMP, BADVERS, or NOERROR with a cookie for a question-less query (RFC 7873 §5.4).
+    const reply = encodeReply(parsed.query, answerForError(parsed), udpLimit(parsed.query, 65535), 0);
+    assert.ok(reply.length <= 1232, 'an error reply is small');
+    assert.equal(reply.readUInt16BE(0), data.readUInt16BE(0), 'reply keeps the query ID');
+    return;
+  }
   assert.ok(parsed.questionEnd > 12 && parsed.questionEnd <= data.length);
   // 253 characters, or up to twice that when labels hold escaped '.' or '\\' bytes.
   assert.ok(parsed.name.length <= 506, 'name too long');
