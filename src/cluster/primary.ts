@@ -10,7 +10,7 @@ import net from 'node:net';
 import { AggregatorRegistry } from 'prom-client';
 import type { LoadedConfig } from '../config/load.ts';
 import type { Logger } from '../log.ts';
-import type { ReloadResult } from '../app-handle.ts';
+import type { ReloadResult } from '../api/admin-ops.ts';
 import { apiToken, checkBearer, NO_TOKEN_MESSAGE } from '../api/auth.ts';
 import { sendError, sendJson, sendText } from '../api/respond.ts';
 import { isFromWorker, LISTEN_ENV, type FromWorker, type ToWorker } from './messages.ts';
