@@ -10,12 +10,13 @@
 //    to loopback themselves); any other name must be in `http.hosts`. Else 421 Misdirected Request.
 //    The PAC file is exempt: devices fetch it by whatever name the site gave them, and it holds
 //    nothing a proxy client does not get anyway.
-// 3. For the /api/ endpoints, a bearer token when the request did not come from this host: reads
-//    take `http.readToken` or the write token, writes the write token only.
+// 3. A bearer token: writes always need the write token (`http.token`); reads under /api/ need
+//    `http.readToken` or the write token unless the request arrived over loopback (its local address
+//    is 127.0.0.0/8 or ::1: a process on this host, or `kubectl port-forward` into the pod).
 //
-// A connection whose client address equals its local address came from this host too (a socket to
-// one's own non-loopback address has that address as its source): `banwall reload` against a
-// non-loopback `http.listen` works as through loopback.
+// A connection whose client address equals its local address comes from this host (a socket to
+// one's own address takes that address as its source): it passes the client check, and needs no read
+// token, so `banwall reload` against a non-loopback `http.listen` works as it does through loopback.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { CidrList } from '../net/cidr.ts';
@@ -52,8 +53,8 @@ export class HttpAccess {
   /** True when `req` may go on; otherwise the refusal has been sent. */
   admit(req: IncomingMessage, res: ServerResponse, area: Area): boolean {
     const client = req.socket.remoteAddress ?? '';
-    const local = fromThisHost(req);
-    if (!local && !this.clientAllowed(client, area)) {
+    const sameHost = client !== '' && client === req.socket.localAddress;
+    if (!sameHost && !this.clientAllowed(client, area)) {
       sendError(res, 403, `client ${client} may not use this endpoint (http.allowedClients)`);
       return false;
     }
@@ -67,7 +68,7 @@ export class HttpAccess {
     }
     const token = apiToken(this.token);
     if (area === 'write') return this.bearer(req, res, token, undefined, NO_TOKEN_MESSAGE);
-    if (area === 'read' && !local) {
+    if (area === 'read' && !sameHost && !overLoopback(req)) {
       return this.bearer(req, res, readToken(this.readToken), token, NO_READ_TOKEN_MESSAGE);
     }
     return true;
@@ -123,11 +124,10 @@ export class HttpAccess {
   }
 }
 
-/** The connection came over loopback, or from one of this host's own addresses. */
-export function fromThisHost(req: IncomingMessage): boolean {
-  const { localAddress, remoteAddress } = req.socket;
-  if (remoteAddress === undefined) return false;
-  return LOOPBACK.contains(remoteAddress) || remoteAddress === localAddress;
+/** The connection arrived on a loopback address, so it comes from this host (or pod). */
+function overLoopback(req: IncomingMessage): boolean {
+  const local = req.socket.localAddress;
+  return local !== undefined && LOOPBACK.contains(local);
 }
 
 /** The host part of a Host header, lower-case, without port or trailing dot; null when malformed. */
