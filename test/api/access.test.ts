@@ -3,8 +3,8 @@
 // token for /api/ reads. The test network has only 127.0.0.0/8 and ::1, so the sockets are stand-ins.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpAccess, type Area } from '../../src/api/access.ts';
+import { HttpAccess } from '../../src/api/access.ts';
+import { admitted } from '../helpers/http-access.ts';
 import { configSchema } from '../../src/config/schema.ts';
 
 const TOKEN = 'unit-write-token-0123456789';
@@ -17,24 +17,7 @@ function http(extra: Record<string, unknown>) {
   }).http;
 }
 
-function ask(
-  access: HttpAccess,
-  area: Area,
-  remote: string,
-  local: string,
-  headers: Record<string, string> = {},
-): number {
-  const req = { socket: { remoteAddress: remote, localAddress: local }, headers, method: 'GET' };
-  let status = 0;
-  const res = {
-    req,
-    setHeader: () => {},
-    writeHead: (s: number) => (status = s),
-    end: () => {},
-  };
-  const ok = access.admit(req as unknown as IncomingMessage, res as unknown as ServerResponse, area);
-  return ok ? 200 : status;
-}
+const ask = admitted;
 
 void test('the defaults: loopback clients only, no token over loopback', () => {
   const cfg = http({});
