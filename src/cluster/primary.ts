@@ -1,8 +1,9 @@
 // The primary of `dns.workers: auto` (or N > 1): forks one banwall worker per core, keeps them
 // running, and serves `http.listen` for all of them: /metrics aggregated over the workers
 // (prom-client's AggregatorRegistry), POST /api/reload and /api/cache/flush sent to every worker,
-// everything else (health, status, explain, top, PAC) passed to one worker's internal listener.
-// It loads no policy and answers no query: its memory and CPU stay out of the serving path.
+// everything else (health, status, explain, top, PAC) passed to one worker's internal listener,
+// each after the listener's client, Host and token checks (src/api/access.ts). It loads no policy
+// and answers no query: its memory and CPU stay out of the serving path.
 import cluster, { type Worker } from 'node:cluster';
 import dgram from 'node:dgram';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
