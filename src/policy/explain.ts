@@ -100,15 +100,21 @@ function explainUrl(policy: PolicySnapshot, text: string, client: string, type: 
     return explainName(policy, text.replace(/^https?:\/\//i, ''), client, type);
   }
   const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const m = policy.matchUrl({ host, path: u.pathname, query: u.search.slice(1) }, client);
+  const e = policy.explain(host, client, { host, path: u.pathname, query: u.search.slice(1) });
   const base = explainName(policy, host, client, type);
+  const rule = e.blocked && e.decidingRule ? toRule(e.decidingRule) : undefined;
+  const allowRules = e.allowRules.map(toRule);
+  const blockRules = e.blockRules.map(toRule);
   return {
     ...base,
     name: text,
-    decision: m ? 'blocked' : 'allowed',
+    decision: rule ? 'blocked' : 'allowed',
     answer: undefined,
-    ...(m ? { decidingRule: toRule(m.rule), action: m.rule.action.kind } : {}),
-    url: m ? { blocked: true, rule: toRule(m.rule) } : { blocked: false },
+    ...(rule ? { decidingRule: rule, action: rule.action } : { decidingRule: undefined, action: undefined }),
+    blockRules,
+    allowRules,
+    allowedBy: allowRules.length > 0 && blockRules.length > 0 ? allowRules[0] : undefined,
+    url: rule ? { blocked: true, rule } : { blocked: false },
   };
 }
 
