@@ -43,14 +43,17 @@ const MAX_PATTERN_WORDS = 16;
 /** Why a name regex blocks (or allows) a whole TLD or everything, or null. */
 export function broadRegex(re: LinearRegex, body: string, allow: boolean): string | null {
   const verb = allow ? 'allows' : 'blocks';
-  const hit: string[] = [];
+  const full: string[] = [];
+  const some: string[] = [];
   for (const tld of PROBE_TLDS) {
     const matched = probesMatched(re, tld);
-    if (matched === PROBE_HOSTS.length) return `${verb} every name under ".${tld}" (tried on probe names)`;
-    if (matched > 0) hit.push(tld);
-    if (hit.length >= 2)
-      return `${verb} unrelated names under ".${hit[0]}" and ".${hit[1]}" (tried on probe names)`;
+    if (matched === PROBE_HOSTS.length) full.push(tld);
+    else if (matched > 0) some.push(tld);
   }
+  if (full.length === PROBE_TLDS.length) return `${verb} every name (tried on probe names)`;
+  if (full.length > 0) return `${verb} every name under ".${full[0]}" (tried on probe names)`;
+  if (some.length >= 2)
+    return `${verb} unrelated names under ".${some[0]}" and ".${some[1]}" (tried on probe names)`;
   // A word of the pattern as a TLD (`/\.shop$/`), unless the word matches anywhere (`/weixin/`).
   const words = body.replace(/\\./g, ' ').match(/[a-z][a-z0-9-]*/gi) ?? [];
   for (const w of new Set(words.slice(0, MAX_PATTERN_WORDS).map((x) => x.toLowerCase()))) {

@@ -1,0 +1,94 @@
+// Regex rules run on RE2, in time linear in the name whatever the pattern (issue 12 item 4); the
+// JavaScript syntax lists are written in is translated where RE2 differs, and what RE2 cannot
+// express is a bad line with its line number and a reason.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseList } from '../../src/policy/parse/parse-list.ts';
+import { compileNameRegex } from '../../src/policy/match/name-regex.ts';
+import { parseUrlRule, urlRuleMatches, type UrlRuleSpec } from '../../src/policy/match/url-rule.ts';
+import { storeFor } from './policy-helpers.ts';
+
+const C = '127.0.0.1';
+
+void test('a catastrophic pattern costs microseconds on the name that froze V8 for 19 s', async () => {
+  const { store } = await storeFor([
+    { name: 'evil', text: '/^(a+)+$/\n/^(a|a)*$/\n/(x+x+)+y/\n@@/^(b+)+$/\nweixin.qq.com\n' },
+  ]);
+  const p = store.current;
+  for (const len of [33, 64, 253]) {
+    const name = `${'a'.repeat(len - 1)}!`;
+    const t = performance.now();
+    for (let i = 0; i < 100; i++) assert.equal(p.matchName(name, C), null);
+    const ms = performance.now() - t;
+    assert.ok(ms < 1000, `100 lookups of a ${len}-character name took ${ms.toFixed(1)} ms`);
+  }
+  assert.ok(p.matchName('aaaa', C), 'the pattern still matches what it says');
+  assert.ok(p.matchName(`${'x'.repeat(60)}y`, C));
+  assert.equal(p.explain(`${'b'.repeat(60)}!`, C).blocked, false);
+  store.close();
+});
+
+void test('JavaScript regex syntax is translated where RE2 differs', () => {
+  const ok = (body: string, yes: string[], no: string[]) => {
+    const re = compileNameRegex(body);
+    assert.notEqual(typeof re, 'string', `${body}: ${String(re)}`);
+    if (typeof re === 'string') return;
+    for (const s of yes) assert.ok(re.test(s), `${body} should match ${s}`);
+    for (const s of no) assert.ok(!re.test(s), `${body} should not match ${s}`);
+  };
+  ok('^ad[0-9]+\\.example\\.', ['ad12.example.com', 'AD1.EXAMPLE.org'], ['xad1.example.com']);
+  ok('(?<host>weixin)\\.qq\\.com$', ['weixin.qq.com'], ['weixin.qq.com.cn']);
+  ok('\\u0077eixin', ['weixin.qq.com'], ['eixin.qq.com']);
+  ok('^\\d+-\\w+\\.\\-cdn\\/?', ['12-ab.-cdn'], ['ab-12.-cdn']);
+  ok('[^]x$', ['ax'], ['x']);
+  ok('[\\]a]b', ['ab', ']b'], ['cb']);
+});
+
+void test('what RE2 cannot run in linear time, or would read differently, is a bad line', async () => {
+  const lines = [
+    'good.example',
+    '/(?=x)weixin/',
+    '/(?<!x)weixin/',
+    '/(a)\\1/',
+    '/(?<n>a)\\k<n>/',
+    '/weixin\\z/',
+    '/a{1001}/',
+    '/[]x/',
+    '@@/(?!a)b/',
+  ];
+  const p = await parseList(lines.join('\n'), 'domains');
+  assert.equal(p.regexes.length, 0);
+  assert.deepEqual(
+    p.badLines.map((b) => b.line),
+    [2, 3, 4, 5, 6, 7, 8, 9],
+  );
+  const reasons = p.badLines.map((b) => b.reason).join('\n');
+  assert.match(reasons, /lookahead/);
+  assert.match(reasons, /lookbehind/);
+  assert.match(reasons, /backreference "\\1"/);
+  assert.match(reasons, /named backreference/);
+  assert.match(reasons, /"\\z" is not an escape/);
+  assert.match(reasons, /bad regular expression \(RE2 syntax\): .*repeat count/);
+  assert.match(reasons, /"\[\]" matches nothing/);
+  const adb = await parseList('||a.example^\n/(?=x)y/$important\n@@/(a)\\1/\n', 'adblock');
+  assert.deepEqual(
+    adb.badLines.map((b) => b.line),
+    [2, 3],
+  );
+});
+
+void test('URL path globs run on RE2 too: many ** cost linear time, and ** crosses a decoded newline', () => {
+  const spec = parseUrlRule(['*', `${'/**'.repeat(12)}/x.exe|`]) as UrlRuleSpec;
+  const path = `${'/a'.repeat(2000)}/y.exe`;
+  const t = performance.now();
+  for (let i = 0; i < 20; i++) assert.equal(urlRuleMatches(spec, path, ''), false);
+  assert.ok(performance.now() - t < 1000, 'twenty lookups of a 4 kB path under a 12-** pattern');
+  assert.ok(urlRuleMatches(spec, '/a/b/x.exe', ''));
+  const exe = parseUrlRule(['dl.example', '/**/*.exe|']) as UrlRuleSpec;
+  assert.ok(urlRuleMatches(exe, '/a\n/b/setup.exe', ''), 'a %0A in the path does not end **');
+  const odd = parseUrlRule(['dl.example', '/dir (1)/[x]+ü.exe']) as UrlRuleSpec;
+  assert.ok(urlRuleMatches(odd, '/dir (1)/[x]+ü.exe', ''), 'every other character is literal');
+  assert.ok(!urlRuleMatches(odd, '/dir (1)/[x]ü.exe', ''));
+  const nocase = parseUrlRule(['store.example', '/detail/9NBLGGH4NNS1', 'nocase']) as UrlRuleSpec;
+  assert.ok(urlRuleMatches(nocase, '/DETAIL/9nblggh4nns1', ''));
+});
