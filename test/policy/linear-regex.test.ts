@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseList } from '../../src/policy/parse/parse-list.ts';
-import { compileNameRegex } from '../../src/policy/match/name-regex.ts';
+import { compileNameRegex, type LinearRegex } from '../../src/policy/match/name-regex.ts';
+import { RegexRuleSet } from '../../src/policy/match/regex-set.ts';
 import { parseUrlRule, urlRuleMatches, type UrlRuleSpec } from '../../src/policy/match/url-rule.ts';
 import { storeFor } from './policy-helpers.ts';
 
@@ -91,4 +92,34 @@ void test('URL path globs run on RE2 too: many ** cost linear time, and ** cross
   assert.ok(!urlRuleMatches(odd, '/dir (1)/[x]ü.exe', ''));
   const nocase = parseUrlRule(['store.example', '/detail/9NBLGGH4NNS1', 'nocase']) as UrlRuleSpec;
   assert.ok(urlRuleMatches(nocase, '/DETAIL/9nblggh4nns1', ''));
+});
+
+void test('many regex rules: one automaton finds exactly the rules each test would, in bounded time', async () => {
+  const bodies = Array.from({ length: 400 }, (_, i) => `^ad${i}[0-9]*\\.tracker${i % 17}\\.(com|net)$`);
+  bodies.push('weixin', '^(a+)+$', '\\.cn$', 'qq\\.com$');
+  const rules = bodies.map((b) => compileNameRegex(b) as LinearRegex);
+  const set = new RegexRuleSet(rules);
+  const names = [
+    'ad7.tracker7.com',
+    'AD399123.tracker8.net',
+    'ad7.tracker8.com',
+    'x.weixin.qq.com',
+    'aaaa',
+    'a.cn',
+  ];
+  for (const n of names) {
+    const expected = rules.flatMap((r, i) => (r.test(n) ? [i] : []));
+    assert.deepEqual(
+      [...set.match(n)].sort((x, y) => x - y),
+      expected,
+      n,
+    );
+  }
+  const t = performance.now();
+  const p = await parseList(bodies.map((b) => `/${b}/`).join('\n'), 'domains');
+  assert.ok(performance.now() - t < 5000, 'judging 404 regexes for breadth is quick');
+  assert.deepEqual(
+    p.broad.map((b) => [b.line, b.reason]),
+    [[403, 'blocks every name under ".cn" (tried on probe names)']],
+  );
 });

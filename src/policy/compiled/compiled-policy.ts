@@ -18,6 +18,7 @@ import { NameTable, EXACT, SUBONLY, ALLOW } from '../match/name-table.ts';
 import { A_SEED, B_SEED, stepA, stepB, keyHi, keyLo } from '../match/name-hash.ts';
 import { IpTable } from '../match/ip-table.ts';
 import type { LinearRegex } from '../match/name-regex.ts';
+import { RegexRuleSet } from '../match/regex-set.ts';
 import { urlRuleMatches, decodePath, type UrlRuleSpec } from '../match/url-rule.ts';
 import { Rule, type ListMeta } from './list-meta.ts';
 import { Groups, type GroupSpec } from './groups.ts';
@@ -50,6 +51,8 @@ export class CompiledPolicy implements PolicySnapshot {
   /** Regex rules, exceptions and blocks apart (an exception wins over any block, so it is tried first). */
   private readonly allowRegexes: CompiledRule<LinearRegex>[] = [];
   private readonly blockRegexes: CompiledRule<LinearRegex>[] = [];
+  private readonly allowRegexSet: RegexRuleSet;
+  private readonly blockRegexSet: RegexRuleSet;
   private readonly urls: CompiledRule<UrlRuleSpec>[] = [];
   private readonly urlsByHost = new Map<string, CompiledRule<UrlRuleSpec>[]>();
   private readonly urlsAnyHost: CompiledRule<UrlRuleSpec>[] = [];
@@ -97,6 +100,8 @@ export class CompiledPolicy implements PolicySnapshot {
       for (const r of meta.parsed.ips) this.ips.push(compiled(meta, li, r));
     });
     this.ipTable = new IpTable(this.ips.map((r) => r.value));
+    this.allowRegexSet = RegexRuleSet.of(this.allowRegexes.map((r) => r.value));
+    this.blockRegexSet = RegexRuleSet.of(this.blockRegexes.map((r) => r.value));
   }
 
   groupOf(client: string): string {
@@ -155,13 +160,16 @@ export class CompiledPolicy implements PolicySnapshot {
     let r = -1;
     if (this.allowRegexes.length > 0 || this.blockRegexes.length > 0) {
       const subject = regexSubject(name);
-      if (this.allowRegexes.length > 0 && this.searchRegex(this.allowRegexes, subject, g, rec) >= 0) {
+      if (
+        this.allowRegexes.length > 0 &&
+        this.searchRegex(this.allowRegexes, this.allowRegexSet, subject, g, rec) >= 0
+      ) {
         if (rec === null) return EXCEPTION;
         allowed = true;
       }
       // A block regex decides only when no name entry blocks; explain still lists each that matched.
       if (this.blockRegexes.length > 0 && (e === NONE || rec !== null))
-        r = this.searchRegex(this.blockRegexes, subject, g, rec);
+        r = this.searchRegex(this.blockRegexes, this.blockRegexSet, subject, g, rec);
     }
     if (allowed) return EXCEPTION;
     if (e >= 0) return this.nameMatch(e, name, g);
@@ -230,18 +238,22 @@ export class CompiledPolicy implements PolicySnapshot {
   /** Index in `rules` of the first rule (of the group's lists) matching `subject`, or -1. */
   private searchRegex(
     rules: readonly CompiledRule<LinearRegex>[],
+    set: RegexRuleSet,
     subject: string,
     g: number,
     rec: RuleRecorder | null,
   ): number {
+    const hits = set.match(subject);
+    if (hits.length === 0) return -1;
     const applies = this.groups.applies[g];
     let found = -1;
-    for (let i = 0; i < rules.length; i++) {
-      const r = rules[i];
-      if (applies[r.list] === 0 || !r.value.test(subject)) continue;
-      if (rec === null) return i;
-      rec.rule(r.rule);
-      if (found < 0) found = i;
+    for (let k = 0; k < hits.length; k++) {
+      const i = hits[k];
+      if (applies[rules[i].list] !== 0 && (found < 0 || i < found)) found = i;
+    }
+    if (rec !== null) {
+      for (const i of [...hits].sort((x, y) => x - y))
+        if (applies[rules[i].list] !== 0) rec.rule(rules[i].rule);
     }
     return found;
   }

@@ -5,7 +5,7 @@ import { parseUrlRule } from '../match/url-rule.ts';
 import { parseCidr } from '../match/ip-parse.ts';
 import { compileNameRegex } from '../match/name-regex.ts';
 import type { ParsedList } from './parsed-list.ts';
-import { broadIp, broadRegex, broadUrl } from './broad-rules.ts';
+import { broadIp, broadUrl } from './broad-rules.ts';
 
 /** Every keyword of the rules format, with the usage a bad line reports. */
 export const KEYWORDS: Readonly<Record<string, string>> = {
@@ -64,7 +64,5 @@ export function looksLikeIp(s: string): boolean {
 export function addRegex(out: ParsedList, body: string, allow: boolean, lineNo: number, text: string): void {
   const re = compileNameRegex(body);
   if (typeof re === 'string') return out.bad(lineNo, text, re);
-  out.regexes.push({ value: re, allow, line: lineNo, text });
-  const broad = broadRegex(re, body, allow);
-  if (broad !== null) out.broadRule(lineNo, text, broad);
+  out.regexes.push({ value: re, allow, line: lineNo, text }); // judged for breadth at the end (ParsedList.finish)
 }

@@ -2,7 +2,7 @@
 import { NameBuilder, EXACT, ALLOW } from '../match/name-table.ts';
 import type { UrlRuleSpec } from '../match/url-rule.ts';
 import type { LinearRegex } from '../match/name-regex.ts';
-import { broadName } from './broad-rules.ts';
+import { broadName, broadRegexes } from './broad-rules.ts';
 
 export type ParsedFormat = 'domains' | 'hosts' | 'adblock';
 
@@ -58,6 +58,15 @@ export class ParsedList {
       if (reason !== null) this.broadRule(line, name, reason);
     }
     return true;
+  }
+
+  /** After the last line: judges the regex rules for breadth, all in one pass (broad-rules.ts). */
+  finish(): void {
+    if (this.regexes.length === 0) return;
+    broadRegexes(this.regexes).forEach((reason, i) => {
+      if (reason !== null) this.broadRule(this.regexes[i].line, this.regexes[i].text, reason);
+    });
+    this.broad.sort((a, b) => a.line - b.line);
   }
 
   broadRule(line: number, text: string, reason: string): void {
