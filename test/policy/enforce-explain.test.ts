@@ -92,6 +92,7 @@ const URLS: UrlTarget[] = [
   { host: '203.0.113.7', path: '/x', query: '' },
   { host: '[2001:db8:1::5]', path: '/x', query: '' },
   { host: 'fine.adb.example', path: '/cgi-bin/newgetdns', query: '' },
+  { host: 'dl.example', path: '/files/free/setup.exe', query: '' },
 ];
 
 const CLIENTS = ['127.0.0.1', '10.9.0.5', '10.8.0.5'];
@@ -126,7 +127,9 @@ async function policy(): Promise<PolicySnapshot> {
       { name: 'grp', text: 'grouped.example\nallowed-src.example\n', category: 'telemetry' },
     ],
     {
-      allow: [{ name: 'src', entries: ['=allowed-src.example'] }],
+      allow: [
+        { name: 'src', entries: ['=allowed-src.example', '/^track1\\./', 'url dl.example /files/free/**'] },
+      ],
       groups: [
         { name: 'default', lists: ['dom', 'adb', 'hst', 'grp'] },
         { name: 'lab', clients: ['10.9.0.0/16'], lists: ['dom', 'hst'], allow: [] },
@@ -180,6 +183,8 @@ void test('an allow regex overrides a name block, in DNS and in explain alike', 
   assert.ok(p.matchName('long.weixin.qq.com', '127.0.0.1'), 'the regex is anchored: subdomains stay blocked');
   assert.ok(p.matchName('ad1.regex.example.', '127.0.0.1'), 'regexes ignore the trailing dot as names do');
   assert.equal(p.matchName('ad7.regex.example', '127.0.0.1'), null);
+  assert.equal(p.matchName('track1.adb2.example', '127.0.0.1'), null, 'a regex in an allow source');
+  assert.ok(p.matchName('track2.adb2.example', '127.0.0.1'));
   assert.equal(
     p.matchUrl({ host: 'weixin.qq.com', path: '/cgi-bin/newgetdns', query: '' }, '127.0.0.1'),
     null,
