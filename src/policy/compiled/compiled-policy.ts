@@ -152,7 +152,10 @@ export class CompiledPolicy implements PolicySnapshot {
 
   // ---- names (hot path) ----
 
-  /** Any exception (name entry or regex) allows; else the most specific name entry blocks; else the first block regex. */
+  /**
+   * Any exception (name entry or regex) allows; else the most specific name entry blocks; else the
+   * first block regex (in list order).
+   */
   private decideName(name: string, g: number, rec: RuleRecorder | null): Verdict {
     const e = this.searchName(name, g, rec);
     if (e === ALLOWED && rec === null) return EXCEPTION;
