@@ -100,21 +100,23 @@ function explainUrl(policy: PolicySnapshot, text: string, client: string, type: 
     return explainName(policy, text.replace(/^https?:\/\//i, ''), client, type);
   }
   const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  // The proxy's decision, made by matchUrl's own code: host rules, IP rules, then URL rules.
   const e = policy.explain(host, client, { host, path: u.pathname, query: u.search.slice(1) });
-  const base = explainName(policy, host, client, type);
   const rule = e.blocked && e.decidingRule ? toRule(e.decidingRule) : undefined;
   const allowRules = e.allowRules.map(toRule);
   const blockRules = e.blockRules.map(toRule);
   return {
-    ...base,
     name: text,
+    client,
+    type: type.toUpperCase(),
+    group: e.group,
     decision: rule ? 'blocked' : 'allowed',
-    answer: undefined,
-    ...(rule ? { decidingRule: rule, action: rule.action } : { decidingRule: undefined, action: undefined }),
+    ...(rule ? { action: rule.action, decidingRule: rule } : {}),
     blockRules,
     allowRules,
-    allowedBy: allowRules.length > 0 && blockRules.length > 0 ? allowRules[0] : undefined,
+    ...(allowRules.length > 0 && blockRules.length > 0 ? { allowedBy: allowRules[0] } : {}),
     url: rule ? { blocked: true, rule } : { blocked: false },
+    generation: policy.generation,
   };
 }
 
