@@ -123,3 +123,65 @@ void test('many regex rules: one automaton finds exactly the rules each test wou
     [[403, 'blocks every name under ".cn" (tried on probe names)']],
   );
 });
+
+void test('differential: translated RE2 agrees with JavaScript RegExp on list-style patterns', () => {
+  const patterns = [
+    '^ad[0-9]+\\.example\\.',
+    '(^|\\.)weixin\\.qq\\.com$',
+    '^(www\\.)?wechat\\.(com|cn)$',
+    '\\.qpic\\.cn$',
+    '^[a-z0-9-]{1,10}\\.tracker\\.',
+    '^(?:ads?|track(ing)?|metrics)[0-9]*\\.',
+    '^\\d+\\.\\d+\\.\\d+\\.\\d+$',
+    '\\bcdn\\b',
+    '^[^.]+\\.kaspersky(-labs)?\\.com$',
+    '^(?<sub>[a-z]+)\\.(?<dom>example)\\.org$',
+    '\\u0071q\\.com$',
+    '^x[\\w-]*y$',
+    'a{2,3}b',
+    '[^a-z.]',
+    '^.{5,}$',
+    '(?:.*\\.)?dns\\.weixin\\.qq\\.com$',
+    '^[\\s\\S]*kas',
+    '^wx[^]?\\.',
+  ];
+  const alphabet = 'abcdkqwxyz019-._';
+  let seed = 42;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const names = [
+    'ad1.example.com',
+    'AD22.EXAMPLE.NET',
+    'weixin.qq.com',
+    'long.weixin.qq.com',
+    'xweixin.qq.com',
+    'wechat.cn',
+    'www.wechat.com',
+    'a.qpic.cn',
+    'metrics7.x.y',
+    'tracking.example',
+    '10.0.0.1',
+    'my-cdn.example',
+    'mycdn.example',
+    'ksn.kaspersky-labs.com',
+    'a.b.kaspersky.com',
+    'foo.example.org',
+    'qq.com',
+    'x-_y',
+    'aab',
+    'aaab',
+    'dns.weixin.qq.com',
+    'wx1.b',
+    'wx.b',
+  ];
+  for (let i = 0; i < 400; i++) {
+    const len = 1 + Math.floor(rnd() * 24);
+    names.push(Array.from({ length: len }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(''));
+  }
+  for (const body of patterns) {
+    const re2 = compileNameRegex(body);
+    assert.notEqual(typeof re2, 'string', `${body}: ${String(re2)}`);
+    if (typeof re2 === 'string') continue;
+    const js = new RegExp(body, 'i');
+    for (const n of names) assert.equal(re2.test(n), js.test(n), `${body} on ${JSON.stringify(n)}`);
+  }
+});
