@@ -3,6 +3,7 @@
 // lines, never names (issue 13).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger } from '../../src/log.ts';
 import { PolicyStore, type PolicyLoadError } from '../../src/policy/store.ts';
@@ -122,4 +123,26 @@ void test('keyword lines without their arguments are bad lines, never names', as
     );
     for (const b of p.badLines) assert.match(b.reason, /an? (url|ip) rule is `/, `${format} ${b.text}`);
   }
+});
+
+void test('the compiled copy of a big list keeps its broad rules: a restart refuses it too', async () => {
+  const dir = await tempDir();
+  const lines = Array.from({ length: 60_000 }, (_, i) => `n${i}.example`);
+  lines.push('cn', '/^www\\./', 'ip ::/0');
+  const cfg = await policyConfig(dir, [{ name: 'big', text: lines.join('\n') }]);
+  const problems: string[][] = [];
+  for (let run = 0; run < 2; run++) {
+    const store = new PolicyStore(createLogger('silent'), { watch: false, refresh: false });
+    await assert.rejects(store.load(loaded(dir, cfg)), (err: PolicyLoadError) => {
+      problems.push([...err.problems]);
+      return true;
+    });
+    store.close();
+    if (run === 0) assert.equal((await readdir(path.join(dir, 'var/lists/compiled'))).length, 1);
+  }
+  assert.deepEqual(problems[1], problems[0], 'the same three refusals from the compiled copy');
+  assert.deepEqual(
+    problems[0].map((p) => /:(\d+): /.exec(p)?.[1]),
+    ['60001', '60002', '60003'],
+  );
 });
