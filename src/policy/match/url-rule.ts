@@ -13,7 +13,6 @@
 // The pattern compiles to RE2 (linear time: `/**/**/**/x|` cannot backtrack polynomially on a long
 // path), with `.` matching every character: a decoded `%0A` in a path must not end a `**`.
 import { compileGenerated, RE2_FLAGS, type LinearRegex } from './name-regex.ts';
-
 import { normaliseUrlPath } from './url-path.ts';
 
 export interface UrlRuleSpec {
