@@ -184,20 +184,6 @@ export class NameTable {
   lineOf(e: number, list: number): number {
     return this.lines[list][e - this.starts[list]];
   }
-
-  /** First sorted position whose key is ≥ hi × 2^32 + lo. */
-  lowerBound(h: number, l: number): number {
-    const keys = this.keys;
-    const key = h * 4294967296 + l;
-    let a = this.bucket[h >>> 5];
-    let b = this.bucket[(h >>> 5) + 1];
-    while (a < b) {
-      const m = (a + b) >>> 1;
-      if (keys[m] < key) a = m + 1;
-      else b = m;
-    }
-    return a;
-  }
 }
 
 /** Gives released builders their keys back, one pass over each table that holds some of them. */
@@ -289,5 +275,3 @@ function sortRange(th: Uint32Array, tl: Uint32Array, te: Uint32Array, a: number,
   tl.set(l, a);
   te.set(e, a);
 }
-
-export { resetHash, pushChar, hiOf, loOf };
