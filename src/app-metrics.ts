@@ -10,7 +10,8 @@ import { registerQueryLogMetrics } from './dns/querylog/metrics.ts';
 import { registerPolicyMetrics } from './policy/metrics.ts';
 import type { DnsStats } from './dns/stats/dns-stats.ts';
 import type { Chain } from './dns/chain.ts';
-import type { QueryLog } from './dns/querylog/query-log.ts';
+import type { AppEvents } from './app-events.ts';
+import { registerEventMetrics } from './events/metrics.ts';
 import type { PolicyStore } from './policy/store.ts';
 import type { ProxyStats } from './proxy/proxy-stats.ts';
 
@@ -21,7 +22,7 @@ export interface MetricSources {
   readonly dnsStats: DnsStats;
   /** null when the proxy is off (its module is then not even loaded). */
   readonly proxyStats: ProxyStats | null;
-  readonly queryLog: QueryLog | null;
+  readonly events: AppEvents;
 }
 
 export async function registerMetrics(s: MetricSources): Promise<void> {
@@ -31,7 +32,8 @@ export async function registerMetrics(s: MetricSources): Promise<void> {
   registerDnsStatsMetrics(s.dnsStats);
   registerCacheMetrics(s.chain.cache);
   registerUpstreamMetrics(s.chain.upstream);
-  if (s.queryLog) registerQueryLogMetrics(s.queryLog);
+  registerQueryLogMetrics(s.events.ring, s.events.file ?? undefined);
+  registerEventMetrics(s.events.pipeline);
   if (s.proxyStats) {
     const { registerProxyMetrics } = await import('./proxy/metrics.ts');
     registerProxyMetrics(s.proxyStats);

@@ -69,8 +69,8 @@ export function explain(app: AppHandle, res: ServerResponse, url: URL): void {
 }
 
 /** POST /api/reload */
-export async function reload(app: AppHandle, res: ServerResponse): Promise<void> {
-  const r = await app.reload('api');
+export async function reload(app: AppHandle, res: ServerResponse, actor = 'api'): Promise<void> {
+  const r = await app.reload('api', actor);
   sendJson(res, r.ok ? 200 : 422, r);
 }
 

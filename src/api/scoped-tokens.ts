@@ -38,6 +38,11 @@ export class TokenSet {
     }
   }
 
+  /** Specs from plain secrets (hashed here: only digests are kept). */
+  static specs(list: readonly { id: string; secret: string; scopes: readonly Scope[] }[]): TokenSpec[] {
+    return list.map((t) => ({ id: t.id, sha256: digest(t.secret).toString('hex'), scopes: t.scopes }));
+  }
+
   get size(): number {
     return this.tokens.length;
   }

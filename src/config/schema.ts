@@ -10,6 +10,9 @@ import { policySchema } from '../policy/config.ts';
 import { proxySchema } from '../proxy/config.ts';
 import { httpSchema } from '../api/config.ts';
 import { queryLogSchema } from '../dns/querylog/config.ts';
+import { dnstapSchema } from '../dns/dnstap/config.ts';
+import { eventsSchema } from '../events/config.ts';
+import { auditSchema } from '../audit/config.ts';
 
 export const configSchema = z
   .object({
@@ -28,12 +31,15 @@ export const configSchema = z
         any: anySchema,
         dot: dotSchema.optional(),
         doh: dohSchema.optional(),
+        dnstap: dnstapSchema.optional(),
       })
       .strict(),
     ...policySchema,
     proxy: proxySchema.optional(),
     http: httpSchema,
     queryLog: queryLogSchema,
+    events: eventsSchema,
+    audit: auditSchema,
   })
   .strict();
 

@@ -3,6 +3,7 @@
 // must echo in `X-CSRF-Token`. Sessions live in memory, expire when idle, and are bounded in number.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Scope } from '../api/scoped-tokens.ts';
 
 export const COOKIE = 'banwall_session';
 const IDLE_MS = 12 * 3_600_000;
@@ -11,8 +12,9 @@ const MAX_SESSIONS = 1000;
 export interface Session {
   readonly id: string;
   readonly csrf: string;
-  /** Which token opened it (its id when tokens are scoped), for the audit trail. */
+  /** Which token opened it, and that token's scopes (the session can do what the token can). */
   readonly tokenId: string;
+  readonly scopes: readonly Scope[];
   expires: number;
 }
 
@@ -35,7 +37,7 @@ function sameText(a: string, b: string): boolean {
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
 
-  create(tokenId: string, now = Date.now()): Session {
+  create(tokenId: string, scopes: readonly Scope[], now = Date.now()): Session {
     this.sweep(now);
     if (this.sessions.size >= MAX_SESSIONS) {
       // The oldest session goes: a flood of logins must not grow memory.
@@ -46,6 +48,7 @@ export class SessionStore {
       id: randomBytes(32).toString('base64url'),
       csrf: randomBytes(24).toString('base64url'),
       tokenId,
+      scopes,
       expires: now + IDLE_MS,
     };
     this.sessions.set(s.id, s);

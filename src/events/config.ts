@@ -1,6 +1,9 @@
 // Config of the event pipeline: `events`.
 import { z } from 'zod';
 import { byteSize, duration } from '../config/types.ts';
+import { FACILITIES, type Facility } from './syslog/rfc5424.ts';
+
+const FACILITY_NAMES = Object.keys(FACILITIES) as [Facility, ...Facility[]];
 
 export const eventsSchema = z
   .object({
@@ -22,6 +25,24 @@ export const eventsSchema = z
       })
       .strict()
       .prefault({}),
+    /** RFC 5424 syslog destinations for the SIEM: udp://, tcp:// or tls://host:port. */
+    syslog: z
+      .array(
+        z
+          .object({
+            url: z
+              .string()
+              .regex(/^(udp|tcp|tls):\/\/\S+$/, 'a syslog URL is udp://, tcp:// or tls://host:port'),
+            facility: z.enum(FACILITY_NAMES).default('local0'),
+            /** TLS: a CA file to verify the collector (the system store otherwise), and its name. */
+            ca: z.string().optional(),
+            servername: z.string().optional(),
+            /** Bytes held while a TCP/TLS collector is away. */
+            maxBuffered: byteSize.default(4 * 1024 * 1024),
+          })
+          .strict(),
+      )
+      .default([]),
   })
   .strict()
   .prefault({});

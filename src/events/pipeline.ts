@@ -4,19 +4,19 @@
 import type { PolicyEvent } from './event.ts';
 import type { EventSink } from './event-sink.ts';
 
+/** Which events a sink takes: every one, or blocks (and monitored) only. */
+export type SinkScope = 'all' | 'blocked';
+
 export class EventPipeline {
   private readonly sinks: EventSink[] = [];
+  /** Per sink (same index): whether it takes allowed events too. */
+  private readonly takesAllowed: boolean[] = [];
   /** Events a sink threw on (a bug in a sink must not reach a DNS answer). */
   private readonly failures = new Map<string, number>();
-  /** Allowed queries and requests become events too (`events.record: all`). */
-  readonly recordAll: boolean;
 
-  constructor(recordAll: boolean) {
-    this.recordAll = recordAll;
-  }
-
-  add(sink: EventSink): void {
+  add(sink: EventSink, scope: SinkScope = 'all'): void {
     this.sinks.push(sink);
+    this.takesAllowed.push(scope === 'all');
   }
 
   get size(): number {
@@ -25,7 +25,9 @@ export class EventPipeline {
 
   offer(e: PolicyEvent): void {
     const sinks = this.sinks;
+    const allowed = e.decision === 'allowed';
     for (let i = 0; i < sinks.length; i++) {
+      if (allowed && !this.takesAllowed[i]) continue;
       try {
         sinks[i].offer(e);
       } catch {

@@ -5,6 +5,27 @@
 // A request costs one typed-array increment, a block two Map lookups keyed by objects the policy
 // already holds (no string built per request); labels are assembled only when someone reads them.
 import type { BlockMatch, RuleRef } from '../policy/snapshot.ts';
+import { ruleFields, type PolicyEvent } from '../events/event.ts';
+
+/** What the proxy refused, for the event every sink records (store, query-log file, streams). */
+export interface ProxyBlock {
+  /** The host judged: the request's host, the CONNECT target, or the ClientHello's SNI. */
+  readonly host: string;
+  readonly client: string;
+  readonly kind: ProxyKind;
+  /** Plain HTTP: host and path as requested; CONNECT: `host:port`, with `sni → target` when they differ. */
+  readonly target: string;
+  /** The request method (GET, CONNECT). */
+  readonly method: string;
+  /** The status the client got (403), or 0 when the tunnel was closed after the ClientHello. */
+  readonly status: number;
+  /** The proxy's Basic-auth user, or ''. */
+  readonly identity: string;
+  /** performance.now() when the request arrived (now, when not known). */
+  readonly started?: number;
+  /** The tunnel was decrypted to judge the URL (selective interception). */
+  readonly intercepted?: boolean;
+}
 
 export const PROXY_KINDS = ['http', 'connect'] as const;
 export type ProxyKind = (typeof PROXY_KINDS)[number];
@@ -41,12 +62,35 @@ export class ProxyStats {
    */
   topSink: { offerBlocked(name: string, client: string): void } | null;
 
-  constructor(topSink: { offerBlocked(name: string, client: string): void } | null = null) {
+  /** Where proxy events go (the app's event pipeline); null records none. */
+  private readonly events: { offer(e: PolicyEvent): void } | null;
+
+  constructor(
+    topSink: { offerBlocked(name: string, client: string): void } | null = null,
+    events: { offer(e: PolicyEvent): void } | null = null,
+  ) {
     this.topSink = topSink;
+    this.events = events;
   }
 
-  recordBlock(match: BlockMatch, host: string, client: string): void {
-    this.topSink?.offerBlocked(host, client);
+  recordBlock(match: BlockMatch, b: ProxyBlock): void {
+    this.topSink?.offerBlocked(b.host, b.client);
+    const now = performance.now();
+    const started = b.started ?? now;
+    this.events?.offer({
+      time: performance.timeOrigin + started,
+      client: b.client,
+      identity: b.identity,
+      layer: 'proxy',
+      protocol: b.kind,
+      target: b.target,
+      kind: b.method,
+      decision: 'blocked',
+      ...ruleFields(match),
+      answer: b.status === 0 ? 'closed' : String(b.status),
+      durationMs: Math.round((now - started) * 1000) / 1000,
+      intercepted: b.intercepted === true,
+    });
     let byGroup = this.pending.get(match.rule);
     if (byGroup === undefined) {
       byGroup = new Map();

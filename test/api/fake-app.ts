@@ -104,6 +104,11 @@ export function fakeApp(overrides: Record<string, unknown> = {}): FakeApp {
       app.flushes++;
       return { entries: 12, bytes: 3400 };
     },
+    eventStoreEnabled: () => false,
+    searchEvents: () => ({ events: [] }),
+    summarizeEvents: () => [],
+    attachEventStream: () => false,
+    auditTail: () => null,
     reloadResult: { ok: true, generation: 4, errors: [] },
     reloads: [],
     flushes: 0,

@@ -228,10 +228,10 @@ async function explain() {
 
 async function login(ev) {
   ev.preventDefault();
+  // The token goes once, as a bearer header; the session lives in an HttpOnly cookie from then on.
   const r = await api('/api/session', {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token: $('#token').value }),
+    headers: { authorization: `Bearer ${$('#token').value}` },
   });
   $('#token').value = '';
   if (!r.ok) {

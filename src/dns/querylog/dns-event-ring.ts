@@ -2,11 +2,11 @@
 // into a preallocated ring of columns (no object, no string, no I/O: the query log measured this at
 // a few ns); once per event-loop turn the ring is turned into PolicyEvents for every sink. When the
 // ring is full within one turn, further queries are dropped and counted rather than queued.
-import type { DnsAnswer, DnsQuery, Protocol } from '../dns/resolver.ts';
-import type { BlockMatch } from '../policy/snapshot.ts';
-import { typeName } from '../querylog/format.ts';
-import { ruleFields } from './event.ts';
-import type { EventPipeline } from './pipeline.ts';
+import type { DnsAnswer, DnsQuery, Protocol } from '../resolver.ts';
+import type { BlockMatch } from '../../policy/snapshot.ts';
+import { ruleFields } from '../../events/event.ts';
+import type { EventPipeline } from '../../events/pipeline.ts';
+import { typeName } from './format.ts';
 
 /** Decisions kept per event-loop turn at most (a burst of 4096 blocks in one turn). */
 const RING_SIZE = 4096;

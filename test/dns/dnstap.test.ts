@@ -7,8 +7,8 @@ import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DnstapSink } from '../../src/events/dnstap/dnstap-sink.ts';
-import { DnstapType } from '../../src/events/dnstap/schema.ts';
+import { DnstapSink } from '../../src/dns/dnstap/dnstap-sink.ts';
+import { DnstapType } from '../../src/dns/dnstap/schema.ts';
 import type { PolicyEvent } from '../../src/events/event.ts';
 import { hasTool } from '../helpers/tools.ts';
 

@@ -3,11 +3,11 @@
 // `extra` field, over Frame Streams to a collector (fstrm_capture, Vector, go-dnscollector, dnsdist).
 // Proxy events have no DNS message and are left to the other sinks.
 import os from 'node:os';
-import type { PolicyEvent } from '../event.ts';
-import type { EventSink } from '../event-sink.ts';
-import { addressKey } from '../address-key.ts';
-import { QTYPE_NUMBERS } from '../../dns/wire/qtypes.ts';
-import { RCODE } from '../../dns/wire/constants.ts';
+import type { PolicyEvent } from '../../events/event.ts';
+import type { EventSink } from '../../events/event-sink.ts';
+import { addressKey } from '../../events/address-key.ts';
+import { QTYPE_NUMBERS } from '../wire/qtypes.ts';
+import { RCODE } from '../wire/constants.ts';
 import { VERSION } from '../../version.ts';
 import { DnstapType, MESSAGE_TYPE, POLICY_ACTION, POLICY_MATCH, SOCKET_PROTOCOL } from './schema.ts';
 import { FrameStreamWriter, type FrameTarget } from './frame-stream.ts';

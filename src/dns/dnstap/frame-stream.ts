@@ -2,7 +2,7 @@
 // START, data frames (a 4-byte big-endian length and the payload), and STOP → FINISH on close.
 // Reconnection and the bounded buffer are the ReconnectingWriter's.
 import net, { type Socket } from 'node:net';
-import { ReconnectingWriter } from '../reconnecting-writer.ts';
+import { ReconnectingWriter } from '../../events/reconnecting-writer.ts';
 
 const CONTROL_ACCEPT = 0x01;
 const CONTROL_START = 0x02;
