@@ -62,6 +62,8 @@ export class HttpServer {
     );
     this.routes = {
       ...files,
+      // Browsers ask for it on every page; a 404 there is an error in the console.
+      '/favicon.ico': { area: 'console', GET: (_req, res) => void res.writeHead(204).end() },
       '/api/session': {
         area: 'console',
         GET: (req, res) => session.state(sessions, req, res),

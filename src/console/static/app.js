@@ -9,6 +9,7 @@ let csrf = sessionStorage.getItem('banwall-csrf') ?? '';
 let nextCursor;
 let lastSearch;
 let feed;
+let pendingRefresh;
 
 async function api(path, options = {}) {
   const headers = { accept: 'application/json', ...(options.headers ?? {}) };
@@ -137,6 +138,14 @@ function startFeed() {
     const tbody = $('#feed tbody');
     tbody.prepend(row(eventCells(e, false)));
     while (tbody.children.length > FEED_MAX) tbody.lastElementChild.remove();
+    // New blocks move the counters and the top lists: refresh them, at most once a second.
+    if (pendingRefresh === undefined) {
+      pendingRefresh = window.setTimeout(() => {
+        pendingRefresh = undefined;
+        void refresh();
+        void loadTop();
+      }, 1000);
+    }
   });
 }
 
@@ -222,7 +231,7 @@ async function explain() {
   }
   out.append(list);
   const pre = el('pre', JSON.stringify(x, null, 2));
-  pre.className = 'muted scroll';
+  pre.className = 'muted raw';
   out.append(pre);
 }
 
