@@ -11,6 +11,7 @@ import { startBanwall, testConfig, ROOT, type RunningBanwall } from '../helpers/
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
 import { dig } from '../helpers/dig.ts';
 import { hasTool } from '../helpers/tools.ts';
+import type { Browser } from 'playwright-core';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'console-test-token-0123456789';
@@ -22,7 +23,7 @@ void describe(
   () => {
     let upstream: FakeUpstream;
     let bw: RunningBanwall;
-    let browser: import('playwright-core').Browser;
+    let browser: Browser;
     let base: string;
     const errors: string[] = [];
 
