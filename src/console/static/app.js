@@ -222,12 +222,8 @@ async function explain() {
   const rules = [...(x.blockRules ?? x.rules ?? []), ...(x.allowRules ?? [])];
   const list = el('ul');
   for (const rule of rules) {
-    list.append(
-      el(
-        'li',
-        `${rule.list ?? ''}: ${rule.rule ?? ''} (${rule.source ?? ''}${rule.line ? `:${rule.line}` : ''})`,
-      ),
-    );
+    const where = `${rule.file ?? rule.source ?? ''}${rule.line ? `:${rule.line}` : ''}`;
+    list.append(el('li', `${rule.list ?? ''}: ${rule.rule ?? ''} (${where})`));
   }
   out.append(list);
   const pre = el('pre', JSON.stringify(x, null, 2));
