@@ -5,6 +5,7 @@ import type { Chain } from './dns/chain.ts';
 import type { DnsStats } from './dns/stats/dns-stats.ts';
 import type { ProxyStats } from './proxy/proxy-stats.ts';
 import type { ReloadStats } from './metrics/reload-stats.ts';
+import type { CanaryStatus } from './canary/canaries.ts';
 
 export interface ReloadResult {
   readonly ok: boolean;
@@ -24,6 +25,8 @@ export interface AppHandle {
   /** Reload outcomes, for banwall_config_reloads_total{result}. */
   readonly reloadStats?: ReloadStats;
   reload(reason: string): Promise<ReloadResult>;
+  /** The canaries' state and failing probes (src/canary); null when they are off. */
+  canaryStatus?(): CanaryStatus | null;
   /** Listen addresses actually bound, for the PAC file and logs. */
   proxyAddresses(): { host: string; port: number }[];
 }

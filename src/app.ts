@@ -20,6 +20,7 @@ import { ProxyStats } from './proxy/proxy-stats.ts';
 import { HttpServer } from './api/http-server.ts';
 import { ReloadStats } from './metrics/reload-stats.ts';
 import type { AppHandle, ReloadResult } from './app-handle.ts';
+import type { Canaries, CanaryStatus } from './canary/canaries.ts';
 import { VERSION } from './version.ts';
 
 /** Keys a reload applies; a change elsewhere needs a restart and is logged as such. */
@@ -40,6 +41,7 @@ export class Banwall implements AppHandle {
   private proxy?: ProxyServer;
   private http?: HttpServer;
   private queryLog: QueryLog | null = null;
+  private canaries?: Canaries;
   private watcher?: FSWatcher;
   private reloading: Promise<ReloadResult> | null = null;
   private reloadAgain = false;
@@ -131,6 +133,7 @@ export class Banwall implements AppHandle {
       ),
     );
     this.watchConfig();
+    if (cfg.canaries.enabled) await this.startCanaries(enc);
     this.log.info(
       {
         version: VERSION,
@@ -140,6 +143,34 @@ export class Banwall implements AppHandle {
       },
       'banwall started',
     );
+  }
+
+  /** Probes every ban through the listeners just bound (src/canary); probes skip the proxy counters. */
+  private async startCanaries(enc: ReturnType<EncryptedDnsServers['addresses']> | undefined): Promise<void> {
+    const [{ Canaries }, { registerCanaryMetrics }] = await Promise.all([
+      import('./canary/canaries.ts'),
+      import('./canary/metrics.ts'),
+    ]);
+    this.proxyStats.probeClient = this.loaded.config.canaries.source;
+    this.canaries = new Canaries({
+      config: () => this.loaded.config,
+      dir: this.loaded.dir,
+      policy: () => this.policy.current,
+      listeners: () => ({
+        dns: this.dnsAddresses(),
+        dot: enc?.dot ?? [],
+        doh: enc?.doh ?? [],
+        proxy: this.proxyAddresses(),
+      }),
+      log: this.log,
+    });
+    registerCanaryMetrics(this.canaries);
+    this.canaries.start();
+  }
+
+  /** The canaries' failing probes for /api/status; null when `canaries.enabled` is false. */
+  canaryStatus(): CanaryStatus | null {
+    return this.canaries?.status() ?? null;
   }
 
   /** Re-reads the config file and swaps in a new policy; on any error the old policy keeps serving. */
@@ -174,6 +205,7 @@ export class Banwall implements AppHandle {
       await this.policy.load(next);
       this.loaded = { ...next, config: { ...this.loaded.config, ...pick(next.config, RELOADABLE) } };
       this.reloadStats.record(true);
+      this.canaries?.kick(); // a reload is when a ban is most likely to break
       const ms = Math.round(performance.now() - started);
       this.log.info({ reason, generation: this.policy.current.generation, ms }, 'policy reloaded');
       return { ok: true, generation: this.policy.current.generation, errors: [] };
@@ -205,6 +237,7 @@ export class Banwall implements AppHandle {
   /** Stops accepting everywhere, lets in-flight work finish within `graceMs`, then closes. */
   async stop(graceMs: number): Promise<void> {
     this.watcher?.close();
+    await this.canaries?.stop();
     await Promise.allSettled([
       this.dns?.stop(graceMs),
       this.encrypted?.stop(graceMs),

@@ -24,6 +24,7 @@ export function status(app: AppHandle, res: ServerResponse): void {
     upstreams: app.chain.upstream.health(),
     cache: app.chain.cache.size,
     queries,
+    canaries: app.canaryStatus?.() ?? null,
   });
 }
 

@@ -14,6 +14,7 @@ import { AnyResolver } from './ratelimit/any-resolver.ts';
 import { BlockingResolver } from './blocking/blocking-resolver.ts';
 import { CachingResolver } from './cache/caching-resolver.ts';
 import { createUpstreamResolver, type UpstreamResolver } from './upstream/upstream-resolver.ts';
+import { ProbeBypass, ProbeFence } from '../canary/probe-links.ts';
 
 export interface ChainDeps {
   readonly config: Config;
@@ -38,12 +39,17 @@ export function createQueryResolver(deps: ChainDeps): Chain {
   const upstream = createUpstreamResolver(dns, stats, log);
   const cache = new CachingResolver(upstream, dns.cache, stats);
   let r: Resolver = cache;
+  // Canary probes (src/canary) never get past the blocking link, nor into the counters below.
+  const probeSource = config.canaries.enabled ? config.canaries.source : null;
+  if (probeSource !== null) r = new ProbeFence(r, probeSource);
   r = new BlockingResolver(r, policy, config.blocking);
   r = new AnyResolver(r, dns.any);
   if (dns.rateLimit) r = new RateLimitingResolver(r, dns.rateLimit, stats);
   r = new AclResolver(r, dns.allowedClients);
+  const uncounted = r;
   if (deps.queryLog) r = new QueryLoggingResolver(r, deps.queryLog);
   r = new StatsResolver(r, stats);
+  if (probeSource !== null) r = new ProbeBypass(r, uncounted, probeSource);
 
   // The cache sits below the blocking link and holds only upstream answers, whose CNAME targets and
   // addresses the blocking link re-checks on every hit: a policy swap needs no cache flush.
