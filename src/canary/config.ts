@@ -14,9 +14,11 @@ const NAME =
 /** An operator's own probe: a name (asked over DNS, HTTP and CONNECT) or an http:// URL (HTTP only). */
 const probeSchema = z
   .object({
-    target: z.string().refine((v) => (v.startsWith('http://') ? URL.canParse(v) : NAME.test(v)), {
-      error: (iss) => `${JSON.stringify(iss.input)} is neither a domain name nor an http:// URL`,
-    }),
+    target: z
+      .string()
+      .refine((v) => (v.startsWith('http://') ? URL.canParse(v) : NAME.test(v.replace(/\.$/, ''))), {
+        error: (iss) => `${JSON.stringify(iss.input)} is neither a domain name nor an http:// URL`,
+      }),
     /** Labels of its series in banwall_canary_ok; default `operator` / `probe`. */
     app: z.string().min(1).default('operator'),
     category: z.string().min(1).default('probe'),
