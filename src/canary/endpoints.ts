@@ -40,12 +40,10 @@ function probeAddress(a: HostPort): HostPort | null {
   return net.isIPv4(a.host) ? a : null;
 }
 
+/** A loopback or wildcard listener first: its probes stay on the loopback interface. */
 function first(list: readonly HostPort[]): HostPort | null {
-  for (const a of list) {
-    const p = probeAddress(a);
-    if (p !== null) return p;
-  }
-  return null;
+  const usable = list.map(probeAddress).filter((a): a is HostPort => a !== null);
+  return usable.find((a) => a.host.startsWith('127.')) ?? usable[0] ?? null;
 }
 
 /** The name a certificate is for: its first DNS subjectAltName, else its first IP, else its CN. */

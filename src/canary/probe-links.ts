@@ -3,8 +3,9 @@
 // client address on every query, so recognising a probe costs one string comparison and no change
 // to any wire format, front end or counter.
 //
-// - ProbeBypass, at the top of the chain: a probe skips the stats and query-log links, so it never
-//   shows in banwall_dns_queries_total, banwall_dns_blocked_total, the top lists or the query log.
+// - ProbeBypass, at the top of the chain: a probe skips the stats, query-log, ACL and rate-limit
+//   links, so it never shows in banwall_dns_queries_total, banwall_dns_blocked_total, the top lists
+//   or the query log, and a tight `dns.rateLimit` cannot make a ban look broken.
 // - ProbeFence, right below the blocking link: a probe the policy did not block is answered REFUSED
 //   here instead of reaching the cache and the upstreams. A probe therefore never leaves the host,
 //   even when the ban it checks is broken (which is exactly when it would otherwise be forwarded),

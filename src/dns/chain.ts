@@ -44,9 +44,10 @@ export function createQueryResolver(deps: ChainDeps): Chain {
   if (probeSource !== null) r = new ProbeFence(r, probeSource);
   r = new BlockingResolver(r, policy, config.blocking);
   r = new AnyResolver(r, dns.any);
+  // Probes are banwall's own: not rate-limited, not counted, not logged.
+  const uncounted = r;
   if (dns.rateLimit) r = new RateLimitingResolver(r, dns.rateLimit, stats);
   r = new AclResolver(r, dns.allowedClients);
-  const uncounted = r;
   if (deps.queryLog) r = new QueryLoggingResolver(r, deps.queryLog);
   r = new StatsResolver(r, stats);
   if (probeSource !== null) r = new ProbeBypass(r, uncounted, probeSource);

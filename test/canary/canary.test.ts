@@ -62,6 +62,8 @@ void describe('canaries', () => {
     s = await startStack({
       dns: {
         listen: ['127.0.0.1:0'],
+        // Far below the probes' rate (8 DNS probes a second): probes are banwall's own, not limited.
+        rateLimit: { qps: 2, burst: 5 },
         dot: {
           listen: ['127.0.0.1:0'],
           cert: path.join(ca.dir, 'srv.pem'),
