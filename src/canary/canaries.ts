@@ -102,15 +102,11 @@ export class Canaries {
       });
   }
 
+  /** Waits for the probes in flight (at most twice `timeout`), not for the rest of the round. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
-  }
-
-  /** A promise that settles when the round in progress (if any) is done: for tests and stop. */
-  idle(): Promise<void> {
-    return this.running ?? Promise.resolve();
   }
 
   private async round(): Promise<void> {
@@ -140,9 +136,11 @@ export class Canaries {
       }
     }
     for (let i = 0; i < tasks.length; i += CONCURRENCY) {
+      // On shutdown the listeners are closing: stop after the batch in flight, record nothing.
+      if (this.stopped) return;
       await Promise.all(tasks.slice(i, i + CONCURRENCY).map((t) => t()));
     }
-    this.record(results);
+    if (!this.stopped) this.record(results);
   }
 
   private layersOf(probe: Probe, e: Endpoints): CanaryLayer[] {
