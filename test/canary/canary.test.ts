@@ -76,6 +76,17 @@ void describe('canaries', () => {
         },
       },
       canaries: { interval: `${INTERVAL_MS}ms`, timeout: '1s' },
+      // Two block actions, so each layer's check follows the deciding rule's action.
+      lists: [
+        { name: 'wechat-core', app: 'wechat', category: 'core', source: 'wechat-core.txt' },
+        {
+          name: 'kaspersky-update',
+          app: 'kaspersky',
+          category: 'update',
+          source: 'kaspersky-update.txt',
+          action: 'null',
+        },
+      ],
     });
     // The wechat list also gets a URL rule, so the HTTP layer is probed with a URL too.
     await writeFile(
