@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 export interface WireRecord {
   /** Owner name; undefined = a pointer to the question name (0xC00C). */
   readonly owner?: string;
+  /** Owner as wire bytes (a pointer, say), built when the record is written; wins over `owner`. */
+  readonly ownerBytes?: () => Buffer;
   readonly type: number;
   readonly ttl?: number;
   /** rdata bytes; `at` is the offset in the message where the rdata starts. */
@@ -101,7 +103,7 @@ function build(query: Buffer, up: WireUpstream): Buffer | null {
   const parts: Buffer[] = [header, query.subarray(12, q.end)];
   let at = q.end;
   for (const r of [...(ans.answers ?? []), ...(ans.authority ?? [])]) {
-    const owner = r.owner === undefined ? pointer(12) : wireName(r.owner);
+    const owner = r.ownerBytes?.() ?? (r.owner === undefined ? pointer(12) : wireName(r.owner));
     const fixed = Buffer.alloc(10);
     fixed.writeUInt16BE(r.type, 0);
     fixed.writeUInt16BE(1, 2);
