@@ -7,8 +7,13 @@
 // before its target. Pointers live in owner names and in the names inside the rdata of the types
 // that may carry compressed names (RFC 3597 §4); other rdata is opaque bytes that never holds one.
 // A pointer into a removed parameter means the message is not what it claims: it is left unchanged.
+// So is a message whose rewrite does not read back with the same facts (a pointer into opaque rdata
+// that itself holds a pointer, say: only a broken or hostile upstream sends one; found by fuzzing).
 //
 // Runs on the upstream-answer slow path (below the cache), never on a cache hit.
+
+import { readAnswer } from '../wire/answer-facts.ts';
+import type { AnswerFacts } from '../resolver.ts';
 
 const TYPE_SVCB = 64;
 const TYPE_HTTPS = 65;
@@ -170,5 +175,14 @@ export function stripEch(msg: Buffer, ttlOffsets: Uint16Array | undefined): Stri
     offsets = new Uint16Array(ttlOffsets.length);
     for (let i = 0; i < ttlOffsets.length; i++) offsets[i] = moved(ttlOffsets[i]);
   }
+  // The rewrite must read back as the same answer: what the blocking link judges may not change.
+  if (!sameFacts(readAnswer(msg)?.facts, readAnswer(out)?.facts)) return null;
   return { wire: out, ttlOffsets: offsets };
+}
+
+function sameFacts(a: AnswerFacts | undefined, b: AnswerFacts | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  const same = (x: readonly string[], y: readonly string[]) =>
+    x.length === y.length && x.every((v, i) => v === y[i]);
+  return same(a.targets, b.targets) && same(a.addresses, b.addresses);
 }
