@@ -2,7 +2,8 @@
 // need: TTL offsets (the front end rewrites TTLs without parsing), the cacheable TTL (RFC 2308 for
 // negative answers), the rcode and the facts the blocking link checks: every name an answer points a
 // client at (CNAME/DNAME targets, SVCB/HTTPS TargetNames, MX exchanges, SRV targets, NS names) and
-// every address it hands out (A/AAAA, SVCB/HTTPS ipv4hint/ipv6hint). The OPT record is stripped: the front end writes its own for each client.
+// every address it hands out (A/AAAA, SVCB/HTTPS ipv4hint/ipv6hint). The OPT record is stripped:
+// the front end writes its own for each client.
 //
 // Hand-written rather than dns2's parser: an upstream (or a spoofer) may send anything, so every read
 // is bounds-checked, compression pointers must point backwards and are followed a bounded number of
@@ -130,8 +131,8 @@ function ipv4Text(buf: Buffer, off: number): string {
 /**
  * SVCB/HTTPS rdata (RFC 9460 §2.2) at [rdata, end) of the record owned by the name at `owner`: the
  * TargetName ("." in ServiceMode means the owner itself) into `targets`, the ipv4hint and ipv6hint
- * addresses into `addresses`. False when the rdata is malformed (a name running past
- * it, a parameter longer than what is left, a hint list that is not a whole number of addresses).
+ * addresses into `addresses`. False when the rdata is malformed (a name running past it, a
+ * parameter longer than what is left, a hint list that is not a whole number of addresses).
  */
 function readSvcb(
   msg: Buffer,
