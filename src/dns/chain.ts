@@ -14,9 +14,7 @@ import { AnyResolver } from './ratelimit/any-resolver.ts';
 import { BlockingResolver } from './blocking/blocking-resolver.ts';
 import { CachingResolver } from './cache/caching-resolver.ts';
 import { LocalZonesResolver } from './localzones/local-zones-resolver.ts';
-import { registerLocalZonesMetrics } from './localzones/metrics.ts';
 import { EchStrippingResolver } from './ech/ech-stripping-resolver.ts';
-import { registerEchMetrics } from './ech/metrics.ts';
 import { createUpstreamResolver, type UpstreamResolver } from './upstream/upstream-resolver.ts';
 
 export interface ChainDeps {
@@ -32,6 +30,10 @@ export interface Chain {
   readonly resolver: Resolver;
   readonly cache: CachingResolver;
   readonly upstream: UpstreamResolver;
+  /** null when `dns.stripECH` is off. */
+  readonly ech: EchStrippingResolver | null;
+  /** null when `dns.localZones` is off. */
+  readonly localZones: LocalZonesResolver | null;
   close(): Promise<void>;
 }
 
@@ -42,13 +44,11 @@ export function createQueryResolver(deps: ChainDeps): Chain {
   const upstream = createUpstreamResolver(dns, stats, log);
   // Below the cache: what the cache stores is already stripped, so hits cost nothing extra.
   const ech = dns.stripECH ? new EchStrippingResolver(upstream) : null;
-  registerEchMetrics(ech);
   const cache = new CachingResolver(ech ?? upstream, dns.cache, stats);
   let r: Resolver = cache;
   const local = dns.localZones.enabled
     ? new LocalZonesResolver(r, dns.localZones, Object.keys(dns.forward))
     : null;
-  registerLocalZonesMetrics(local);
   if (local) r = local;
   r = new AnyResolver(r, dns.any);
   // Blocking above ANY: a blocked name gets the block answer for every type, ANY included (issue 12).
@@ -65,6 +65,8 @@ export function createQueryResolver(deps: ChainDeps): Chain {
     resolver: r,
     cache,
     upstream,
+    ech,
+    localZones: local,
     close: async () => {
       await upstream.close();
     },
