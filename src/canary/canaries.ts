@@ -6,7 +6,7 @@
 // use). When it says "allowed", the ban is already known to be broken: the probe is reported failed
 // with the allow rule that wins and is NOT sent, since sending it would make banwall look the name up
 // upstream. Only probes the policy blocks are sent, to prove the running path (front end, chain,
-// proxy) enforces what the policy says. ProbeFence (./probe-links.ts) still stops any probe that a
+// proxy) enforces what the policy says. ProbeFence (src/dns/probes/probe-links.ts) still stops any probe that a
 // reload unblocked in between: a probe never leaves the host.
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
