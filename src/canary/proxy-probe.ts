@@ -98,6 +98,8 @@ export function probeConnect(
  */
 function checkBlock(status: number, header: string | string[] | undefined): string | null {
   if (status !== 403) return `HTTP ${status}, expected 403`;
-  if (header === undefined) return '403 without X-Banwall-Block (not a policy block)';
+  if (header === undefined) {
+    return '403 without X-Banwall-Block: not a policy block (is canaries.source in proxy.allowedClients?)';
+  }
   return null;
 }
