@@ -6,6 +6,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { ROOT } from '../helpers/banwall.ts';
@@ -172,6 +174,39 @@ void describe('canaries', () => {
     assert.deepEqual(asked(s), []);
     // The same name from a client resolves as usual.
     assert.equal((await dig(s.bw.dnsPort, 'allowed.test')).status, 'NOERROR');
+  });
+
+  void it('the proxy never dials out for a request from the probe source that the policy allows', async (t) => {
+    let reached = 0;
+    const origin = http.createServer((_req, res) => {
+      reached++;
+      res.end('origin\n');
+    });
+    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
+    t.after(() => new Promise<void>((r) => origin.close(() => r())));
+    const port = (origin.address() as AddressInfo).port;
+    const viaProxy = (extra: string[]) =>
+      run('curl', [
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '--max-time',
+        '5',
+        ...extra,
+        '-x',
+        `http://127.0.0.1:${s.bw.proxyPort}`,
+        `http://www.allowed.test:${port}/`,
+      ]);
+    const before = asked(s).length;
+    const probe = await viaProxy(['--interface', '127.0.0.254']);
+    assert.match(probe.out.trim(), /^50[24]$/, probe.out);
+    assert.equal(reached, 0);
+    assert.deepEqual(asked(s).slice(before), []);
+    // A client gets through to the same origin.
+    assert.equal((await viaProxy([])).out.trim(), '200');
+    assert.equal(reached, 1);
   });
 });
 
