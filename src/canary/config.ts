@@ -11,14 +11,19 @@ export type CanaryLayer = (typeof CANARY_LAYERS)[number];
 const NAME =
   /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/i;
 
+/** The host name a probe target names ('' for an unparsable URL). */
+function hostOf(target: string): string {
+  if (!target.startsWith('http://')) return target.replace(/\.$/, '');
+  return URL.canParse(target) ? new URL(target).hostname.replace(/\.$/, '') : '';
+}
+
 /** An operator's own probe: a name (asked over DNS, HTTP and CONNECT) or an http:// URL (HTTP only). */
 const probeSchema = z
   .object({
-    target: z
-      .string()
-      .refine((v) => (v.startsWith('http://') ? URL.canParse(v) : NAME.test(v.replace(/\.$/, ''))), {
-        error: (iss) => `${JSON.stringify(iss.input)} is neither a domain name nor an http:// URL`,
-      }),
+    target: z.string().refine((v) => NAME.test(hostOf(v)) && isIP(hostOf(v)) === 0, {
+      error: (iss) =>
+        `${JSON.stringify(iss.input)} is neither a domain name nor an http:// URL with one (no IP: a probe must go through a name lookup, which banwall never forwards for a probe)`,
+    }),
     /** Labels of its series in banwall_canary_ok; default `operator` / `probe`. */
     app: z.string().min(1).default('operator'),
     category: z.string().min(1).default('probe'),

@@ -131,7 +131,7 @@ export function pickTargets(text: string): { name: string | null; url: string | 
 function urlOf(words: readonly string[]): string | null {
   if (words.length < 2 || !words[1].startsWith('/')) return null;
   const host = words[0].toLowerCase().replace(/^=/, '').replace(/\.$/, '');
-  if (!NAME.test(host)) return null;
+  if (!NAME.test(host) || isIP(host) !== 0) return null; // an IP host would skip the fenced lookup
   // Fill each wildcard with one segment's worth of text; `**/` may match no segment at all.
   const p = words[1]
     .replace(/\|$/, '')

@@ -37,6 +37,7 @@ void test('the first name entry and the first url rule of every list format', ()
     'http://apps.apple.com/app/banwall-canary/id1?a=b%20c',
   );
   assert.deepEqual(pickTargets('/^ad[0-9]+\\./\nip 192.0.2.0/24\n'), { name: null, url: null });
+  assert.equal(pickTargets('url 192.0.2.1 /x\n').url, null);
 });
 
 void test('only the lists of the probe source group are planned; unreadable and regex-only lists are skipped with a reason', async () => {
@@ -99,6 +100,21 @@ function reply(rcode: number, answers: number, ede: number | null): Buffer {
   const opt = Buffer.concat([Buffer.from([0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, opts.length]), opts]);
   return Buffer.concat([head, ...recs, opt]);
 }
+
+void test('operator probes are names or http:// URLs with a name, never an IP', () => {
+  const parse = (target: string) =>
+    configSchema.safeParse({
+      dns: { upstreams: ['udp://127.0.0.1:53'] },
+      canaries: { probes: [{ target }] },
+    });
+  for (const ok of ['weixin.qq.com', 'weixin.qq.com.', 'http://dldir1.qq.com/x?y=1'])
+    assert.ok(parse(ok).success, ok);
+  for (const bad of ['1.2.3.4', 'http://1.2.3.4/x', 'http://[::1]/', 'https://a.example/', 'a b', '']) {
+    const r = parse(bad);
+    assert.ok(!r.success, bad);
+    assert.match(r.error.issues[0].message, /neither a domain name nor an http:\/\/ URL/);
+  }
+});
 
 void test('a DNS reply is judged against the action of the rule that blocks', () => {
   assert.deepEqual(parseReply(reply(3, 0, 15)), { rcode: 3, answers: 0, ede: 15 });
