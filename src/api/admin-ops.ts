@@ -7,6 +7,7 @@ import type { Result } from '../dns/resolver.ts';
 import type { UpstreamHealth } from '../dns/upstream/upstream-resolver.ts';
 import type { ListSummary, PolicySnapshot } from '../policy/snapshot.ts';
 import type { EventFilter, EventPage, SummaryKey } from '../events/search.ts';
+import type { CanaryStatus } from '../canary/canaries.ts';
 
 export interface ReloadResult {
   readonly ok: boolean;
@@ -58,6 +59,8 @@ export interface AdminOps {
   attachEventStream(res: ServerResponse): boolean;
   /** The newest audit entries, newest first; null when the audit log is off. */
   auditTail(n: number): unknown[] | null;
+  /** The canaries' state and failing probes (src/canary); null when they are off. */
+  canaryStatus?(): CanaryStatus | null;
   /** The proxy's bound listen addresses, for the PAC file. */
   proxyAddresses(): { host: string; port: number }[];
 }

@@ -6,6 +6,8 @@ import { upstreamSchema } from '../dns/upstream/config.ts';
 import { cacheSchema } from '../dns/cache/config.ts';
 import { anySchema, rateLimitSchema } from '../dns/ratelimit/config.ts';
 import { dohSchema, dotSchema } from '../dns/encrypted/config.ts';
+import { localZonesSchema } from '../dns/localzones/config.ts';
+import { echSchema } from '../dns/ech/config.ts';
 import { policySchema } from '../policy/config.ts';
 import { proxySchema } from '../proxy/config.ts';
 import { httpSchema } from '../api/config.ts';
@@ -13,6 +15,7 @@ import { queryLogSchema } from '../dns/querylog/config.ts';
 import { dnstapSchema } from '../dns/dnstap/config.ts';
 import { eventsSchema } from '../events/config.ts';
 import { auditSchema } from '../audit/config.ts';
+import { canariesSchema } from '../canary/config.ts';
 
 export const configSchema = z
   .object({
@@ -29,6 +32,8 @@ export const configSchema = z
         cache: cacheSchema,
         rateLimit: rateLimitSchema.optional(),
         any: anySchema,
+        ...localZonesSchema,
+        ...echSchema,
         dot: dotSchema.optional(),
         doh: dohSchema.optional(),
         dnstap: dnstapSchema.optional(),
@@ -40,6 +45,7 @@ export const configSchema = z
     queryLog: queryLogSchema,
     events: eventsSchema,
     audit: auditSchema,
+    canaries: canariesSchema,
   })
   .strict();
 

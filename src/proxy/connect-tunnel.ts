@@ -128,8 +128,7 @@ export class ConnectTunnels {
   }
 
   private refuse(req: IncomingMessage, socket: Socket, match: BlockMatch, host: string): void {
-    this.ctx.stats.recordRequest('connect', 'blocked');
-    this.ctx.stats.recordBlock(match, {
+    this.ctx.stats.recordBlocked(match, {
       host,
       client: connectionState(socket)?.client ?? '',
       kind: 'connect',
@@ -217,8 +216,7 @@ export class ConnectTunnels {
             if (match === null) return relay();
             if (match === 'limited') return refuseTls('limited');
             decided = true;
-            ctx.stats.recordRequest('connect', 'blocked');
-            ctx.stats.recordBlock(match, {
+            ctx.stats.recordBlocked(match, {
               host: parsed.sni ?? target.host,
               client,
               kind: 'connect',

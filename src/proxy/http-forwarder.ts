@@ -217,8 +217,7 @@ export class HttpForwarder {
 
   private block(req: IncomingMessage, res: ServerResponse, match: BlockMatch, target: HttpTarget): void {
     const what = `http://${target.authority}${target.originForm}`;
-    this.ctx.stats.recordRequest('http', 'blocked');
-    this.ctx.stats.recordBlock(match, {
+    this.ctx.stats.recordBlocked(match, {
       host: target.host,
       client: connectionState(req.socket)?.client ?? '',
       kind: 'http',

@@ -73,6 +73,19 @@ export class ProxyStats {
     this.events = events;
   }
 
+  /**
+   * The canaries' source address (src/canary): its requests are probes, not client traffic, and
+   * `recordBlocked` leaves them out of every counter, the top lists and the events. Set by the app.
+   */
+  probeClient: string | null = null;
+
+  /** A policy block: banwall_proxy_requests_total{result="blocked"}, the blocked counter, the top lists, the event. */
+  recordBlocked(match: BlockMatch, b: ProxyBlock): void {
+    if (b.client === this.probeClient) return;
+    this.recordRequest(b.kind, 'blocked');
+    this.recordBlock(match, b);
+  }
+
   recordBlock(match: BlockMatch, b: ProxyBlock): void {
     this.topSink?.offerBlocked(b.host, b.client);
     const now = performance.now();

@@ -87,7 +87,10 @@ void describe(
       await page.fill('#search input[name=client]', '127.0.0.7');
       await page.click('#search button[type=submit]');
       await page.waitForSelector('#results tbody tr:has-text("weixin.example")', { timeout: 5000 });
-      assert.match((await page.textContent('#results tbody')) ?? '', /wechat \/ core.*weixin\.example \(.*wechat\.txt:1\)/);
+      assert.match(
+        (await page.textContent('#results tbody')) ?? '',
+        /wechat \/ core.*weixin\.example \(.*wechat\.txt:1\)/,
+      );
 
       await page.fill('#explain-name', 'weixin.example');
       await page.click('#explain button[type=submit]');
