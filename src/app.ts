@@ -118,7 +118,14 @@ export class Banwall implements AppHandle {
       ]);
       registerProxyMetrics(this.proxyStats);
       this.proxyStats.topSink = this.dnsStats; // proxy blocks show in /api/top beside DNS blocks
-      this.proxy = new ProxyServer(cfg.proxy, this.policy, this.chain.resolver, this.proxyStats, this.log);
+      this.proxy = new ProxyServer(
+        cfg.proxy,
+        this.policy,
+        this.chain.resolver,
+        this.proxyStats,
+        this.log,
+        this.loaded.dir,
+      );
       await this.proxy.start();
     }
     this.http = new HttpServer(this, this.log);

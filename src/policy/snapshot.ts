@@ -82,6 +82,11 @@ export interface PolicySnapshot {
   matchIp(address: string, client: string): BlockMatch | null;
   /** The block decision for a plain-HTTP request: host rules first, then URL rules. */
   matchUrl(target: UrlTarget, client: string): BlockMatch | null;
+  /**
+   * Whether a block URL rule naming this host (`url HOST …` / `url =HOST …`, not `url * …`) is in a
+   * list the client's group enforces: the proxy decrypts CONNECTs to such hosts (proxy.intercept).
+   */
+  hasUrlRules(host: string, client: string): boolean;
   explain(name: string, client: string): Explanation;
   lists(): readonly ListSummary[];
   /** Every IP/CIDR rule of the lists (for the firewall export). */
