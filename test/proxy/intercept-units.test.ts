@@ -10,7 +10,7 @@ import path from 'node:path';
 import { loadInterceptCa } from '../../src/proxy/intercept/ca.ts';
 import { LeafCache, LEAF_LIFETIME_MS } from '../../src/proxy/intercept/leaf-cache.ts';
 import { inHostList } from '../../src/proxy/intercept/interceptor.ts';
-import { hostMatches } from '../../src/proxy/intercept/tunnel-requests.ts';
+import { hostMatches } from '../../src/proxy/intercept/decisions.ts';
 import { proxySchema } from '../../src/proxy/config.ts';
 import { storeFor } from '../policy/policy-helpers.ts';
 import { issueLeaf, makeCa } from './intercept-fixtures.ts';

@@ -17,8 +17,8 @@ import type { InterceptClass } from '../proxy-stats.ts';
 import type { ConnectTarget } from '../target.ts';
 import { TargetGuard } from '../target-guard.ts';
 import { rawText } from '../responses.ts';
-import { parseClientHello, MAX_HELLO } from '../tls-client-hello.ts';
 import { loadInterceptCa } from './ca.ts';
+import { helloVerdict } from './decisions.ts';
 import { LeafCache } from './leaf-cache.ts';
 import { connectOrigin, isCertificateError, OriginAgent } from './origin-agent.ts';
 import { tagTunnel, TunnelRequests } from './tunnel-requests.ts';
@@ -182,20 +182,13 @@ export class Interceptor {
     const { ctx } = this;
     let hello: Buffer = head.length > 0 ? Buffer.from(head) : Buffer.alloc(0);
     const check = () => {
-      const parsed = parseClientHello(hello);
-      if (parsed.state === 'incomplete' && hello.length <= MAX_HELLO + 5 * 8) return;
+      const verdict = helloVerdict(hello, name);
+      if (verdict === 'wait') return;
       socket.off('data', onData);
-      if (parsed.state !== 'hello') {
-        ctx.stats.recordRequest('connect', parsed.state === 'not-tls' ? 'denied' : 'badrequest');
-        return close();
-      }
-      if (parsed.sni !== null && parsed.sni !== name) {
-        // Fronting inside a decrypted tunnel: the leaf is for the CONNECT's name only.
-        ctx.stats.recordIntercept(cls, 'mismatch');
-        ctx.stats.recordRequest('connect', 'denied');
-        return close();
-      }
-      ok(hello);
+      if (verdict === 'ok') return ok(hello);
+      if (verdict === 'mismatch') ctx.stats.recordIntercept(cls, 'mismatch');
+      ctx.stats.recordRequest('connect', verdict === 'invalid' ? 'badrequest' : 'denied');
+      close();
     };
     const onData = (chunk: Buffer) => {
       hello = hello.length === 0 ? chunk : Buffer.concat([hello, chunk]);

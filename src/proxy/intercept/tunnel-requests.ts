@@ -7,10 +7,10 @@ import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { connectionState, type ProxyContext } from '../context.ts';
 import type { HttpForwarder } from '../http-forwarder.ts';
-import { parseHttpTarget } from '../target.ts';
 import { prepareRequestHeaders } from '../headers.ts';
 import { sendBlock, sendText } from '../responses.ts';
 import { judgeUrl } from '../url-judge.ts';
+import { tunnelRequestTarget } from './decisions.ts';
 
 /** What the request handler needs to know about the tunnel a request came through. */
 export interface InterceptedTunnel {
@@ -36,21 +36,6 @@ function tunnelOf(socket: Duplex): InterceptedTunnel | undefined {
 }
 
 const CLOSE = { connection: 'close' };
-
-/**
- * Whether a Host header names the tunnel's host: the name (any case, an optional trailing dot) with
- * no port or the tunnel's port. A request for another host inside the tunnel (fronting) gets 421.
- */
-export function hostMatches(host: string, name: string, port: number): boolean {
-  let h = host.toLowerCase();
-  const colon = h.lastIndexOf(':');
-  if (colon >= 0 && !h.endsWith(']')) {
-    if (h.slice(colon + 1) !== String(port)) return false;
-    h = h.slice(0, colon);
-  }
-  if (h.endsWith('.')) h = h.slice(0, -1);
-  return h === name;
-}
 
 export class TunnelRequests {
   private readonly ctx: ProxyContext;
@@ -99,40 +84,23 @@ export class TunnelRequests {
       req.socket.destroy();
       return;
     }
-    const url = req.url ?? '';
-    const host = req.headers.host;
-    if (req.httpVersionMajor !== 1 || host === undefined || url.charCodeAt(0) !== 47 /* / */) {
-      // Inside the tunnel only origin-form requests with a Host header (RFC 9112 §3.2): absolute
-      // form, `*` and HTTP/0.9 would let the request name something the policy did not judge.
+    const decided = tunnelRequestTarget(
+      {
+        httpVersionMajor: req.httpVersionMajor,
+        url: req.url ?? '',
+        host: req.headers.host,
+        via: req.headers.via,
+      },
+      tunnel.name,
+      tunnel.port,
+      ctx.viaId,
+    );
+    if (decided.kind === 'refuse') {
       ctx.stats.recordRequest('https', 'badrequest');
-      sendText(req, res, 400, 'banwall: bad request: origin-form request with a Host header expected', CLOSE);
+      sendText(req, res, decided.status, decided.message, CLOSE);
       return;
     }
-    if (!hostMatches(host, tunnel.name, tunnel.port)) {
-      ctx.stats.recordRequest('https', 'badrequest');
-      sendText(req, res, 421, `banwall: this connection serves ${tunnel.name} only`, CLOSE);
-      return;
-    }
-    const via = req.headers.via;
-    if (via !== undefined && via.includes(ctx.viaId)) {
-      ctx.stats.recordRequest('https', 'badrequest');
-      sendText(req, res, 508, 'banwall: forwarding loop detected (Via)', CLOSE);
-      return;
-    }
-    // Parsed as the plain-HTTP forwarder parses `http://name/path`: the same normalised path, the
-    // same query, so the same URL rules match.
-    const target = parseHttpTarget(`http://${tunnel.name}${url}`);
-    if (target === null || target.host !== tunnel.name || target.policyPath === null) {
-      ctx.stats.recordRequest('https', 'badrequest');
-      sendText(
-        req,
-        res,
-        400,
-        'banwall: bad request: malformed %-escape, %00, or a path encoded too deep',
-        CLOSE,
-      );
-      return;
-    }
+    const target = decided.target;
     const match = judgeUrl(ctx.policy.current, target, state.client);
     if (match !== null) {
       ctx.stats.recordRequest('https', 'blocked');
