@@ -48,6 +48,12 @@ export const interceptSchema = z
      * rule (`url HOST …`, not `url * …`) in a list the client's group enforces.
      */
     hosts: z.array(interceptHost).optional(),
+    /**
+     * Hosts never decrypted, whatever names them (each with its subdomains): services whose apps pin
+     * their certificates and that the network wants working (docs/operations.md). Their URL rules
+     * then apply to plain HTTP only.
+     */
+    exclude: z.array(interceptHost).default([]),
     /** Leaf certificates kept in memory (one per name, 24 h each); the least recently used goes first. */
     maxLeaves: z.number().int().min(1).max(100_000).default(1000),
   })

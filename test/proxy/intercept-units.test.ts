@@ -53,6 +53,7 @@ void test('proxy.intercept.hosts: names and their subdomains; junk and addresses
   });
   assert.deepEqual(cfg.intercept?.hosts, ['example.com', 'a.test']);
   assert.equal(cfg.intercept?.maxLeaves, 1000);
+  assert.deepEqual(cfg.intercept?.exclude, []);
   assert.equal(proxySchema.parse({}).intercept, undefined, 'off when absent');
   assert.throws(() => proxySchema.parse({ intercept: { ca: { cert: 'c', key: 'k' }, hosts: ['10.0.0.1'] } }));
   assert.throws(() => proxySchema.parse({ intercept: { ca: { cert: 'c' } } }));

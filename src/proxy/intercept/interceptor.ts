@@ -42,6 +42,7 @@ export function inHostList(hosts: readonly string[], host: string): boolean {
 export class Interceptor {
   private readonly ctx: ProxyContext;
   private readonly hosts: readonly string[] | null;
+  private readonly exclude: readonly string[];
   readonly leaves: LeafCache;
   private readonly requests: TunnelRequests;
   /** Client sockets of intercepted tunnels, destroyed at stop. */
@@ -50,6 +51,7 @@ export class Interceptor {
   private constructor(ctx: ProxyContext, cfg: InterceptConfig, leaves: LeafCache, forwarder: HttpForwarder) {
     this.ctx = ctx;
     this.hosts = cfg.hosts ?? null;
+    this.exclude = cfg.exclude;
     this.leaves = leaves;
     this.requests = new TunnelRequests(ctx, forwarder);
   }
@@ -62,6 +64,7 @@ export class Interceptor {
 
   /** Why a CONNECT to this name is decrypted, or null: it is spliced. */
   classify(host: string, client: string): InterceptClass | null {
+    if (this.exclude.length > 0 && inHostList(this.exclude, host)) return null;
     if (this.hosts !== null) return inHostList(this.hosts, host) ? 'configured' : null;
     return this.ctx.policy.current.hasUrlRules(host, client) ? 'url-rules' : null;
   }
