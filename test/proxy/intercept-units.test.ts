@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadInterceptCa } from '../../src/proxy/intercept/ca.ts';
 import { LeafCache, LEAF_LIFETIME_MS } from '../../src/proxy/intercept/leaf-cache.ts';
-import { inHostList } from '../../src/proxy/intercept/interceptor.ts';
+import { inHostList, Interceptor } from '../../src/proxy/intercept/interceptor.ts';
+import { ProxyStats } from '../../src/proxy/proxy-stats.ts';
+import type { ProxyContext } from '../../src/proxy/context.ts';
+import type { HttpForwarder } from '../../src/proxy/http-forwarder.ts';
+import { fakePolicy, rule } from './fixtures.ts';
 import { hostMatches } from '../../src/proxy/intercept/decisions.ts';
 import { proxySchema } from '../../src/proxy/config.ts';
 import { storeFor } from '../policy/policy-helpers.ts';
@@ -118,6 +122,37 @@ void test('leaves: one per name, for that name only, 24 h, cached, bounded, rene
     const before = cache.minted;
     await cache.context('play.google.com');
     assert.equal(cache.minted, before + 1, 'a leaf near its expiry is replaced');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+void test('which CONNECTs are decrypted: URL-rule hosts by default, `hosts` instead, `exclude` never', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'banwall-classify-'));
+  try {
+    await makeCa(dir, 'ca', 'unit CA');
+    const policy = fakePolicy({
+      urls: [
+        {
+          host: 'apps.apple.com',
+          pathPrefix: '/x',
+          rule: rule('wechat', 'app-store', 'url apps.apple.com /x'),
+        },
+      ],
+    });
+    const make = async (intercept: Record<string, unknown>) => {
+      const cfg = proxySchema.parse({ intercept: { ca: { cert: 'ca.pem', key: 'ca.key' }, ...intercept } });
+      const ctx = { cfg, policy, stats: new ProxyStats() } as unknown as ProxyContext;
+      return Interceptor.create(ctx, cfg.intercept!, dir, {} as HttpForwarder);
+    };
+    const byRules = await make({});
+    assert.equal(byRules.classify('apps.apple.com', '10.0.0.1'), 'url-rules');
+    assert.equal(byRules.classify('example.org', '10.0.0.1'), null);
+    const listed = await make({ hosts: ['dldir1.qq.com'] });
+    assert.equal(listed.classify('dldir1.qq.com', '10.0.0.1'), 'configured');
+    assert.equal(listed.classify('apps.apple.com', '10.0.0.1'), null, '`hosts` replaces the URL-rule hosts');
+    const excluded = await make({ exclude: ['apple.com'] });
+    assert.equal(excluded.classify('apps.apple.com', '10.0.0.1'), null, 'exclude wins, with subdomains');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

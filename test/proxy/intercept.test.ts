@@ -241,3 +241,62 @@ void test('inside the tunnel, a request for another host is refused (421)', asyn
   ]);
   assert.equal(r.status, 421);
 });
+
+/** Sends one request on an open TLS tunnel and reads its whole response (Content-Length framed). */
+function exchange(t: tls.TLSSocket, head: string, body = ''): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const onData = (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const h = buf.toString('latin1', 0, end);
+      const len = Number(/\r\ncontent-length:\s*(\d+)/i.exec(h)?.[1] ?? 0);
+      if (buf.length < end + 4 + len) return;
+      t.off('data', onData);
+      resolve({ status: Number(h.slice(9, 12)), body: buf.toString('utf8', end + 4, end + 4 + len) });
+    };
+    t.on('data', onData);
+    t.once('error', reject);
+    t.write(head + body);
+  });
+}
+
+void test('one decrypted tunnel: a 403 keeps it open, the next request (a POST with a body) reaches the origin', async () => {
+  const authority = `apps.apple.com:${trusted.port}`;
+  const s = net.connect(bw.proxyPort!, '127.0.0.1');
+  await new Promise<void>((resolve) => s.once('connect', resolve));
+  s.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`);
+  await new Promise<void>((resolve) => s.once('data', () => resolve()));
+  const t = tls.connect({
+    socket: s,
+    servername: 'apps.apple.com',
+    ca: bwCa.cert,
+    ALPNProtocols: ['h2', 'http/1.1'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    t.once('secureConnect', resolve);
+    t.once('error', reject);
+  });
+  try {
+    assert.equal(t.alpnProtocol, 'http/1.1', 'only HTTP/1.1 is offered inside the tunnel');
+    const blocked = await exchange(
+      t,
+      `GET /us/app/wechat/id414478124?l=fr HTTP/1.1\r\nHost: ${authority}\r\n\r\n`,
+    );
+    assert.equal(blocked.status, 403);
+    const posted = await exchange(
+      t,
+      `POST /ca/app/signal/id874139669 HTTP/1.1\r\nHost: ${authority}\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\n`,
+      'hello',
+    );
+    assert.equal(posted.status, 200);
+    const seen = JSON.parse(posted.body) as { method: string; body: string };
+    assert.equal(seen.method, 'POST');
+    assert.equal(seen.body, 'hello');
+    const again = await exchange(t, `GET /ca/app/wechat/id414478124 HTTP/1.1\r\nHost: ${authority}\r\n\r\n`);
+    assert.equal(again.status, 403, 'every request in the tunnel is judged, not only the first');
+  } finally {
+    t.destroy();
+  }
+});
