@@ -86,7 +86,8 @@ void test('the CA is checked at start: not a CA, or a key of another certificate
     await assert.doesNotReject(loadInterceptCa(dir, 'ca.pem', 'ca.key'));
     await assert.rejects(loadInterceptCa(dir, 'leaf.pem', 'leaf.key'), /not a CA certificate/);
     await assert.rejects(loadInterceptCa(dir, 'ca.pem', 'other.key'), /is not the key of/);
-    await assert.rejects(loadInterceptCa(dir, 'missing.pem', 'ca.key'), /ENOENT/);
+    await assert.rejects(loadInterceptCa(dir, 'missing.pem', 'ca.key'), /ca\.cert: cannot read .*ENOENT/);
+    await assert.rejects(loadInterceptCa(dir, 'ca.key', 'ca.key'), /ca\.cert .*not a PEM/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -19,13 +19,17 @@ export interface InterceptCa {
 export async function loadInterceptCa(dir: string, certFile: string, keyFile: string): Promise<InterceptCa> {
   const certPath = path.resolve(dir, certFile);
   const keyPath = path.resolve(dir, keyFile);
-  const [pem, keyPem] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]);
-  const node = new NodeX509(pem);
+  const read = (file: string, key: string) =>
+    readFile(file, 'utf8').catch((err: Error) => {
+      throw new Error(`proxy.intercept.ca.${key}: cannot read ${file}: ${err.message}`, { cause: err });
+    });
+  const [pem, keyPem] = await Promise.all([read(certPath, 'cert'), read(keyPath, 'key')]);
+  const node = parsed(() => new NodeX509(pem), `proxy.intercept.ca.cert ${certPath}`);
   if (!node.ca)
     throw new Error(`proxy.intercept.ca.cert ${certPath} is not a CA certificate (basicConstraints CA:TRUE)`);
   if (node.validToDate.getTime() < Date.now())
     throw new Error(`proxy.intercept.ca.cert ${certPath} expired on ${node.validTo}`);
-  const key = createPrivateKey(keyPem);
+  const key = parsed(() => createPrivateKey(keyPem), `proxy.intercept.ca.key ${keyPath}`);
   if (!node.checkPrivateKey(key))
     throw new Error(`proxy.intercept.ca.key ${keyPath} is not the key of ${certPath}`);
   const der = key.export({ format: 'der', type: 'pkcs8' });
@@ -47,4 +51,13 @@ export async function loadInterceptCa(dir: string, certFile: string, keyFile: st
   }
   const signingKey = await webcrypto.subtle.importKey('pkcs8', der, importAlg, false, ['sign']);
   return { cert: new x509.X509Certificate(pem), pem: node.toString(), signingKey, signingAlgorithm };
+}
+
+/** Runs a parser, naming the file in its error (OpenSSL's messages do not). */
+function parsed<T>(parse: () => T, what: string): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new Error(`${what}: not a PEM certificate/key (${(err as Error).message})`, { cause: err });
+  }
 }
