@@ -87,7 +87,11 @@ export interface PolicySnapshot {
    * list the client's group enforces: the proxy decrypts CONNECTs to such hosts (proxy.intercept).
    */
   hasUrlRules(host: string, client: string): boolean;
-  explain(name: string, client: string): Explanation;
+  /**
+   * The decision `matchName` makes for `name` (`matchIp` for an IP literal; `matchUrl` when `target`
+   * is given, `name` being its host), made by the same code, with every rule it passed.
+   */
+  explain(name: string, client: string, target?: UrlTarget): Explanation;
   lists(): readonly ListSummary[];
   /** Every IP/CIDR rule of the lists (for the firewall export). */
   ipRules(): readonly { readonly cidr: string; readonly rule: RuleRef }[];

@@ -75,9 +75,13 @@ export class ProxyStats {
 
   /**
    * Where blocked hosts and clients go for `GET /api/top` (the resolver's top-k, so one list shows
-   * what DNS and the proxy refused); set by the app. Hosts and clients are never metric labels.
+   * what DNS and the proxy refused); given by the app. Hosts and clients are never metric labels.
    */
-  topSink: { offerBlocked(name: string, client: string): void } | null = null;
+  topSink: { offerBlocked(name: string, client: string): void } | null;
+
+  constructor(topSink: { offerBlocked(name: string, client: string): void } | null = null) {
+    this.topSink = topSink;
+  }
 
   /**
    * Every proxy block with its context, for the event pipeline (set by the app; null: not wired).
