@@ -97,7 +97,22 @@ export class ProxyStats {
     return this.intercepts[CLASS_INDEX[cls] * INTERCEPT_RESULTS.length + IRESULT_INDEX[result]];
   }
 
-  /** `intercepted`: the block was judged on an HTTPS URL inside a decrypted tunnel. */
+  /**
+   * The canaries' source address (src/canary): its requests are probes, not client traffic, and
+   * `recordBlocked` leaves them out of every counter and the top lists. Set by the app.
+   */
+  probeClient: string | null = null;
+
+  /**
+   * A policy block: banwall_proxy_requests_total{result="blocked"}, the blocked counter, the top lists.
+   * `intercepted`: judged on an HTTPS URL inside a decrypted tunnel (proxy.intercept).
+   */
+  recordBlocked(kind: ProxyKind, match: BlockMatch, host: string, client: string, intercepted = false): void {
+    if (client === this.probeClient) return;
+    this.recordRequest(kind, 'blocked');
+    this.recordBlock(match, host, client, intercepted);
+  }
+
   recordBlock(match: BlockMatch, host: string, client: string, intercepted = false): void {
     this.topSink?.offerBlocked(host, client);
     this.blockSink?.({ match, host, client, intercepted });

@@ -103,8 +103,7 @@ export class TunnelRequests {
     const target = decided.target;
     const match = judgeUrl(ctx.policy.current, target, state.client);
     if (match !== null) {
-      ctx.stats.recordRequest('https', 'blocked');
-      ctx.stats.recordBlock(match, target.host, state.client, true);
+      ctx.stats.recordBlocked('https', match, target.host, state.client, true);
       const what = `https://${tunnel.authority}${target.originForm}`;
       sendBlock(req, res, ctx.cfg.blockPage, match, what.length > 300 ? `${what.slice(0, 300)}…` : what);
       return;
