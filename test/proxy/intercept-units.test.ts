@@ -15,6 +15,7 @@ import type { ProxyContext } from '../../src/proxy/context.ts';
 import type { HttpForwarder } from '../../src/proxy/http-forwarder.ts';
 import { fakePolicy, rule } from './fixtures.ts';
 import { hostMatches } from '../../src/proxy/intercept/decisions.ts';
+import { isCertificateError } from '../../src/proxy/intercept/origin-agent.ts';
 import { proxySchema } from '../../src/proxy/config.ts';
 import { storeFor } from '../policy/policy-helpers.ts';
 import { issueLeaf, makeCa } from './intercept-fixtures.ts';
@@ -157,4 +158,21 @@ void test('which CONNECTs are decrypted: URL-rule hosts by default, `hosts` inst
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+void test('certificate failures are told apart from network failures', () => {
+  const e = (code: string) => Object.assign(new Error(code), { code });
+  for (const code of [
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    'CERT_HAS_EXPIRED',
+    'CERT_NOT_YET_VALID',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'CERT_REVOKED',
+  ])
+    assert.equal(isCertificateError(e(code)), true, code);
+  for (const code of ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ERR_SSL_WRONG_VERSION_NUMBER'])
+    assert.equal(isCertificateError(e(code)), false, code);
 });

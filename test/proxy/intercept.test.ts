@@ -14,7 +14,7 @@ import path from 'node:path';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
 import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream.ts';
 import { selfSigned } from '../helpers/self-signed.ts';
-import { curl, shippedPolicy, startTlsOrigin, type Origin } from './fixtures.ts';
+import { curl, rawExchange, shippedPolicy, startTlsOrigin, type Origin } from './fixtures.ts';
 import { issueLeaf, makeCa, type Pem } from './intercept-fixtures.ts';
 
 let dir: string;
@@ -40,7 +40,7 @@ before(async () => {
   await rm(self.dir, { recursive: true, force: true });
   const a: FakeRecord[] = [{ type: 'A', data: '127.0.0.1', ttl: 300 }];
   up = await startFakeUpstream({
-    zone: Object.fromEntries([...names, 'play.google.com'].map((n) => [n, a])),
+    zone: Object.fromEntries([...names, 'play.google.com', 'itunes.apple.com'].map((n) => [n, a])),
   });
   bw = await startBanwall(
     testConfig([up.url], {
@@ -187,6 +187,19 @@ void test('an origin whose certificate does not verify is refused and nothing is
   assert.equal(untrusted.seen.length, 0, 'no request reached the untrusted origin');
   assert.equal(await metric('banwall_proxy_intercept_leaves_minted_total'), mintedBefore);
   assert.equal(await metric('banwall_proxy_intercept_total{class="url-rules",result="untrusted"}'), 1);
+
+  // A certificate from a trusted CA but for other names: refused the same way.
+  const seenBefore = trusted.seen.length;
+  const authority = `itunes.apple.com:${trusted.port}`;
+  const wrongName = await rawExchange(
+    bw.proxyPort!,
+    `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`,
+  );
+  assert.match(wrongName, /^HTTP\/1\.1 502 /);
+  assert.match(wrongName, /ERR_TLS_CERT_ALTNAME_INVALID/, 'the page says why');
+  assert.equal(trusted.seen.length, seenBefore);
+  assert.equal(await metric('banwall_proxy_intercept_leaves_minted_total'), mintedBefore);
+  assert.equal(await metric('banwall_proxy_intercept_total{class="url-rules",result="untrusted"}'), 2);
 });
 
 void test('a client that does not trust banwall’s CA (or pins) fails closed, and it is counted', async () => {
