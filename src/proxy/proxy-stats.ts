@@ -27,7 +27,8 @@ export interface ProxyBlock {
   readonly intercepted?: boolean;
 }
 
-export const PROXY_KINDS = ['http', 'connect'] as const;
+/** `https`: a request judged inside an intercepted (decrypted) CONNECT tunnel (proxy.intercept). */
+export const PROXY_KINDS = ['http', 'connect', 'https'] as const;
 export type ProxyKind = (typeof PROXY_KINDS)[number];
 
 /**
@@ -39,7 +40,32 @@ export type ProxyKind = (typeof PROXY_KINDS)[number];
 export const PROXY_RESULTS = ['allowed', 'blocked', 'denied', 'limited', 'badrequest', 'error'] as const;
 export type ProxyResult = (typeof PROXY_RESULTS)[number];
 
-const KIND_INDEX: Record<ProxyKind, number> = { http: 0, connect: 1 };
+const KIND_INDEX: Record<ProxyKind, number> = { http: 0, connect: 1, https: 2 };
+
+/**
+ * Why a host is intercepted: `url-rules` (a URL rule of the client's group names it, the default) or
+ * `configured` (listed in proxy.intercept.hosts).
+ */
+export const INTERCEPT_CLASSES = ['url-rules', 'configured'] as const;
+export type InterceptClass = (typeof INTERCEPT_CLASSES)[number];
+
+/**
+ * What became of a CONNECT to an intercepted host. intercepted: the origin's certificate verified and
+ * the client completed TLS with a minted leaf; untrusted: the origin's certificate did not verify,
+ * refused with 502 and nothing minted; client-refused: the client abandoned the handshake with the
+ * minted leaf (banwall's CA not installed, or an app that pins its certificates); mismatch: the
+ * ClientHello named another host than the CONNECT; error: the origin could not be reached or did not
+ * finish its handshake, or the leaf could not be minted.
+ */
+export const INTERCEPT_RESULTS = ['intercepted', 'untrusted', 'client-refused', 'mismatch', 'error'] as const;
+export type InterceptResult = (typeof INTERCEPT_RESULTS)[number];
+
+const CLASS_INDEX: Record<InterceptClass, number> = { 'url-rules': 0, configured: 1 };
+const IRESULT_INDEX = Object.fromEntries(INTERCEPT_RESULTS.map((r, i) => [r, i])) as Record<
+  InterceptResult,
+  number
+>;
+
 const RESULT_INDEX = Object.fromEntries(PROXY_RESULTS.map((r, i) => [r, i])) as Record<ProxyResult, number>;
 
 export class ProxyStats {
@@ -51,6 +77,10 @@ export class ProxyStats {
   openConnections = 0;
   /** Tunnels open now. */
   openTunnels = 0;
+  private readonly intercepts = new Float64Array(INTERCEPT_CLASSES.length * INTERCEPT_RESULTS.length);
+  /** Leaf certificates signed since start, and held in the leaf cache now (proxy.intercept). */
+  leavesMinted = 0;
+  leavesCached = 0;
 
   recordRequest(kind: ProxyKind, result: ProxyResult): void {
     this.counts[KIND_INDEX[kind] * PROXY_RESULTS.length + RESULT_INDEX[result]]++;
@@ -71,6 +101,14 @@ export class ProxyStats {
   ) {
     this.topSink = topSink;
     this.events = events;
+  }
+
+  recordIntercept(cls: InterceptClass, result: InterceptResult): void {
+    this.intercepts[CLASS_INDEX[cls] * INTERCEPT_RESULTS.length + IRESULT_INDEX[result]]++;
+  }
+
+  intercept(cls: InterceptClass, result: InterceptResult): number {
+    return this.intercepts[CLASS_INDEX[cls] * INTERCEPT_RESULTS.length + IRESULT_INDEX[result]];
   }
 
   /**
