@@ -26,17 +26,22 @@ export interface EncodedBatch {
 }
 
 export function encodeBatch(batch: readonly PolicyEvent[]): EncodedBatch {
-  const index = new Map<string, number>();
+  // Two lookups (list, then rule text) instead of a composite key: no string built per event.
+  const index = new Map<string, Map<string, number>>();
   const rules: RuleTuple[] = [];
   const events: EventTuple[] = new Array<EventTuple>(batch.length);
   for (let i = 0; i < batch.length; i++) {
     const e = batch[i];
-    const key = `${e.list}\u0000${e.rule}\u0000${e.source}\u0000${e.app}\u0000${e.category}`;
-    let r = index.get(key);
-    if (r === undefined) {
+    let byRule = index.get(e.list);
+    if (byRule === undefined) {
+      byRule = new Map();
+      index.set(e.list, byRule);
+    }
+    let r = byRule.get(e.rule);
+    if (r === undefined || rules[r][4] !== e.source || rules[r][0] !== e.app || rules[r][1] !== e.category) {
       r = rules.length;
       rules.push([e.app, e.category, e.list, e.rule, e.source]);
-      index.set(key, r);
+      byRule.set(e.rule, r);
     }
     events[i] = [
       e.time,

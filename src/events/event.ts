@@ -1,7 +1,7 @@
 // One record of a decision that matters, from either layer. The DNS side and the proxy build it the
 // same way (from a BlockMatch and what was asked), and every sink — the SQLite store, the JSON-lines
 // file, syslog, dnstap — writes from this one shape, so no sink re-derives a field another has.
-import type { BlockMatch } from '../policy/snapshot.ts';
+import type { BlockMatch, RuleRef } from '../policy/snapshot.ts';
 
 export const EVENT_LAYERS = ['dns', 'proxy'] as const;
 export type EventLayer = (typeof EVENT_LAYERS)[number];
@@ -38,6 +38,18 @@ export interface PolicyEvent {
   readonly intercepted: boolean;
 }
 
+const sources = new WeakMap<RuleRef, string>();
+
+/** A rule's `file:line`, built once per rule (a burst of blocks by one rule builds it once). */
+export function sourceOf(rule: RuleRef): string {
+  let s = sources.get(rule);
+  if (s === undefined) {
+    s = `${rule.source}:${rule.line}`;
+    sources.set(rule, s);
+  }
+  return s;
+}
+
 /** The fields every event takes from the rule that decided it (empty strings when none did). */
 export function ruleFields(
   match: BlockMatch | null | undefined,
@@ -52,6 +64,6 @@ export function ruleFields(
     category: r.category,
     list: r.list,
     rule: r.rule,
-    source: `${r.source}:${r.line}`,
+    source: sourceOf(r),
   };
 }

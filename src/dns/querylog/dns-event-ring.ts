@@ -4,7 +4,7 @@
 // ring is full within one turn, further queries are dropped and counted rather than queued.
 import type { DnsAnswer, DnsQuery, Protocol } from '../resolver.ts';
 import type { BlockMatch } from '../../policy/snapshot.ts';
-import { ruleFields } from '../../events/event.ts';
+import { sourceOf } from '../../events/event.ts';
 import type { EventPipeline } from '../../events/pipeline.ts';
 import { typeName } from './format.ts';
 
@@ -85,16 +85,23 @@ export class DnsEventRing {
       const answer = this.answer[i]!;
       this.answer[i] = undefined;
       const block: BlockMatch | undefined = answer.block;
+      const rule = block?.rule;
+      // Fields spelled out rather than spread from ruleFields(): one object per event, not two.
       this.pipeline.offer({
         time: this.time[i],
         client: this.client[i],
+        group: block === undefined ? '' : block.group,
         identity: '',
         layer: 'dns',
         protocol: this.protocol[i],
         target: this.name[i],
         kind: typeName(this.qtype[i]),
         decision: block === undefined ? 'allowed' : 'blocked',
-        ...ruleFields(block),
+        app: rule === undefined ? '' : rule.app,
+        category: rule === undefined ? '' : rule.category,
+        list: rule === undefined ? '' : rule.list,
+        rule: rule === undefined ? '' : rule.rule,
+        source: rule === undefined ? '' : sourceOf(rule),
         answer: answerText(answer),
         durationMs: Math.round(this.duration[i] * 1000) / 1000,
         intercepted: false,
