@@ -78,6 +78,10 @@ export const COMMANDS: readonly Command[] = [
       '  --json              print the answer as JSON (the same shape as GET /api/explain)',
       CONFIG_HELP,
     ],
+    notes: [
+      'Exit status: 0 with an answer (blocked or allowed), 2 for input that is not a name, URL, address,',
+      'client or type, 1 when the config or lists do not load or --resolve got no answer upstream.',
+    ],
     options: {
       ...CONFIG,
       ...HELP,

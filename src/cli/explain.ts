@@ -22,9 +22,13 @@ async function live(
     import('../dns/stats/dns-stats.ts'),
   ]);
   const upstream = createUpstreamResolver(loaded.config.dns, new DnsStats(), createLogger('silent'));
+  // The upstream sockets and the deadline timer are unref'd (a server never waits on them to exit):
+  // hold the process open until the answer, or dns.timeout's SERVFAIL, is in.
+  const hold = setInterval(() => {}, 60_000);
   try {
     return await followLive(upstream, policy, input);
   } finally {
+    clearInterval(hold);
     await upstream.close();
   }
 }
@@ -63,5 +67,6 @@ export async function run(args: CliArgs): Promise<number> {
   } else {
     process.stdout.write(`${formatExplain(result)}\n${judged ? `${formatLive(judged)}\n` : ''}`);
   }
-  return 0;
+  // The policy's answer is printed either way; 1 says the live part could not be had.
+  return judged?.decision === 'failed' ? 1 : 0;
 }
