@@ -4,7 +4,9 @@
 // resolve=1 asks this banwall's upstream link (below the cache: the live answer) and judges it as the
 // resolver does. It sends a query out and answers with the addresses it got, so it is a DNS lookup
 // over HTTP that skips dns.allowedClients and the rate limit: it needs the API token when one is
-// set, and without a token it is served only while every http.listen address is loopback.
+// set, and without a token it is served only while every http.listen address is loopback (and not
+// in a cluster worker, which cannot see the primary's http.listen).
+import cluster from 'node:cluster';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppHandle } from '../app-handle.ts';
 import { explainName } from '../policy/explain.ts';
@@ -31,9 +33,12 @@ function mayResolve(app: AppHandle, req: IncomingMessage): string | null {
   const token = apiToken(http.token);
   const auth = checkBearer(req, token);
   if (auth === 'ok') return null;
-  if (auth === 'no-token-configured' && http.listen.every((l) => isLoopback(l.host))) return null;
+  // A cluster worker's own listener is always loopback (the primary serves http.listen and passes
+  // this request on), so it cannot tell where the client is: there, only the token opens it.
+  const local = !cluster.isWorker && http.listen.every((l) => isLoopback(l.host));
+  if (auth === 'no-token-configured' && local) return null;
   return token === undefined
-    ? 'resolve=1 needs the API token when http.listen is not loopback-only: set http.token'
+    ? 'resolve=1 needs the API token unless http.listen is loopback-only (and dns.workers is 1): set http.token'
     : 'resolve=1 needs "Authorization: Bearer <token>"';
 }
 

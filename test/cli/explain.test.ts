@@ -218,3 +218,19 @@ void it('/api/explain?resolve=1 needs the API token when one is set', async () =
     await up.close();
   }
 });
+
+void it('/api/explain?resolve=1 in a cluster without a token: refused (a worker cannot see http.listen)', async () => {
+  const { up, bw } = await setup({ dns: { workers: 2 } });
+  try {
+    // The primary's http.listen (the first 'banwall started' line is a worker's internal listener).
+    const started = await bw.waitForLog((l) => l.msg === 'banwall cluster started', 60_000);
+    const port = (started.http as { port: number }[])[0].port;
+    assert.equal((await curl(port, { name: 'fine.test' })).status, 200);
+    const refused = await curl(port, { name: 'fine.test', resolve: '1' });
+    assert.equal(refused.status, 403);
+    assert.match(String(refused.body.error), /set http\.token/);
+  } finally {
+    await bw.stop();
+    await up.close();
+  }
+});
