@@ -2,6 +2,7 @@
 // does on a cache miss, and judge the live answer the way the blocking link does (blocking-resolver.ts):
 // the query name first (a blocked name is never forwarded), then every CNAME/DNAME target, then
 // every A/AAAA address, with the same matchName/matchIp calls; the first match decides.
+import { isIP } from 'node:net';
 import type { DnsAnswer, DnsQuery, Resolver } from '../dns/resolver.ts';
 import type { BlockMatch, PolicySnapshot, RuleRef } from '../policy/snapshot.ts';
 import { buildQuery } from '../dns/internal-lookup.ts';
@@ -82,7 +83,7 @@ export async function followLive(
   input: ExplainInput,
 ): Promise<LiveJudgement> {
   const none = { targets: [], addresses: [] };
-  if (input.kind === 'ip') {
+  if (input.kind === 'ip' || isIP(input.host) !== 0) {
     return { decision: 'not-asked', asked: false, note: 'an IP address is not resolved', ...none };
   }
   const own = policy.matchName(input.host, input.client);

@@ -194,6 +194,12 @@ void describe('explain: input, --json and --resolve in the CLI and the API', () 
     );
     assert.match(text.stdout, /the client gets: NXDOMAIN with SOA/);
 
+    for (const name of ['198.51.100.7', 'http://198.51.100.7/x']) {
+      const ip = await live(name);
+      assert.equal(ip.decision, 'not-asked', name);
+      assert.equal(ip.asked, false);
+    }
+
     const bad = await curl(http, { name: 'fine.test', resolve: 'maybe' });
     assert.equal(bad.status, 400);
   });
