@@ -11,6 +11,10 @@ export interface CliArgs {
   readonly format: string | undefined;
   /** `export firewall`: banwall's addresses as devices reach them (repeatable). */
   readonly resolver?: readonly string[];
+  /** `export firewall`: limit the rules to one address family (`ipv4` or `ipv6`). */
+  readonly family?: string;
+  /** `export firewall`: also drop UDP/443 (QUIC) from devices. */
+  readonly dropQuic?: boolean;
   /** `explain --json`. */
   readonly json?: boolean;
   /** `explain --resolve`. */
@@ -62,6 +66,8 @@ export function parseCommandArgs(command: Command, argv: readonly string[]): Cli
     type: str('type'),
     format: str('format'),
     resolver: Array.isArray(values.resolver) ? values.resolver.map(String) : undefined,
+    family: str('family'),
+    dropQuic: bool('drop-quic'),
     json: bool('json'),
     resolve: bool('resolve'),
     pidFile: str('pid-file'),

@@ -109,14 +109,25 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'export',
     summary: "print egress firewall rules from the policy's IP rules",
-    synopsis: 'export firewall [--format nftables|iptables|ip6tables] [--resolver IP]... [--config FILE]',
+    synopsis:
+      'export firewall [--format nftables|iptables|ip6tables] [--resolver IP]... [--family ipv4|ipv6] ' +
+      '[--drop-quic] [--config FILE]',
     optionHelp: [
       '  --format FORMAT     nftables (default), iptables or ip6tables',
       '  --resolver IP       an address devices use to reach banwall (repeat for IPv6 or several',
       '                      instances); default: the non-loopback addresses of dns.listen',
+      '  --family FAMILY     ipv4 or ipv6: rules for one address family only (nftables writes both)',
+      '  --drop-quic         also drop UDP/443 (QUIC) from the devices',
       CONFIG_HELP,
     ],
-    options: { ...CONFIG, ...HELP, format: { type: 'string' }, resolver: { type: 'string', multiple: true } },
+    options: {
+      ...CONFIG,
+      ...HELP,
+      format: { type: 'string' },
+      resolver: { type: 'string', multiple: true },
+      family: { type: 'string' },
+      'drop-quic': { type: 'boolean' },
+    },
     args: { min: 1, max: 1, missing: 'what to export: firewall' },
     load: () => import('./export.ts'),
   },
