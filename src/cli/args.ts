@@ -15,6 +15,8 @@ export interface CliArgs {
   readonly family?: string;
   /** `export firewall`: also drop UDP/443 (QUIC) from devices. */
   readonly dropQuic?: boolean;
+  /** `check`: fail on any bad list line (default); `--no-strict` only reports them. */
+  readonly strict?: boolean;
   /** `explain --json`. */
   readonly json?: boolean;
   /** `explain --resolve`. */
@@ -48,7 +50,13 @@ function usageMessage(err: Error & { code?: string }): string {
 export function parseCommandArgs(command: Command, argv: readonly string[]): CliArgs {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: command.options, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: [...argv],
+      options: command.options,
+      allowPositionals: true,
+      allowNegative: command.allowNegative ?? false,
+      strict: true,
+    });
   } catch (err) {
     throw new UsageError(usageMessage(err as Error & { code?: string }));
   }
@@ -66,6 +74,7 @@ export function parseCommandArgs(command: Command, argv: readonly string[]): Cli
     type: str('type'),
     format: str('format'),
     resolver: Array.isArray(values.resolver) ? values.resolver.map(String) : undefined,
+    strict: typeof values.strict === 'boolean' ? values.strict : undefined,
     family: str('family'),
     dropQuic: bool('drop-quic'),
     json: bool('json'),

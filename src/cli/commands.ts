@@ -19,6 +19,8 @@ export interface Command {
   /** What else the help page says (signals, exit codes). */
   readonly notes?: readonly string[];
   readonly options: ParseArgsOptionsConfig;
+  /** Whether `--no-NAME` turns a boolean option off (parseArgs allowNegative). */
+  readonly allowNegative?: boolean;
   /** Positional arguments after the command name. */
   readonly args: { readonly min: number; readonly max: number; readonly missing: string };
   load(): Promise<CommandModule>;
@@ -57,10 +59,14 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'check',
     summary: 'validate the config and every list, print a summary',
-    synopsis: 'check [--config FILE]',
-    optionHelp: [CONFIG_HELP],
+    synopsis: 'check [--no-strict] [--config FILE]',
+    optionHelp: [
+      '  --no-strict         report bad list lines without failing (by default any bad line fails)',
+      CONFIG_HELP,
+    ],
     notes: ['Prints per-list counts and every bad line with file:line; exits 1 on any error.'],
-    options: { ...CONFIG, ...HELP },
+    options: { ...CONFIG, ...HELP, strict: { type: 'boolean' } },
+    allowNegative: true,
     args: { min: 0, max: 0, missing: '' },
     load: () => import('./check.ts'),
   },
