@@ -14,16 +14,18 @@ export function startedByNpm(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /**
- * Calls `onParentGone` once when the parent exits. Does nothing when the parent is already init (a
- * daemon, PID 1 in a container, or a supervisor that adopted us): there is nothing to follow.
+ * Calls `onParentGone` once when `parent` (process.ppid read at start, before the listeners were
+ * bound: a parent that died during start-up counts too) is no longer our parent. Does nothing when
+ * the parent was init already (a daemon, PID 1's child in a container): there is nothing to follow.
  */
-export function watchParent(onParentGone: (parent: number) => void): void {
-  const parent = process.ppid;
+export function watchParent(parent: number, onParentGone: (parent: number) => void): void {
   if (parent <= 1) return;
-  const timer = setInterval(() => {
+  const check = () => {
     if (process.ppid === parent) return;
     clearInterval(timer);
     onParentGone(parent);
-  }, POLL_MS);
+  };
+  const timer = setInterval(check, POLL_MS);
   timer.unref();
+  check();
 }

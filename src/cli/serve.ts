@@ -2,17 +2,16 @@
 // PID file once every listener is bound; stop when the process that started banwall exits (npm).
 import type { CliArgs } from '../cli.ts';
 import { configPath, ConfigError, loadConfig } from '../config/load.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, type Logger } from '../log.ts';
 import type { Banwall } from '../app.ts';
 import { clusterRole } from '../cluster/role.ts';
 import { runPrimary } from '../cluster/primary.ts';
 import { announceWorker, workerConfig } from '../cluster/worker.ts';
-import type { Logger } from '../log.ts';
 import { claimPidFile, PidFileError, writePidFile } from './pid-file.ts';
 import { startedByNpm, watchParent } from './parent-watch.ts';
 
 /** What the serving process (single or cluster primary, never a worker) does once it serves. */
-function serving(args: CliArgs, log: Logger): void {
+function serving(args: CliArgs, log: Logger, parent: number): void {
   if (args.pidFile !== undefined) {
     try {
       writePidFile(args.pidFile);
@@ -22,7 +21,7 @@ function serving(args: CliArgs, log: Logger): void {
   }
   if (args.exitWithParent || startedByNpm()) {
     // Through our own SIGTERM handler, so that a cluster primary drains its workers the same way.
-    watchParent((parent) => {
+    watchParent(parent, () => {
       log.warn({ parent }, 'the process that started banwall exited; stopping');
       process.kill(process.pid, 'SIGTERM');
     });
@@ -30,6 +29,7 @@ function serving(args: CliArgs, log: Logger): void {
 }
 
 export async function run(args: CliArgs): Promise<number> {
+  const parent = process.ppid;
   let loaded;
   try {
     loaded = await loadConfig(configPath(args.config));
@@ -56,7 +56,7 @@ export async function run(args: CliArgs): Promise<number> {
   log.info({ config: loaded.file }, 'starting');
   if (role === 'primary') {
     const code = await runPrimary(loaded, log);
-    if (code < 0) serving(args, log);
+    if (code < 0) serving(args, log, parent);
     return code;
   }
   if (role === 'worker') loaded = workerConfig(loaded);
@@ -98,6 +98,6 @@ export async function run(args: CliArgs): Promise<number> {
   process.on('uncaughtException', (err) => log.error({ err }, 'uncaught exception'));
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   if (role === 'worker') announceWorker(app, log);
-  else serving(args, log);
+  else serving(args, log, parent);
   return -1;
 }
