@@ -139,7 +139,7 @@ void describe("npm start, signalled by npm's PID", { skip: npmMissing && 'npm is
       strays.push(s.pid);
       s.proc.kill(signal);
       await s.exited;
-      await waitFor('banwall to exit after its parent', () => !alive(s.pid), 5000);
+      await waitFor('banwall to exit after its parent', () => !alive(s.pid), 8000); // 0.5 s poll + drain, under load
       assert.ok(
         s.logs.some((l) => l.msg === 'the process that started banwall exited; stopping'),
         JSON.stringify(s.logs.slice(-5)),
