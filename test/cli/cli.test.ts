@@ -76,7 +76,7 @@ void test('each command has its own help: banwall help CMD and banwall CMD --hel
   const pages = new Set<string>();
   const expect: Record<string, RegExp> = {
     serve: /--pid-file FILE[\s\S]*--exit-with-parent[\s\S]*SIGHUP reloads/,
-    check: /Usage: banwall check \[--config FILE\]/,
+    check: /Usage: banwall check \[--no-strict\] \[--config FILE\]/,
     explain: /--client IP[\s\S]*--type TYPE[\s\S]*--resolve[\s\S]*--json/,
     reload: /POST \/api\/reload/,
     export: /--format FORMAT[\s\S]*--resolver IP/,
