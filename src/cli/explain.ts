@@ -11,6 +11,7 @@ import type { PolicySnapshot } from '../policy/snapshot.ts';
 import { createLogger } from '../log.ts';
 import { checkExplainInput, type ExplainInput } from '../explain/input.ts';
 import { followLive, formatLive, type LiveJudgement } from '../explain/live.ts';
+import { liveChain } from '../explain/live-chain.ts';
 
 async function live(
   loaded: LoadedConfig,
@@ -26,7 +27,7 @@ async function live(
   // hold the process open until the answer, or dns.timeout's SERVFAIL, is in.
   const hold = setInterval(() => {}, 60_000);
   try {
-    return await followLive(upstream, policy, input);
+    return await followLive(liveChain(loaded.config.dns, upstream), policy, input);
   } finally {
     clearInterval(hold);
     await upstream.close();

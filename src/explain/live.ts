@@ -3,12 +3,13 @@
 // the query name first (a blocked name is never forwarded), then every CNAME/DNAME target, then
 // every A/AAAA address, with the same matchName/matchIp calls; the first match decides.
 import { isIP } from 'node:net';
-import type { DnsAnswer, DnsQuery, Resolver } from '../dns/resolver.ts';
+import type { DnsAnswer, DnsQuery } from '../dns/resolver.ts';
 import type { BlockMatch, PolicySnapshot, RuleRef } from '../policy/snapshot.ts';
 import { buildQuery } from '../dns/internal-lookup.ts';
 import { readAnswer } from '../dns/wire/answer-facts.ts';
 import { explainName, type ExplainRule } from '../policy/explain.ts';
 import type { ExplainInput } from './input.ts';
+import type { LiveChain } from './live-chain.ts';
 
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 
@@ -26,7 +27,7 @@ export interface LiveJudgement {
    * nothing to resolve (an IP address).
    */
   readonly decision: 'blocked' | 'allowed' | 'failed' | 'not-asked';
-  /** Whether the upstreams were asked (a name the policy blocks never leaves banwall). */
+  /** Whether the upstreams were asked (a blocked or special-use name never leaves banwall). */
   readonly asked: boolean;
   readonly note?: string;
   /** The upstream's rcode. */
@@ -76,9 +77,9 @@ function queryFor(input: ExplainInput): DnsQuery | null {
   };
 }
 
-/** Asks `upstream` (the bottom of the chain: no cache, no policy) and judges the answer with `policy`. */
+/** Asks `live` (local zones over the upstreams: no cache, no policy) and judges the answer with `policy`. */
 export async function followLive(
-  upstream: Resolver,
+  live: LiveChain,
   policy: PolicySnapshot,
   input: ExplainInput,
 ): Promise<LiveJudgement> {
@@ -101,12 +102,16 @@ export async function followLive(
   if (query === null) {
     return { decision: 'failed', asked: false, note: 'the name cannot be put in a DNS query', ...none };
   }
+  const localBefore = live.local?.answered ?? 0;
   let answer: DnsAnswer;
   try {
-    answer = await upstream.resolve(query);
+    answer = await live.resolver.resolve(query);
   } catch (err) {
     return { decision: 'failed', asked: true, note: (err as Error).message, ...none };
   }
+  // A special-use name (dns.localZones) is answered by banwall itself, as the resolver would.
+  const asked = (live.local?.answered ?? 0) === localBefore;
+  const where = asked ? {} : { note: 'a special-use name: banwall answers it itself (dns.localZones)' };
   const rcodeNumber = answer.wire.length >= 4 ? answer.wire[3] & 0x0f : 2;
   const rcode = RCODES[rcodeNumber] ?? `RCODE${rcodeNumber}`;
   if (answer.result === 'servfail' || rcodeNumber === 2) {
@@ -123,10 +128,11 @@ export async function followLive(
   const addresses = facts.addresses.map((a) => item(a, policy.matchIp(a, input.client)));
   // The blocking link's order: targets, then addresses; the first match decides.
   const decider = [...targets, ...addresses].find((i) => i.decision === 'blocked');
-  if (decider === undefined) return { decision: 'allowed', asked: true, rcode, targets, addresses };
+  if (decider === undefined) return { decision: 'allowed', asked, ...where, rcode, targets, addresses };
   return {
     decision: 'blocked',
-    asked: true,
+    asked,
+    ...where,
     rcode,
     targets,
     addresses,
@@ -138,7 +144,7 @@ export async function followLive(
 /** Human-readable lines for the CLI, under formatExplain's. */
 export function formatLive(live: LiveJudgement): string {
   const lines = [
-    `  live answer: ${live.decision.toUpperCase()}${live.rcode ? ` (upstream ${live.rcode})` : ''}`,
+    `  live answer: ${live.decision.toUpperCase()}${live.rcode ? ` (${live.asked ? 'upstream' : 'answered locally'} ${live.rcode})` : ''}`,
   ];
   if (live.note) lines.push(`    ${live.note}`);
   const where = (r: ExplainRule) =>

@@ -180,6 +180,20 @@ void describe('explain: input, --json and --resolve in the CLI and the API', () 
     assert.equal(own.decision, 'blocked');
     assert.equal(own.asked, false, 'a blocked name never leaves banwall');
 
+    // Special-use names are answered by banwall itself (dns.localZones), never sent upstream.
+    const localhost = await live('localhost');
+    assert.equal(localhost.asked, false);
+    assert.deepEqual(localhost.addresses, [{ value: '127.0.0.1', decision: 'allowed' }]);
+    const ptr = await live('5.1.168.192.in-addr.arpa');
+    assert.equal(ptr.asked, false);
+    assert.equal(ptr.rcode, 'NXDOMAIN');
+    assert.ok(
+      up.queries.some((q) => q.name.toLowerCase() === 'fine.test'),
+      'names are recorded like this',
+    );
+    const local = ['localhost', '5.1.168.192.in-addr.arpa'];
+    assert.ok(!up.queries.some((q) => local.includes(q.name.toLowerCase())), 'the upstream saw none of them');
+
     const missing = await live('nothing.test');
     assert.equal(missing.decision, 'allowed');
     assert.equal(missing.rcode, 'NXDOMAIN');
