@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.ts';
 import type { Result } from '../dns/resolver.ts';
 import type { UpstreamHealth } from '../dns/upstream/upstream-resolver.ts';
 import type { ListSummary, PolicySnapshot } from '../policy/snapshot.ts';
+import type { CanaryStatus } from '../canary/canaries.ts';
 import type { ExplainInput } from '../explain/input.ts';
 import type { LiveJudgement } from '../explain/live.ts';
 
@@ -49,6 +50,8 @@ export interface AdminOps {
   /** Empties the DNS cache; says what it held. */
   flushCache(): { readonly entries: number; readonly bytes: number };
   reload(reason: string): Promise<ReloadResult>;
+  /** The canaries' state and failing probes (src/canary); null when they are off. */
+  canaryStatus?(): CanaryStatus | null;
   /** The proxy's bound listen addresses, for the PAC file. */
   proxyAddresses(): { host: string; port: number }[];
   /** GET /api/explain?resolve=1: the upstreams' answer for `input` (below the cache), judged as the
