@@ -8,7 +8,8 @@
 //   app       src/app.ts, app-metrics.ts, app-events.ts   the composition root: builds and wires every part
 //   config    src/config/schema.ts, load.ts  assembles the schema each part below owns
 //   api       src/api/, src/console/        the HTTP listener and the console; asks the app through AdminOps
-//   edge      src/proxy/, src/firewall/, src/canary/   ask the resolver, the policy, the listeners
+//   edge      src/proxy/, src/firewall/,    ask the resolver, the policy, the listeners
+//             src/canary/, src/explain/
 //   dns       src/dns/                      the resolver chain and its front ends (query log included)
 //   events    src/events/, src/audit/       the event pipeline and its sinks; the audit log
 //   policy    src/policy/                   lists, matching, reload
@@ -32,7 +33,7 @@ const LAYERS: readonly [name: string, matches: (f: string) => boolean][] = [
   ['policy', (f) => f.startsWith('policy/')],
   ['events', (f) => f.startsWith('events/') || f.startsWith('audit/')],
   ['dns', (f) => f.startsWith('dns/')],
-  ['edge', (f) => f.startsWith('proxy/') || f.startsWith('firewall/') || f.startsWith('canary/')],
+  ['edge', (f) => /^(proxy|firewall|canary|explain)\//.test(f)],
   ['api', (f) => f.startsWith('api/') || f.startsWith('console/')],
   ['config', (f) => f === 'config/schema.ts' || f === 'config/load.ts'],
   ['app', (f) => ['app.ts', 'app-metrics.ts', 'app-events.ts'].includes(f)],

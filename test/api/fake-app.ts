@@ -109,6 +109,7 @@ export function fakeApp(overrides: Record<string, unknown> = {}): FakeApp {
     summarizeEvents: () => [],
     attachEventStream: () => false,
     auditTail: () => null,
+    explainLive: async () => ({ decision: 'not-asked', asked: false, targets: [], addresses: [] }),
     reloadResult: { ok: true, generation: 4, errors: [] },
     reloads: [],
     flushes: 0,
