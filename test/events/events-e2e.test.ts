@@ -128,7 +128,7 @@ void describe('the event store of a running banwall', () => {
     assert.equal(e.answer, 'NXDOMAIN EDE 15');
     assert.ok(e.durationMs >= 0 && e.durationMs < 5000);
     assert.ok(Math.abs(e.time - Date.now()) < 60_000);
-    const tcp = (await api('app=kaspersky')).events;
+    const tcp = await waitForEvents('app=kaspersky', 1);
     assert.deepEqual(
       tcp.map((x) => [x.client, x.protocol, x.kind]),
       [['127.0.0.3', 'tcp', 'AAAA']],
