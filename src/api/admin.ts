@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import type { AppHandle } from '../app-handle.ts';
 import type { ListSummary } from '../policy/snapshot.ts';
+import type { ListHealth } from '../policy/refresher.ts';
 import { RESULTS } from '../dns/resolver.ts';
 import { explainName } from '../policy/explain.ts';
 import { QTYPE_NUMBERS } from '../dns/wire/qtypes.ts';
@@ -20,15 +21,18 @@ export function status(app: AppHandle, res: ServerResponse): void {
     startedAt: new Date(app.startedAt).toISOString(),
     uptimeSeconds: Math.round((now - app.startedAt) / 1000),
     policy: { generation: snapshot?.generation ?? 0 },
-    lists: snapshot ? snapshot.lists().map((l) => listStatus(l, now)) : [],
+    lists: snapshot
+      ? snapshot.lists().map((l) => listStatus(l, app.policy.refresher.health(l.name), now))
+      : [],
     upstreams: app.chain.upstream.health(),
     cache: app.chain.cache.size,
     queries,
   });
 }
 
-function listStatus(l: ListSummary, now: number) {
-  const age = l.lastSuccess > 0 ? Math.round((now - l.lastSuccess) / 1000) : null;
+/** A list of the snapshot in force, with its live refresh state (the refresher's, not the snapshot's). */
+function listStatus(l: ListSummary, live: ListHealth, now: number) {
+  const age = live.lastSuccess > 0 ? Math.round((now - live.lastSuccess) / 1000) : null;
   return {
     name: l.name,
     app: l.app,
@@ -36,10 +40,10 @@ function listStatus(l: ListSummary, now: number) {
     source: l.source,
     entries: l.entries,
     badLines: l.badLines,
-    lastSuccess: l.lastSuccess > 0 ? new Date(l.lastSuccess).toISOString() : null,
+    lastSuccess: live.lastSuccess > 0 ? new Date(live.lastSuccess).toISOString() : null,
     ageSeconds: age,
     refreshIntervalSeconds: l.refreshInterval / 1000,
-    refreshFailures: l.refreshFailures,
+    refreshFailures: live.refreshFailures,
     // The same rule as the ListNotRefreshed alert: a remote list older than twice its interval.
     stale: l.refreshInterval > 0 && age !== null && age * 1000 > 2 * l.refreshInterval,
   };

@@ -6,7 +6,7 @@ import { upstreamSchema } from '../dns/upstream/config.ts';
 import { cacheSchema } from '../dns/cache/config.ts';
 import { anySchema, rateLimitSchema } from '../dns/ratelimit/config.ts';
 import { dohSchema, dotSchema } from '../dns/encrypted/config.ts';
-import { policySchema } from '../policy/config.ts';
+import { policySchema, refinePolicy } from '../policy/config.ts';
 import { proxySchema } from '../proxy/config.ts';
 import { httpSchema } from '../api/config.ts';
 import { queryLogSchema } from '../querylog/config.ts';
@@ -35,6 +35,7 @@ export const configSchema = z
     http: httpSchema,
     queryLog: queryLogSchema,
   })
-  .strict();
+  .strict()
+  .superRefine(refinePolicy);
 
 export type Config = z.output<typeof configSchema>;

@@ -2,6 +2,7 @@
 import { configSchema, type Config } from '../../src/config/schema.ts';
 import type { AppHandle, ReloadResult } from '../../src/app-handle.ts';
 import type { PolicyStore } from '../../src/policy/store.ts';
+import type { ListHealth } from '../../src/policy/refresher.ts';
 import type { Chain } from '../../src/dns/chain.ts';
 import type { Explanation, ListSummary, PolicySnapshot, RuleRef } from '../../src/policy/snapshot.ts';
 import type { UpstreamHealth } from '../../src/dns/upstream/upstream-resolver.ts';
@@ -41,8 +42,6 @@ export function fakeApp(overrides: Record<string, unknown> = {}): FakeApp {
       source: 'blocklists/wechat/core.txt',
       entries: 42,
       badLines: 0,
-      lastSuccess: now - 5000,
-      refreshFailures: 0,
       refreshInterval: 0,
     },
     {
@@ -52,11 +51,14 @@ export function fakeApp(overrides: Record<string, unknown> = {}): FakeApp {
       source: 'https://127.0.0.1:1/list.txt',
       entries: 7,
       badLines: 1,
-      lastSuccess: now - 3 * 3_600_000,
-      refreshFailures: 4,
       refreshInterval: 3_600_000,
     },
   ];
+  // Live refresh state is the refresher's, not the snapshot's.
+  const health: Record<string, ListHealth> = {
+    'wechat-core': { lastSuccess: now - 5000, refreshFailures: 0 },
+    remote: { lastSuccess: now - 3 * 3_600_000, refreshFailures: 4 },
+  };
   const snapshot = {
     generation: 3,
     lists: () => lists,
@@ -77,7 +79,7 @@ export function fakeApp(overrides: Record<string, unknown> = {}): FakeApp {
     version: '9.9.9-test',
     startedAt: now - 61_000,
     config: () => config,
-    policy: { current: snapshot } as unknown as PolicyStore,
+    policy: { current: snapshot, refresher: { health: (n: string) => health[n] } } as unknown as PolicyStore,
     chain: undefined as unknown as Chain,
     dnsStats: new DnsStats(),
     proxyStats: new ProxyStats(),

@@ -8,7 +8,14 @@ import type { ParsedList } from '../parse/parsed-list.ts';
 import { compiledCachePath, readCompiled, writeCompiled } from './compiled-cache.ts';
 import { fetchList, readCachedCopy, writeCachedCopy, type FetchOptions } from './remote-list.ts';
 
-export class SourceError extends Error {}
+/** A source that cannot be used; `parsed` holds what was read when the contents were refused. */
+export class SourceError extends Error {
+  readonly parsed: ParsedList | null;
+  constructor(message: string, parsed: ParsedList | null = null) {
+    super(message);
+    this.parsed = parsed;
+  }
+}
 
 /** Lists smaller than this parse faster than their compiled copy is worth keeping. */
 const COMPILE_MIN_NAMES = 50_000;
@@ -29,16 +36,20 @@ export function sourceKey(s: SourceSpec): string {
   return `${s.kind}\u0000${s.name}\u0000${s.location}\u0000${s.format}\u0000${(s.inline ?? []).join('\n')}`;
 }
 
+/**
+ * Live state (last success, failure counter) lives here, in the source the refresher owns, never in
+ * the immutable snapshot.
+ */
 export class ListSource {
   readonly spec: SourceSpec;
   parsed: ParsedList | null = null;
+  /** Epoch ms of the last successful read or fetch, 0 if never. */
   lastSuccess = 0;
   refreshFailures = 0;
   /** Set when the source has no contents at all (unreachable URL without a copy on disk). */
   unavailable: string | null = null;
   private mtimeMs = -1;
   private size = -1;
-  timer: NodeJS.Timeout | undefined;
 
   constructor(spec: SourceSpec) {
     this.spec = spec;
@@ -153,9 +164,11 @@ export class ListSource {
   private accept(parsed: ParsedList, where: string): void {
     if (looksBroken(parsed)) {
       const first = parsed.badLines[0];
+      // The bad lines go with the error: `banwall check` shows them all (bounded), not only the first.
       throw new SourceError(
         `${this.spec.keyPath}.source: ${where}: ${parsed.badCount} of ${parsed.ruleLines} lines are not rules` +
           (first ? ` (line ${first.line}: ${first.reason})` : ''),
+        parsed,
       );
     }
     parsed.names.shrink();
