@@ -10,6 +10,8 @@ export interface ReloadResult {
   readonly ok: boolean;
   readonly generation: number;
   readonly errors: readonly string[];
+  /** Per list of the config that was compiled: rules loaded and lines skipped as not rules. */
+  readonly lists?: readonly { readonly name: string; readonly entries: number; readonly badLines: number }[];
 }
 
 export interface AppHandle {

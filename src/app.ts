@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { loadConfig, type LoadedConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './log.ts';
-import { PolicyStore } from './policy/store.ts';
+import { PolicyLoadError, PolicyStore, type CompileReport } from './policy/store.ts';
 import { createQueryResolver, type Chain } from './dns/chain.ts';
 import { DnsStats } from './dns/stats/dns-stats.ts';
 import { DnsServer } from './dns/server/dns-server.ts';
@@ -81,10 +81,7 @@ export class Banwall implements AppHandle {
   private async open(): Promise<void> {
     const cfg = this.loaded.config;
     const report = await this.policy.load(this.loaded);
-    this.log.info(
-      { lists: report.lists.map((l) => ({ name: l.name, entries: l.entries, badLines: l.badLines.length })) },
-      'policy loaded',
-    );
+    this.log.info({ lists: listCounts(report) }, 'policy loaded');
     if (cfg.queryLog.enabled) this.queryLog = new QueryLog(cfg.queryLog, this.loaded.dir, this.log);
     this.chain = createQueryResolver({
       config: cfg,
@@ -164,17 +161,23 @@ export class Banwall implements AppHandle {
       if (changed.length > 0) {
         this.log.warn({ keys: changed }, 'config keys changed that apply only after a restart');
       }
-      await this.policy.load(next);
+      const report = await this.policy.load(next);
       this.loaded = { ...next, config: { ...this.loaded.config, ...pick(next.config, RELOADABLE) } };
       this.reloadStats.record(true);
       const ms = Math.round(performance.now() - started);
       this.log.info({ reason, generation: this.policy.current.generation, ms }, 'policy reloaded');
-      return { ok: true, generation: this.policy.current.generation, errors: [] };
+      return { ok: true, generation: this.policy.current.generation, errors: [], lists: listCounts(report) };
     } catch (err) {
       this.reloadStats.record(false);
       const errors = (err as { problems?: string[] }).problems ?? [(err as Error).message];
       this.log.error({ reason, errors }, 'reload rejected; the previous policy keeps serving');
-      return { ok: false, generation: this.policy.current?.generation ?? 0, errors };
+      const report = err instanceof PolicyLoadError ? err.report : null;
+      return {
+        ok: false,
+        generation: this.policy.current?.generation ?? 0,
+        errors,
+        ...(report ? { lists: listCounts(report) } : {}),
+      };
     }
   }
 
@@ -206,6 +209,11 @@ export class Banwall implements AppHandle {
     await Promise.allSettled([this.http?.stop(), this.chain?.close(), this.queryLog?.close()]);
     this.policy.close();
   }
+}
+
+/** Per list: rules loaded and bad lines skipped, for the start-up log and the reload answer. */
+function listCounts(report: CompileReport): { name: string; entries: number; badLines: number }[] {
+  return report.lists.map((l) => ({ name: l.name, entries: l.entries, badLines: l.badCount }));
 }
 
 function pick<T extends object, K extends keyof T>(obj: T, keys: readonly K[]): Pick<T, K> {

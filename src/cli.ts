@@ -14,7 +14,8 @@ const USAGE = `banwall ${VERSION}: a DNS resolver and HTTP proxy that block bann
 
 Usage:
   banwall serve   [--config FILE]                    run the resolver, proxy and HTTP listener
-  banwall check   [--config FILE]                    validate config and lists, print a summary
+  banwall check   [--no-strict] [--config FILE]      validate config and lists, print a summary;
+                                                     fails on any bad line unless --no-strict
   banwall explain NAME [--client IP] [--type TYPE] [--config FILE]
                                                      show the decision for a name and every rule that matched
   banwall reload  [--config FILE]                    ask the running banwall to reload (POST /api/reload)
@@ -39,6 +40,8 @@ export interface CliArgs {
   readonly format: string | undefined;
   /** `export firewall`: banwall's addresses as devices reach them (repeatable). */
   readonly resolver?: readonly string[];
+  /** `check`: fail on any bad list line (default); `--no-strict` only reports them. */
+  readonly strict?: boolean;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -47,12 +50,14 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
+      allowNegative: true,
       options: {
         config: { type: 'string', short: 'c' },
         client: { type: 'string' },
         type: { type: 'string' },
         format: { type: 'string' },
         resolver: { type: 'string', multiple: true },
+        strict: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -80,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
     type: values.type,
     format: values.format,
     resolver: values.resolver,
+    strict: values.strict,
   });
 }
 
