@@ -45,7 +45,11 @@ after(async () => {
 
 const status = async (name: string) => (await dig(bw.dnsPort, name, 'A')).status;
 
-async function reload(): Promise<{ ok: boolean; errors: string[]; lists?: { name: string; entries: number }[] }> {
+async function reload(): Promise<{
+  ok: boolean;
+  errors: string[];
+  lists?: { name: string; entries: number }[];
+}> {
   const res = await fetch(`http://127.0.0.1:${bw.httpPort}/api/reload`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TOKEN}` },
@@ -76,7 +80,10 @@ void test('a list file emptied and rewritten a second later never unblocks its n
   // The watcher saw the empty file and refused it (retrying, as the file may not be whole yet).
   const refusal = bw.logs.find((l) => /list file refused/.test(String(l.msg)));
   assert.ok(refusal, 'the refusal is logged');
-  assert.match(JSON.stringify(refusal), /lists\[0\]\.source: .*has 0 entries where the policy in force has 3/);
+  assert.match(
+    JSON.stringify(refusal),
+    /lists\[0\]\.source: .*has 0 entries where the policy in force has 3/,
+  );
 });
 
 void test('the shrink is refused by an explicit reload too, and applies once confirmed in config', async () => {
