@@ -42,6 +42,8 @@ export class ListRefresher implements SourcePool {
   private readonly refreshOn: boolean;
   private readonly recompile: Recompile;
   private readonly sources = new Map<string, ListSource>();
+  /** The same sources by list name (names are unique across `lists` and `allow`). */
+  private readonly byName = new Map<string, ListSource>();
   private readonly timers = new Map<ListSource, NodeJS.Timeout>();
   private readonly watcher: ListFileWatcher | null;
   private cfg: LoadedConfig | null = null;
@@ -62,8 +64,7 @@ export class ListRefresher implements SourcePool {
 
   /** The live state of list `name`, for /api/status and the metrics. */
   health(name: string): ListHealth {
-    for (const s of this.sources.values()) if (s.spec.name === name) return s;
-    return NO_HEALTH;
+    return this.byName.get(name) ?? NO_HEALTH;
   }
 
   /** After a swap: keeps the sources `used`, drops the rest, starts their timers and watchers. */
@@ -79,8 +80,10 @@ export class ListRefresher implements SourcePool {
       }
     }
     const files = new Set<string>();
+    this.byName.clear();
     for (const s of used) {
       this.sources.set(sourceKey(s.spec), s);
+      this.byName.set(s.spec.name, s);
       if (s.spec.kind === 'file') files.add(s.spec.location);
       if (s.spec.kind === 'url' && this.refreshOn && s.spec.refreshMs > 0 && !this.timers.has(s))
         this.schedule(s);

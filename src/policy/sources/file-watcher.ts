@@ -78,7 +78,7 @@ export class ListFileWatcher {
     this.lastSignature = null;
     this.rounds = 0;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.probe(), SETTLE_MS);
+    this.timer = setTimeout(() => void this.probe(), SETTLE_MS).unref();
   }
 
   private async probe(): Promise<void> {
@@ -89,7 +89,7 @@ export class ListFileWatcher {
     if (signature !== this.lastSignature && this.rounds < MAX_ROUNDS) {
       this.lastSignature = signature;
       this.rounds++;
-      this.timer = setTimeout(() => void this.probe(), SETTLE_MS);
+      this.timer = setTimeout(() => void this.probe(), SETTLE_MS).unref();
       return;
     }
     this.pending.clear();
