@@ -10,7 +10,7 @@ import type { BlockAction, PolicySnapshot } from './snapshot.ts';
 import { unenforcedLists } from './config.ts';
 import { CompiledPolicy } from './compiled/compiled-policy.ts';
 import type { ListMeta } from './compiled/list-meta.ts';
-import { SourceError, type ListSource, type SourceSpec } from './sources/list-source.ts';
+import { shrinksTooMuch, SourceError, type ListSource, type SourceSpec } from './sources/list-source.ts';
 import { isUrl, remoteUrlProblem } from './sources/remote-list.ts';
 import type { BadLine, ParsedList } from './parse/parsed-list.ts';
 
@@ -131,10 +131,9 @@ function shrinkProblem(
   before: number | undefined,
   cfg: Config,
 ): string | null {
-  if (!spec.keyPath.startsWith('lists[') || before === undefined || before === 0) return null;
+  const maxShrink = maxShrinkOf(spec, cfg);
+  if (before === undefined || !shrinksTooMuch(before, entries, maxShrink)) return null;
   const conf = cfg.lists.find((l) => l.name === spec.name);
-  const maxShrink = conf?.maxShrink ?? cfg.blocking.maxShrink;
-  if (entries >= before * (1 - maxShrink)) return null;
   const key = conf?.maxShrink === undefined ? 'blocking.maxShrink' : `${spec.keyPath}.maxShrink`;
   return (
     `${spec.keyPath}.source: ${spec.location} has ${entries} entries where the policy in force has ` +
@@ -142,6 +141,12 @@ function shrinkProblem(
     `in force keeps serving. If the file is complete and the shrink intended, confirm it with ` +
     `\`${spec.keyPath}.maxShrink: 1\` and reload`
   );
+}
+
+/** The share of its entries a source may lose at a reload: 1 (no guard) for allow sources. */
+export function maxShrinkOf(spec: SourceSpec, cfg: Config): number {
+  if (!spec.keyPath.startsWith('lists[')) return 1;
+  return cfg.lists.find((l) => l.name === spec.name)?.maxShrink ?? cfg.blocking.maxShrink;
 }
 
 function listReport(spec: SourceSpec, parsed: ParsedList, refused?: string): ListReport {

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { LoadedConfig } from '../config/load.ts';
 import type { Logger } from '../log.ts';
-import type { SourcePool } from './compile.ts';
+import { maxShrinkOf, type SourcePool } from './compile.ts';
 import { ListSource, sourceKey, type SourceSpec } from './sources/list-source.ts';
 import { ListFileWatcher } from './sources/file-watcher.ts';
 
@@ -141,11 +141,12 @@ export class ListRefresher implements SourcePool {
         cacheDir,
         { timeoutMs: cfg.blocking.fetchTimeout, maxBytes: cfg.blocking.maxListSize },
         this.log,
+        maxShrinkOf(src.spec, cfg),
       );
       if (changed) {
         const problems = await this.recompile(`list ${src.spec.name} refreshed`);
         if (problems) {
-          // Fetched but not in force (e.g. shrunk beyond maxShrink): a failure, as far as alerts go.
+          // Fetched but not in force (another list refused): a failure, as far as alerts go.
           src.refreshFailures++;
           src.lastSuccess = lastSuccess;
           this.log.error(

@@ -133,3 +133,23 @@ void test('size cap, and plain http only to loopback', async () => {
     await srv.close();
   }
 });
+
+void test('a refresh that empties the list is refused by the reload guard and counted as a failure', async () => {
+  const srv = await listServer('a.example\nb.example\nc.example\n');
+  const dir = await tempDir();
+  const store = new PolicyStore(createLogger('silent'), { watch: false });
+  try {
+    await store.load(loaded(dir, config(srv.url)));
+    const generation = store.current.generation;
+    const lastSuccess = store.refresher.health('remote').lastSuccess;
+    srv.body = ''; // a truncated download: 200 OK, no lines
+    // Refused before it replaces the copy on disk: fetched again (and refused) at every interval.
+    await until(() => store.refresher.health('remote').refreshFailures >= 2);
+    assert.equal(store.refresher.health('remote').lastSuccess, lastSuccess);
+    assert.equal(store.current.generation, generation, 'no new policy was swapped in');
+    assert.ok(store.current.matchName('b.example', '127.0.0.1'), 'the policy in force keeps serving');
+  } finally {
+    store.close();
+    await srv.close();
+  }
+});

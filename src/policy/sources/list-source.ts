@@ -131,7 +131,7 @@ export class ListSource {
    * Fetches again. Returns true when the contents changed. Throws on fetch failure or a broken list;
    * the previous contents then stay.
    */
-  async refresh(cacheDir: string, opts: FetchOptions, log: Logger): Promise<boolean> {
+  async refresh(cacheDir: string, opts: FetchOptions, log: Logger, maxShrink = 1): Promise<boolean> {
     const s = this.spec;
     const known = await readCachedCopy(cacheDir, s.name, s.location);
     const res = await fetchList(s.location, known, opts);
@@ -149,6 +149,15 @@ export class ListSource {
     if (looksBroken(parsed)) {
       throw new Error(
         `${parsed.badCount} of ${parsed.ruleLines} lines are not rules; keeping the previous contents`,
+      );
+    }
+    // The reload guard, before the new contents replace the old ones here and on disk: a truncated
+    // download is a failed refresh, fetched again at the next interval.
+    const before = this.parsed?.entries ?? 0;
+    if (shrinksTooMuch(before, parsed.entries, maxShrink)) {
+      throw new Error(
+        `${parsed.entries} entries where the policy in force has ${before}, more than maxShrink ` +
+          `(${Math.round(maxShrink * 100)} %) drops; keeping the previous contents`,
       );
     }
     this.accept(parsed, s.location);
@@ -175,6 +184,11 @@ export class ListSource {
     this.parsed = parsed;
     this.lastSuccess = Date.now();
   }
+}
+
+/** The reload guard's test: `after` entries lose more than the `maxShrink` share of `before`. */
+export function shrinksTooMuch(before: number, after: number, maxShrink: number): boolean {
+  return before > 0 && after < before * (1 - maxShrink);
 }
 
 /** A file as chunks of whole lines, 1 MiB at a time (UTF-8 decoded across chunk boundaries). */
