@@ -3,8 +3,7 @@
 import { isIP } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import type { AppHandle } from '../app-handle.ts';
-import type { ListSummary } from '../policy/snapshot.ts';
-import type { ListHealth } from '../policy/refresher.ts';
+import type { ListStatus } from '../policy/refresher.ts';
 import { RESULTS } from '../dns/resolver.ts';
 import { explainName } from '../policy/explain.ts';
 import { QTYPE_NUMBERS } from '../dns/wire/qtypes.ts';
@@ -21,8 +20,9 @@ export function status(app: AppHandle, res: ServerResponse): void {
     startedAt: new Date(app.startedAt).toISOString(),
     uptimeSeconds: Math.round((now - app.startedAt) / 1000),
     policy: { generation: snapshot?.generation ?? 0 },
+    // Live refresh state is the refresher's, not the snapshot's.
     lists: snapshot
-      ? snapshot.lists().map((l) => listStatus(l, app.policy.refresher.health(l.name), now))
+      ? snapshot.lists().map((l) => listStatus({ ...l, ...app.policy.refresher.health(l.name) }, now))
       : [],
     upstreams: app.chain.upstream.health(),
     cache: app.chain.cache.size,
@@ -30,9 +30,8 @@ export function status(app: AppHandle, res: ServerResponse): void {
   });
 }
 
-/** A list of the snapshot in force, with its live refresh state (the refresher's, not the snapshot's). */
-function listStatus(l: ListSummary, live: ListHealth, now: number) {
-  const age = live.lastSuccess > 0 ? Math.round((now - live.lastSuccess) / 1000) : null;
+function listStatus(l: ListStatus, now: number) {
+  const age = l.lastSuccess > 0 ? Math.round((now - l.lastSuccess) / 1000) : null;
   return {
     name: l.name,
     app: l.app,
@@ -40,10 +39,10 @@ function listStatus(l: ListSummary, live: ListHealth, now: number) {
     source: l.source,
     entries: l.entries,
     badLines: l.badLines,
-    lastSuccess: live.lastSuccess > 0 ? new Date(live.lastSuccess).toISOString() : null,
+    lastSuccess: l.lastSuccess > 0 ? new Date(l.lastSuccess).toISOString() : null,
     ageSeconds: age,
     refreshIntervalSeconds: l.refreshInterval / 1000,
-    refreshFailures: live.refreshFailures,
+    refreshFailures: l.refreshFailures,
     // The same rule as the ListNotRefreshed alert: a remote list older than twice its interval.
     stale: l.refreshInterval > 0 && age !== null && age * 1000 > 2 * l.refreshInterval,
   };

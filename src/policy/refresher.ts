@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { LoadedConfig } from '../config/load.ts';
 import type { Logger } from '../log.ts';
+import type { ListSummary } from './snapshot.ts';
 import { maxShrinkOf, type SourcePool } from './compile.ts';
 import { ListSource, sourceKey, type SourceSpec } from './sources/list-source.ts';
 import { ListFileWatcher } from './sources/file-watcher.ts';
@@ -22,6 +23,9 @@ export interface ListHealth {
   readonly lastSuccess: number;
   readonly refreshFailures: number;
 }
+
+/** A list of the snapshot in force with its live state, as /api/status shows it. */
+export type ListStatus = ListSummary & ListHealth;
 
 /** Recompiles the policy from the config in force; resolves with the problems when it was refused. */
 export type Recompile = (reason: string) => Promise<readonly string[] | null>;
@@ -64,7 +68,8 @@ export class ListRefresher implements SourcePool {
 
   /** The live state of list `name`, for /api/status and the metrics. */
   health(name: string): ListHealth {
-    return this.byName.get(name) ?? NO_HEALTH;
+    const s = this.byName.get(name);
+    return s ? { lastSuccess: s.lastSuccess, refreshFailures: s.refreshFailures } : NO_HEALTH;
   }
 
   /** After a swap: keeps the sources `used`, drops the rest, starts their timers and watchers. */
