@@ -128,6 +128,9 @@ export class ListRefresher implements SourcePool {
   }
 
   private schedule(src: ListSource): void {
+    // One timer per source: a refresh that recompiles passes through track(), which may have
+    // scheduled this source already (the old store then ran two refresh chains for it).
+    clearTimeout(this.timers.get(src));
     const base = src.spec.refreshMs;
     const delay = Math.max(1000, base * (1 - JITTER + 2 * JITTER * Math.random()));
     const timer = setTimeout(() => void this.refreshSource(src), delay);

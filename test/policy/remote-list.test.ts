@@ -153,3 +153,21 @@ void test('a refresh that empties the list is refused by the reload guard and co
     await srv.close();
   }
 });
+
+void test('a list that changes at every refresh is fetched once per interval, not in growing chains', async () => {
+  const srv = await listServer('n0.example\n');
+  const dir = await tempDir();
+  const store = new PolicyStore(createLogger('silent'), { watch: false });
+  try {
+    await store.load(loaded(dir, config(srv.url)));
+    const timer = setInterval(() => (srv.body = `n${srv.requests}.example\n`), 20);
+    await new Promise((r) => setTimeout(r, 5500));
+    clearInterval(timer);
+    // 1 s ± 10 %: the first fetch at load, then at most 6 refreshes in 5.5 s.
+    assert.ok(srv.requests <= 7, `${srv.requests} fetches in 5.5 s`);
+    assert.ok(srv.requests >= 4, `${srv.requests} fetches in 5.5 s`);
+  } finally {
+    store.close();
+    await srv.close();
+  }
+});
