@@ -19,7 +19,8 @@ Usage:
   banwall explain NAME [--client IP] [--type TYPE] [--config FILE]
                                                      show the decision for a name and every rule that matched
   banwall reload  [--config FILE]                    ask the running banwall to reload (POST /api/reload)
-  banwall export firewall --format nftables|iptables|ip6tables [--resolver IP]... [--config FILE]
+  banwall export firewall --format nftables|iptables|ip6tables [--resolver IP]... [--family ipv4|ipv6]
+                          [--drop-quic] [--config FILE]
                                                      print egress rules from the policy's IP rules
 
 FILE defaults to $BANWALL_CONFIG, then config/banwall.yaml.`;
@@ -40,6 +41,10 @@ export interface CliArgs {
   readonly format: string | undefined;
   /** `export firewall`: banwall's addresses as devices reach them (repeatable). */
   readonly resolver?: readonly string[];
+  /** `export firewall`: limit the rules to one address family (`ipv4` or `ipv6`). */
+  readonly family?: string;
+  /** `export firewall`: also drop UDP/443 (QUIC) from devices. */
+  readonly dropQuic?: boolean;
   /** `check`: fail on any bad list line (default); `--no-strict` only reports them. */
   readonly strict?: boolean;
 }
@@ -57,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
         type: { type: 'string' },
         format: { type: 'string' },
         resolver: { type: 'string', multiple: true },
+        family: { type: 'string' },
+        'drop-quic': { type: 'boolean' },
         strict: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -85,6 +92,8 @@ async function main(argv: string[]): Promise<number> {
     type: values.type,
     format: values.format,
     resolver: values.resolver,
+    family: values.family,
+    dropQuic: values['drop-quic'],
     strict: values.strict,
   });
 }

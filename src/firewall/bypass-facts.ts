@@ -22,9 +22,11 @@ export const HTTPDNS_ADDRESSES: readonly BypassAddress[] = [
 
 /**
  * Public resolvers Kaspersky falls back to when banwall answers NXDOMAIN (S23, S24). Their port 53/853
- * is already closed by the "DNS only to banwall" rule; their 443 is closed too, since a DoH client
- * configured with an IP literal never asks banwall a bootstrap name. Other traffic to them is left
- * alone: 1.1.1.1 and 8.8.8.8 are not only resolvers.
+ * is already closed by the "DNS only to banwall" rule; their DoH/DoT ports are closed too, since a
+ * client configured with an IP literal never asks banwall a bootstrap name. Other traffic to them is
+ * left alone: 1.1.1.1 and 8.8.8.8 are not only resolvers. The shipped list
+ * blocklists/bypass/encrypted-dns.txt names these and many more (category `bypass`); this table keeps
+ * the export complete for a config that leaves that list out.
  */
 export const PUBLIC_RESOLVER_ADDRESSES: readonly BypassAddress[] = [
   { cidr: '8.8.8.8/32', why: 'Google Public DNS, Kaspersky fallback (S23)' },
@@ -37,5 +39,14 @@ export const PUBLIC_RESOLVER_ADDRESSES: readonly BypassAddress[] = [
 /** Device DNS: plain DNS (53) and DoT (853), TCP and UDP (DoQ also uses UDP 853). */
 export const DNS_PORTS: readonly number[] = [53, 853];
 
-/** Ports closed towards the public resolvers above (DoH and DoH3/QUIC). */
-export const DOH_PORTS: readonly number[] = [443];
+/**
+ * Ports closed towards public resolvers: DoH (TCP 443, and UDP 443 for DoH over HTTP/3) and DoT/DoQ
+ * (853, already closed to everything but banwall; listed so the rule reads as what it is).
+ */
+export const RESOLVER_PORTS: readonly number[] = [443, 853];
+
+/** Ports banwall itself uses towards its upstreams: udp/tcp 53, DoT 853, DoH 443. */
+export const UPSTREAM_PORTS: readonly number[] = [53, 443, 853];
+
+/** The list category whose IP rules are resolvers (closed on RESOLVER_PORTS), not app servers. */
+export const RESOLVER_CATEGORY = 'bypass';
