@@ -157,7 +157,8 @@ export class ListSource {
     if (shrinksTooMuch(before, parsed.entries, maxShrink)) {
       throw new Error(
         `${parsed.entries} entries where the policy in force has ${before}, more than maxShrink ` +
-          `(${Math.round(maxShrink * 100)} %) drops; keeping the previous contents`,
+          `(${Math.round(maxShrink * 100)} %) drops; keeping the previous contents (confirm a real ` +
+          `shrink with \`${s.keyPath}.maxShrink: 1\`)`,
       );
     }
     this.accept(parsed, s.location);
