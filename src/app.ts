@@ -120,6 +120,13 @@ export class Banwall implements AppHandle {
     }
     this.http = new HttpServer(this, this.log);
     await this.http.start();
+    // The proxy never connects to banwall's own listeners (issue 12.3); their ports are known now.
+    const enc = this.encrypted?.addresses();
+    this.proxy?.protectListeners(
+      [...this.dnsAddresses(), ...this.httpAddresses(), ...(enc?.dot ?? []), ...(enc?.doh ?? [])].map(
+        (a) => a.port,
+      ),
+    );
     this.watchConfig();
     this.log.info(
       {

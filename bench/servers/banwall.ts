@@ -38,7 +38,9 @@ function config(
     groups: [{ name: 'default', lists: ['bench'] }],
     http: { listen: [`127.0.0.1:${httpPort}`] },
     queryLog: { enabled: false },
-    ...(proxyPort === undefined ? {} : { proxy: { listen: [`127.0.0.1:${proxyPort}`] } }),
+    ...(proxyPort === undefined
+      ? {}
+      : { proxy: { listen: [`127.0.0.1:${proxyPort}`], allowInternal: ['127.0.0.0/8'] } }),
   };
 }
 

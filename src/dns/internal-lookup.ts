@@ -12,7 +12,8 @@ export const TYPE_A = 1;
 export const TYPE_AAAA = 28;
 const CLASS_IN = 1;
 
-export type LookupFailure = 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'invalid';
+/** `ratelimited`: the client is over its `dns.rateLimit` budget, which the proxy's lookups share. */
+export type LookupFailure = 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'invalid' | 'ratelimited';
 
 export type LookupResult =
   | { readonly kind: 'addresses'; readonly addresses: readonly string[] }
@@ -24,6 +25,7 @@ const NXDOMAIN: LookupResult = { kind: 'failed', reason: 'nxdomain' };
 const NODATA: LookupResult = { kind: 'failed', reason: 'nodata' };
 const SERVFAIL: LookupResult = { kind: 'failed', reason: 'servfail' };
 const REFUSED: LookupResult = { kind: 'failed', reason: 'refused' };
+const RATELIMITED: LookupResult = { kind: 'failed', reason: 'ratelimited' };
 
 let nextId = 1;
 
@@ -124,8 +126,9 @@ function toResult(a: DnsAnswer, qtype: number): LookupResult {
   if (a.block) return { kind: 'blocked', block: a.block };
   switch (a.result) {
     case 'refused':
-    case 'ratelimited':
       return REFUSED;
+    case 'ratelimited':
+      return RATELIMITED;
     case 'servfail':
     case 'formerr':
       return SERVFAIL;

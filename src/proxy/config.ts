@@ -4,6 +4,13 @@ import { byteSize, cidr, duration, listenAddress } from '../config/types.ts';
 
 const port = z.number().int().min(1).max(65535);
 
+/** proxy.allowInternal: a host name (`intranet.example`; `*.corp.example` = `corp.example`) or a CIDR. */
+const INTERNAL_NAME =
+  /^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/;
+const internalTarget = z.string().refine((v) => cidr.safeParse(v).success || INTERNAL_NAME.test(v), {
+  error: (iss) => `${JSON.stringify(iss.input)} is not a host name, an IP address or a CIDR`,
+});
+
 /** A port (`8080`) or an inclusive range (`"1025-65535"`), parsed to [low, high]. */
 const portRange = z.union([port, z.string()]).transform((v, ctx): [number, number] => {
   if (typeof v === 'number') return [v, v];
@@ -34,6 +41,18 @@ export const proxySchema = z
      * which is left out of the default only so that a proxy in front of a local origin can be tried.
      */
     deniedTargets: z.array(cidr).default(['0.0.0.0/8', '::/128', '169.254.0.0/16', 'fe80::/10']),
+    /**
+     * Refuse internal addresses: RFC 1918, CGNAT (100.64.0.0/10), ULA (fc00::/7), link-local, besides
+     * the host's own addresses and loopback (always refused). On by default: a proxy for devices has
+     * no business inside the server or cluster network (issue 12.3); see allowInternal.
+     */
+    denyPrivate: z.boolean().default(true),
+    /**
+     * Internal services the proxy may reach anyway: host names (the name and its subdomains, as the
+     * request names them) or addresses/CIDRs (e.g. 127.0.0.1 for an origin on this host). Never
+     * banwall's own listeners, never deniedTargets.
+     */
+    allowInternal: z.array(internalTarget).default([]),
     /** Close a tunnel whose first bytes are not a TLS ClientHello (the SNI check needs one). */
     requireTls: z.boolean().default(true),
     auth: z

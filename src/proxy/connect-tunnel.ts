@@ -13,7 +13,8 @@ import { connectionState, type ProxyContext } from './context.ts';
 import { parseConnectTarget, type ConnectTarget } from './target.ts';
 import { parseClientHello, MAX_HELLO } from './tls-client-hello.ts';
 import { wantsHtml } from './block-page.ts';
-import { rawBlock, rawText } from './responses.ts';
+import { rawBlock, rawText, RATE_LIMITED, RETRY_AFTER } from './responses.ts';
+import { TargetGuard } from './target-guard.ts';
 
 const ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n', 'latin1');
 
@@ -102,6 +103,11 @@ export class ConnectTunnels {
       this.refuse(req, socket, r.block, target.host);
       return;
     }
+    if (r.kind === 'failed' && r.reason === 'ratelimited') {
+      this.ctx.stats.recordRequest('connect', 'limited');
+      rawText(socket, 429, RATE_LIMITED, RETRY_AFTER);
+      return;
+    }
     if (r.kind === 'failed') {
       this.ctx.stats.recordRequest('connect', 'error');
       rawText(
@@ -136,9 +142,10 @@ export class ConnectTunnels {
     client: string,
   ): void {
     const { ctx } = this;
-    if (ctx.deniedTargets.contains(address)) {
+    const refused = ctx.targets.check(address, target.port, target.host);
+    if (refused !== null) {
       ctx.stats.recordRequest('connect', 'denied');
-      rawText(socket, 403, `banwall: the proxy does not connect to ${address} (proxy.deniedTargets)`);
+      rawText(socket, 403, TargetGuard.message(refused, address, target.port));
       return;
     }
     const timeouts = ctx.cfg.timeouts;
@@ -176,7 +183,7 @@ export class ConnectTunnels {
         decide();
       }
     };
-    const refuseTls = (result: 'badrequest' | 'denied') => {
+    const refuseTls = (result: 'badrequest' | 'denied' | 'limited') => {
       decided = true;
       ctx.stats.recordRequest('connect', result);
       close();
@@ -199,6 +206,7 @@ export class ConnectTunnels {
             checking = false;
             if (decided) return;
             if (match === null) return relay();
+            if (match === 'limited') return refuseTls('limited');
             decided = true;
             ctx.stats.recordRequest('connect', 'blocked');
             ctx.stats.recordBlock(match, parsed.sni ?? target.host, client);
@@ -246,11 +254,15 @@ export class ConnectTunnels {
    * The ClientHello names another host than the CONNECT target (an IP literal, or domain fronting):
    * judge that name like a CONNECT to it, through the chain, so CNAME cloaking applies too.
    */
-  private checkSni(sni: string, client: string, done: (m: BlockMatch | null) => void): void {
+  private checkSni(sni: string, client: string, done: (m: BlockMatch | null | 'limited') => void): void {
     const direct = this.ctx.policy.current.matchName(sni, client);
     if (direct !== null) return done(direct);
     const found: MaybePromise<LookupResult> = lookupAddresses(this.ctx.resolver, sni, client);
-    const judge = (r: LookupResult) => done(r.kind === 'blocked' ? r.block : null);
+    // Over the DNS budget the name cannot be judged (CNAME cloaking): the tunnel closes.
+    const judge = (r: LookupResult) =>
+      done(
+        r.kind === 'blocked' ? r.block : r.kind === 'failed' && r.reason === 'ratelimited' ? 'limited' : null,
+      );
     if (found instanceof Promise) found.then(judge, () => done(null));
     else judge(found);
   }

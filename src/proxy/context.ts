@@ -8,7 +8,7 @@ import type { Resolver } from '../dns/resolver.ts';
 import type { Logger } from '../log.ts';
 import type { ProxyStats } from './proxy-stats.ts';
 import type { ProxyAuth } from './client-gate.ts';
-import type { CidrList } from '../net/cidr.ts';
+import type { TargetGuard } from './target-guard.ts';
 
 export type ProxyConfig = NonNullable<Config['proxy']>;
 
@@ -19,8 +19,8 @@ export interface ProxyContext {
   readonly stats: ProxyStats;
   readonly log: Logger;
   readonly auth: ProxyAuth | null;
-  /** proxy.deniedTargets: addresses never dialled, checked on the address actually used. */
-  readonly deniedTargets: CidrList;
+  /** deniedTargets, own listeners, own host, denyPrivate: checked on the address actually dialled. */
+  readonly targets: TargetGuard;
   /** This instance's Via entry (`1.1 banwall-<id>`); the id also detects forwarding loops. */
   readonly via: string;
   readonly viaId: string;

@@ -12,7 +12,8 @@ import { lookupAddresses, type LookupResult } from '../dns/internal-lookup.ts';
 import { connectionState, portInRanges, type ProxyContext } from './context.ts';
 import { parseHttpTarget, type HttpTarget } from './target.ts';
 import { prepareRequestHeaders, prepareResponseHeaders } from './headers.ts';
-import { sendBlock, sendText } from './responses.ts';
+import { sendBlock, sendText, RATE_LIMITED, RETRY_AFTER } from './responses.ts';
+import { TargetGuard } from './target-guard.ts';
 
 /** After a malformed request the connection's framing cannot be trusted: close it. */
 const CLOSE = { connection: 'close' };
@@ -138,18 +139,30 @@ export class HttpForwarder {
       sendText(req, res, 403, `banwall: port ${target.port} is not allowed (proxy.httpPorts)`);
       return;
     }
+    if (target.policyPath === null) {
+      // Origins disagree on what a malformed escape or an encoded NUL means; nginx and Tomcat answer
+      // 400 too. Guessing would let a rule be bypassed.
+      ctx.stats.recordRequest('http', 'badrequest');
+      sendText(
+        req,
+        res,
+        400,
+        'banwall: bad request: malformed %-escape, %00, or a path encoded too deep',
+        CLOSE,
+      );
+      return;
+    }
     const snap = ctx.policy.current;
     const client = state.client;
-    const urlTarget = { host: target.host, path: target.policyPath, query: target.query };
-    let match: BlockMatch | null;
-    if (target.ipFamily !== 0) {
-      match = snap.matchIp(target.host, client) ?? snap.matchUrl(urlTarget, client);
-      if (match === null) {
-        this.forward(req, res, target, target.host);
-        return;
-      }
-    } else {
-      match = snap.matchUrl(urlTarget, client);
+    let match: BlockMatch | null = target.ipFamily !== 0 ? snap.matchIp(target.host, client) : null;
+    match ??= snap.matchUrl({ host: target.host, path: target.policyPath, query: target.query }, client);
+    if (match === null && target.windowsPath !== null) {
+      // `\` or `;` in the path: also judge it as IIS and Tomcat read it (url-path.ts).
+      match = snap.matchUrl({ host: target.host, path: target.windowsPath, query: target.query }, client);
+    }
+    if (match === null && target.ipFamily !== 0) {
+      this.forward(req, res, target, target.host);
+      return;
     }
     if (match !== null) {
       this.block(req, res, match, target);
@@ -172,6 +185,11 @@ export class HttpForwarder {
       const { ctx } = this;
       if (r.kind === 'blocked') {
         this.block(req, res, r.block, target);
+        return;
+      }
+      if (r.kind === 'failed' && r.reason === 'ratelimited') {
+        ctx.stats.recordRequest('http', 'limited');
+        sendText(req, res, 429, RATE_LIMITED, RETRY_AFTER);
         return;
       }
       if (r.kind === 'failed') {
@@ -204,9 +222,10 @@ export class HttpForwarder {
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, target: HttpTarget, address: string): void {
-    if (this.ctx.deniedTargets.contains(address)) {
+    const refused = this.ctx.targets.check(address, target.port, target.host);
+    if (refused !== null) {
       this.ctx.stats.recordRequest('http', 'denied');
-      sendText(req, res, 403, `banwall: the proxy does not connect to ${address} (proxy.deniedTargets)`);
+      sendText(req, res, 403, TargetGuard.message(refused, address, target.port));
       return;
     }
     prepareRequestHeaders(req.headers, target.authority, this.ctx.via);

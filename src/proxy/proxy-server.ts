@@ -14,7 +14,7 @@ import type { ProxyStats } from './proxy-stats.ts';
 import { ClientAcl, ConnectionCounter, ProxyAuth, unmapAddress } from './client-gate.ts';
 import { setConnectionState, type ConnectionState, type ProxyContext } from './context.ts';
 import { HttpForwarder } from './http-forwarder.ts';
-import { CidrList } from '../net/cidr.ts';
+import { TargetGuard } from './target-guard.ts';
 import { ConnectTunnels } from './connect-tunnel.ts';
 
 const TOO_MANY_BODY = 'banwall: too many connections from your address\n';
@@ -48,6 +48,7 @@ export class ProxyServer {
   private readonly tunnels: ConnectTunnels;
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
+  private readonly targets: TargetGuard;
 
   constructor(
     cfg: NonNullable<Config['proxy']>,
@@ -62,6 +63,7 @@ export class ProxyServer {
     this.acl = new ClientAcl(cfg.allowedClients);
     this.counter = new ConnectionCounter(cfg.maxConnectionsPerClient);
     const viaId = `banwall-${randomBytes(4).toString('hex')}`;
+    this.targets = new TargetGuard(cfg);
     const ctx: ProxyContext = {
       cfg,
       policy,
@@ -69,7 +71,7 @@ export class ProxyServer {
       stats,
       log: this.log,
       auth: cfg.auth ? new ProxyAuth(cfg.auth.users, cfg.auth.realm) : null,
-      deniedTargets: new CidrList(cfg.deniedTargets),
+      targets: this.targets,
       via: `1.1 ${viaId}`,
       viaId,
     };
@@ -113,6 +115,16 @@ export class ProxyServer {
       });
       this.servers.push(server);
     }
+    this.protectListeners(this.addresses().map((a) => a.port));
+    this.targets.watchHost();
+  }
+
+  /**
+   * Ports of banwall's other listeners (DNS, DoT/DoH, HTTP API), known once they are bound: the proxy
+   * never connects to them on any address of this host (its own ports are added at start).
+   */
+  protectListeners(ports: Iterable<number>): void {
+    this.targets.protectPorts(ports);
   }
 
   addresses(): { host: string; port: number }[] {
@@ -135,6 +147,7 @@ export class ProxyServer {
     for (const s of this.sockets) s.destroy();
     for (const u of this.tunnels.upstreams) u.destroy();
     this.forwarder.close();
+    this.targets.stop();
     await Promise.all(closed);
     this.servers.length = 0;
   }

@@ -15,6 +15,15 @@ import {
 
 export type ExtraHeaders = Record<string, string>;
 
+/**
+ * A proxy client over its DNS budget (`dns.rateLimit`, shared with its own DNS queries): 429, the
+ * status RFC 6585 defines for one client sending too much, with Retry-After; 503 would say that the
+ * proxy is down for everyone, and clients retry it elsewhere or sooner.
+ */
+export const RATE_LIMITED =
+  'banwall: too many name lookups from your address (dns.rateLimit, shared by DNS and the proxy); retry in a moment';
+export const RETRY_AFTER: ExtraHeaders = { 'Retry-After': '1' };
+
 /** Sends a page on an HTTP response (HEAD gets the headers only). */
 export function sendPage(
   req: IncomingMessage,

@@ -1,7 +1,10 @@
 // What a proxy request asks for, parsed once and normalised the way the origin will read it, so that
 // the policy judges the same host and path the origin serves (a rule on `/weixin/` must also catch
-// `/a/../weixin/`, `/%77eixin/`, `//weixin/` and `DLDIR1.QQ.COM.:80`).
+// `/a/../weixin/`, `/%77eixin/`, `//weixin/`, `/%2Fweixin/`, `/a%2F..%2Fweixin/` and `DLDIR1.QQ.COM.:80`).
+// The request is forwarded with the path as sent (only unreserved escapes decoded): `%2F` can mean
+// something to an origin, so the proxy judges the decoded path but does not rewrite it.
 import { isIP } from 'node:net';
+import { normaliseUrlPath, windowsUrlPath } from '../policy/match/url-path.ts';
 
 export interface HttpTarget {
   /** Lower-case host name or IP literal (IPv6 without brackets), no trailing dot. */
@@ -13,8 +16,13 @@ export interface HttpTarget {
   readonly authority: string;
   /** The origin-form request target forwarded upstream: normalised path plus `?query`. */
   readonly originForm: string;
-  /** The path the policy judges: normalised, with runs of `/` collapsed (most servers merge them). */
-  readonly policyPath: string;
+  /**
+   * The path the policy judges: decoded (`%2F` too), `//` merged, dot segments resolved, until stable
+   * (src/policy/match/url-path.ts); null when the path is malformed (bad `%` escape, `%00`): refused.
+   */
+  readonly policyPath: string | null;
+  /** The IIS/Tomcat view of policyPath (`\` as `/`, `;params` dropped) when it differs, else null. */
+  readonly windowsPath: string | null;
   /** The query without `?`, or ''. */
   readonly query: string;
 }
@@ -63,13 +71,15 @@ export function parseHttpTarget(url: string): HttpTarget | null {
   if (port === 0) return null;
   const path = normalisePercent(u.pathname);
   const query = u.search.length > 1 ? u.search.slice(1) : '';
+  const policyPath = normaliseUrlPath(path);
   return {
     host,
     ipFamily,
     port,
     authority: (ipFamily === 6 ? `[${host}]` : host) + (port === 80 ? '' : `:${port}`),
     originForm: query === '' ? path : `${path}?${query}`,
-    policyPath: path.includes('//') ? path.replace(/\/{2,}/g, '/') : path,
+    policyPath,
+    windowsPath: policyPath === null ? null : windowsUrlPath(policyPath),
     query,
   };
 }

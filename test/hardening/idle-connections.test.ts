@@ -103,6 +103,7 @@ void describe('idle and slow clients', { skip: FD_SKIP }, () => {
         proxy: {
           listen: ['127.0.0.1:0'],
           deniedTargets: [],
+          allowInternal: ['127.0.0.0/8'], // the origin is on this host's loopback
           maxConnectionsPerClient: PER_CLIENT,
           timeouts: { idle: '4s', headers: '4s' },
         },

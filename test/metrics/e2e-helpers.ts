@@ -38,7 +38,8 @@ export async function startStack(extra: Record<string, unknown> = {}): Promise<S
       { name: 'kaspersky-update', app: 'kaspersky', category: 'update', source: 'kaspersky-update.txt' },
     ],
     groups: [{ name: 'default', lists: ['wechat-core', 'kaspersky-update'] }],
-    proxy: { listen: ['127.0.0.1:0'] },
+    // The test origin is on this host's loopback, which the proxy reaches only when allowInternal lists it.
+    proxy: { listen: ['127.0.0.1:0'], allowInternal: ['127.0.0.0/8'] },
     queryLog: { enabled: true, target: 'query.log' },
     ...extra,
   });

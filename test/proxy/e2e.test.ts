@@ -68,8 +68,14 @@ before(async () => {
   bw = await startBanwall(
     testConfig([up.url], {
       ...(await policySections(dir)),
-      // deniedTargets: [] because every origin here is on loopback (refused by default).
-      proxy: { listen: ['127.0.0.1:0'], connectPorts: [443, tlsOrigin.port], deniedTargets: [] },
+      // Every origin here is on loopback: refused by the shipped deniedTargets and, as the host's own
+      // address, unless allowInternal lists it.
+      proxy: {
+        listen: ['127.0.0.1:0'],
+        connectPorts: [443, tlsOrigin.port],
+        deniedTargets: [],
+        allowInternal: ['127.0.0.0/8'],
+      },
     }),
     { dir },
   );

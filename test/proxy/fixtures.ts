@@ -4,7 +4,9 @@ import http, { type IncomingMessage, type Server } from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import type { BlockMatch, PolicySnapshot, RuleRef, UrlTarget } from '../../src/policy/snapshot.ts';
@@ -14,6 +16,7 @@ import { proxySchema } from '../../src/proxy/config.ts';
 import { ProxyServer } from '../../src/proxy/proxy-server.ts';
 import { ProxyStats } from '../../src/proxy/proxy-stats.ts';
 import { selfSigned } from '../helpers/self-signed.ts';
+import { ROOT } from '../helpers/banwall.ts';
 
 const run = promisify(execFile);
 
@@ -254,8 +257,14 @@ export async function startProxy(
   policy: PolicyStore,
   chain: Resolver,
 ): Promise<RunningProxy> {
-  // The origins of these tests listen on loopback, which the shipped default refuses to dial.
-  const cfg = proxySchema.parse({ listen: ['127.0.0.1:0'], deniedTargets: [], ...overrides });
+  // The origins of these tests listen on loopback, which the shipped config refuses to dial (deniedTargets)
+  // and the proxy refuses as its own host's address unless allowInternal lists it.
+  const cfg = proxySchema.parse({
+    listen: ['127.0.0.1:0'],
+    deniedTargets: [],
+    allowInternal: ['127.0.0.0/8', '::1/128'],
+    ...overrides,
+  });
   const stats = new ProxyStats();
   const server = new ProxyServer(cfg, policy, chain, stats, silentLog);
   await server.start();
@@ -338,4 +347,22 @@ export async function waitFor(cond: () => boolean, timeoutMs = 3000, what = 'con
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real banwall with the shipped lists
+
+/** The shipped config's policy sections (lists, allow, groups, blocking) with absolute list paths. */
+export async function shippedPolicy(dir: string): Promise<Record<string, unknown>> {
+  const cfg = parseYaml(await readFile(path.join(ROOT, 'config/banwall.yaml'), 'utf8')) as Record<
+    string,
+    never
+  >;
+  const abs = (s: string) => path.resolve(ROOT, 'config', s);
+  return {
+    lists: (cfg.lists as { source: string }[]).map((l) => ({ ...l, source: abs(l.source) })),
+    allow: cfg.allow,
+    groups: cfg.groups,
+    blocking: { ...(cfg.blocking as object), cacheDir: path.join(dir, 'lists') },
+  };
 }

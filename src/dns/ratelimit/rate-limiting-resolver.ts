@@ -69,7 +69,9 @@ export class RateLimitingResolver extends ChainedResolver {
   }
 
   resolve(query: DnsQuery): MaybePromise<DnsAnswer> {
-    if (query.protocol === 'internal') return this.next.resolve(query);
+    // The proxy's lookups carry the proxy client's address and spend that client's tokens, like its
+    // own DNS queries (issue 12.6); only banwall's own queries (no client) pass freely.
+    if (query.client === '') return this.next.resolve(query);
     const now = query.received;
     const key = this.keyOf(query.client);
     let slot = this.slots.get(key);

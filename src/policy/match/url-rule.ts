@@ -11,6 +11,8 @@
 //   ?K=V   the query parameter K, URL-decoded, must equal V exactly (one of its values if repeated).
 //   nocase the path compares case-insensitively (Microsoft Store product IDs).
 
+import { normaliseUrlPath } from './url-path.ts';
+
 export interface UrlRuleSpec {
   readonly hostKind: 'any' | 'exact' | 'suffix';
   readonly host: string;
@@ -90,12 +92,10 @@ export function urlRuleMatches(rule: UrlRuleSpec, path: string, query: string): 
   return false;
 }
 
-/** Decodes a request path for matching; a malformed escape leaves it as sent. */
+/**
+ * The request path as rules see it: decoded, merged and dot-resolved as the origin reads it
+ * (url-path.ts). A malformed path (which the proxy refuses before asking) is matched as sent.
+ */
 export function decodePath(path: string): string {
-  if (path.indexOf('%') < 0) return path;
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
+  return normaliseUrlPath(path) ?? path;
 }
