@@ -24,6 +24,29 @@ export async function dig(port: number, name: string, type = 'A', extra: string[
   return parseDig(stdout);
 }
 
+/**
+ * dig for many names, a few processes at a time. A test that spawns dozens of digs at once starves
+ * its own event loop, where a fake upstream answers: banwall then times out on the upstream and
+ * answers SERVFAIL (EDE 22), which is the test's doing, not banwall's.
+ */
+export async function digAll(
+  port: number,
+  names: readonly string[],
+  type = 'A',
+  concurrency = 4,
+): Promise<Map<string, DigResult>> {
+  const out = new Map<string, DigResult>();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < names.length) {
+      const name = names[next++];
+      out.set(name, await dig(port, name, type));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
+  return out;
+}
+
 export function parseDig(raw: string): DigResult {
   const status = /status: ([A-Z]+)/.exec(raw)?.[1] ?? 'NONE';
   const flags = (/;; flags: ([a-z ]+);/.exec(raw)?.[1] ?? '').trim().split(/\s+/);
