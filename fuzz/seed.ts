@@ -120,6 +120,19 @@ for (const [n, b] of Object.entries(queries)) {
   write('doh-body', n, b);
 }
 for (const [n, b] of Object.entries(answers)) write('upstream-answer', n, b);
+// dns-cookie: [address selector, position] + COOKIE option data (RFC 9018 Appendix A among them).
+const cookieSeeds: Record<string, string> = {
+  client_only_v4: '0000' + '2464c4abcf10c957',
+  client_only_v6: '0103' + '22681ab97d52c298',
+  rfc9018_a2: '0007' + '2464c4abcf10c957010000005cf79f111f8130c3eee29480',
+  rfc9018_a3_reserved: '02ff' + 'fc93fc62807ddb8601abcdef5cf78f71a314227b6679ebf5',
+  server_cookie_32: '0300' + 'ab'.repeat(40),
+  too_short: '0000' + '01020304',
+  between: '0000' + '01'.repeat(12),
+  too_long: '0000' + '02'.repeat(41),
+  empty: '0000',
+};
+for (const [n, h] of Object.entries(cookieSeeds)) write('dns-cookie', n, Buffer.from(h, 'hex'));
 write('doh-body', 'get_param', Buffer.from(queries.a.toString('base64url')));
 
 // A real ClientHello: connect node:tls to a socket that records the first bytes and closes.

@@ -16,6 +16,7 @@ import { sendError, sendJson, sendText } from '../api/respond.ts';
 import { isFromWorker, LISTEN_ENV, type FromWorker, type ToWorker } from './messages.ts';
 import { workerCount } from './role.ts';
 import { listen } from '../net/listen.ts';
+import { clusterCookieEnv } from '../dns/server/cookie-secrets.ts';
 
 /** A worker that dies more often than this within a minute is a crash loop: stop everything. */
 const MAX_RESTARTS_PER_MINUTE = 5;
@@ -70,7 +71,8 @@ export class ClusterPrimary {
   /** Forks the workers and binds `http.listen`; resolves when every worker serves. */
   async start(): Promise<void> {
     const listen = await resolvePorts(this.loaded.config.dns.listen);
-    this.env = { [LISTEN_ENV]: JSON.stringify(listen) };
+    // One DNS cookie secret for every worker: a cookie one worker issued is valid at the others.
+    this.env = { [LISTEN_ENV]: JSON.stringify(listen), ...clusterCookieEnv() };
     cluster.on('message', (worker, msg: unknown) => this.onMessage(worker, msg));
     cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
     const allReady = new Promise<void>((resolve) => (this.onAllReady = resolve));

@@ -42,8 +42,13 @@ export interface DnsQuery {
   readonly udpSize: number;
   /** The DNSSEC OK bit. */
   readonly doBit: boolean;
-  /** The query carried a DNS cookie (RFC 7873): the client's source address is not spoofed. */
+  /**
+   * The client's source address is proven: its query carried a valid server cookie (RFC 7873/9018),
+   * or it came over a connection. Only then may a UDP answer exceed the 1232-byte amplification cap.
+   */
   readonly cookie: boolean;
+  /** The COOKIE option data for the reply (client cookie + a fresh server cookie); absent without one. */
+  readonly cookieReply?: Buffer | null;
   /** The client's address as the socket reports it (IPv4-mapped IPv6 unmapped). */
   readonly client: string;
   readonly protocol: Protocol;

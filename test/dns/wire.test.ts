@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import dns2 from 'dns2';
 import { parseQuery, QueryError } from '../../src/dns/wire/parse-query.ts';
 import { encodeReply, udpLimit, TCP_LIMIT } from '../../src/dns/wire/encode-reply.ts';
-import { badvers, refused, servfail, answerForError } from '../../src/dns/wire/errors.ts';
+import { refused, servfail, answerForError } from '../../src/dns/wire/errors.ts';
 import type { DnsAnswer, DnsQuery } from '../../src/dns/resolver.ts';
 import { makeQuery, ttlOffsetsOf } from './server-harness.ts';
 
@@ -56,13 +56,13 @@ void test('the root name parses as the empty string', () => {
   assert.equal(q.name, '');
 });
 
-void test('EDNS: size clamped to >= 512, DO bit, cookie noticed, unknown options ignored', () => {
+void test('EDNS: size clamped to >= 512, DO bit, unknown options ignored; a client cookie proves nothing', () => {
   const opts = Buffer.from([0, 99, 0, 2, 1, 2, 0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8]);
   const q = mustQuery(makeQuery('a.test', 1, { edns: { size: 100, do: true, options: opts } }));
   assert.equal(q.edns, true);
   assert.equal(q.udpSize, 512);
   assert.equal(q.doBit, true);
-  assert.equal(q.cookie, true);
+  assert.equal(q.cookie, false, 'a client cookie alone is no proof of the source address');
   const big = mustQuery(makeQuery('a.test', 1, { edns: { size: 4096 } }));
   assert.equal(big.udpSize, 4096);
   assert.equal(big.cookie, false);
@@ -126,7 +126,7 @@ void test('BADVERS for EDNS version > 0, FORMERR for two OPT records or a broken
 void test('encodes a reply: query ID and question bytes (0x20 case), RD echoed, records copied', () => {
   const q = mustQuery(makeQuery('MiXeD.test', 1, { id: 4242 }));
   const { wire, ttlOffsets } = answerWire('mixed.test', [{ type: 1, ttl: 300, address: '192.0.2.7' }]);
-  const out = encodeReply(q, { wire, ttlOffsets, result: 'allowed' }, udpLimit(q), 0);
+  const out = encodeReply(q, { wire, ttlOffsets, result: 'allowed' }, udpLimit(q, 1232), 0);
   const p = Packet.parse(out);
   assert.equal(p.header.id, 4242);
   assert.equal(p.header.qr, 1);
@@ -161,7 +161,7 @@ void test('lowers TTLs by ttlElapsed (never below 0), or sets ttlFixed', () => {
 
 void test('adds an OPT record when the client sent EDNS: 1232, DO echoed, EDE option', () => {
   const q = mustQuery(makeQuery('a.test', 1, { edns: { do: true } }));
-  const out = encodeReply(q, servfail({ code: 22, text: 'no reachable authority' }), udpLimit(q), 0);
+  const out = encodeReply(q, servfail({ code: 22, text: 'no reachable authority' }), udpLimit(q, 1232), 0);
   assert.equal(out[3] & 0x0f, 2);
   assert.equal(out.readUInt16BE(4), 1, 'the question is echoed');
   assert.equal(out.readUInt16BE(10), 1);
@@ -177,8 +177,8 @@ void test('adds an OPT record when the client sent EDNS: 1232, DO echoed, EDE op
 
 void test('BADVERS is rcode 16: 0 in the header, extended rcode 1 in the OPT', () => {
   const e = mustError(makeQuery('a.test', 1, { edns: { version: 1 } }));
-  assert.equal(answerForError(e), badvers());
-  const out = encodeReply(e.query, answerForError(e), udpLimit(e.query), 0);
+  assert.equal(answerForError(e).extendedRcode, 1);
+  const out = encodeReply(e.query, answerForError(e), udpLimit(e.query, 1232), 0);
   assert.equal(out[3] & 0x0f, 0);
   const opt = out.subarray(e.query.questionEnd);
   assert.equal(opt.readUInt16BE(1), 41);
@@ -192,8 +192,8 @@ void test('truncates to header, question and OPT with TC when over the limit; TC
   for (let i = 0; i < 10; i++) records.push({ type: 16, ttl: 60, data: 'x'.repeat(200) });
   const { wire, ttlOffsets } = answerWire('big.test', records);
   const a: DnsAnswer = { wire, ttlOffsets, result: 'allowed' };
-  assert.equal(udpLimit(q), 1232, 'no cookie: capped at 1232 against amplification');
-  const cut = encodeReply(q, a, udpLimit(q), 0);
+  assert.equal(udpLimit(q, 65535), 1232, 'no cookie: capped at 1232 against amplification');
+  const cut = encodeReply(q, a, udpLimit(q, 65535), 0);
   assert.equal(cut.length, q.questionEnd + 11);
   assert.equal(cut[2] & 0x02, 0x02);
   assert.equal(cut.readUInt16BE(6), 0);
@@ -205,16 +205,23 @@ void test('truncates to header, question and OPT with TC when over the limit; TC
   assert.equal(tcp[4] & 0x02, 0);
 });
 
-void test('UDP limits: 512 without EDNS, the client size with a cookie, 1232 without', () => {
-  assert.equal(udpLimit(mustQuery(makeQuery('a.test'))), 512);
-  assert.equal(udpLimit(mustQuery(makeQuery('a.test', 1, { edns: { size: 1000 } }))), 1000);
+void test('UDP limits: 512 without EDNS, the client size up to 1232 without a valid server cookie', () => {
+  assert.equal(udpLimit(mustQuery(makeQuery('a.test')), 65535), 512);
+  assert.equal(udpLimit(mustQuery(makeQuery('a.test', 1, { edns: { size: 1000 } })), 65535), 1000);
+  // Any option 10 used to lift the cap (issue 12 item 2): a client cookie alone must not.
   const cookie = Buffer.from([0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8]);
-  assert.equal(udpLimit(mustQuery(makeQuery('a.test', 1, { edns: { size: 4096, options: cookie } }))), 4096);
+  const q = mustQuery(makeQuery('a.test', 1, { edns: { size: 4096, options: cookie } }));
+  assert.equal(udpLimit(q, 65535), 1232);
+  // dns.maxUdpSize caps every client, proven or not.
+  assert.equal(udpLimit({ ...q, cookie: true }, 65535), 4096, 'a proven client gets its size');
+  assert.equal(udpLimit({ ...q, cookie: true }, 2048), 2048, 'up to dns.maxUdpSize');
+  assert.equal(udpLimit(mustQuery(makeQuery('a.test', 1, { edns: { size: 1000 } })), 800), 800);
 });
 
 void test('error answers share their wire and carry EDE and result', () => {
   assert.equal(refused().result, 'refused');
   assert.equal(refused().wire, refused({ code: 18, text: 'x' }).wire);
+  assert.equal(refused(), refused(), 'no allocation for a plain refusal');
   assert.equal(refused(undefined, 'ratelimited').result, 'ratelimited');
   const q = mustQuery(makeQuery('a.test'));
   const out = encodeReply(q, refused(), 512, 0);

@@ -1,8 +1,15 @@
 // Runs the real `dig` (or `kdig`) against banwall on loopback and parses what a test needs.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+
+/** Why a test that needs the real `dig` and `kdig` must skip, or false when both are installed. */
+export const NO_DIG_KDIG: string | false = ['dig', 'kdig'].every(
+  (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0,
+)
+  ? false
+  : 'needs dig and kdig (Debian packages dnsutils, knot-dnsutils; .ci/run installs them)';
 
 export interface DigResult {
   readonly status: string;
@@ -58,4 +65,33 @@ export function parseDig(raw: string): DigResult {
     if (m) answers.push({ name: m[1], ttl: Number(m[2]), type: m[3], data: m[4] });
   }
   return { status, flags, answers, ede, raw };
+}
+
+/** What a test reads from real `kdig` output: rcode, header flags, reply size and the COOKIE option. */
+export interface KdigResult {
+  readonly status: string;
+  readonly flags: string[];
+  /** "Received N B": the reply's size on the wire. */
+  readonly size: number;
+  /** The COOKIE option as kdig prints it (client cookie, then server cookie), lower-case hex. */
+  readonly cookie: string | undefined;
+  readonly answers: number;
+  readonly raw: string;
+}
+
+/** `kdig @HOST -p PORT +time=3 +retry=0 [args...]` over UDP unless args say otherwise. */
+export async function kdig(port: number, args: string[], host = '127.0.0.1'): Promise<KdigResult> {
+  const { stdout } = await run('kdig', [`@${host}`, '-p', String(port), '+time=3', '+retry=0', ...args], {
+    timeout: 15_000,
+  });
+  // kdig prints every reply it got (e.g. a BADCOOKIE, then the answer to its retry): read the last.
+  const last = stdout.slice(Math.max(0, stdout.lastIndexOf(';; ->>HEADER<<-')));
+  return {
+    status: /status: ([A-Z]+)/.exec(last)?.[1] ?? 'NONE',
+    flags: (/;; Flags: ([a-z ]+);/.exec(last)?.[1] ?? '').trim().split(/\s+/),
+    size: Number(/;; Received (\d+) B/.exec(last)?.[1] ?? 0),
+    cookie: /;; COOKIE: ([0-9A-Fa-f]+)/.exec(last)?.[1]?.toLowerCase(),
+    answers: Number(/ANSWER: (\d+)/.exec(last)?.[1] ?? 0),
+    raw: stdout,
+  };
 }

@@ -20,6 +20,10 @@ export interface FakeUpstreamOptions {
   host?: string;
   /** UDP answers longer than this get TC set and are cut to the question (default 512 / EDNS size). */
   udpLimit?: number;
+  /** Answer as an authoritative server does: AA set, RA clear (default: AA and RA set). */
+  authoritative?: boolean;
+  /** Set AD on every answer, as a validating upstream does for a signed zone. */
+  ad?: boolean;
 }
 
 export interface FakeUpstream {
@@ -144,6 +148,8 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
       } else {
         answer = buildAnswer(query, up);
         if (up.mode === 'servfail') answer.writeUInt16BE((answer.readUInt16BE(2) & 0xfff0) | 2, 2);
+        if (opts.authoritative) answer[3] &= ~0x80;
+        if (opts.ad) answer[3] |= 0x20;
       }
     } catch {
       return;

@@ -7,17 +7,14 @@ import {
   ChainedResolver,
   type DnsQuery,
   type DnsAnswer,
-  type Ede,
   type MaybePromise,
   type Resolver,
 } from '../resolver.ts';
 import { CidrList } from '../../net/cidr.ts';
-import { rcodeAnswer } from '../ratelimit/synthesize.ts';
-import { EDE_CODE } from '../wire/constants.ts';
+import { EDE_PROHIBITED, refused } from '../wire/errors.ts';
 
-const REFUSED = 5;
-/** RFC 8914 code 18, Prohibited: "the server is unable to respond to the request because of policy". */
-const PROHIBITED: Ede = { code: EDE_CODE.PROHIBITED, text: 'client not in dns.allowedClients' };
+/** REFUSED with EDE 18, Prohibited: built once, shared by every refusal (the front end adds the question). */
+const REFUSED_PROHIBITED = refused(EDE_PROHIBITED);
 
 export class AclResolver extends ChainedResolver {
   private readonly allowed: CidrList;
@@ -33,6 +30,6 @@ export class AclResolver extends ChainedResolver {
     // 'internal' queries come from banwall itself (the proxy resolving a target).
     if (query.protocol === 'internal' || this.allowed.contains(query.client)) return this.next.resolve(query);
     this.refused++;
-    return { wire: rcodeAnswer(query, REFUSED), result: 'refused', ede: PROHIBITED };
+    return REFUSED_PROHIBITED;
   }
 }

@@ -8,10 +8,11 @@ import {
   type MaybePromise,
   type Resolver,
 } from '../resolver.ts';
-import { HINFO_TTL, hinfoAnswer, rcodeAnswer } from './synthesize.ts';
+import { HINFO_TTL, hinfoAnswer } from './synthesize.ts';
+import { refused } from '../wire/errors.ts';
 
 const TYPE_ANY = 255;
-const REFUSED = 5;
+const REFUSED = refused();
 
 export class AnyResolver extends ChainedResolver {
   private readonly refuse: boolean;
@@ -23,7 +24,7 @@ export class AnyResolver extends ChainedResolver {
 
   resolve(query: DnsQuery): MaybePromise<DnsAnswer> {
     if (query.qtype !== TYPE_ANY) return this.next.resolve(query);
-    if (this.refuse) return { wire: rcodeAnswer(query, REFUSED), result: 'refused' };
+    if (this.refuse) return REFUSED;
     const { wire, ttlOffset } = hinfoAnswer(query);
     return { wire, result: 'allowed', ttl: HINFO_TTL, ttlOffsets: Uint16Array.of(ttlOffset) };
   }

@@ -19,9 +19,8 @@ import type { z } from 'zod';
 import type { rateLimitSchema } from './config.ts';
 import type { DnsStats } from '../stats/dns-stats.ts';
 import { networkKey } from '../../net/cidr.ts';
-import { rcodeAnswer } from './synthesize.ts';
+import { refused } from '../wire/errors.ts';
 
-const REFUSED = 5;
 /** A client's LRU position is refreshed at most this often: a Map delete+set per query is not free. */
 const TOUCH_EVERY_MS = 1000;
 /** Bound on the address → network-key cache used when keys are not the address itself. */
@@ -29,6 +28,8 @@ const KEY_CACHE = 4096;
 
 /** Shared by every dropped query: the front end sends nothing for an empty wire. */
 const DROPPED: DnsAnswer = { wire: DROP_WIRE, result: 'ratelimited' };
+/** Shared by every refused one: REFUSED counted as ratelimited (the front end adds the question). */
+const RATELIMITED = refused(undefined, 'ratelimited');
 
 export type RateLimitConfig = z.output<typeof rateLimitSchema>;
 
@@ -92,7 +93,7 @@ export class RateLimitingResolver extends ChainedResolver {
     }
     this.tokens[slot] = t;
     this.limited++;
-    return this.drop ? DROPPED : { wire: rcodeAnswer(query, REFUSED), result: 'ratelimited' };
+    return this.drop ? DROPPED : RATELIMITED;
   }
 
   private keyOf(client: string): string {

@@ -15,6 +15,8 @@ import { FrontendCounters } from './frontend-counters.ts';
 import { InFlight } from './in-flight.ts';
 import { TcpFront } from './tcp-front.ts';
 import { UdpFront } from './udp-front.ts';
+import { ServerCookies } from '../wire/server-cookie.ts';
+import { CookieSecrets, masterSecret } from './cookie-secrets.ts';
 import { REUSE_PORT } from '../../cluster/role.ts';
 
 // dgram's `send` resolves the destination with dns.lookup, which even for an IP literal defers its
@@ -40,13 +42,18 @@ export class DnsServer {
   private readonly tcpFront: TcpFront;
   private readonly udp: UdpFront[] = [];
   private readonly pairs: BoundPair[] = [];
+  private readonly cookies: ServerCookies | null;
 
   constructor(resolver: Resolver, cfg: Config['dns'], stats: DnsStats, log: Logger) {
     this.resolver = resolver;
     this.cfg = cfg;
     this.stats = stats;
     this.log = log;
-    this.tcpFront = new TcpFront(resolver, stats, this.counters, this.inFlight, cfg.tcp);
+    const c = cfg.cookies;
+    this.cookies = c.enabled
+      ? new ServerCookies(new CookieSecrets(masterSecret(c.secret), c.rotation))
+      : null;
+    this.tcpFront = new TcpFront(resolver, stats, this.counters, this.inFlight, cfg.tcp, this.cookies);
   }
 
   /** Binds every listen address (UDP and TCP); rejects if any cannot be bound. */
@@ -73,7 +80,17 @@ export class DnsServer {
         throw new Error(`dns.listen: cannot bind ${host}:${port}: ${(err as Error).message}`, { cause: err });
       }
       this.pairs.push(pair);
-      this.udp.push(new UdpFront(pair.udp, this.resolver, this.stats, this.counters, this.inFlight));
+      this.udp.push(
+        new UdpFront(
+          pair.udp,
+          this.resolver,
+          this.stats,
+          this.counters,
+          this.inFlight,
+          this.cookies,
+          this.cfg.maxUdpSize,
+        ),
+      );
     }
   }
 

@@ -12,4 +12,6 @@ export class FrontendCounters {
   tcpRefused = 0;
   /** TCP connections closed for idleness. */
   tcpIdleClosed = 0;
+  /** BADCOOKIE sent instead of a reply truncated by the amplification cap (see UdpFront). */
+  badCookie = 0;
 }

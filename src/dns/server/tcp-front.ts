@@ -6,6 +6,7 @@ import type { DnsStats } from '../stats/dns-stats.ts';
 import { parseQuery, QueryError } from '../wire/parse-query.ts';
 import { encodeReply, TCP_LIMIT } from '../wire/encode-reply.ts';
 import { answerForError, servfail } from '../wire/errors.ts';
+import type { ServerCookies } from '../wire/server-cookie.ts';
 import { unmapAddress } from './client-address.ts';
 import type { FrontendCounters } from './frontend-counters.ts';
 import type { InFlight } from './in-flight.ts';
@@ -27,6 +28,8 @@ export class TcpFront {
   private readonly stats: DnsStats;
   private readonly counters: FrontendCounters;
   private readonly inFlight: InFlight;
+  /** DNS cookies: over TCP they prove nothing new, but a reply still carries one (RFC 7873 §5.2). */
+  private readonly cookies: ServerCookies | null;
   readonly limits: TcpLimits;
   private readonly conns = new Set<Connection>();
   private readonly perClient = new Map<string, number>();
@@ -38,12 +41,14 @@ export class TcpFront {
     counters: FrontendCounters,
     inFlight: InFlight,
     limits: TcpLimits,
+    cookies: ServerCookies | null,
   ) {
     this.resolver = resolver;
     this.stats = stats;
     this.counters = counters;
     this.inFlight = inFlight;
     this.limits = limits;
+    this.cookies = cookies;
   }
 
   get connections(): number {
@@ -121,7 +126,7 @@ export class TcpFront {
   query(conn: Connection, packet: Buffer): boolean {
     let q;
     try {
-      q = parseQuery(packet, conn.client, 'tcp', performance.now());
+      q = parseQuery(packet, conn.client, 'tcp', performance.now(), this.cookies);
     } catch {
       q = null;
     }
@@ -130,8 +135,10 @@ export class TcpFront {
       return false;
     }
     if (q instanceof QueryError) {
-      this.counters.malformed++;
-      this.stats.recordFrontend('tcp', 'formerr', q.query.qtype);
+      if (q.malformed) {
+        this.counters.malformed++;
+        this.stats.recordFrontend('tcp', 'formerr', q.query.qtype);
+      }
       conn.write(q.query, answerForError(q));
       return false;
     }

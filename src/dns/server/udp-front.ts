@@ -7,7 +7,8 @@ import type { DnsAnswer, DnsQuery, Resolver } from '../resolver.ts';
 import type { DnsStats } from '../stats/dns-stats.ts';
 import { parseQuery, QueryError } from '../wire/parse-query.ts';
 import { encodeReply, udpLimit } from '../wire/encode-reply.ts';
-import { answerForError, servfail } from '../wire/errors.ts';
+import { answerForError, badcookie, servfail } from '../wire/errors.ts';
+import type { ServerCookies } from '../wire/server-cookie.ts';
 import { unmapAddress } from './client-address.ts';
 import type { FrontendCounters } from './frontend-counters.ts';
 import type { InFlight } from './in-flight.ts';
@@ -18,6 +19,10 @@ export class UdpFront {
   private readonly stats: DnsStats;
   private readonly counters: FrontendCounters;
   private readonly inFlight: InFlight;
+  /** DNS cookies (`dns.cookies`); null when off. */
+  private readonly cookies: ServerCookies | null;
+  /** `dns.maxUdpSize`: the largest answer to a client a valid server cookie proves. */
+  private readonly maxUdpSize: number;
   private stopping = false;
 
   constructor(
@@ -26,12 +31,16 @@ export class UdpFront {
     stats: DnsStats,
     counters: FrontendCounters,
     inFlight: InFlight,
+    cookies: ServerCookies | null,
+    maxUdpSize: number,
   ) {
     this.socket = socket;
     this.resolver = resolver;
     this.stats = stats;
     this.counters = counters;
     this.inFlight = inFlight;
+    this.cookies = cookies;
+    this.maxUdpSize = maxUdpSize;
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     // Send failures (EMSGSIZE, ENOBUFS, unreachable peers) surface here; a lost reply is the client's
     // retry to make, never a reason to stop serving.
@@ -70,7 +79,7 @@ export class UdpFront {
     }
     let q;
     try {
-      q = parseQuery(msg, unmapAddress(rinfo.address), 'udp', performance.now());
+      q = parseQuery(msg, unmapAddress(rinfo.address), 'udp', performance.now(), this.cookies);
     } catch {
       q = null; // the parser bounds-checks; this is a last line of defence
     }
@@ -79,8 +88,10 @@ export class UdpFront {
       return;
     }
     if (q instanceof QueryError) {
-      this.counters.malformed++;
-      this.stats.recordFrontend('udp', 'formerr', q.query.qtype);
+      if (q.malformed) {
+        this.counters.malformed++;
+        this.stats.recordFrontend('udp', 'formerr', q.query.qtype);
+      }
       this.send(q.query, answerForError(q), rinfo);
       return;
     }
@@ -109,6 +120,17 @@ export class UdpFront {
     );
   }
 
+  /**
+   * Whether a truncated reply was cut by the amplification cap alone, for a client that speaks
+   * cookies: it sent one, without a valid server cookie, and its own size (up to dns.maxUdpSize) is
+   * larger. Then BADCOOKIE with a fresh server cookie (RFC 7873 §5.2.3, choice 2) is cheaper than TC:
+   * the client retries over UDP with the cookie (§5.3) instead of opening a TCP connection.
+   */
+  private cutByCap(q: DnsQuery, limit: number): boolean {
+    if (q.cookie || q.cookieReply === undefined || q.cookieReply === null) return false;
+    return (q.udpSize < this.maxUdpSize ? q.udpSize : this.maxUdpSize) > limit;
+  }
+
   private failed(q: DnsQuery): DnsAnswer {
     this.counters.handlerErrors++;
     this.stats.recordFrontend('udp', 'servfail', q.qtype);
@@ -118,7 +140,13 @@ export class UdpFront {
   private send(q: DnsQuery, answer: DnsAnswer, rinfo: dgram.RemoteInfo): void {
     if (answer.wire.length === 0) return; // DROP_WIRE: the chain chose silence
     try {
-      this.socket.send(encodeReply(q, answer, udpLimit(q), 0), rinfo.port, rinfo.address);
+      const limit = udpLimit(q, this.maxUdpSize);
+      let reply = encodeReply(q, answer, limit, 0);
+      if ((reply[2] & 0x02) !== 0 && this.cutByCap(q, limit)) {
+        this.counters.badCookie++;
+        reply = encodeReply(q, badcookie(), limit, 0);
+      }
+      this.socket.send(reply, rinfo.port, rinfo.address);
     } catch {
       this.counters.handlerErrors++; // socket closed under us during stop, or a malformed answer
     }

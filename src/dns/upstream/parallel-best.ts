@@ -5,9 +5,12 @@
 import type { DnsAnswer } from '../resolver.ts';
 import type { UpstreamAnswer } from '../wire/answer-facts.ts';
 import type { Exchange, Strategy } from './exchange.ts';
-import { EDE_NETWORK_ERROR, EDE_NO_REACHABLE_AUTHORITY, servfail } from './servfail.ts';
+import { EDE_NETWORK_ERROR, EDE_NO_REACHABLE_AUTHORITY, servfail } from '../wire/errors.ts';
 import type { FailReason } from './transport.ts';
 import type { Upstream } from './upstream.ts';
+
+const NETWORK_ERROR = servfail(EDE_NETWORK_ERROR);
+const NO_REACHABLE_AUTHORITY = servfail(EDE_NO_REACHABLE_AUTHORITY);
 
 /** Rcodes that say nothing about the name (FORMERR, SERVFAIL, NOTIMP, REFUSED): another upstream may do better. */
 const RETRY_RCODES = (1 << 1) | (1 << 2) | (1 << 4) | (1 << 5);
@@ -129,6 +132,6 @@ export class ParallelBest implements Strategy {
 
   /** No attempt left: the upstream's own SERVFAIL if we have one, else ours with an EDE. */
   giveUp(ex: Exchange): void {
-    ex.finish(ex.fallback ?? servfail(ex.networkError ? EDE_NETWORK_ERROR : EDE_NO_REACHABLE_AUTHORITY));
+    ex.finish(ex.fallback ?? (ex.networkError ? NETWORK_ERROR : NO_REACHABLE_AUTHORITY));
   }
 }

@@ -10,11 +10,14 @@ import type { DnsStats } from '../stats/dns-stats.ts';
 import type { Logger } from '../../log.ts';
 import { Exchange, type ExchangeOwner } from './exchange.ts';
 import { ParallelBest } from './parallel-best.ts';
-import { EDE_OVERLOADED, servfail } from './servfail.ts';
+import { EDE_OVERLOADED, servfail } from '../wire/errors.ts';
 import { Upstream } from './upstream.ts';
 import { parseUpstreamUrl } from './upstream-url.ts';
 import type { FailReason } from './transport.ts';
 import type { FastHistogram } from '../../metrics/fast-histogram.ts';
+
+/** Over `dns.maxPending`: one shared answer, since it is what a flood gets. */
+const OVERLOADED = servfail(EDE_OVERLOADED);
 
 export interface UpstreamHealth {
   readonly url: string;
@@ -126,7 +129,7 @@ class ForwardingResolver implements UpstreamResolver, ExchangeOwner {
     const shared = this.inflight.get(key);
     // The text key cannot tell a label holding a '.' byte from two labels: the wire question decides.
     if (shared !== undefined && sameQuestion(shared.query, query)) return shared.promise;
-    if (this.pending >= this.maxPending) return servfail(EDE_OVERLOADED);
+    if (this.pending >= this.maxPending) return OVERLOADED;
     const now = performance.now();
     const group = this.groupFor(query.name);
     const ex = new Exchange(query, key, group, this, now);

@@ -6,6 +6,13 @@ export const OPT = 41;
 /** What banwall advertises as its UDP payload size: the DNS Flag Day 2020 figure, safe from fragmentation. */
 export const ADVERTISED_UDP_SIZE = 1232;
 
+/**
+ * The largest UDP answer to a client whose source address no valid server cookie proves (RFC 7873
+ * §1: cookies are what lets a server tell a real client from a spoofed victim), whatever
+ * `dns.maxUdpSize` says: a 57-byte spoofed query must never draw more than ~21x its size.
+ */
+export const AMPLIFICATION_CAP = 1232;
+
 /** EDNS option codes. */
 export const EDNS_COOKIE = 10;
 export const EDNS_EDE = 15;
@@ -19,6 +26,8 @@ export const RCODE = {
   REFUSED: 5,
   /** Extended rcode 16 (RFC 6891): only expressible with an OPT record. */
   BADVERS: 16,
+  /** Extended rcode 23 (RFC 7873 §8): a server cookie was required and missing or invalid. */
+  BADCOOKIE: 23,
 } as const;
 
 /** Extended DNS Error info codes (RFC 8914) banwall uses. */

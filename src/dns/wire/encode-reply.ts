@@ -4,7 +4,8 @@
 // answer with its encoder does ~59 k q/s, a raw dgram server copying a cached wire answer and patching
 // its ID ~110 k q/s, bare Node dgram sending one canned answer ~120 k q/s. This function is that
 // "copy and patch": one Buffer.allocUnsafe, two copies (question, records), a few header bytes, the
-// TTL fields at known offsets, and an OPT record when the client sent EDNS.
+// TTL fields at known offsets, and an OPT record when the client sent EDNS (with the EDE and COOKIE
+// options when there are any).
 //
 // Measured in this repository (dnsperf -c 4 on loopback, 1,000 cached names, server CPU per answered
 // query, which holds up on a shared machine better than q/s; medians of 4 alternating rounds):
@@ -12,21 +13,23 @@
 // 10.2 µs (within ~5 %), Unbound 1.17 with one thread 4.3–6.7 µs. In-process, parse + cache hit +
 // encode cost ~0.7 µs of that; the rest is Node's dgram receive and send.
 import type { DnsAnswer, DnsQuery } from '../resolver.ts';
-import { ADVERTISED_UDP_SIZE, EDNS_EDE, OPT } from './constants.ts';
+import { ADVERTISED_UDP_SIZE, AMPLIFICATION_CAP, EDNS_COOKIE, EDNS_EDE, OPT } from './constants.ts';
 import { skipName } from './parse-query.ts';
 
 /** TCP answers are bounded only by the 2-byte length prefix. */
 export const TCP_LIMIT = 65535;
 
 /**
- * The largest UDP answer this client may get: 512 without EDNS; its advertised size with a DNS
- * cookie (its address is proven); at most 1232 without a cookie, so that a spoofed source address
- * cannot turn banwall into an amplifier (issue 7).
+ * The largest UDP answer this client may get: 512 without EDNS; else its EDNS size, capped by
+ * `maxUdpSize` (`dns.maxUdpSize`, the operator's fragmentation policy) and, unless a valid server
+ * cookie proves the source address, by AMPLIFICATION_CAP: a spoofed source must not turn banwall into
+ * an amplifier (issue 12 item 2).
  */
-export function udpLimit(query: DnsQuery): number {
+export function udpLimit(query: DnsQuery, maxUdpSize: number): number {
   if (!query.edns) return 512;
-  if (query.cookie) return query.udpSize;
-  return query.udpSize < ADVERTISED_UDP_SIZE ? query.udpSize : ADVERTISED_UDP_SIZE;
+  const size = query.udpSize < maxUdpSize ? query.udpSize : maxUdpSize;
+  if (query.cookie || size <= AMPLIFICATION_CAP) return size;
+  return AMPLIFICATION_CAP;
 }
 
 /**
@@ -47,7 +50,14 @@ export function encodeReply(query: DnsQuery, answer: DnsAnswer, limit: number, p
   const bodyLen = wire.length > wireBody ? wire.length - wireBody : 0;
   const ede = answer.ede;
   const edeText = ede === undefined || ede.text === '' ? 0 : Buffer.byteLength(ede.text);
-  const optLen = query.edns ? 11 + (ede === undefined ? 0 : 6 + edeText) : 0;
+  // The COOKIE option (client cookie + fresh server cookie) goes even into a truncated reply, so that
+  // the client's retry over UDP carries a valid server cookie.
+  const cookie = query.cookieReply;
+  const optLen = query.edns
+    ? 11 +
+      (ede === undefined ? 0 : 6 + edeText) +
+      (cookie === undefined || cookie === null ? 0 : 4 + cookie.length)
+    : 0;
   const full = qEnd + bodyLen + optLen;
   const truncated = full > limit;
   const size = truncated ? qEnd + optLen : full;
@@ -61,10 +71,16 @@ export function encodeReply(query: DnsQuery, answer: DnsAnswer, limit: number, p
   const packet = query.packet;
   out[h] = packet[0];
   out[h + 1] = packet[1];
-  // QR, the query's opcode and RD, TC when cut; AA never (a forwarder answers from others' data,
-  // RFC 1035 §4.1.1). RA, AD and rcode from the answer, CD from the query.
+  // The flags are banwall's, whatever the answer's wire says (issue 13), for every answer alike:
+  // forwarded, cached, blocked or synthesized. QR; opcode and RD as asked; TC when cut; AA never
+  // (banwall is not authoritative: it answers from others' data, RFC 1035 §4.1.1, as Unbound does).
+  // RA always: recursion is available to every client banwall answers (RFC 1035 §4.1.1; Unbound sets
+  // it whether or not RD was asked). Z clear. AD only when the upstream set it and the client showed
+  // it understands AD by setting AD or DO (RFC 6840 §5.7, §5.8); banwall's own answers never set it.
+  // CD as asked; rcode from the answer.
   out[h + 2] = 0x80 | (packet[2] & 0x79) | (truncated ? 0x02 : 0);
-  out[h + 3] = (wire[3] & 0xef) | (packet[3] & 0x10);
+  const wantsAd = query.doBit || (packet[3] & 0x20) !== 0;
+  out[h + 3] = 0x80 | (wantsAd ? wire[3] & 0x20 : 0) | (packet[3] & 0x10) | (wire[3] & 0x0f);
   out[h + 4] = 0;
   out[h + 5] = qEnd > 12 ? 1 : 0;
   const ar = (truncated ? 0 : (wire[10] << 8) | wire[11]) + (optLen > 0 ? 1 : 0);
@@ -93,7 +109,16 @@ export function encodeReply(query: DnsQuery, answer: DnsAnswer, limit: number, p
     }
     patchTtls(out, answer, delta);
   }
-  if (optLen > 0) writeOpt(out, pos, query.doBit, answer.extendedRcode ?? 0, answer, edeText);
+  if (optLen > 0) {
+    pos = writeOpt(out, pos, query.doBit, answer.extendedRcode ?? 0, answer, edeText, optLen - 11);
+    if (cookie !== undefined && cookie !== null) {
+      out[pos] = 0;
+      out[pos + 1] = EDNS_COOKIE;
+      out[pos + 2] = 0;
+      out[pos + 3] = cookie.length;
+      for (let i = 0; i < cookie.length; i++) out[pos + 4 + i] = cookie[i];
+    }
+  }
   return out;
 }
 
@@ -120,7 +145,10 @@ function patchTtls(out: Buffer, answer: DnsAnswer, delta: number): void {
   }
 }
 
-/** The OPT record: our UDP size, the extended rcode, DO echoed, and the answer's EDE option if any. */
+/**
+ * The OPT record: our UDP size, the extended rcode, DO echoed, `rdlen` bytes of options of which the
+ * answer's EDE option is written here. Returns where the next option goes.
+ */
 function writeOpt(
   out: Buffer,
   pos: number,
@@ -128,7 +156,8 @@ function writeOpt(
   extendedRcode: number,
   answer: DnsAnswer,
   edeText: number,
-): void {
+  rdlen: number,
+): number {
   const ede = answer.ede;
   out[pos] = 0; // root owner name
   out[pos + 1] = 0;
@@ -139,14 +168,12 @@ function writeOpt(
   out[pos + 6] = 0; // EDNS version 0
   out[pos + 7] = doBit ? 0x80 : 0;
   out[pos + 8] = 0;
-  if (ede === undefined) {
-    out[pos + 9] = 0;
-    out[pos + 10] = 0;
-    return;
-  }
-  out.writeUInt16BE(6 + edeText, pos + 9);
+  out[pos + 9] = rdlen >>> 8;
+  out[pos + 10] = rdlen & 0xff;
+  if (ede === undefined) return pos + 11;
   out.writeUInt16BE(EDNS_EDE, pos + 11);
   out.writeUInt16BE(2 + edeText, pos + 13);
   out.writeUInt16BE(ede.code, pos + 15);
   if (edeText > 0) out.write(ede.text, pos + 17, edeText, 'utf8');
+  return pos + 17 + edeText;
 }

@@ -13,19 +13,28 @@
 // encode cost ~0.7 µs of that; the rest is Node's dgram receive and send.
 import type { DnsQuery, Protocol } from '../resolver.ts';
 import { EDNS_COOKIE, OPT, RCODE } from './constants.ts';
+import { cookieLengthValid, type ServerCookies } from './server-cookie.ts';
 
 /**
- * A query that must be answered with an error rather than passed to the chain. `query` is as much of
- * the query as could be read (name '' and `questionEnd` 12 when the question could not be read), enough
- * for encodeReply to write the error reply.
+ * A query the front end answers itself with an rcode rather than passing it to the chain. `query` is
+ * as much of the query as could be read (name '' and `questionEnd` 12 when the question could not be
+ * read), enough for encodeReply to write the reply.
  */
 export class QueryError {
-  /** Full 12-bit rcode: FORMERR, NOTIMP, or BADVERS (16, which needs an OPT record). */
+  /**
+   * Full 12-bit rcode: FORMERR, NOTIMP, BADVERS (16, which needs an OPT record), or NOERROR for a
+   * query that only asks for a server cookie (RFC 7873 §5.4).
+   */
   readonly rcode: number;
   readonly query: DnsQuery;
   constructor(rcode: number, query: DnsQuery) {
     this.rcode = rcode;
     this.query = query;
+  }
+
+  /** Whether the packet was broken or unsupported (counted as malformed / formerr). */
+  get malformed(): boolean {
+    return this.rcode !== RCODE.NOERROR;
   }
 }
 
@@ -39,20 +48,25 @@ const NAME = Buffer.allocUnsafe(512) as Buffer & { latin1Slice(start: number, en
 /**
  * Parses `packet`. Returns the query, a QueryError to answer with an rcode, or null when the packet
  * must be dropped (shorter than a header, or a response: answering responses invites loops).
+ * `cookies` (null: DNS cookies off) checks a COOKIE option's server cookie and makes the reply's.
  */
 export function parseQuery(
   packet: Buffer,
   client: string,
   protocol: Protocol,
   received: number,
+  cookies: ServerCookies | null = null,
 ): ParsedQuery {
   const len = packet.length;
   if (len < 12) return null;
   const flags = (packet[2] << 8) | packet[3];
   if ((flags & 0x8000) !== 0) return null;
   if (((flags >> 11) & 0xf) !== 0) return fail(packet, client, protocol, received, RCODE.NOTIMP, '', 0, 12);
-  if (packet[4] !== 0 || packet[5] !== 1)
+  if (packet[4] !== 0 || packet[5] !== 1) {
+    if (packet[4] === 0 && packet[5] === 0 && cookies !== null)
+      return cookieOnly(packet, client, protocol, received, cookies);
     return fail(packet, client, protocol, received, RCODE.FORMERR, '', 0, 12);
+  }
 
   // Question name: labels only (a pointer in the question has nothing to point back to), lower-cased.
   let pos = 12;
@@ -88,7 +102,8 @@ export function parseQuery(
   let edns = false;
   let udpSize = 512;
   let doBit = false;
-  let cookie = false;
+  let cookieAt = 0;
+  let cookieLen = 0;
   const records = ((packet[6] << 8) | packet[7]) + ((packet[8] << 8) | packet[9]);
   const additional = (packet[10] << 8) | packet[11];
   if (records + additional > 0) {
@@ -131,11 +146,25 @@ export function parseQuery(
         const olen = packet.readUInt16BE(o + 2);
         if (o + 4 + olen > pos)
           return fail(packet, client, protocol, received, RCODE.FORMERR, name, qtype, questionEnd);
-        if (code === EDNS_COOKIE) cookie = true;
+        if (code === EDNS_COOKIE) {
+          // RFC 7873 §5.2.2: a cookie of any other length is FORMERR; so is a second one.
+          if (cookieAt !== 0 || !cookieLengthValid(olen))
+            return fail(packet, client, protocol, received, RCODE.FORMERR, name, qtype, questionEnd);
+          cookieAt = o + 4;
+          cookieLen = olen;
+        }
         o += 4 + olen;
       }
       if (o !== pos) return fail(packet, client, protocol, received, RCODE.FORMERR, name, qtype, questionEnd);
     }
+  }
+
+  // Only a query with a COOKIE option pays for cookies: one or two SipHash runs and 24 bytes.
+  let cookie = false;
+  let cookieReply: Buffer | null = null;
+  if (cookieAt !== 0 && cookies !== null) {
+    cookie = cookieLen > 8 && cookies.verify(packet, cookieAt, cookieLen, client);
+    cookieReply = cookies.reply(packet, cookieAt, client);
   }
 
   return {
@@ -151,6 +180,7 @@ export function parseQuery(
     udpSize,
     doBit,
     cookie,
+    cookieReply,
     client,
     protocol,
     received,
@@ -184,6 +214,66 @@ function fail(
     udpSize: udpSize > 0 ? udpSize : 512,
     doBit,
     cookie: false,
+    cookieReply: null,
+    client,
+    protocol,
+    received,
+  });
+}
+
+/**
+ * RFC 7873 §5.4: a query with no question and a COOKIE option in its OPT record asks for a server
+ * cookie; it gets NOERROR with the COOKIE option (an empty answer). Anything else without a question
+ * is FORMERR. Rare: allocates freely.
+ */
+function cookieOnly(
+  packet: Buffer,
+  client: string,
+  protocol: Protocol,
+  received: number,
+  cookies: ServerCookies,
+): QueryError {
+  const formerr = () => fail(packet, client, protocol, received, RCODE.FORMERR, '', 0, 12);
+  let pos = 12;
+  const records = packet.readUInt16BE(6) + packet.readUInt16BE(8) + packet.readUInt16BE(10);
+  let opt = -1;
+  for (let i = 0; i < records; i++) {
+    const start = pos;
+    pos = skipRecord(packet, pos);
+    if (pos < 0) return formerr();
+    if (packet[start] !== 0 || packet.readUInt16BE(start + 1) !== OPT) continue;
+    if (opt >= 0 || packet[start + 6] !== 0) return formerr(); // two OPTs; EDNS version > 0
+    opt = start;
+  }
+  if (opt < 0) return formerr();
+  let cookieAt = 0;
+  let cookieLen = 0;
+  for (let o = opt + 11; o + 4 <= pos;) {
+    const olen = packet.readUInt16BE(o + 2);
+    if (o + 4 + olen > pos) return formerr();
+    if (packet.readUInt16BE(o) === EDNS_COOKIE) {
+      if (cookieAt !== 0 || !cookieLengthValid(olen)) return formerr();
+      cookieAt = o + 4;
+      cookieLen = olen;
+    }
+    o += 4 + olen;
+  }
+  if (cookieAt === 0) return formerr();
+  const size = packet.readUInt16BE(opt + 3);
+  return new QueryError(RCODE.NOERROR, {
+    packet,
+    id: (packet[0] << 8) | packet[1],
+    name: '',
+    qtype: 0,
+    qclass: 0,
+    questionEnd: 12,
+    rd: (packet[2] & 0x01) !== 0,
+    cd: (packet[3] & 0x10) !== 0,
+    edns: true,
+    udpSize: size < 512 ? 512 : size,
+    doBit: (packet[opt + 7] & 0x80) !== 0,
+    cookie: cookieLen > 8 && cookies.verify(packet, cookieAt, cookieLen, client),
+    cookieReply: cookies.reply(packet, cookieAt, client),
     client,
     protocol,
     received,
