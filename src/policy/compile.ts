@@ -1,6 +1,7 @@
 // From a validated config to a compiled snapshot: the config's lists and allow entries become source
 // specs, each source is brought up to date (files re-read when changed, remote lists fetched once),
-// the reload guard compares every list with the policy in force, and a CompiledPolicy is built aside.
+// the reload guard compares every list with the policy in force, the broad-rule guard refuses rules
+// that match a whole TLD or everything (compiled/broad-guard.ts), and a CompiledPolicy is built aside.
 // The report says per list what was loaded and which lines were bad; errors make the policy unusable.
 import path from 'node:path';
 import type { LoadedConfig } from '../config/load.ts';
@@ -10,6 +11,7 @@ import type { BlockAction, PolicySnapshot } from './snapshot.ts';
 import { unenforcedLists } from './config.ts';
 import { CompiledPolicy } from './compiled/compiled-policy.ts';
 import type { ListMeta } from './compiled/list-meta.ts';
+import { broadRuleErrors, type BroadGuardList } from './compiled/broad-guard.ts';
 import { shrinksTooMuch, SourceError, type ListSource, type SourceSpec } from './sources/list-source.ts';
 import { isUrl, remoteUrlProblem } from './sources/remote-list.ts';
 import type { BadLine, ParsedList } from './parse/parsed-list.ts';
@@ -102,6 +104,7 @@ export async function compilePolicy(
     const parsed = src.parsed!;
     const shrink = shrinkProblem(spec, parsed.entries, inForceEntries.get(spec.name), cfg);
     if (shrink) errors.push(shrink);
+    errors.push(...broadRuleErrors(broadGuardList(spec, cfg), parsed));
     reports.push(listReport(spec, parsed, shrink ?? undefined));
     used.push(src);
   }
@@ -141,6 +144,16 @@ function shrinkProblem(
     `in force keeps serving. If the file is complete and the shrink intended, confirm it with ` +
     `\`${spec.keyPath}.maxShrink: 1\` and reload`
   );
+}
+
+/** What the broad-rule guard needs of a source: where `allowBroad` goes and whether it is set. */
+function broadGuardList(spec: SourceSpec, cfg: Config): BroadGuardList {
+  const allowSource = !spec.keyPath.startsWith('lists[');
+  const conf = allowSource
+    ? cfg.allow.find((a) => a.name === spec.name)
+    : cfg.lists.find((l) => l.name === spec.name);
+  const { keyPath, name, location: source } = spec;
+  return { keyPath, name, source, allowBroad: conf?.allowBroad ?? false, allowSource };
 }
 
 /** The share of its entries a source may lose at a reload: 1 (no guard) for allow sources. */

@@ -41,6 +41,8 @@ export const listSchema = z
     maxShrink: z.number().min(0).max(1).optional(),
     /** The list is deliberately named by no group (kept for explain or a later group); `check` accepts it. */
     unused: z.boolean().default(false),
+    /** Accept rules that block a whole TLD or everything (`com`, `/./`, `ip 0.0.0.0/0`): refused otherwise. */
+    allowBroad: z.boolean().default(false),
   })
   .strict();
 
@@ -52,6 +54,8 @@ export const allowSchema = z
     entries: z.array(z.string()).optional(),
     format: z.enum(LIST_FORMATS).default('auto'),
     refresh: duration.optional(),
+    /** Accept rules that allow a whole TLD or everything (which would switch blocking off). */
+    allowBroad: z.boolean().default(false),
   })
   .strict()
   .refine(
