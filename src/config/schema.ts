@@ -9,7 +9,7 @@ import { dohSchema, dotSchema } from '../dns/encrypted/config.ts';
 import { policySchema, refinePolicy } from '../policy/config.ts';
 import { proxySchema } from '../proxy/config.ts';
 import { httpSchema } from '../api/config.ts';
-import { queryLogSchema } from '../querylog/config.ts';
+import { queryLogSchema } from '../dns/querylog/config.ts';
 
 export const configSchema = z
   .object({

@@ -37,9 +37,13 @@ export class ProxyStats {
 
   /**
    * Where blocked hosts and clients go for `GET /api/top` (the resolver's top-k, so one list shows
-   * what DNS and the proxy refused); set by the app. Hosts and clients are never metric labels.
+   * what DNS and the proxy refused); given by the app. Hosts and clients are never metric labels.
    */
-  topSink: { offerBlocked(name: string, client: string): void } | null = null;
+  topSink: { offerBlocked(name: string, client: string): void } | null;
+
+  constructor(topSink: { offerBlocked(name: string, client: string): void } | null = null) {
+    this.topSink = topSink;
+  }
 
   recordBlock(match: BlockMatch, host: string, client: string): void {
     this.topSink?.offerBlocked(host, client);

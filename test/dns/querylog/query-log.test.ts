@@ -4,11 +4,11 @@ import { mkdtemp, readFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import type { DnsAnswer, DnsQuery, Resolver } from '../../src/dns/resolver.ts';
-import type { RuleRef } from '../../src/policy/snapshot.ts';
-import { QueryLog } from '../../src/querylog/query-log.ts';
-import { QueryLoggingResolver } from '../../src/querylog/query-logging-resolver.ts';
-import { dnsQuery } from '../helpers/make-query.ts';
+import type { DnsAnswer, DnsQuery, Resolver } from '../../../src/dns/resolver.ts';
+import type { RuleRef } from '../../../src/policy/snapshot.ts';
+import { QueryLog } from '../../../src/dns/querylog/query-log.ts';
+import { QueryLoggingResolver } from '../../../src/dns/querylog/query-logging-resolver.ts';
+import { dnsQuery } from '../../helpers/make-query.ts';
 
 const log = pino({ level: 'silent' });
 const rule: RuleRef = {

@@ -7,11 +7,10 @@
 // dropped and counted (banwall_querylog_dropped_total) instead of queueing without limit.
 import path from 'node:path';
 import { pino } from 'pino';
-import type { Config } from '../config/schema.ts';
-import type { Logger } from '../log.ts';
-import type { DnsAnswer, DnsQuery, Protocol, Result } from '../dns/resolver.ts';
-import type { BlockMatch } from '../policy/snapshot.ts';
-import { registerPulled } from '../metrics/pulled.ts';
+import type { Config } from '../../config/schema.ts';
+import type { Logger } from '../../log.ts';
+import type { DnsAnswer, DnsQuery, Protocol, Result } from '../resolver.ts';
+import type { BlockMatch } from '../../policy/snapshot.ts';
 import { formatLine, type LogRecord } from './format.ts';
 
 type SonicBoom = ReturnType<typeof pino.destination>;
@@ -64,15 +63,6 @@ export class QueryLog {
     this.stream.on('error', (err: Error) =>
       this.log.error({ err, target: cfg.target }, 'query log write failed'),
     );
-    registerPulled({
-      name: 'banwall_querylog_lines_total',
-      help: 'Query-log lines by outcome: written (handed to the destination) or dropped (buffer full).',
-      type: 'counter',
-      collect: () => [
-        { labels: { outcome: 'written' }, value: this.written },
-        { labels: { outcome: 'dropped' }, value: this.dropped },
-      ],
-    });
   }
 
   /** Hot path: logs a blocked answer always, any other when `log: all` and the sample says so. */

@@ -6,7 +6,7 @@ import {
   type DnsAnswer,
   type MaybePromise,
   type Resolver,
-} from '../dns/resolver.ts';
+} from '../resolver.ts';
 import type { QueryLog } from './query-log.ts';
 
 export class QueryLoggingResolver extends ChainedResolver {

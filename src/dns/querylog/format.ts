@@ -1,6 +1,6 @@
 // One query-log line: a JSON object per line, built on the flush path (never per query).
-import type { BlockMatch } from '../policy/snapshot.ts';
-import type { Protocol, Result } from '../dns/resolver.ts';
+import type { BlockMatch } from '../../policy/snapshot.ts';
+import type { Protocol, Result } from '../resolver.ts';
 
 const TYPE_NAMES: Record<number, string> = {
   1: 'A',
