@@ -6,6 +6,8 @@ import { registerAppMetrics, type AppMetricsSource } from './metrics/app-metrics
 import { registerDnsStatsMetrics } from './dns/stats/metrics.ts';
 import { registerCacheMetrics } from './dns/cache/metrics.ts';
 import { registerUpstreamMetrics } from './dns/upstream/metrics.ts';
+import { registerEchMetrics } from './dns/ech/metrics.ts';
+import { registerLocalZonesMetrics } from './dns/localzones/metrics.ts';
 import { registerQueryLogMetrics } from './dns/querylog/metrics.ts';
 import { registerPolicyMetrics } from './policy/metrics.ts';
 import type { DnsStats } from './dns/stats/dns-stats.ts';
@@ -31,6 +33,8 @@ export async function registerMetrics(s: MetricSources): Promise<void> {
   registerDnsStatsMetrics(s.dnsStats);
   registerCacheMetrics(s.chain.cache);
   registerUpstreamMetrics(s.chain.upstream);
+  registerEchMetrics(s.chain.ech);
+  registerLocalZonesMetrics(s.chain.localZones);
   if (s.queryLog) registerQueryLogMetrics(s.queryLog);
   if (s.proxyStats) {
     const { registerProxyMetrics } = await import('./proxy/metrics.ts');

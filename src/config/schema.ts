@@ -6,6 +6,8 @@ import { upstreamSchema } from '../dns/upstream/config.ts';
 import { cacheSchema } from '../dns/cache/config.ts';
 import { anySchema, rateLimitSchema } from '../dns/ratelimit/config.ts';
 import { dohSchema, dotSchema } from '../dns/encrypted/config.ts';
+import { localZonesSchema } from '../dns/localzones/config.ts';
+import { echSchema } from '../dns/ech/config.ts';
 import { policySchema, refinePolicy } from '../policy/config.ts';
 import { proxySchema } from '../proxy/config.ts';
 import { httpSchema } from '../api/config.ts';
@@ -26,6 +28,8 @@ export const configSchema = z
         cache: cacheSchema,
         rateLimit: rateLimitSchema.optional(),
         any: anySchema,
+        ...localZonesSchema,
+        ...echSchema,
         dot: dotSchema.optional(),
         doh: dohSchema.optional(),
       })

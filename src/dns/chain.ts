@@ -13,6 +13,8 @@ import { RateLimitingResolver } from './ratelimit/rate-limiting-resolver.ts';
 import { AnyResolver } from './ratelimit/any-resolver.ts';
 import { BlockingResolver } from './blocking/blocking-resolver.ts';
 import { CachingResolver } from './cache/caching-resolver.ts';
+import { LocalZonesResolver } from './localzones/local-zones-resolver.ts';
+import { EchStrippingResolver } from './ech/ech-stripping-resolver.ts';
 import { createUpstreamResolver, type UpstreamResolver } from './upstream/upstream-resolver.ts';
 
 export interface ChainDeps {
@@ -28,6 +30,10 @@ export interface Chain {
   readonly resolver: Resolver;
   readonly cache: CachingResolver;
   readonly upstream: UpstreamResolver;
+  /** null when `dns.stripECH` is off. */
+  readonly ech: EchStrippingResolver | null;
+  /** null when `dns.localZones` is off. */
+  readonly localZones: LocalZonesResolver | null;
   close(): Promise<void>;
 }
 
@@ -36,10 +42,17 @@ export function createQueryResolver(deps: ChainDeps): Chain {
   const dns = config.dns;
 
   const upstream = createUpstreamResolver(dns, stats, log);
-  const cache = new CachingResolver(upstream, dns.cache, stats);
+  // Below the cache: what the cache stores is already stripped, so hits cost nothing extra.
+  const ech = dns.stripECH ? new EchStrippingResolver(upstream) : null;
+  const cache = new CachingResolver(ech ?? upstream, dns.cache, stats);
   let r: Resolver = cache;
-  r = new BlockingResolver(r, policy, config.blocking);
+  const local = dns.localZones.enabled
+    ? new LocalZonesResolver(r, dns.localZones, Object.keys(dns.forward))
+    : null;
+  if (local) r = local;
   r = new AnyResolver(r, dns.any);
+  // Blocking above ANY: a blocked name gets the block answer for every type, ANY included (issue 12).
+  r = new BlockingResolver(r, policy, config.blocking);
   if (dns.rateLimit) r = new RateLimitingResolver(r, dns.rateLimit, stats);
   r = new AclResolver(r, dns.allowedClients);
   if (deps.queryLog) r = new QueryLoggingResolver(r, deps.queryLog);
@@ -52,6 +65,8 @@ export function createQueryResolver(deps: ChainDeps): Chain {
     resolver: r,
     cache,
     upstream,
+    ech,
+    localZones: local,
     close: async () => {
       await upstream.close();
     },
