@@ -10,11 +10,13 @@ import { registerEchMetrics } from './dns/ech/metrics.ts';
 import { registerLocalZonesMetrics } from './dns/localzones/metrics.ts';
 import { registerQueryLogMetrics } from './dns/querylog/metrics.ts';
 import { registerPolicyMetrics } from './policy/metrics.ts';
+import { registerCanaryMetrics } from './canary/metrics.ts';
 import type { DnsStats } from './dns/stats/dns-stats.ts';
 import type { Chain } from './dns/chain.ts';
 import type { QueryLog } from './dns/querylog/query-log.ts';
 import type { PolicyStore } from './policy/store.ts';
 import type { ProxyStats } from './proxy/proxy-stats.ts';
+import type { Canaries } from './canary/canaries.ts';
 
 export interface MetricSources {
   readonly app: AppMetricsSource;
@@ -24,6 +26,8 @@ export interface MetricSources {
   /** null when the proxy is off (its module is then not even loaded). */
   readonly proxyStats: ProxyStats | null;
   readonly queryLog: QueryLog | null;
+  /** null when `canaries.enabled` is false. */
+  readonly canaries: Canaries | null;
 }
 
 export async function registerMetrics(s: MetricSources): Promise<void> {
@@ -36,6 +40,7 @@ export async function registerMetrics(s: MetricSources): Promise<void> {
   registerEchMetrics(s.chain.ech);
   registerLocalZonesMetrics(s.chain.localZones);
   if (s.queryLog) registerQueryLogMetrics(s.queryLog);
+  if (s.canaries) registerCanaryMetrics(s.canaries);
   if (s.proxyStats) {
     const { registerProxyMetrics } = await import('./proxy/metrics.ts');
     registerProxyMetrics(s.proxyStats);

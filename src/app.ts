@@ -22,6 +22,7 @@ import type { PolicySnapshot } from './policy/snapshot.ts';
 import type { ListStatus } from './policy/refresher.ts';
 import { ReloadStats } from './metrics/reload-stats.ts';
 import { registerMetrics } from './app-metrics.ts';
+import type { Canaries, CanaryStatus } from './canary/canaries.ts';
 import { VERSION } from './version.ts';
 
 /** Keys a reload applies; a change elsewhere needs a restart and is logged as such. */
@@ -47,6 +48,7 @@ export class Banwall implements AdminOps {
   private proxy?: ProxyServer;
   private http?: HttpServer;
   private queryLog: QueryLog | null = null;
+  private canaries?: Canaries;
   private watcher?: FSWatcher;
   private reloading: Promise<ReloadResult> | null = null;
   private reloadAgain = false;
@@ -158,6 +160,7 @@ export class Banwall implements AdminOps {
       this.proxy = new ProxyServer(cfg.proxy, this.policy, this.chain.resolver, this.proxyStats, this.log);
       await this.proxy.start();
     }
+    if (cfg.canaries.enabled) this.canaries = await this.createCanaries();
     await registerMetrics({
       app: { version: this.version, reloadStats: this.reloadStats, lists: () => this.lists() },
       policy: this.policy,
@@ -165,6 +168,7 @@ export class Banwall implements AdminOps {
       dnsStats: this.dnsStats,
       proxyStats: this.proxy ? this.proxyStats : null,
       queryLog: this.queryLog,
+      canaries: this.canaries ?? null,
     });
     this.http = new HttpServer(this, this.log);
     await this.http.start();
@@ -176,6 +180,7 @@ export class Banwall implements AdminOps {
       ),
     );
     this.watchConfig();
+    this.canaries?.start(); // the first round asks the listeners just bound
     this.log.info(
       {
         version: VERSION,
@@ -185,6 +190,32 @@ export class Banwall implements AdminOps {
       },
       'banwall started',
     );
+  }
+
+  /** Probes every ban through banwall's own listeners (src/canary); probes skip the proxy counters. */
+  private async createCanaries(): Promise<Canaries> {
+    const { Canaries } = await import('./canary/canaries.ts');
+    this.proxyStats.probeClient = this.loaded.config.canaries.source;
+    return new Canaries({
+      config: () => this.loaded.config,
+      dir: this.loaded.dir,
+      policy: () => this.policy.current,
+      listeners: () => {
+        const enc = this.encrypted?.addresses();
+        return {
+          dns: this.dnsAddresses(),
+          dot: enc?.dot ?? [],
+          doh: enc?.doh ?? [],
+          proxy: this.proxyAddresses(),
+        };
+      },
+      log: this.log,
+    });
+  }
+
+  /** The canaries' failing probes for /api/status; null when `canaries.enabled` is false. */
+  canaryStatus(): CanaryStatus | null {
+    return this.canaries?.status() ?? null;
   }
 
   /** Re-reads the config file and swaps in a new policy; on any error the old policy keeps serving. */
@@ -219,6 +250,7 @@ export class Banwall implements AdminOps {
       const report = await this.policy.load(next);
       this.loaded = { ...next, config: { ...this.loaded.config, ...pick(next.config, RELOADABLE) } };
       this.reloadStats.record(true);
+      this.canaries?.kick(); // a reload is when a ban is most likely to break
       const ms = Math.round(performance.now() - started);
       this.log.info({ reason, generation: this.policy.current.generation, ms }, 'policy reloaded');
       return { ok: true, generation: this.policy.current.generation, errors: [], lists: listCounts(report) };
@@ -256,6 +288,7 @@ export class Banwall implements AdminOps {
   /** Stops accepting everywhere, lets in-flight work finish within `graceMs`, then closes. */
   async stop(graceMs: number): Promise<void> {
     this.watcher?.close();
+    await this.canaries?.stop();
     await Promise.allSettled([
       this.dns?.stop(graceMs),
       this.encrypted?.stop(graceMs),

@@ -6,6 +6,7 @@ import type { Result } from '../dns/resolver.ts';
 import type { UpstreamHealth } from '../dns/upstream/upstream-resolver.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import type { ListStatus } from '../policy/refresher.ts';
+import type { CanaryStatus } from '../canary/canaries.ts';
 
 export interface ReloadResult {
   readonly ok: boolean;
@@ -50,6 +51,8 @@ export interface AdminOps {
   /** Empties the DNS cache; says what it held. */
   flushCache(): { readonly entries: number; readonly bytes: number };
   reload(reason: string): Promise<ReloadResult>;
+  /** The canaries' state and failing probes (src/canary); null when they are off. */
+  canaryStatus?(): CanaryStatus | null;
   /** The proxy's bound listen addresses, for the PAC file. */
   proxyAddresses(): { host: string; port: number }[];
 }

@@ -20,6 +20,7 @@ export function status(app: AppHandle, res: ServerResponse): void {
     upstreams: app.upstreams(),
     cache: app.cacheSize(),
     queries: app.queryTotals(),
+    canaries: app.canaryStatus?.() ?? null,
   });
 }
 

@@ -12,6 +12,7 @@ import { policySchema, refinePolicy } from '../policy/config.ts';
 import { proxySchema } from '../proxy/config.ts';
 import { httpSchema } from '../api/config.ts';
 import { queryLogSchema } from '../dns/querylog/config.ts';
+import { canariesSchema } from '../canary/config.ts';
 
 export const configSchema = z
   .object({
@@ -38,6 +39,7 @@ export const configSchema = z
     proxy: proxySchema.optional(),
     http: httpSchema,
     queryLog: queryLogSchema,
+    canaries: canariesSchema,
   })
   .strict()
   .superRefine(refinePolicy);

@@ -16,6 +16,7 @@ import { CachingResolver } from './cache/caching-resolver.ts';
 import { LocalZonesResolver } from './localzones/local-zones-resolver.ts';
 import { EchStrippingResolver } from './ech/ech-stripping-resolver.ts';
 import { createUpstreamResolver, type UpstreamResolver } from './upstream/upstream-resolver.ts';
+import { ProbeBypass, ProbeFence } from './probes/probe-links.ts';
 
 export interface ChainDeps {
   readonly config: Config;
@@ -51,12 +52,18 @@ export function createQueryResolver(deps: ChainDeps): Chain {
     : null;
   if (local) r = local;
   r = new AnyResolver(r, dns.any);
+  // Canary probes (src/canary) never get past the blocking link, nor into the counters above it.
+  const probeSource = config.canaries.enabled ? config.canaries.source : null;
+  if (probeSource !== null) r = new ProbeFence(r, probeSource);
   // Blocking above ANY: a blocked name gets the block answer for every type, ANY included (issue 12).
   r = new BlockingResolver(r, policy, config.blocking);
+  // Probes are banwall's own: not rate-limited, not counted, not logged.
+  const uncounted = r;
   if (dns.rateLimit) r = new RateLimitingResolver(r, dns.rateLimit, stats);
   r = new AclResolver(r, dns.allowedClients);
   if (deps.queryLog) r = new QueryLoggingResolver(r, deps.queryLog);
   r = new StatsResolver(r, stats);
+  if (probeSource !== null) r = new ProbeBypass(r, uncounted, probeSource);
 
   // The cache sits below the blocking link and holds only upstream answers, whose CNAME targets and
   // addresses the blocking link re-checks on every hit: a policy swap needs no cache flush.

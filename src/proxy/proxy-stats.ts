@@ -45,6 +45,19 @@ export class ProxyStats {
     this.topSink = topSink;
   }
 
+  /**
+   * The canaries' source address (src/canary): its requests are probes, not client traffic, and
+   * `recordBlocked` leaves them out of every counter and the top lists. Set by the app.
+   */
+  probeClient: string | null = null;
+
+  /** A policy block: banwall_proxy_requests_total{result="blocked"}, the blocked counter, the top lists. */
+  recordBlocked(kind: ProxyKind, match: BlockMatch, host: string, client: string): void {
+    if (client === this.probeClient) return;
+    this.recordRequest(kind, 'blocked');
+    this.recordBlock(match, host, client);
+  }
+
   recordBlock(match: BlockMatch, host: string, client: string): void {
     this.topSink?.offerBlocked(host, client);
     let byGroup = this.pending.get(match.rule);
