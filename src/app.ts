@@ -157,7 +157,14 @@ export class Banwall implements AdminOps {
     }
     if (cfg.proxy) {
       const { ProxyServer } = await import('./proxy/proxy-server.ts');
-      this.proxy = new ProxyServer(cfg.proxy, this.policy, this.chain.resolver, this.proxyStats, this.log);
+      this.proxy = new ProxyServer(
+        cfg.proxy,
+        this.policy,
+        this.chain.resolver,
+        this.proxyStats,
+        this.log,
+        this.loaded.dir,
+      );
       await this.proxy.start();
     }
     if (cfg.canaries.enabled) this.canaries = await this.createCanaries();
