@@ -21,6 +21,9 @@ import type { UpstreamHealth } from './dns/upstream/upstream-resolver.ts';
 import type { PolicySnapshot } from './policy/snapshot.ts';
 import type { ListStatus } from './policy/refresher.ts';
 import { ReloadStats } from './metrics/reload-stats.ts';
+import type { ExplainInput } from './explain/input.ts';
+import { followLive, type LiveJudgement } from './explain/live.ts';
+import { liveChain, type LiveChain } from './explain/live-chain.ts';
 import { registerMetrics } from './app-metrics.ts';
 import type { Canaries, CanaryStatus } from './canary/canaries.ts';
 import { VERSION } from './version.ts';
@@ -41,6 +44,8 @@ export class Banwall implements AdminOps {
   private readonly proxyStats = new ProxyStats(this.dnsStats);
   private readonly reloadStats = new ReloadStats();
   private chain!: Chain;
+  /** explainLive's view of the chain (src/explain/live-chain.ts). */
+  private live: LiveChain | null = null;
   private loaded: LoadedConfig;
   private readonly log: Logger;
   private dns?: DnsServer;
@@ -77,6 +82,12 @@ export class Banwall implements AdminOps {
 
   proxyAddresses(): { host: string; port: number }[] {
     return this.proxy?.addresses() ?? [];
+  }
+
+  explainLive(input: ExplainInput): Promise<LiveJudgement> {
+    // Built on first use: the chain's own links below the policy, minus the cache.
+    this.live ??= liveChain(this.config().dns, this.chain.ech ?? this.chain.upstream);
+    return followLive(this.live, this.policy.current, input);
   }
 
   dnsAddresses(): { protocol: 'udp' | 'tcp'; host: string; port: number }[] {
