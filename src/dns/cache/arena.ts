@@ -158,8 +158,9 @@ export class PacketArena {
       this.liveBytes -= this.recordLen(slot);
     } else {
       slot = this.takeSlot();
-      // The key as one flat string: the query's key is a rope over the name string and its parts
-      // (bench/cache-memory.ts: 143 -> 87 B of heap per entry).
+      // The key as one flat string: the query's key is a rope over the name string and its parts.
+      // bench/cache-memory.ts: 143 -> 87 B of heap per entry, for 0.2-0.9 µs per insert (measured,
+      // 1 M keys) on a miss that costs ~60 µs.
       const flat = Buffer.from(key, 'utf8').toString('utf8');
       this.index.set(flat, slot);
       this.keys[slot] = flat;
