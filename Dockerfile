@@ -53,7 +53,9 @@ USER node
 VOLUME ["/var/lib/banwall"]
 EXPOSE 53/udp 53/tcp 853/tcp 443/tcp 3128/tcp 9153/tcp
 
-# /readyz: policy loaded and at least one upstream answering. No curl in the image: Node asks.
+# /readyz: policy loaded and a main upstream answered banwall's own health probe (dns.healthProbe,
+# every 5 s from start, so it turns unready within 10 s of an outage with no client traffic).
+# /readyz over loopback passes http.allowedClients. No curl in the image: Node asks.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9153/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 

@@ -10,29 +10,36 @@ import { PolicyStore } from './policy/store.ts';
 import { createQueryResolver, type Chain } from './dns/chain.ts';
 import { DnsStats } from './dns/stats/dns-stats.ts';
 import { DnsServer } from './dns/server/dns-server.ts';
-import { registerCacheMetrics } from './dns/cache/metrics.ts';
-import { registerUpstreamMetrics } from './dns/upstream/metrics.ts';
-import { registerPolicyMetrics } from './policy/metrics.ts';
 import type { EncryptedDnsServers } from './dns/encrypted/encrypted-servers.ts';
-import { QueryLog } from './querylog/query-log.ts';
+import { QueryLog } from './dns/querylog/query-log.ts';
 import type { ProxyServer } from './proxy/proxy-server.ts';
 import { ProxyStats } from './proxy/proxy-stats.ts';
 import { HttpServer } from './api/http-server.ts';
+import type { AdminOps, ReloadResult, TopBlocked } from './api/admin-ops.ts';
+import { RESULTS, type Result } from './dns/resolver.ts';
+import type { UpstreamHealth } from './dns/upstream/upstream-resolver.ts';
+import type { ListSummary } from './policy/snapshot.ts';
 import { ReloadStats } from './metrics/reload-stats.ts';
-import type { AppHandle, ReloadResult } from './app-handle.ts';
+import { registerMetrics } from './app-metrics.ts';
+import type { Canaries, CanaryStatus } from './canary/canaries.ts';
 import { VERSION } from './version.ts';
 
 /** Keys a reload applies; a change elsewhere needs a restart and is logged as such. */
 const RELOADABLE: readonly (keyof Config)[] = ['lists', 'allow', 'groups', 'blocking'];
 
-export class Banwall implements AppHandle {
+/**
+ * The running application. To the HTTP listener it is AdminOps (answers, never parts); the parts
+ * themselves stay private to this composition root.
+ */
+export class Banwall implements AdminOps {
   readonly version = VERSION;
   readonly startedAt = Date.now();
   readonly policy: PolicyStore;
-  readonly dnsStats = new DnsStats();
-  readonly proxyStats = new ProxyStats();
-  readonly reloadStats = new ReloadStats();
-  chain!: Chain;
+  private readonly dnsStats = new DnsStats();
+  // Proxy blocks go into the resolver's top-k, so /api/top shows what DNS and the proxy refused.
+  private readonly proxyStats = new ProxyStats(this.dnsStats);
+  private readonly reloadStats = new ReloadStats();
+  private chain!: Chain;
   private loaded: LoadedConfig;
   private readonly log: Logger;
   private dns?: DnsServer;
@@ -40,6 +47,7 @@ export class Banwall implements AppHandle {
   private proxy?: ProxyServer;
   private http?: HttpServer;
   private queryLog: QueryLog | null = null;
+  private canaries?: Canaries;
   private watcher?: FSWatcher;
   private reloading: Promise<ReloadResult> | null = null;
   private reloadAgain = false;
@@ -78,6 +86,43 @@ export class Banwall implements AppHandle {
     return this.http?.addresses() ?? [];
   }
 
+  lists(): readonly ListSummary[] {
+    return this.policy.current?.lists() ?? [];
+  }
+
+  upstreams(): readonly UpstreamHealth[] {
+    return this.chain?.upstream.health() ?? [];
+  }
+
+  cacheSize(): { entries: number; bytes: number } {
+    return this.chain.cache.size;
+  }
+
+  queryTotals(): Record<Result, number> {
+    const out = {} as Record<Result, number>;
+    for (const r of RESULTS) out[r] = this.dnsStats.total(r);
+    return out;
+  }
+
+  get topWindowMinutes(): number {
+    return this.dnsStats.topBlockedNames.minutes;
+  }
+
+  topBlocked(n: number, minutes: number): TopBlocked {
+    const now = performance.now();
+    return {
+      windowMinutes: minutes,
+      names: this.dnsStats.topBlockedNames.top(n, now, minutes),
+      clients: this.dnsStats.topBlockedClients.top(n, now, minutes),
+    };
+  }
+
+  flushCache(): { entries: number; bytes: number } {
+    const before = this.chain.cache.size;
+    this.chain.cache.flush();
+    return before;
+  }
+
   private async open(): Promise<void> {
     const cfg = this.loaded.config;
     const report = await this.policy.load(this.loaded);
@@ -93,9 +138,8 @@ export class Banwall implements AppHandle {
       queryLog: this.queryLog,
       log: this.log,
     });
-    registerCacheMetrics(this.chain.cache);
-    registerUpstreamMetrics(this.chain.upstream);
-    registerPolicyMetrics(this.policy);
+    // Readiness needs an upstream that answered a probe: start probing before any listener opens.
+    this.chain.upstream.startHealthProbe();
     this.dns = new DnsServer(this.chain.resolver, cfg.dns, this.dnsStats, this.log);
     await this.dns.start();
     // The encrypted front ends and the proxy (with dns2 and http-proxy-3) are imported only when
@@ -112,15 +156,20 @@ export class Banwall implements AppHandle {
       await this.encrypted.start();
     }
     if (cfg.proxy) {
-      const [{ ProxyServer }, { registerProxyMetrics }] = await Promise.all([
-        import('./proxy/proxy-server.ts'),
-        import('./proxy/metrics.ts'),
-      ]);
-      registerProxyMetrics(this.proxyStats);
-      this.proxyStats.topSink = this.dnsStats; // proxy blocks show in /api/top beside DNS blocks
+      const { ProxyServer } = await import('./proxy/proxy-server.ts');
       this.proxy = new ProxyServer(cfg.proxy, this.policy, this.chain.resolver, this.proxyStats, this.log);
       await this.proxy.start();
     }
+    if (cfg.canaries.enabled) this.canaries = await this.createCanaries();
+    await registerMetrics({
+      app: { version: this.version, reloadStats: this.reloadStats, lists: () => this.lists() },
+      policy: this.policy,
+      chain: this.chain,
+      dnsStats: this.dnsStats,
+      proxyStats: this.proxy ? this.proxyStats : null,
+      queryLog: this.queryLog,
+      canaries: this.canaries ?? null,
+    });
     this.http = new HttpServer(this, this.log);
     await this.http.start();
     // The proxy never connects to banwall's own listeners (issue 12.3); their ports are known now.
@@ -131,6 +180,7 @@ export class Banwall implements AppHandle {
       ),
     );
     this.watchConfig();
+    this.canaries?.start(); // the first round asks the listeners just bound
     this.log.info(
       {
         version: VERSION,
@@ -140,6 +190,32 @@ export class Banwall implements AppHandle {
       },
       'banwall started',
     );
+  }
+
+  /** Probes every ban through banwall's own listeners (src/canary); probes skip the proxy counters. */
+  private async createCanaries(): Promise<Canaries> {
+    const { Canaries } = await import('./canary/canaries.ts');
+    this.proxyStats.probeClient = this.loaded.config.canaries.source;
+    return new Canaries({
+      config: () => this.loaded.config,
+      dir: this.loaded.dir,
+      policy: () => this.policy.current,
+      listeners: () => {
+        const enc = this.encrypted?.addresses();
+        return {
+          dns: this.dnsAddresses(),
+          dot: enc?.dot ?? [],
+          doh: enc?.doh ?? [],
+          proxy: this.proxyAddresses(),
+        };
+      },
+      log: this.log,
+    });
+  }
+
+  /** The canaries' failing probes for /api/status; null when `canaries.enabled` is false. */
+  canaryStatus(): CanaryStatus | null {
+    return this.canaries?.status() ?? null;
   }
 
   /** Re-reads the config file and swaps in a new policy; on any error the old policy keeps serving. */
@@ -174,6 +250,7 @@ export class Banwall implements AppHandle {
       await this.policy.load(next);
       this.loaded = { ...next, config: { ...this.loaded.config, ...pick(next.config, RELOADABLE) } };
       this.reloadStats.record(true);
+      this.canaries?.kick(); // a reload is when a ban is most likely to break
       const ms = Math.round(performance.now() - started);
       this.log.info({ reason, generation: this.policy.current.generation, ms }, 'policy reloaded');
       return { ok: true, generation: this.policy.current.generation, errors: [] };
@@ -205,6 +282,7 @@ export class Banwall implements AppHandle {
   /** Stops accepting everywhere, lets in-flight work finish within `graceMs`, then closes. */
   async stop(graceMs: number): Promise<void> {
     this.watcher?.close();
+    await this.canaries?.stop();
     await Promise.allSettled([
       this.dns?.stop(graceMs),
       this.encrypted?.stop(graceMs),

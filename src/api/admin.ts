@@ -1,10 +1,9 @@
 // The admin API (JSON): status, explain, reload, cache flush and the top blocked names and clients.
-// Reads what the app exposes through AppHandle; never reaches into a part's internals.
+// Asks the app only through AdminOps (./admin-ops.ts): answers, never a part's internals.
 import { isIP } from 'node:net';
 import type { ServerResponse } from 'node:http';
-import type { AppHandle } from '../app-handle.ts';
+import type { AdminOps as AppHandle } from './admin-ops.ts';
 import type { ListSummary } from '../policy/snapshot.ts';
-import { RESULTS } from '../dns/resolver.ts';
 import { explainName } from '../policy/explain.ts';
 import { QTYPE_NUMBERS } from '../dns/wire/qtypes.ts';
 import { sendError, sendJson } from './respond.ts';
@@ -12,18 +11,16 @@ import { sendError, sendJson } from './respond.ts';
 /** GET /api/status */
 export function status(app: AppHandle, res: ServerResponse): void {
   const now = Date.now();
-  const snapshot = app.policy.current;
-  const queries: Record<string, number> = {};
-  for (const r of RESULTS) queries[r] = app.dnsStats.total(r);
   sendJson(res, 200, {
     version: app.version,
     startedAt: new Date(app.startedAt).toISOString(),
     uptimeSeconds: Math.round((now - app.startedAt) / 1000),
-    policy: { generation: snapshot?.generation ?? 0 },
-    lists: snapshot ? snapshot.lists().map((l) => listStatus(l, now)) : [],
-    upstreams: app.chain.upstream.health(),
-    cache: app.chain.cache.size,
-    queries,
+    policy: { generation: app.policy.current?.generation ?? 0 },
+    lists: app.lists().map((l) => listStatus(l, now)),
+    upstreams: app.upstreams(),
+    cache: app.cacheSize(),
+    queries: app.queryTotals(),
+    canaries: app.canaryStatus?.() ?? null,
   });
 }
 
@@ -80,26 +77,21 @@ export async function reload(app: AppHandle, res: ServerResponse): Promise<void>
 
 /** POST /api/cache/flush */
 export function flushCache(app: AppHandle, res: ServerResponse): void {
-  const before = app.chain.cache.size;
-  app.chain.cache.flush();
+  const before = app.flushCache();
   sendJson(res, 200, { flushed: before.entries, bytes: before.bytes });
 }
 
 /** GET /api/top?n=10&minutes=15 */
 export function top(app: AppHandle, res: ServerResponse, url: URL): void {
   const n = clampInt(url.searchParams.get('n'), 10, 1, 100);
-  const window = app.dnsStats.topBlockedNames.minutes;
+  const window = app.topWindowMinutes;
   const minutes = clampInt(url.searchParams.get('minutes'), window, 1, window);
-  const now = performance.now();
+  const top = app.topBlocked(n, minutes);
   sendJson(res, 200, {
-    windowMinutes: minutes,
+    windowMinutes: top.windowMinutes,
     // Counts are Space-Saving estimates: the true count lies in [count - error, count].
-    names: app.dnsStats.topBlockedNames
-      .top(n, now, minutes)
-      .map((e) => ({ name: e.key, count: e.count, error: e.error })),
-    clients: app.dnsStats.topBlockedClients
-      .top(n, now, minutes)
-      .map((e) => ({ client: e.key, count: e.count, error: e.error })),
+    names: top.names.map((e) => ({ name: e.key, count: e.count, error: e.error })),
+    clients: top.clients.map((e) => ({ client: e.key, count: e.count, error: e.error })),
   });
 }
 

@@ -1,15 +1,15 @@
 // banwall's HTTP listener (`http.listen`, loopback by default): /metrics, /healthz, /readyz,
 // /proxy.pac and the admin API under /api/. Every request is answered (404 for unknown paths, 405 for
-// a wrong method, 500 for a bug), and nothing a client sends may take the process down.
+// a wrong method, 500 for a bug), and nothing a client sends may take the process down. Who may ask
+// what (client address, Host header, token) is access.ts's decision, taken before any handler runs.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.ts';
-import type { AppHandle } from '../app-handle.ts';
-import { registry, registerDefaultMetrics } from '../metrics/registry.ts';
-import { registerAppMetrics } from '../metrics/app-metrics.ts';
-import { registerDnsStatsMetrics } from '../dns/stats/metrics.ts';
+import type { AdminOps } from './admin-ops.ts';
+import { registry } from '../metrics/registry.ts';
 import { buildPac } from '../proxy/pac.ts';
-import { apiToken, checkBearer, NO_TOKEN_MESSAGE } from './auth.ts';
+import { apiToken, readToken } from './auth.ts';
+import { HttpAccess, type Area } from './access.ts';
 import { healthz, readyz } from './health.ts';
 import * as admin from './admin.ts';
 import { sendError, sendText } from './respond.ts';
@@ -17,7 +17,9 @@ import { listen, boundAddresses } from '../net/listen.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 
+/** Each path: who may ask it (access.ts) and its handlers. POST routes are writes. */
 interface Route {
+  readonly area: Exclude<Area, 'write'>;
   readonly GET?: Handler;
   readonly POST?: Handler;
 }
@@ -28,32 +30,29 @@ function isLoopback(host: string): boolean {
 }
 
 export class HttpServer {
-  private readonly app: AppHandle;
+  private readonly app: AdminOps;
   private readonly log: Logger;
+  private readonly access: HttpAccess;
   private readonly servers: http.Server[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly routes: Record<string, Route>;
 
-  constructor(app: AppHandle, log: Logger) {
+  /** Metrics are registered by the app (src/app.ts), not here: this only serves the registry. */
+  constructor(app: AdminOps, log: Logger) {
     this.app = app;
     this.log = log.child({ part: 'http' });
-    registerDefaultMetrics();
-    registerAppMetrics(app);
-    registerDnsStatsMetrics(app.dnsStats);
-    const write =
-      (h: Handler): Handler =>
-      (req, res, url) =>
-        this.authorized(req, res) ? h(req, res, url) : undefined;
+    const cfg = app.config();
+    this.access = new HttpAccess(cfg.http, cfg.proxy?.allowedClients);
     this.routes = {
-      '/metrics': { GET: (_req, res) => this.metrics(res) },
-      '/healthz': { GET: (_req, res) => healthz(res) },
-      '/readyz': { GET: (_req, res) => readyz(this.app, res) },
-      '/proxy.pac': { GET: (req, res) => this.pac(req, res) },
-      '/api/status': { GET: (_req, res) => admin.status(this.app, res) },
-      '/api/explain': { GET: (_req, res, url) => admin.explain(this.app, res, url) },
-      '/api/top': { GET: (_req, res, url) => admin.top(this.app, res, url) },
-      '/api/reload': { POST: write((_req, res) => admin.reload(this.app, res)) },
-      '/api/cache/flush': { POST: write((_req, res) => admin.flushCache(this.app, res)) },
+      '/metrics': { area: 'probe', GET: (_req, res) => this.metrics(res) },
+      '/healthz': { area: 'probe', GET: (_req, res) => healthz(res) },
+      '/readyz': { area: 'probe', GET: (_req, res) => readyz(this.app, res) },
+      '/proxy.pac': { area: 'pac', GET: (req, res) => this.pac(req, res) },
+      '/api/status': { area: 'read', GET: (_req, res) => admin.status(this.app, res) },
+      '/api/explain': { area: 'read', GET: (_req, res, url) => admin.explain(this.app, res, url) },
+      '/api/top': { area: 'read', GET: (_req, res, url) => admin.top(this.app, res, url) },
+      '/api/reload': { area: 'read', POST: (_req, res) => admin.reload(this.app, res) },
+      '/api/cache/flush': { area: 'read', POST: (_req, res) => admin.flushCache(this.app, res) },
     };
   }
 
@@ -81,10 +80,11 @@ export class HttpServer {
       server.on('error', (err) => this.log.error({ err }, 'HTTP listener error'));
       await listen(server, host, port);
       this.servers.push(server);
-      if (!isLoopback(host) && apiToken(cfg.token) === undefined) {
+      if (!isLoopback(host) && apiToken(cfg.token) === undefined && readToken(cfg.readToken) === undefined) {
         this.log.warn(
           { host, port },
-          'HTTP listener is not on loopback: /metrics and the read-only API are reachable from the network',
+          'HTTP listener is not on loopback and no API token is set: the /api/ endpoints answer only ' +
+            'over loopback (set http.readToken or http.token to read them from http.allowedClients)',
         );
       }
     }
@@ -115,8 +115,11 @@ export class HttpServer {
       }
       const method = req.method === 'HEAD' ? 'GET' : req.method;
       const handler = method === 'GET' || method === 'POST' ? route[method] : undefined;
+      if (!this.access.admit(req, res, handler !== undefined && method === 'POST' ? 'write' : route.area)) {
+        return;
+      }
       if (handler === undefined) {
-        const allow = Object.keys(route).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
+        const allow = [...(route.GET ? ['GET', 'HEAD'] : []), ...(route.POST ? ['POST'] : [])];
         sendError(res, 405, `${req.method} is not allowed on ${url.pathname}`, { allow: allow.join(', ') });
         return;
       }
@@ -125,27 +128,6 @@ export class HttpServer {
       this.log.error({ err, url: req.url }, 'HTTP handler failed');
       if (!res.headersSent) sendError(res, 500, 'internal error (logged)');
       else res.destroy();
-    }
-  }
-
-  /** Write endpoints need `Authorization: Bearer <token>`; answers and returns false otherwise. */
-  private authorized(req: IncomingMessage, res: ServerResponse): boolean {
-    switch (checkBearer(req, apiToken(this.app.config().http.token))) {
-      case 'ok':
-        return true;
-      case 'no-token-configured':
-        sendError(res, 403, NO_TOKEN_MESSAGE);
-        return false;
-      case 'missing':
-        sendError(res, 401, 'this endpoint needs "Authorization: Bearer <token>"', {
-          'www-authenticate': 'Bearer realm="banwall"',
-        });
-        return false;
-      case 'wrong':
-        sendError(res, 403, 'wrong API token', {
-          'www-authenticate': 'Bearer realm="banwall", error="invalid_token"',
-        });
-        return false;
     }
   }
 

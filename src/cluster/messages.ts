@@ -1,5 +1,5 @@
 // The messages the primary and the workers exchange over the cluster IPC channel.
-import type { ReloadResult } from '../app-handle.ts';
+import type { ReloadResult } from '../api/admin-ops.ts';
 
 /** Environment variable carrying the DNS listen addresses the primary resolved (port 0 → a real port). */
 export const LISTEN_ENV = 'BANWALL_CLUSTER_DNS_LISTEN';

@@ -1,8 +1,9 @@
 // The primary of `dns.workers: auto` (or N > 1): forks one banwall worker per core, keeps them
 // running, and serves `http.listen` for all of them: /metrics aggregated over the workers
 // (prom-client's AggregatorRegistry), POST /api/reload and /api/cache/flush sent to every worker,
-// everything else (health, status, explain, top, PAC) passed to one worker's internal listener.
-// It loads no policy and answers no query: its memory and CPU stay out of the serving path.
+// everything else (health, status, explain, top, PAC) passed to one worker's internal listener,
+// each after the listener's client, Host and token checks (src/api/access.ts). It loads no policy
+// and answers no query: its memory and CPU stay out of the serving path.
 import cluster, { type Worker } from 'node:cluster';
 import dgram from 'node:dgram';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -10,8 +11,8 @@ import net from 'node:net';
 import { AggregatorRegistry } from 'prom-client';
 import type { LoadedConfig } from '../config/load.ts';
 import type { Logger } from '../log.ts';
-import type { ReloadResult } from '../app-handle.ts';
-import { apiToken, checkBearer, NO_TOKEN_MESSAGE } from '../api/auth.ts';
+import type { ReloadResult } from '../api/admin-ops.ts';
+import { HttpAccess, type Area } from '../api/access.ts';
 import { sendError, sendJson, sendText } from '../api/respond.ts';
 import { isFromWorker, LISTEN_ENV, type FromWorker, type ToWorker } from './messages.ts';
 import { workerCount } from './role.ts';
@@ -57,6 +58,8 @@ export class ClusterPrimary {
   private readonly pending = new Map<number, (msg: FromWorker) => void>();
   private readonly servers: http.Server[] = [];
   private readonly restarts: number[] = [];
+  /** The same client, Host and token checks as a single process's listener (src/api/access.ts). */
+  private readonly access: HttpAccess;
   private nextId = 1;
   private stopping = false;
   private env: Record<string, string> = {};
@@ -66,6 +69,7 @@ export class ClusterPrimary {
     this.loaded = loaded;
     this.log = log;
     this.size = workerCount(loaded.config);
+    this.access = new HttpAccess(loaded.config.http, loaded.config.proxy?.allowedClients);
   }
 
   /** Forks the workers and binds `http.listen`; resolves when every worker serves. */
@@ -167,10 +171,11 @@ export class ClusterPrimary {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const path = (req.url ?? '/').split('?')[0];
+      // Checked here: the worker behind sees every request come from the primary, over loopback.
+      if (!this.access.admit(req, res, areaOf(path, req.method))) return;
       if (path === '/metrics' && req.method === 'GET') {
         sendText(res, 200, await this.aggregator.clusterMetrics(), this.aggregator.contentType);
       } else if ((path === '/api/reload' || path === '/api/cache/flush') && req.method === 'POST') {
-        if (!this.authorized(req, res)) return;
         if (path === '/api/reload') {
           const r = await this.reload();
           sendJson(res, r.ok ? 200 : 422, r);
@@ -192,24 +197,6 @@ export class ClusterPrimary {
       this.log.error({ err }, 'cluster HTTP request failed');
       if (!res.headersSent) sendError(res, 500, (err as Error).message);
       else res.destroy();
-    }
-  }
-
-  private authorized(req: IncomingMessage, res: ServerResponse): boolean {
-    switch (checkBearer(req, apiToken(this.loaded.config.http.token))) {
-      case 'ok':
-        return true;
-      case 'no-token-configured':
-        sendError(res, 403, NO_TOKEN_MESSAGE);
-        return false;
-      case 'missing':
-        sendError(res, 401, 'a bearer token is required', { 'www-authenticate': 'Bearer realm="banwall"' });
-        return false;
-      case 'wrong':
-        sendError(res, 403, 'wrong API token', {
-          'www-authenticate': 'Bearer realm="banwall", error="invalid_token"',
-        });
-        return false;
     }
   }
 
@@ -255,6 +242,13 @@ export class ClusterPrimary {
     );
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
+}
+
+/** Who may ask `path` (src/api/access.ts): the same split as the single-process listener's routes. */
+function areaOf(path: string, method: string | undefined): Area {
+  if (path === '/metrics' || path === '/healthz' || path === '/readyz') return 'probe';
+  if (path === '/proxy.pac') return 'pac';
+  return method === 'POST' ? 'write' : 'read';
 }
 
 /** `banwall serve` in the primary: start the workers, forward signals, exit 0 when they have drained. */

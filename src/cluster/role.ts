@@ -6,12 +6,6 @@ import type { Config } from '../config/schema.ts';
 
 export type ClusterRole = 'single' | 'primary' | 'worker';
 
-/**
- * True in a worker: its DNS sockets are bound with SO_REUSEPORT so the kernel spreads queries over
- * the workers (a hash of the client's address and port), with no hand-off through the primary.
- */
-export const REUSE_PORT: boolean = cluster.isWorker;
-
 /** `dns.workers` as a count: `auto` is one per core the process may use. */
 export function workerCount(cfg: Config): number {
   const w = cfg.dns.workers;

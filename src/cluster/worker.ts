@@ -40,8 +40,7 @@ export function announceWorker(app: Banwall, log: Logger): void {
         (err: unknown) => log.error({ err }, 'reload requested by the primary failed'),
       );
     } else {
-      const before = app.chain.cache.size;
-      app.chain.cache.flush();
+      const before = app.flushCache();
       send({ type: 'banwall:flushed', id: msg.id, entries: before.entries, bytes: before.bytes });
     }
   });

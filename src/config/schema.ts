@@ -6,10 +6,13 @@ import { upstreamSchema } from '../dns/upstream/config.ts';
 import { cacheSchema } from '../dns/cache/config.ts';
 import { anySchema, rateLimitSchema } from '../dns/ratelimit/config.ts';
 import { dohSchema, dotSchema } from '../dns/encrypted/config.ts';
+import { localZonesSchema } from '../dns/localzones/config.ts';
+import { echSchema } from '../dns/ech/config.ts';
 import { policySchema } from '../policy/config.ts';
 import { proxySchema } from '../proxy/config.ts';
 import { httpSchema } from '../api/config.ts';
-import { queryLogSchema } from '../querylog/config.ts';
+import { queryLogSchema } from '../dns/querylog/config.ts';
+import { canariesSchema } from '../canary/config.ts';
 
 export const configSchema = z
   .object({
@@ -26,6 +29,8 @@ export const configSchema = z
         cache: cacheSchema,
         rateLimit: rateLimitSchema.optional(),
         any: anySchema,
+        ...localZonesSchema,
+        ...echSchema,
         dot: dotSchema.optional(),
         doh: dohSchema.optional(),
       })
@@ -34,6 +39,7 @@ export const configSchema = z
     proxy: proxySchema.optional(),
     http: httpSchema,
     queryLog: queryLogSchema,
+    canaries: canariesSchema,
   })
   .strict();
 

@@ -92,9 +92,9 @@ export interface DnsAnswer {
 
 /** What the blocking link needs to know about an upstream answer, extracted once on the slow path. */
 export interface AnswerFacts {
-  /** CNAME/DNAME targets, lower-cased, without the trailing dot. */
+  /** Names the answer points at (CNAME/DNAME/NS/MX/SRV/SVCB/HTTPS), lower-cased, no trailing dot. */
   readonly targets: readonly string[];
-  /** A and AAAA addresses in text form. */
+  /** A and AAAA addresses, and SVCB/HTTPS ipv4hint/ipv6hint, in text form. */
   readonly addresses: readonly string[];
 }
 

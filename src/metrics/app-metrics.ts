@@ -1,9 +1,17 @@
 // Process-wide series that belong to no single part: build info, config reloads, and the refresh
 // interval of remote lists (which the ListNotRefreshed alert compares with the lists' last success).
-import type { AppHandle } from '../app-handle.ts';
+// Reads only what it is handed (AppMetricsSource), so this base layer imports nothing above it.
 import { registerPulled } from './pulled.ts';
+import type { ReloadStats } from './reload-stats.ts';
 
-export function registerAppMetrics(app: AppHandle): void {
+export interface AppMetricsSource {
+  readonly version: string;
+  readonly reloadStats: ReloadStats;
+  /** The lists of the policy serving now: name and refresh interval in ms (0 for local files). */
+  lists(): readonly { readonly name: string; readonly refreshInterval: number }[];
+}
+
+export function registerAppMetrics(app: AppMetricsSource): void {
   registerPulled({
     name: 'banwall_build_info',
     help: 'Always 1; the version label says which banwall is running.',
@@ -16,8 +24,8 @@ export function registerAppMetrics(app: AppHandle): void {
     help: 'Config and policy reloads, by result (success, failure); a failure keeps the old policy.',
     type: 'counter',
     collect: () => [
-      { labels: { result: 'success' }, value: app.reloadStats?.success ?? 0 },
-      { labels: { result: 'failure' }, value: app.reloadStats?.failure ?? 0 },
+      { labels: { result: 'success' }, value: app.reloadStats.success },
+      { labels: { result: 'failure' }, value: app.reloadStats.failure },
     ],
   });
   registerPulled({
@@ -26,7 +34,8 @@ export function registerAppMetrics(app: AppHandle): void {
     type: 'gauge',
     aggregator: 'first',
     collect: () =>
-      (app.policy.current?.lists() ?? [])
+      app
+        .lists()
         .filter((l) => l.refreshInterval > 0)
         .map((l) => ({ labels: { list: l.name }, value: l.refreshInterval / 1000 })),
   });

@@ -36,6 +36,8 @@ export const listSchema = z
     /** For URLs: how often to fetch again (with jitter). */
     refresh: duration.optional(),
     action: action.optional(),
+    /** Accept rules that block a whole TLD or everything (`com`, `/./`, `ip 0.0.0.0/0`): refused otherwise. */
+    allowBroad: z.boolean().default(false),
   })
   .strict();
 
@@ -47,6 +49,8 @@ export const allowSchema = z
     entries: z.array(z.string()).optional(),
     format: z.enum(LIST_FORMATS).default('auto'),
     refresh: duration.optional(),
+    /** Accept rules that allow a whole TLD or everything (which would switch blocking off). */
+    allowBroad: z.boolean().default(false),
   })
   .strict()
   .refine(

@@ -100,15 +100,23 @@ function explainUrl(policy: PolicySnapshot, text: string, client: string, type: 
     return explainName(policy, text.replace(/^https?:\/\//i, ''), client, type);
   }
   const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const m = policy.matchUrl({ host, path: u.pathname, query: u.search.slice(1) }, client);
-  const base = explainName(policy, host, client, type);
+  // The proxy's decision, made by matchUrl's own code: host rules, IP rules, then URL rules.
+  const e = policy.explain(host, client, { host, path: u.pathname, query: u.search.slice(1) });
+  const rule = e.blocked && e.decidingRule ? toRule(e.decidingRule) : undefined;
+  const allowRules = e.allowRules.map(toRule);
+  const blockRules = e.blockRules.map(toRule);
   return {
-    ...base,
     name: text,
-    decision: m ? 'blocked' : 'allowed',
-    answer: undefined,
-    ...(m ? { decidingRule: toRule(m.rule), action: m.rule.action.kind } : {}),
-    url: m ? { blocked: true, rule: toRule(m.rule) } : { blocked: false },
+    client,
+    type: type.toUpperCase(),
+    group: e.group,
+    decision: rule ? 'blocked' : 'allowed',
+    ...(rule ? { action: rule.action, decidingRule: rule } : {}),
+    blockRules,
+    allowRules,
+    ...(allowRules.length > 0 && blockRules.length > 0 ? { allowedBy: allowRules[0] } : {}),
+    url: rule ? { blocked: true, rule } : { blocked: false },
+    generation: policy.generation,
   };
 }
 

@@ -82,7 +82,11 @@ export interface PolicySnapshot {
   matchIp(address: string, client: string): BlockMatch | null;
   /** The block decision for a plain-HTTP request: host rules first, then URL rules. */
   matchUrl(target: UrlTarget, client: string): BlockMatch | null;
-  explain(name: string, client: string): Explanation;
+  /**
+   * The decision `matchName` makes for `name` (`matchIp` for an IP literal; `matchUrl` when `target`
+   * is given, `name` being its host), made by the same code, with every rule it passed.
+   */
+  explain(name: string, client: string, target?: UrlTarget): Explanation;
   lists(): readonly ListSummary[];
   /** Every IP/CIDR rule of the lists (for the firewall export). */
   ipRules(): readonly { readonly cidr: string; readonly rule: RuleRef }[];

@@ -13,6 +13,7 @@ import type { ListMeta } from './compiled/list-meta.ts';
 import { ListSource, SourceError, sourceKey, type SourceSpec } from './sources/list-source.ts';
 import { isUrl, remoteUrlProblem } from './sources/remote-list.ts';
 import type { BadLine } from './parse/parsed-list.ts';
+import { broadRuleErrors } from './compiled/broad-guard.ts';
 
 export interface CompileReport {
   /** Per-list counts and bad lines, for `banwall check` and the logs. */
@@ -163,6 +164,9 @@ export class PolicyStore {
       const parsed = src.parsed!;
       const isAllow = src.spec.keyPath.startsWith('allow');
       const conf = isAllow ? null : cfg.lists.find((l) => l.name === src.spec.name)!;
+      const allowBroad = (conf ?? cfg.allow.find((a) => a.name === src.spec.name))?.allowBroad ?? false;
+      const { keyPath, name, location: source } = src.spec;
+      errors.push(...broadRuleErrors({ keyPath, name, source, allowBroad, allowSource: isAllow }, parsed));
       lists.push({
         name: src.spec.name,
         app: conf?.app ?? 'allow',

@@ -127,8 +127,7 @@ export class ConnectTunnels {
   }
 
   private refuse(req: IncomingMessage, socket: Socket, match: BlockMatch, host: string): void {
-    this.ctx.stats.recordRequest('connect', 'blocked');
-    this.ctx.stats.recordBlock(match, host, connectionState(socket)?.client ?? '');
+    this.ctx.stats.recordBlocked('connect', match, host, connectionState(socket)?.client ?? '');
     rawBlock(socket, this.ctx.cfg.blockPage, match, host, wantsHtml(req.headers.accept));
   }
 
@@ -208,8 +207,7 @@ export class ConnectTunnels {
             if (match === null) return relay();
             if (match === 'limited') return refuseTls('limited');
             decided = true;
-            ctx.stats.recordRequest('connect', 'blocked');
-            ctx.stats.recordBlock(match, parsed.sni ?? target.host, client);
+            ctx.stats.recordBlocked('connect', match, parsed.sni ?? target.host, client);
             close();
           });
       }

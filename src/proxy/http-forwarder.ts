@@ -215,8 +215,7 @@ export class HttpForwarder {
   }
 
   private block(req: IncomingMessage, res: ServerResponse, match: BlockMatch, target: HttpTarget): void {
-    this.ctx.stats.recordRequest('http', 'blocked');
-    this.ctx.stats.recordBlock(match, target.host, connectionState(req.socket)?.client ?? '');
+    this.ctx.stats.recordBlocked('http', match, target.host, connectionState(req.socket)?.client ?? '');
     const what = `http://${target.authority}${target.originForm}`;
     sendBlock(req, res, this.ctx.cfg.blockPage, match, what.length > 300 ? `${what.slice(0, 300)}…` : what);
   }

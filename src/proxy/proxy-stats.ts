@@ -37,9 +37,26 @@ export class ProxyStats {
 
   /**
    * Where blocked hosts and clients go for `GET /api/top` (the resolver's top-k, so one list shows
-   * what DNS and the proxy refused); set by the app. Hosts and clients are never metric labels.
+   * what DNS and the proxy refused); given by the app. Hosts and clients are never metric labels.
    */
-  topSink: { offerBlocked(name: string, client: string): void } | null = null;
+  topSink: { offerBlocked(name: string, client: string): void } | null;
+
+  constructor(topSink: { offerBlocked(name: string, client: string): void } | null = null) {
+    this.topSink = topSink;
+  }
+
+  /**
+   * The canaries' source address (src/canary): its requests are probes, not client traffic, and
+   * `recordBlocked` leaves them out of every counter and the top lists. Set by the app.
+   */
+  probeClient: string | null = null;
+
+  /** A policy block: banwall_proxy_requests_total{result="blocked"}, the blocked counter, the top lists. */
+  recordBlocked(kind: ProxyKind, match: BlockMatch, host: string, client: string): void {
+    if (client === this.probeClient) return;
+    this.recordRequest(kind, 'blocked');
+    this.recordBlock(match, host, client);
+  }
 
   recordBlock(match: BlockMatch, host: string, client: string): void {
     this.topSink?.offerBlocked(host, client);

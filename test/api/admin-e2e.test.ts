@@ -93,9 +93,14 @@ void test('status, explain, top, cache flush and the query log of a running banw
 });
 
 void test('/readyz turns unready when every upstream is down', async (t) => {
-  const s = await startStack({ dns: { timeout: '300ms' } });
+  const s = await startStack({ dns: { timeout: '300ms', healthProbe: { interval: '500ms' } } });
   t.after(() => s.close());
-  const ready = await get(s.base, '/readyz');
+  // Ready once the first health probe has been answered (sent at start, on loopback: at once).
+  let ready = await get(s.base, '/readyz');
+  for (let i = 0; i < 40 && ready.status !== 200; i++) {
+    await new Promise((res) => setTimeout(res, 50));
+    ready = await get(s.base, '/readyz');
+  }
   assert.equal(ready.status, 200);
   assert.equal(ready.body.ready, true);
   assert.equal((await get(s.base, '/healthz')).status, 200);

@@ -1,12 +1,11 @@
-// An AppHandle made of plain objects, for testing the HTTP listener without DNS, policy or upstreams.
+// The AdminOps the HTTP listener asks, made of plain objects, for testing it without DNS, policy or
+// upstreams. `dnsStats` and `reloadStats` are real, so a test can record traffic and register metrics.
 import { configSchema, type Config } from '../../src/config/schema.ts';
-import type { AppHandle, ReloadResult } from '../../src/app-handle.ts';
-import type { PolicyStore } from '../../src/policy/store.ts';
-import type { Chain } from '../../src/dns/chain.ts';
+import type { AdminOps, ReloadResult } from '../../src/api/admin-ops.ts';
 import type { Explanation, ListSummary, PolicySnapshot, RuleRef } from '../../src/policy/snapshot.ts';
 import type { UpstreamHealth } from '../../src/dns/upstream/upstream-resolver.ts';
+import { RESULTS, type Result } from '../../src/dns/resolver.ts';
 import { DnsStats } from '../../src/dns/stats/dns-stats.ts';
-import { ProxyStats } from '../../src/proxy/proxy-stats.ts';
 import { ReloadStats } from '../../src/metrics/reload-stats.ts';
 
 export const RULE: RuleRef = {
@@ -19,8 +18,10 @@ export const RULE: RuleRef = {
   action: { kind: 'nxdomain' },
 };
 
-export interface FakeApp extends AppHandle {
-  upstreams: UpstreamHealth[];
+export interface FakeApp extends AdminOps {
+  readonly dnsStats: DnsStats;
+  readonly reloadStats: ReloadStats;
+  upstreamHealth: UpstreamHealth[];
   reloadResult: ReloadResult;
   reloads: string[];
   flushes: number;
@@ -73,35 +74,45 @@ export function fakeApp(overrides: Record<string, unknown> = {}): FakeApp {
       };
     },
   } as unknown as PolicySnapshot;
+  const dnsStats = new DnsStats();
   const app: FakeApp = {
     version: '9.9.9-test',
     startedAt: now - 61_000,
     config: () => config,
-    policy: { current: snapshot } as unknown as PolicyStore,
-    chain: undefined as unknown as Chain,
-    dnsStats: new DnsStats(),
-    proxyStats: new ProxyStats(),
+    policy: { current: snapshot },
+    lists: () => lists,
+    dnsStats,
     reloadStats: new ReloadStats(),
-    upstreams: [
-      { url: 'udp://127.0.0.1:53', healthy: true, latencyMs: 1.5 },
-      { url: 'udp://127.0.0.2:53', healthy: false, latencyMs: 0 },
+    upstreamHealth: [
+      { url: 'udp://127.0.0.1:53', healthy: true, answering: true, latencyMs: 1.5 },
+      { url: 'udp://127.0.0.2:53', healthy: false, answering: false, latencyMs: 0 },
     ],
+    upstreams: () => app.upstreamHealth,
+    cacheSize: () => ({ entries: 12, bytes: 3400 }),
+    queryTotals: () => {
+      const out = {} as Record<Result, number>;
+      for (const r of RESULTS) out[r] = dnsStats.total(r);
+      return out;
+    },
+    topWindowMinutes: dnsStats.topBlockedNames.minutes,
+    topBlocked: (n, minutes) => ({
+      windowMinutes: minutes,
+      names: dnsStats.topBlockedNames.top(n, performance.now(), minutes),
+      clients: dnsStats.topBlockedClients.top(n, performance.now(), minutes),
+    }),
+    flushCache: () => {
+      app.flushes++;
+      return { entries: 12, bytes: 3400 };
+    },
     reloadResult: { ok: true, generation: 4, errors: [] },
     reloads: [],
     flushes: 0,
     reload: async (reason: string) => {
       app.reloads.push(reason);
-      app.reloadStats!.record(app.reloadResult.ok);
+      app.reloadStats.record(app.reloadResult.ok);
       return app.reloadResult;
     },
     proxyAddresses: () => config.proxy?.listen ?? [],
-  };
-  (app as { chain: unknown }).chain = {
-    upstream: { health: () => app.upstreams },
-    cache: {
-      size: { entries: 12, bytes: 3400 },
-      flush: () => void app.flushes++,
-    },
   };
   return app;
 }

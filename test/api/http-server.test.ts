@@ -4,6 +4,9 @@ import net from 'node:net';
 import { execFile } from 'node:child_process';
 import { pino } from 'pino';
 import { HttpServer } from '../../src/api/http-server.ts';
+import { registerDefaultMetrics } from '../../src/metrics/registry.ts';
+import { registerAppMetrics } from '../../src/metrics/app-metrics.ts';
+import { registerDnsStatsMetrics } from '../../src/dns/stats/metrics.ts';
 import type { DnsQuery } from '../../src/dns/resolver.ts';
 import { fakeApp, RULE, type FakeApp } from './fake-app.ts';
 import { dnsQuery } from '../helpers/make-query.ts';
@@ -12,6 +15,10 @@ const log = pino({ level: 'silent' });
 const TOKEN = 'test-token-0123456789abcdef';
 
 async function serve(app: FakeApp): Promise<{ base: string; server: HttpServer }> {
+  // The app registers metrics (src/app-metrics.ts); the listener only serves them.
+  registerDefaultMetrics();
+  registerAppMetrics(app);
+  registerDnsStatsMetrics(app.dnsStats);
   const server = new HttpServer(app, log);
   await server.start();
   const { port } = server.addresses()[0];
@@ -36,7 +43,7 @@ void test('health, readiness, metrics and the read-only admin API', async (t) =>
   let res = await fetch(`${base}/readyz`);
   assert.equal(res.status, 200);
   assert.equal((await json(res)).ready, true);
-  for (const u of app.upstreams) Object.assign(u, { healthy: false });
+  for (const u of app.upstreamHealth) Object.assign(u, { healthy: false, answering: false });
   res = await fetch(`${base}/readyz`);
   assert.equal(res.status, 503, 'every upstream down → unready');
   assert.match(String((await json(res)).reason), /every upstream is down/);

@@ -12,6 +12,9 @@ import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { ROOT } from '../helpers/banwall.ts';
+import { admitted } from '../helpers/http-access.ts';
+import { HttpAccess } from '../../src/api/access.ts';
+import { loadConfig } from '../../src/config/load.ts';
 
 const run = promisify(execFile);
 const DEPLOY = path.join(ROOT, 'deploy');
@@ -67,6 +70,11 @@ void test('banwall publishes what the image exposes, and Prometheus scrapes its 
   const httpPort = container.http.listen[0].split(':').at(-1);
   const prom = await readFile(path.join(DEPLOY, 'compose/prometheus.yml'), 'utf8');
   assert.match(prom, new RegExp(`banwall:${httpPort}`));
+  // Prometheus scrapes from the compose network with `Host: banwall:9153`: the listener must admit it.
+  const cfg = (await loadConfig(path.join(ROOT, 'config/container.yaml'))).config;
+  const access = new HttpAccess(cfg.http, cfg.proxy?.allowedClients);
+  assert.equal(admitted(access, 'probe', '172.18.0.3', '172.18.0.2', { host: `banwall:${httpPort}` }), 200);
+  assert.equal(admitted(access, 'read', '172.18.0.3', '172.18.0.2', { host: `banwall:${httpPort}` }), 403);
   assert.match(dockerfile, new RegExp(`127\\.0\\.0\\.1:${httpPort}/readyz`), 'HEALTHCHECK port');
 });
 

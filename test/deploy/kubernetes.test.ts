@@ -8,6 +8,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
 import { parseConfig } from '../../src/config/load.ts';
+import { HttpAccess } from '../../src/api/access.ts';
+import { admitted } from '../helpers/http-access.ts';
 import { ROOT } from '../helpers/banwall.ts';
 
 const DIR = path.join(ROOT, 'deploy/kubernetes');
@@ -179,4 +181,25 @@ void test("the ConfigMap's banwall.yaml passes banwall's config schema and match
   for (const l of cfg.lists.filter((x) => x.source.startsWith('/opt/banwall/'))) {
     await readFile(path.join(ROOT, l.source.replace('/opt/banwall/', '')));
   }
+});
+
+void test("the kubelet's probes and Prometheus's scrape pass the HTTP listener's checks; the API does not", async () => {
+  const cm = find(await manifests(), 'ConfigMap', 'banwall');
+  const cfg = parseConfig(cm.data!['banwall.yaml'], 'configmap.yaml#banwall.yaml');
+  const access = new HttpAccess(cfg.http, cfg.proxy?.allowedClients);
+  const pod = '10.244.1.7';
+  // kubelet httpGet: from the node's address (or a pod-network address on some CNIs), Host = pod IP.
+  for (const [from, to] of [
+    ['10.0.0.5', pod],
+    ['10.244.1.1', pod],
+    ['192.168.10.4', '192.168.77.9'],
+    ['100.64.3.2', '100.64.9.9'],
+  ]) {
+    assert.equal(admitted(access, 'probe', from, to, { host: `${to}:9153` }), 200, from);
+    assert.notEqual(admitted(access, 'read', from, to, { host: `${to}:9153` }), 200, `${from} reads /api/`);
+  }
+  // Through the Service's name, from the pod network.
+  assert.equal(admitted(access, 'probe', '10.244.2.3', pod, { host: 'banwall-http.banwall.svc:9153' }), 200);
+  // kubectl port-forward and exec arrive over the pod's loopback.
+  assert.equal(admitted(access, 'read', '127.0.0.1', '127.0.0.1', { host: 'localhost:9153' }), 200);
 });

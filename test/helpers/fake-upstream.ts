@@ -18,6 +18,8 @@ export interface FakeUpstreamOptions {
   /** name (lower-case, no trailing dot) → records. Names not here get NXDOMAIN with a SOA. */
   zone?: Record<string, FakeRecord[]>;
   host?: string;
+  /** A fixed port (UDP and TCP), e.g. to restart an upstream where it was; default: a free one. */
+  port?: number;
   /** UDP answers longer than this get TC set and are cut to the question (default 512 / EDNS size). */
   udpLimit?: number;
   /** Answer as an authoritative server does: AA set, RA clear (default: AA and RA set). */
@@ -204,7 +206,7 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
   for (let attempt = 0; ; attempt++) {
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
-      udp.bind(0, host, () => resolve());
+      udp.bind(opts.port ?? 0, host, () => resolve());
     });
     const port = (udp.address() as AddressInfo).port;
     const ok = await new Promise<boolean>((resolve) => {
@@ -212,7 +214,7 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
       tcp.listen(port, host, () => resolve(true));
     });
     if (ok) break;
-    if (attempt > 20) throw new Error('cannot bind fake upstream');
+    if (attempt > 20 || opts.port !== undefined) throw new Error('cannot bind fake upstream');
     await new Promise<void>((r) => udp.close(() => r()));
     // A closed dgram socket cannot bind again: take a new one.
     udp = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');

@@ -49,6 +49,9 @@ void test('the dashboard is well-formed and covers every metric the operator nee
   for (const metric of ISSUE_METRICS.map((m) => (HISTOGRAMS.has(m) ? `${m}_bucket` : m))) {
     assert.ok(exprs.includes(metric), `the dashboard charts ${metric}`);
   }
+  // Issue 15.2: whether each ban holds.
+  assert.match(exprs, /banwall_canary_ok/);
+  assert.match(exprs, /banwall_canary_last_success_timestamp_seconds/);
   assert.match(exprs, /histogram_quantile\(0\.5, .*banwall_dns_request_duration_seconds_bucket/);
   assert.match(exprs, /histogram_quantile\(0\.99, .*banwall_dns_request_duration_seconds_bucket/);
 });

@@ -6,7 +6,14 @@ import { dig } from '../helpers/dig.ts';
 import { run, startStack, curlViaProxy } from './e2e-helpers.ts';
 import { ISSUE_METRICS } from './issue-metrics.ts';
 
-const FAMILIES = [...ISSUE_METRICS, 'process_cpu_user_seconds_total', 'nodejs_heap_size_used_bytes'];
+const FAMILIES = [
+  ...ISSUE_METRICS,
+  'process_cpu_user_seconds_total',
+  'nodejs_heap_size_used_bytes',
+  // Issue 15.2: on by default, so every scrape has them.
+  'banwall_canary_ok',
+  'banwall_canary_last_success_timestamp_seconds',
+];
 
 void test('a scrape of a running banwall passes promtool and has every metric family', async (t) => {
   const s = await startStack();

@@ -35,19 +35,35 @@ function encodeName(name: string): Buffer {
   return Buffer.concat([...parts, Buffer.from([0])]);
 }
 
-/** A record owned by the question name (compression pointer 0xC00C). */
-function record(type: number, ttl: number, rdata: Buffer): Buffer {
-  const b = Buffer.alloc(12 + rdata.length);
-  b.writeUInt16BE(0xc00c, 0);
-  b.writeUInt16BE(type, 2);
-  b.writeUInt16BE(1, 4);
-  b.writeUInt32BE(ttl, 6);
-  b.writeUInt16BE(rdata.length, 10);
-  rdata.copy(b, 12);
+/** Owner names of the records below: the question name (compression pointer 0xC00C), the root. */
+const OWNER_QNAME = Buffer.of(0xc0, 0x0c);
+const OWNER_ROOT = Buffer.of(0);
+
+function record(owner: Buffer, type: number, ttl: number, rdata: Buffer): Buffer {
+  const b = Buffer.alloc(owner.length + 10 + rdata.length);
+  owner.copy(b, 0);
+  const o = owner.length;
+  b.writeUInt16BE(type, o);
+  b.writeUInt16BE(1, o + 2);
+  b.writeUInt32BE(ttl, o + 4);
+  b.writeUInt16BE(rdata.length, o + 8);
+  rdata.copy(b, o + 10);
   return b;
 }
 
-/** SOA in the authority section so that clients cache the negative answer for `ttl` (RFC 2308). */
+/**
+ * SOA in the authority section so that clients cache the negative answer for `ttl` (RFC 2308).
+ *
+ * Owned by the root, not by the query name (issue 13). A negative answer's SOA names the apex of the
+ * zone the name would be in, and an apex exists: a SOA owned by the blocked name tells a downstream
+ * cache that the name exists. dnsmasq 2.90 then answers the next query for that name (any letter
+ * case, any type) NOERROR from its cache. Any other ancestor fails the same way as soon as it is
+ * itself a blocked name (`x.weixin.qq.com`'s SOA at `weixin.qq.com` turns `weixin.qq.com` NOERROR),
+ * and an unblocked real parent (`qq.com`) has its SOA replaced by ours in dnsmasq's cache. The root
+ * is an ancestor of every name, the apex of a real zone, and never a blocked name; Unbound, dnsmasq,
+ * systemd-resolved and BIND accept it (the owner is at or below their forward zone `.`).
+ * Tested with real dnsmasq and Unbound in test/blocking/downstream-cache.test.ts.
+ */
 function soa(ttl: number): Buffer {
   const fixed = Buffer.alloc(20);
   fixed.writeUInt32BE(1, 0); // serial
@@ -55,7 +71,7 @@ function soa(ttl: number): Buffer {
   fixed.writeUInt32BE(900, 8); // retry
   fixed.writeUInt32BE(604800, 12); // expire
   fixed.writeUInt32BE(ttl, 16); // minimum: the negative TTL
-  return record(6, ttl, Buffer.concat([MNAME, RNAME, fixed]));
+  return record(OWNER_ROOT, 6, ttl, Buffer.concat([MNAME, RNAME, fixed]));
 }
 
 function addressRecords(type: number, ttl: number, addrs: readonly string[]): Buffer[] {
@@ -66,13 +82,13 @@ function addressRecords(type: number, ttl: number, addrs: readonly string[]): Bu
       if (v < 0) continue;
       const b = Buffer.alloc(4);
       b.writeUInt32BE(v);
-      out.push(record(type, ttl, b));
+      out.push(record(OWNER_QNAME, type, ttl, b));
     } else {
       const w = new Uint32Array(4);
       if (parseIpv4(a) >= 0 || !parseIpv6(a, w)) continue;
       const b = Buffer.alloc(16);
       for (let i = 0; i < 4; i++) b.writeUInt32BE(w[i], i * 4);
-      out.push(record(type, ttl, b));
+      out.push(record(OWNER_QNAME, type, ttl, b));
     }
   }
   return out;

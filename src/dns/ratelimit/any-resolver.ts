@@ -1,6 +1,7 @@
 // RFC 8482 for ANY queries (`dns.any`): `minimal` answers with one synthesized HINFO "RFC8482" ""
 // record, `refuse` with REFUSED. ANY is the classic amplification query (a small question, every
-// record of a name in the answer); neither mode asks the upstream or the cache.
+// record of a name in the answer); neither mode asks the upstream or the cache. The link sits below
+// the blocking link, so a blocked name never gets here: it gets the block answer for ANY too.
 import {
   ChainedResolver,
   type DnsQuery,

@@ -2,7 +2,7 @@
 import type dgram from 'node:dgram';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { REUSE_PORT } from '../../cluster/role.ts';
+import { REUSE_PORT } from '../../net/reuse-port.ts';
 
 export interface BoundPair {
   readonly udp: dgram.Socket;

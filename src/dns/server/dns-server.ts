@@ -17,7 +17,7 @@ import { TcpFront } from './tcp-front.ts';
 import { UdpFront } from './udp-front.ts';
 import { ServerCookies } from '../wire/server-cookie.ts';
 import { CookieSecrets, masterSecret } from './cookie-secrets.ts';
-import { REUSE_PORT } from '../../cluster/role.ts';
+import { REUSE_PORT } from '../../net/reuse-port.ts';
 
 // dgram's `send` resolves the destination with dns.lookup, which even for an IP literal defers its
 // callback with process.nextTick (and tests the literal with a long IPv6 regexp, ~1.3 % of a hit in a

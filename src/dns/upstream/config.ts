@@ -1,4 +1,5 @@
-// Config of the upstream link: `dns.upstreams`, `dns.forward`, `dns.timeout`, `dns.maxPending`.
+// Config of the upstream link: `dns.upstreams`, `dns.forward`, `dns.timeout`, `dns.maxPending`,
+// `dns.healthProbe`.
 import { z } from 'zod';
 import { duration } from '../../config/types.ts';
 import { parseUpstreamUrl } from './upstream-url.ts';
@@ -23,4 +24,16 @@ export const upstreamSchema = {
   timeout: duration.prefault('2s'),
   /** Cap on upstream queries in flight; over it, SERVFAIL instead of an unbounded queue. */
   maxPending: z.number().int().positive().default(10_000),
+  /**
+   * Active probes of `dns.upstreams` (`. NS`), for /readyz: ready once one answers, unready within
+   * 1.5 intervals after every one has stopped, with or without client traffic.
+   */
+  healthProbe: z
+    .object({
+      interval: duration
+        .prefault('5s')
+        .refine((ms) => ms >= 100 && ms <= 300_000, { error: 'must be between 100ms and 5m' }),
+    })
+    .strict()
+    .prefault({}),
 };

@@ -13,6 +13,7 @@ import { ParallelBest } from './parallel-best.ts';
 import { EDE_OVERLOADED, servfail } from '../wire/errors.ts';
 import { Upstream } from './upstream.ts';
 import { parseUpstreamUrl } from './upstream-url.ts';
+import { answeringWindow, HealthProber } from './health-probe.ts';
 import type { FailReason } from './transport.ts';
 import type { FastHistogram } from '../../metrics/fast-histogram.ts';
 
@@ -21,7 +22,10 @@ const OVERLOADED = servfail(EDE_OVERLOADED);
 
 export interface UpstreamHealth {
   readonly url: string;
+  /** Not set aside after failures. */
   readonly healthy: boolean;
+  /** Answered (a probe or a query) within the last 1.5 `dns.healthProbe.interval`: what /readyz asks. */
+  readonly answering: boolean;
   readonly latencyMs: number;
   /** Used only by `dns.forward` zones (not one of `dns.upstreams`): readiness should not count it. */
   readonly forwardOnly?: boolean;
@@ -43,6 +47,8 @@ export interface UpstreamResolver extends Resolver {
   counters(): readonly UpstreamCounters[];
   /** Exchanges in flight. */
   readonly pending: number;
+  /** Starts probing the main upstreams every `dns.healthProbe.interval` (the app does, at start). */
+  startHealthProbe(): void;
   close(): Promise<void>;
 }
 
@@ -92,6 +98,8 @@ class ForwardingResolver implements UpstreamResolver, ExchangeOwner {
   private hedgeCursor: Exchange | null = null;
   private readonly hedgeMs: number;
   private timer: NodeJS.Timeout | null = null;
+  private readonly prober: HealthProber;
+  private readonly answeringMs: number;
   pending = 0;
 
   constructor(cfg: Config['dns'], log: Logger, opts: UpstreamResolverOptions) {
@@ -119,6 +127,8 @@ class ForwardingResolver implements UpstreamResolver, ExchangeOwner {
       return g;
     };
     this.defaultGroup = group(cfg.upstreams);
+    this.prober = new HealthProber(this.defaultGroup.upstreams, cfg.healthProbe.interval);
+    this.answeringMs = answeringWindow(cfg.healthProbe.interval);
     for (const [zone, urls] of Object.entries(cfg.forward ?? {})) {
       this.zones.set(zone.toLowerCase().replace(/\.$/, ''), group(urls));
     }
@@ -205,11 +215,17 @@ class ForwardingResolver implements UpstreamResolver, ExchangeOwner {
     this.arm();
   };
 
+  startHealthProbe(): void {
+    this.prober.start();
+  }
+
   health(): readonly UpstreamHealth[] {
     const main = this.defaultGroup.upstreams;
+    const now = performance.now();
     return [...this.all.values()].map((u) => ({
       url: u.url,
       healthy: u.healthy,
+      answering: now - u.lastAnswerAt <= this.answeringMs,
       latencyMs: Math.round(u.latencyMs * 10) / 10,
       forwardOnly: !main.includes(u),
     }));
@@ -220,6 +236,7 @@ class ForwardingResolver implements UpstreamResolver, ExchangeOwner {
   }
 
   async close(): Promise<void> {
+    this.prober.stop();
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     for (const up of this.all.values()) up.close();

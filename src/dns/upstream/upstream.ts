@@ -12,6 +12,7 @@ import type { UpstreamAddress } from './upstream-url.ts';
 import { sendProbe } from './health-probe.ts';
 
 const TC = 0x0200;
+const RCODE_REFUSED = 5;
 const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_MAX_MS = 30_000;
 const LATENCY_ALPHA = 0.2;
@@ -37,6 +38,8 @@ export class Upstream implements TransportSink {
   failures = 0;
   /** performance.now() before which the upstream is set aside. */
   downUntil = 0;
+  /** performance.now() of its last answer other than REFUSED (probe or query); -Infinity before. */
+  lastAnswerAt = Number.NEGATIVE_INFINITY;
   /** Answers by rcode (0..15). */
   readonly answers = new Float64Array(16);
   readonly errors: Record<FailReason, number>;
@@ -121,6 +124,8 @@ export class Upstream implements TransportSink {
     const answer = readAnswer(msg);
     if (answer === null) return this.failed(ex, 'malformed');
     this.answers[answer.rcode]++;
+    // REFUSED is no sign of service: an upstream that refuses banwall answers none of its clients.
+    if (answer.rcode !== RCODE_REFUSED) this.lastAnswerAt = performance.now();
     this.durations.observe(rttMs / 1000);
     this.latencyMs = this.latencyMs === 0 ? rttMs : this.latencyMs + LATENCY_ALPHA * (rttMs - this.latencyMs);
     this.errorRate -= ERROR_ALPHA * this.errorRate;

@@ -1,7 +1,9 @@
 // Reads an upstream answer once, on the slow path (a cache miss), and extracts what the links above
 // need: TTL offsets (the front end rewrites TTLs without parsing), the cacheable TTL (RFC 2308 for
-// negative answers), the rcode and the facts the blocking link checks (CNAME/DNAME targets, A/AAAA
-// addresses). The OPT record is stripped: the front end writes its own for each client.
+// negative answers), the rcode and the facts the blocking link checks: every name an answer points a
+// client at (CNAME/DNAME targets, SVCB/HTTPS TargetNames, MX exchanges, SRV targets, NS names) and
+// every address it hands out (A/AAAA, SVCB/HTTPS ipv4hint/ipv6hint). The OPT record is stripped:
+// the front end writes its own for each client.
 //
 // Hand-written rather than dns2's parser: an upstream (or a spoofer) may send anything, so every read
 // is bounds-checked, compression pointers must point backwards and are followed a bounded number of
@@ -22,11 +24,18 @@ export interface UpstreamAnswer {
 }
 
 const TYPE_A = 1;
+const TYPE_NS = 2;
 const TYPE_CNAME = 5;
 const TYPE_SOA = 6;
+const TYPE_MX = 15;
 const TYPE_AAAA = 28;
+const TYPE_SRV = 33;
 const TYPE_DNAME = 39;
 const TYPE_OPT = 41;
+const TYPE_SVCB = 64;
+const TYPE_HTTPS = 65;
+const SVC_IPV4HINT = 4;
+const SVC_IPV6HINT = 6;
 const MAX_POINTER_HOPS = 64;
 const NO_FACTS: AnswerFacts = Object.freeze({ targets: Object.freeze([]), addresses: Object.freeze([]) });
 
@@ -115,6 +124,53 @@ export function ipv6Text(buf: Buffer, off: number): string {
   return out;
 }
 
+function ipv4Text(buf: Buffer, off: number): string {
+  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+}
+
+/**
+ * SVCB/HTTPS rdata (RFC 9460 §2.2) at [rdata, end) of the record owned by the name at `owner`: the
+ * TargetName ("." in ServiceMode means the owner itself) into `targets`, the ipv4hint and ipv6hint
+ * addresses into `addresses`. False when the rdata is malformed (a name running past it, a
+ * parameter longer than what is left, a hint list that is not a whole number of addresses).
+ */
+function readSvcb(
+  msg: Buffer,
+  owner: number,
+  rdata: number,
+  end: number,
+  targets: string[],
+  addresses: string[],
+): boolean {
+  if (rdata + 3 > end) return false;
+  const priority = msg.readUInt16BE(rdata);
+  const nameAt = rdata + 2;
+  const afterName = skipName(msg, nameAt);
+  if (afterName < 0 || afterName > end) return false;
+  let target = readName(msg, nameAt);
+  if (target === null) return false;
+  // "." is the owner in ServiceMode, and "no service here" in AliasMode (priority 0).
+  if (target === '' && priority !== 0) target = readName(msg, owner);
+  if (target === null) return false;
+  if (target !== '' && !targets.includes(target)) targets.push(target);
+  for (let p = afterName; p < end;) {
+    if (p + 4 > end) return false;
+    const key = msg.readUInt16BE(p);
+    const len = msg.readUInt16BE(p + 2);
+    const value = p + 4;
+    p = value + len;
+    if (p > end) return false;
+    if (key === SVC_IPV4HINT) {
+      if (len % 4 !== 0) return false;
+      for (let a = value; a < p; a += 4) addresses.push(ipv4Text(msg, a));
+    } else if (key === SVC_IPV6HINT) {
+      if (len % 16 !== 0) return false;
+      for (let a = value; a < p; a += 16) addresses.push(ipv6Text(msg, a));
+    }
+  }
+  return true;
+}
+
 function ttlAt(buf: Buffer, off: number): number {
   const t = buf.readUInt32BE(off);
   return t > 0x7fffffff ? 0 : t; // RFC 2181 §8: a TTL with the top bit set is 0
@@ -164,15 +220,31 @@ export function readAnswer(msg: Buffer): UpstreamAnswer | null {
     const ttl = ttlAt(msg, ttlOff);
     if (i < an) {
       if (ttl < minAnswerTtl) minAnswerTtl = ttl;
-      if (type === TYPE_CNAME || type === TYPE_DNAME) {
-        const target = readName(msg, rdata);
-        if (target === null || skipName(msg, rdata) > off) return null;
-        targets ??= [];
-        if (!targets.includes(target)) targets.push(target);
-      } else if (type === TYPE_A && rdlen === 4) {
-        (addresses ??= []).push(`${msg[rdata]}.${msg[rdata + 1]}.${msg[rdata + 2]}.${msg[rdata + 3]}`);
+      if (type === TYPE_A && rdlen === 4) {
+        (addresses ??= []).push(ipv4Text(msg, rdata));
       } else if (type === TYPE_AAAA && rdlen === 16) {
         (addresses ??= []).push(ipv6Text(msg, rdata));
+      } else if (type === TYPE_SVCB || type === TYPE_HTTPS) {
+        if (!readSvcb(msg, start, rdata, off, (targets ??= []), (addresses ??= []))) return null;
+      } else {
+        // The name a CNAME/DNAME/NS record holds, or the one after MX's preference or SRV's
+        // priority, weight and port. Compressed or not: readName follows pointers either way.
+        const at =
+          type === TYPE_CNAME || type === TYPE_DNAME || type === TYPE_NS
+            ? rdata
+            : type === TYPE_MX
+              ? rdata + 2
+              : type === TYPE_SRV
+                ? rdata + 6
+                : -1;
+        if (at >= 0) {
+          const target = at < off ? readName(msg, at) : null;
+          const after = skipName(msg, at);
+          // A name the blocking link cannot read is an answer it cannot judge: refuse it whole.
+          if (target === null || after < 0 || after > off) return null;
+          targets ??= [];
+          if (target !== '' && !targets.includes(target)) targets.push(target);
+        }
       }
     } else if (i < an + ns && type === TYPE_SOA && rdlen >= 22) {
       const minimum = msg.readUInt32BE(off - 4);

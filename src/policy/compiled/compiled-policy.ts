@@ -1,5 +1,11 @@
 // The compiled, immutable policy: every list merged into one packed name table, plus IP, URL and
 // regex rules, and the client groups. Built off the serving path by PolicyStore; asked on every query.
+//
+// Every decision (name, IP, URL) is made by one function per kind, with an optional recorder of the
+// rules it passes: the resolver and the proxy call it with null (no allocation), `explain` with a
+// RuleTrace, so the two cannot disagree (they once did: an allow regex lost to a name block in DNS
+// while `explain` said ALLOWED).
+import { isIP } from 'node:net';
 import type {
   BlockMatch,
   Explanation,
@@ -8,17 +14,22 @@ import type {
   RuleRef,
   UrlTarget,
 } from '../snapshot.ts';
-import { NameTable, EXACT, SUBONLY, ALLOW, resetHash, pushChar, hiOf, loOf } from '../match/name-table.ts';
+import { NameTable, EXACT, SUBONLY, ALLOW } from '../match/name-table.ts';
 import { A_SEED, B_SEED, stepA, stepB, keyHi, keyLo } from '../match/name-hash.ts';
 import { IpTable } from '../match/ip-table.ts';
+import type { LinearRegex } from '../match/name-regex.ts';
+import { RegexRuleSet } from '../match/regex-set.ts';
 import { urlRuleMatches, decodePath, type UrlRuleSpec } from '../match/url-rule.ts';
 import { Rule, type ListMeta } from './list-meta.ts';
 import { Groups, type GroupSpec } from './groups.ts';
+import { EntryStart, RuleTrace, type RuleRecorder } from './rule-trace.ts';
 
 interface CompiledRule<T> {
   readonly value: T;
   readonly list: number;
   readonly rule: Rule;
+  /** Key of this rule's BlockMatch in the match cache (names take ids below the other rules). */
+  readonly id: number;
 }
 
 /** Block matches kept for reuse, so a repeated block allocates nothing; bounded. */
@@ -28,12 +39,20 @@ const MATCH_CACHE_MAX = 100_000;
 const NONE = -1;
 const ALLOWED = -2;
 
+/** A decision: blocked by a rule, allowed by an exception (which ends the search), or no rule. */
+const EXCEPTION = Symbol('allowed by an exception');
+type Verdict = BlockMatch | typeof EXCEPTION | null;
+
 export class CompiledPolicy implements PolicySnapshot {
   readonly generation: number;
   readonly lists_: readonly ListMeta[];
   readonly groups: Groups;
   private readonly names: NameTable;
-  private readonly regexes: CompiledRule<RegExp>[] = [];
+  /** Regex rules, exceptions and blocks apart (an exception wins over any block, so it is tried first). */
+  private readonly allowRegexes: CompiledRule<LinearRegex>[] = [];
+  private readonly blockRegexes: CompiledRule<LinearRegex>[] = [];
+  private readonly allowRegexSet: RegexRuleSet;
+  private readonly blockRegexSet: RegexRuleSet;
   private readonly urls: CompiledRule<UrlRuleSpec>[] = [];
   private readonly urlsByHost = new Map<string, CompiledRule<UrlRuleSpec>[]>();
   private readonly urlsAnyHost: CompiledRule<UrlRuleSpec>[] = [];
@@ -43,8 +62,6 @@ export class CompiledPolicy implements PolicySnapshot {
   private readonly matchCache = new Map<number, BlockMatch>();
   /** Per list index: 1 for an allow source (every rule in it is an exception). */
   private readonly allowList: Uint8Array;
-  /** Position in the name where the last name search found its block (for the rule text). */
-  private lastPos = 0;
 
   constructor(generation: number, lists: readonly ListMeta[], groups: readonly GroupSpec[]) {
     this.generation = generation;
@@ -52,15 +69,24 @@ export class CompiledPolicy implements PolicySnapshot {
     this.groups = new Groups(groups, lists);
     this.allowList = Uint8Array.from(lists, (l) => (l.allowSource ? 1 : 0));
     this.names = new NameTable(lists.map((l, i) => ({ builder: l.parsed.names, list: i })));
+    let id = this.names.size;
+    const compiled = <T>(
+      meta: ListMeta,
+      li: number,
+      r: { value: T; allow: boolean; line: number; text: string },
+    ) => {
+      const rule = new Rule(meta, r.line, r.text, r.allow || meta.allowSource);
+      return { value: r.value, list: li, rule, id: id++ };
+    };
     lists.forEach((meta, li) => {
-      const p = meta.parsed;
-      for (const r of p.regexes) {
-        const allow = r.allow || meta.allowSource;
-        this.regexes.push({ value: r.value, list: li, rule: new Rule(meta, r.line, r.text, allow) });
+      for (const r of meta.parsed.regexes) {
+        const c = compiled(meta, li, r);
+        (c.rule.allow ? this.allowRegexes : this.blockRegexes).push(c);
       }
-      for (const r of p.urls) {
-        const allow = r.allow || meta.allowSource;
-        const c = { value: r.value, list: li, rule: new Rule(meta, r.line, r.text, allow) };
+    });
+    lists.forEach((meta, li) => {
+      for (const r of meta.parsed.urls) {
+        const c = compiled(meta, li, r);
         this.urls.push(c);
         if (r.value.hostKind === 'any') this.urlsAnyHost.push(c);
         else {
@@ -69,33 +95,96 @@ export class CompiledPolicy implements PolicySnapshot {
           a.push(c);
         }
       }
-      for (const r of p.ips) {
-        const allow = r.allow || meta.allowSource;
-        this.ips.push({ value: r.value, list: li, rule: new Rule(meta, r.line, r.text, allow) });
-      }
+    });
+    lists.forEach((meta, li) => {
+      for (const r of meta.parsed.ips) this.ips.push(compiled(meta, li, r));
     });
     this.ipTable = new IpTable(this.ips.map((r) => r.value));
+    this.allowRegexSet = RegexRuleSet.of(this.allowRegexes.map((r) => r.value));
+    this.blockRegexSet = RegexRuleSet.of(this.blockRegexes.map((r) => r.value));
   }
 
   groupOf(client: string): string {
     return this.groups.names[this.groups.indexOf(client)];
   }
 
+  matchName(name: string, client: string): BlockMatch | null {
+    const v = this.decideName(name, this.groups.indexOf(client), null);
+    return v === EXCEPTION ? null : v;
+  }
+
+  matchIp(address: string, client: string): BlockMatch | null {
+    if (this.ips.length === 0) return null;
+    const v = this.decideIp(address, this.groups.indexOf(client), null);
+    return v === EXCEPTION ? null : v;
+  }
+
+  matchUrl(target: UrlTarget, client: string): BlockMatch | null {
+    const v = this.decideUrl(target, this.groups.indexOf(client), null);
+    return v === EXCEPTION ? null : v;
+  }
+
+  /**
+   * The decision `matchName` (or, for an IP literal, `matchIp`; with `target`, `matchUrl`) makes,
+   * made by the same code, with every rule it passed.
+   */
+  explain(name: string, client: string, target?: UrlTarget): Explanation {
+    const g = this.groups.indexOf(client);
+    const lower = name.toLowerCase().replace(/\.$/, '');
+    const bare = lower.replace(/^\[|\]$/g, '');
+    const trace = new RuleTrace((e, start) => this.nameRule(e, lower, start));
+    const v = target
+      ? this.decideUrl(target, g, trace)
+      : isIP(bare) !== 0
+        ? this.decideIp(bare, g, trace)
+        : this.decideName(lower, g, trace);
+    const blocked = v !== null && v !== EXCEPTION;
+    return {
+      name: lower,
+      client,
+      group: this.groups.names[g],
+      blocked,
+      ...(blocked ? { decidingRule: v.rule } : {}),
+      blockRules: trace.blockRules(),
+      allowRules: trace.allowRules,
+    };
+  }
+
   // ---- names (hot path) ----
 
-  matchName(name: string, client: string): BlockMatch | null {
-    const g = this.groups.indexOf(client);
-    const e = this.searchName(name, g);
+  /**
+   * Any exception (name entry or regex) allows; else the most specific name entry blocks; else the
+   * first block regex (in list order).
+   */
+  private decideName(name: string, g: number, rec: RuleRecorder | null): Verdict {
+    const e = this.searchName(name, g, rec);
+    if (e === ALLOWED && rec === null) return EXCEPTION;
+    let allowed = e === ALLOWED;
+    let r = -1;
+    if (this.allowRegexes.length > 0 || this.blockRegexes.length > 0) {
+      const subject = regexSubject(name);
+      if (
+        this.allowRegexes.length > 0 &&
+        this.searchRegex(this.allowRegexes, this.allowRegexSet, subject, g, rec) >= 0
+      ) {
+        if (rec === null) return EXCEPTION;
+        allowed = true;
+      }
+      // A block regex decides only when no name entry blocks; explain still lists each that matched.
+      if (this.blockRegexes.length > 0 && (e === NONE || rec !== null))
+        r = this.searchRegex(this.blockRegexes, this.blockRegexSet, subject, g, rec);
+    }
+    if (allowed) return EXCEPTION;
     if (e >= 0) return this.nameMatch(e, name, g);
-    if (e === ALLOWED || this.regexes.length === 0) return null;
-    return this.searchRegex(name, g);
+    return r >= 0 ? this.cachedMatch(this.blockRegexes[r], g) : null;
   }
 
   /**
    * Hashes each suffix of `name` right to left and looks it up: the most specific block entry id,
-   * ALLOWED when an exception matched (an allow wins over any block), or NONE. No allocation.
+   * ALLOWED when an exception matched (an allow wins over any block), or NONE. Without a recorder
+   * it allocates nothing and stops at the first exception; with one it reports every entry it passes.
    */
-  private searchName(name: string, g: number): number {
+  private searchName(name: string, g: number, rec: RuleRecorder | null): number {
     const applies = this.groups.applies[g];
     const t = this.names;
     const size = t.size;
@@ -109,6 +198,7 @@ export class CompiledPolicy implements PolicySnapshot {
     let a = A_SEED;
     let b = B_SEED;
     let best = NONE;
+    let allowed = false;
     for (let i = end - 1; i >= -1; i--) {
       let c = i >= 0 ? name.charCodeAt(i) : 46;
       if (c === 46) {
@@ -132,9 +222,11 @@ export class CompiledPolicy implements PolicySnapshot {
             const f = t.flagsOf(e, list);
             if ((f & EXACT) !== 0 && !atStart) continue;
             if ((f & SUBONLY) !== 0 && atStart) continue;
-            if ((f & ALLOW) !== 0 || this.allowList[list] === 1) return ALLOWED;
-            best = e; // later suffixes are longer: the last block found is the most specific
-            this.lastPos = i + 1;
+            if (rec !== null) rec.nameEntry(e, i + 1);
+            if ((f & ALLOW) !== 0 || this.allowList[list] === 1) {
+              if (rec === null) return ALLOWED;
+              allowed = true;
+            } else best = e; // later suffixes are longer: the last block found is the most specific
           }
         }
         if (i < 0) break;
@@ -143,39 +235,55 @@ export class CompiledPolicy implements PolicySnapshot {
       a = stepA(a, c);
       b = stepB(b, c);
     }
-    return best;
+    return allowed ? ALLOWED : best;
   }
 
-  private searchRegex(name: string, g: number): BlockMatch | null {
+  /** Index in `rules` of the first rule (of the group's lists) matching `subject`, or -1. */
+  private searchRegex(
+    rules: readonly CompiledRule<LinearRegex>[],
+    set: RegexRuleSet,
+    subject: string,
+    g: number,
+    rec: RuleRecorder | null,
+  ): number {
+    const hits = set.match(subject);
+    if (hits.length === 0) return -1;
     const applies = this.groups.applies[g];
-    let found: CompiledRule<RegExp> | null = null;
-    for (const r of this.regexes) {
-      if (applies[r.list] === 0 || !r.value.test(name)) continue;
-      if (r.rule.allow) return null;
-      found ??= r;
+    let found = -1;
+    for (let k = 0; k < hits.length; k++) {
+      const i = hits[k];
+      if (applies[rules[i].list] !== 0 && (found < 0 || i < found)) found = i;
     }
-    return found ? this.cachedMatch(this.names.size + this.regexes.indexOf(found), found.rule, g) : null;
+    if (rec !== null) {
+      for (const i of [...hits].sort((x, y) => x - y))
+        if (applies[rules[i].list] !== 0) rec.rule(rules[i].rule);
+    }
+    return found;
   }
 
   private nameMatch(e: number, name: string, g: number): BlockMatch {
     const key = e * this.groups.names.length + g;
     const cached = this.matchCache.get(key);
     if (cached) return cached;
+    // First block by this entry: find where in the name it matched, for the rule text.
+    const where = new EntryStart(e);
+    this.searchName(name, g, where);
+    return this.remember(key, { rule: this.nameRule(e, name, where.start), group: this.groups.names[g] });
+  }
+
+  /** The rule identity of name entry `e`, which matched `name` from `start` on. */
+  private nameRule(e: number, name: string, start: number): Rule {
     const t = this.names;
     const list = t.listOf(e);
     const meta = this.lists_[list];
-    const rule = new Rule(
-      meta,
-      t.lineOf(e, list),
-      ruleText(t.flagsOf(e, list), name.slice(this.lastPos).toLowerCase()),
-      false,
-    );
-    return this.remember(key, { rule, group: this.groups.names[g] });
+    const f = t.flagsOf(e, list);
+    const suffix = name.slice(start, name.endsWith('.') ? -1 : undefined).toLowerCase();
+    return new Rule(meta, t.lineOf(e, list), ruleText(f, suffix), (f & ALLOW) !== 0 || meta.allowSource);
   }
 
-  private cachedMatch(id: number, rule: RuleRef, g: number): BlockMatch {
-    const key = id * this.groups.names.length + g;
-    return this.matchCache.get(key) ?? this.remember(key, { rule, group: this.groups.names[g] });
+  private cachedMatch<T>(r: CompiledRule<T>, g: number): BlockMatch {
+    const key = r.id * this.groups.names.length + g;
+    return this.matchCache.get(key) ?? this.remember(key, { rule: r.rule, group: this.groups.names[g] });
   }
 
   private remember(key: number, m: BlockMatch): BlockMatch {
@@ -186,54 +294,53 @@ export class CompiledPolicy implements PolicySnapshot {
 
   // ---- IP addresses ----
 
-  matchIp(address: string, client: string): BlockMatch | null {
-    if (this.ips.length === 0) return null;
-    return this.matchIpInGroup(address, this.groups.indexOf(client));
-  }
-
-  private matchIpInGroup(address: string, g: number): BlockMatch | null {
+  /** Any exception containing the address allows; else the most specific block rule blocks. */
+  private decideIp(address: string, g: number, rec: RuleRecorder | null): Verdict {
     const applies = this.groups.applies[g];
     const n = this.ipTable.collect(address, this.ipFound);
     let found = -1;
+    let allowed = false;
     for (let i = 0; i < n; i++) {
-      const id = this.ipFound[i];
-      const r = this.ips[id];
+      const r = this.ips[this.ipFound[i]];
       if (applies[r.list] === 0) continue;
-      if (r.rule.allow) return null;
-      if (found < 0) found = id;
+      if (rec !== null) rec.rule(r.rule);
+      if (r.rule.allow) {
+        if (rec === null) return EXCEPTION;
+        allowed = true;
+      } else if (found < 0) found = this.ipFound[i];
     }
-    if (found < 0) return null;
-    const id = this.names.size + this.regexes.length + this.urls.length + found;
-    return this.cachedMatch(id, this.ips[found].rule, g);
+    if (allowed) return EXCEPTION;
+    return found < 0 ? null : this.cachedMatch(this.ips[found], g);
   }
 
   // ---- URLs (proxy) ----
 
-  matchUrl(target: UrlTarget, client: string): BlockMatch | null {
-    const g = this.groups.indexOf(client);
+  /** Host rules (names, then IP rules for an IP literal) decide first, then URL rules. */
+  private decideUrl(target: UrlTarget, g: number, rec: RuleRecorder | null): Verdict {
     const host = target.host;
-    const e = this.searchName(host, g);
-    if (e >= 0) return this.nameMatch(e, host, g);
-    if (e === ALLOWED) return null;
-    const byRegex = this.regexes.length > 0 ? this.searchRegex(host, g) : null;
-    if (byRegex) return byRegex;
+    let v = this.decideName(host, g, rec);
+    if (v !== null && rec === null) return v;
     if (this.ips.length > 0 && (host.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(host))) {
-      const byIp = this.matchIpInGroup(host.replace(/^\[|\]$/g, ''), g);
-      if (byIp) return byIp;
+      const byIp = this.decideIp(host.replace(/^\[|\]$/g, ''), g, rec);
+      v ??= byIp;
+      if (v !== null && rec === null) return v;
     }
-    if (this.urls.length === 0) return null;
+    if (this.urls.length === 0) return v;
     const candidates = this.urlCandidates(host);
-    if (candidates.length === 0) return null;
+    if (candidates.length === 0) return v;
     const path = decodePath(target.path);
     const applies = this.groups.applies[g];
     let found: CompiledRule<UrlRuleSpec> | null = null;
+    let allowed = false;
     for (const r of candidates) {
       if (applies[r.list] === 0 || !urlRuleMatches(r.value, path, target.query)) continue;
-      if (r.rule.allow) return null;
-      found ??= r;
+      if (rec !== null) rec.rule(r.rule);
+      if (r.rule.allow) {
+        if (rec === null) return EXCEPTION;
+        allowed = true;
+      } else found ??= r;
     }
-    if (!found) return null;
-    return this.cachedMatch(this.names.size + this.regexes.length + this.urls.indexOf(found), found.rule, g);
+    return v ?? (allowed ? EXCEPTION : found ? this.cachedMatch(found, g) : null);
   }
 
   private urlCandidates(host: string): CompiledRule<UrlRuleSpec>[] {
@@ -248,57 +355,6 @@ export class CompiledPolicy implements PolicySnapshot {
   }
 
   // ---- slow paths ----
-
-  explain(name: string, client: string): Explanation {
-    const g = this.groups.indexOf(client);
-    const lower = name.toLowerCase().replace(/\.$/, '');
-    const applies = this.groups.applies[g];
-    const blockRules: Rule[] = [];
-    const allowRules: Rule[] = [];
-    const add = (r: Rule) => (r.allow ? allowRules : blockRules).push(r);
-    // Every suffix, every entry (not only the first): explain lists all rules that matched.
-    const t = this.names;
-    for (let i = 0; ;) {
-      const suffix = lower.slice(i);
-      const h = { a: 0, b: 0 };
-      resetHash(h);
-      for (let k = suffix.length - 1; k >= 0; k--) pushChar(h, suffix.charCodeAt(k));
-      const hi = hiOf(h, suffix.length);
-      const lo = loOf(h, suffix.length);
-      const key = hi * 4294967296 + lo;
-      for (let p = t.lowerBound(hi, lo); p < t.size && t.keys[p] === key; p++) {
-        const e = t.ent[p];
-        const list = t.listOf(e);
-        const f = t.flagsOf(e, list);
-        if (applies[list] === 0) continue;
-        if ((f & EXACT) !== 0 && i !== 0) continue;
-        if ((f & SUBONLY) !== 0 && i === 0) continue;
-        const meta = this.lists_[list];
-        add(new Rule(meta, t.lineOf(e, list), ruleText(f, suffix), (f & ALLOW) !== 0 || meta.allowSource));
-      }
-      const dot = lower.indexOf('.', i);
-      if (dot < 0) break;
-      i = dot + 1;
-    }
-    for (const r of this.regexes) if (applies[r.list] && r.value.test(lower)) add(r.rule);
-    const n = this.ipTable.collect(lower.replace(/^\[|\]$/g, ''), this.ipFound);
-    for (let i = 0; i < n; i++) {
-      const r = this.ips[this.ipFound[i]];
-      if (applies[r.list]) add(r.rule);
-    }
-    // The deciding block rule is the most specific one, as matchName picks it.
-    blockRules.sort((a, b) => b.rule.length - a.rule.length);
-    const blocked = blockRules.length > 0 && allowRules.length === 0;
-    return {
-      name: lower,
-      client,
-      group: this.groups.names[g],
-      blocked,
-      ...(blocked ? { decidingRule: blockRules[0] } : {}),
-      blockRules,
-      allowRules,
-    };
-  }
 
   lists(): readonly ListSummary[] {
     return this.lists_.map((l) => ({
@@ -322,6 +378,11 @@ export class CompiledPolicy implements PolicySnapshot {
   urlRules(): readonly RuleRef[] {
     return this.urls.map((r) => r.rule);
   }
+}
+
+/** The name regexes see: without its trailing dot (as name entries ignore it); allocates only then. */
+function regexSubject(name: string): string {
+  return name.length > 0 && name.charCodeAt(name.length - 1) === 46 ? name.slice(0, -1) : name;
 }
 
 function ruleText(flags: number, name: string): string {

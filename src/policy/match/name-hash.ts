@@ -24,9 +24,8 @@ export function resetHash(s: HashState): void {
 /** Feeds one character code (lower-cased here: A–Z → a–z). */
 export function pushChar(s: HashState, c: number): void {
   if (c >= 65 && c <= 90) c |= 32;
-  s.a = Math.imul(s.a ^ c, 0x01000193);
-  s.b = Math.imul(s.b ^ c, 0x5bd1e995);
-  s.b ^= s.b >>> 13;
+  s.a = stepA(s.a, c);
+  s.b = stepB(s.b, c);
 }
 
 /** Lane A step (for callers that keep the state in locals: the lookup hot path). */
@@ -63,10 +62,10 @@ function fmix(h: number): number {
 
 /** High 21 bits of the key of the characters fed so far (`len` of them). */
 export function hiOf(s: HashState, len: number): number {
-  return fmix(s.a ^ Math.imul(len, 0x27d4eb2f)) >>> 11;
+  return keyHi(s.a, len);
 }
 
 /** Low 32 bits of the key. */
 export function loOf(s: HashState, len: number): number {
-  return fmix(s.b + len);
+  return keyLo(s.b, len);
 }

@@ -28,21 +28,24 @@ export class NameBuilder {
   private readonly h: HashState = { a: 0, b: 0 };
 
   /**
-   * Adds text[start, end) as a name (lower-cased, one trailing dot ignored). Returns false, adding
-   * nothing, when it is not a valid host name (labels of letters, digits, `-`, `_`, 1–63 long, ≤ 253).
+   * Adds text[start, end) as a name (lower-cased, one trailing dot ignored). Returns its number of
+   * labels, or 0, adding nothing, when it is not a valid host name (labels of letters, digits, `-`,
+   * `_`, 1–63 long, ≤ 253).
    */
-  add(text: string, start: number, end: number, flags: number, line: number): boolean {
+  add(text: string, start: number, end: number, flags: number, line: number): number {
     if (end > start && text.charCodeAt(end - 1) === 46) end--;
     const len = end - start;
-    if (len <= 0 || len > 253) return false;
+    if (len <= 0 || len > 253) return 0;
     const h = this.h;
     resetHash(h);
     let label = 0;
+    let labels = 1;
     for (let i = end - 1; i >= start; i--) {
       const c = text.charCodeAt(i);
       if (c === 46) {
-        if (label === 0) return false;
+        if (label === 0) return 0;
         label = 0;
+        labels++;
       } else if (
         (c >= 97 && c <= 122) ||
         (c >= 48 && c <= 57) ||
@@ -50,20 +53,20 @@ export class NameBuilder {
         c === 95 ||
         (c >= 65 && c <= 90)
       ) {
-        if (++label > 63) return false;
+        if (++label > 63) return 0;
       } else {
-        return false;
+        return 0;
       }
       pushChar(h, c);
     }
-    if (label === 0) return false;
+    if (label === 0) return 0;
     if (this.count === this.hi.length) this.grow();
     const i = this.count++;
     this.hi[i] = hiOf(h, len);
     this.lo[i] = loOf(h, len);
     this.line[i] = line;
     this.flags[i] = flags;
-    return true;
+    return labels;
   }
 
   /**
@@ -181,20 +184,6 @@ export class NameTable {
   lineOf(e: number, list: number): number {
     return this.lines[list][e - this.starts[list]];
   }
-
-  /** First sorted position whose key is ≥ hi × 2^32 + lo. */
-  lowerBound(h: number, l: number): number {
-    const keys = this.keys;
-    const key = h * 4294967296 + l;
-    let a = this.bucket[h >>> 5];
-    let b = this.bucket[(h >>> 5) + 1];
-    while (a < b) {
-      const m = (a + b) >>> 1;
-      if (keys[m] < key) a = m + 1;
-      else b = m;
-    }
-    return a;
-  }
 }
 
 /** Gives released builders their keys back, one pass over each table that holds some of them. */
@@ -286,5 +275,3 @@ function sortRange(th: Uint32Array, tl: Uint32Array, te: Uint32Array, a: number,
   tl.set(l, a);
   te.set(e, a);
 }
-
-export { resetHash, pushChar, hiOf, loOf };

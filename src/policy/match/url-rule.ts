@@ -10,13 +10,15 @@
 //          `/app/id4144781240`.
 //   ?K=V   the query parameter K, URL-decoded, must equal V exactly (one of its values if repeated).
 //   nocase the path compares case-insensitively (Microsoft Store product IDs).
-
+// The pattern compiles to RE2 (linear time: `/**/**/**/x|` cannot backtrack polynomially on a long
+// path), with `.` matching every character: a decoded `%0A` in a path must not end a `**`.
+import { compileGenerated, RE2_FLAGS, type LinearRegex } from './name-regex.ts';
 import { normaliseUrlPath } from './url-path.ts';
 
 export interface UrlRuleSpec {
   readonly hostKind: 'any' | 'exact' | 'suffix';
   readonly host: string;
-  readonly path: RegExp;
+  readonly path: LinearRegex;
   readonly param: { readonly key: string; readonly value: string } | null;
 }
 
@@ -48,7 +50,7 @@ export function parseUrlRule(words: readonly string[]): UrlRuleSpec | string {
   };
 }
 
-function compilePath(pattern: string, nocase: boolean): RegExp {
+function compilePath(pattern: string, nocase: boolean): LinearRegex {
   let anchored = false;
   if (pattern.endsWith('|')) {
     anchored = true;
@@ -66,10 +68,15 @@ function compilePath(pattern: string, nocase: boolean): RegExp {
         i++;
       }
     } else if (c === '*') re += '[^/]*';
-    else re += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+    else if (/[0-9A-Za-z/_-]/.test(c)) re += c;
+    else {
+      const cp = pattern.codePointAt(i)!;
+      if (cp > 0xffff) i++; // the low surrogate is part of this character
+      re += `\\x{${cp.toString(16)}}`;
+    }
   }
   if (anchored) re += '(?:/|$)';
-  return new RegExp(re, nocase ? 'i' : '');
+  return compileGenerated(re, RE2_FLAGS.DOTALL | (nocase ? RE2_FLAGS.CASE_INSENSITIVE : 0));
 }
 
 export function safeDecode(s: string): string {

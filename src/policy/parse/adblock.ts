@@ -63,7 +63,7 @@ export function parseAdblockLine(out: ParsedList, text: string, s: number, e: nu
   if (text.charCodeAt(end - 1) === 94) end--;
   else if (end < e && dollar < 0) return out.bad(lineNo, line, 'expected ^ after the name');
   if (end <= p) return out.bad(lineNo, line, 'no name');
-  if (!out.names.add(text, p, end, flags, lineNo)) {
+  if (!out.addName(text, p, end, flags, lineNo)) {
     out.bad(
       lineNo,
       line,

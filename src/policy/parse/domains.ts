@@ -8,7 +8,7 @@
 //   # comment              whole-line or after the entry
 import { EXACT, SUBONLY, ALLOW } from '../match/name-table.ts';
 import type { ParsedList } from './parsed-list.ts';
-import { parseKeywordLine, looksLikeIp, addIp, addRegex } from './keyword-rules.ts';
+import { parseKeywordLine, looksLikeIp, addIp, addRegex, bareKeyword } from './keyword-rules.ts';
 
 /** `text[s, e)` is one trimmed, non-comment line. The common case (a bare name) allocates nothing. */
 export function parseDomainLine(out: ParsedList, text: string, s: number, e: number, lineNo: number): void {
@@ -20,6 +20,9 @@ export function parseDomainLine(out: ParsedList, text: string, s: number, e: num
     c = text.charCodeAt(s);
   }
   if (c === 47) return parseSlow(out, text.slice(s, e), flags, lineNo, text.slice(s - (flags ? 2 : 0), e));
+  const usage = bareKeyword(text, s, e);
+  if (usage !== null)
+    return out.bad(lineNo, text.slice(s - (flags ? 2 : 0), e), `keyword without its arguments: ${usage}`);
   if (c === 61) {
     flags |= EXACT;
     s++;
@@ -30,7 +33,7 @@ export function parseDomainLine(out: ParsedList, text: string, s: number, e: num
   // Fast path: the line is one valid name (names.add rejects spaces, ':' and every other character
   // a name cannot hold). A digit first may be an IP address: that takes the slow path.
   c = text.charCodeAt(s);
-  if (!(c >= 48 && c <= 57) && out.names.add(text, s, e, flags, lineNo)) return;
+  if (!(c >= 48 && c <= 57) && out.addName(text, s, e, flags, lineNo)) return;
   let ws = s;
   while (ws < e) {
     const ch = text.charCodeAt(ws);
@@ -40,7 +43,7 @@ export function parseDomainLine(out: ParsedList, text: string, s: number, e: num
   if (ws === e) {
     const word = text.slice(s, e);
     if (looksLikeIp(word)) return parseSlow(out, word, flags, lineNo, word);
-    if (out.names.add(text, s, e, flags, lineNo)) return;
+    if (out.addName(text, s, e, flags, lineNo)) return;
     out.bad(lineNo, word, 'not a valid domain name');
     return;
   }

@@ -36,7 +36,7 @@ export function parseHostsLine(out: ParsedList, text: string, s: number, e: numb
     if (j > i) {
       any = true;
       const name = j - i <= 21 ? text.slice(i, j).toLowerCase() : '';
-      if (!SKIP.has(name) && !out.names.add(text, i, j, 0, lineNo)) {
+      if (!SKIP.has(name) && !out.addName(text, i, j, 0, lineNo)) {
         out.bad(lineNo, text.slice(s, e), `"${text.slice(i, j)}" is not a valid domain name`);
       }
     }

@@ -81,6 +81,7 @@ export async function parseListChunks(
       }
     }
   }
+  out.finish();
   return out;
 }
 

@@ -9,7 +9,7 @@ import { PARSERS } from '../parse/parse-list.ts';
 
 const MAGIC = 0x4c505742; // 'BWPL'
 /** Bump when the hash, the flags or the layout change: old files are then ignored. */
-const VERSION = 1;
+const VERSION = 2; // 2: broad rules kept, bare keyword lines are bad lines
 const FORMATS: readonly ParsedFormat[] = ['domains', 'hosts', 'adblock'];
 const HEADER = 32;
 
@@ -26,7 +26,10 @@ export function compiledCachePath(
 
 export async function writeCompiled(target: string, p: ParsedList): Promise<void> {
   const n = p.names.count;
-  const meta = Buffer.from(JSON.stringify({ special: p.specialLines, bad: p.badLines }), 'utf8');
+  const meta = Buffer.from(
+    JSON.stringify({ special: p.specialLines, bad: p.badLines, broad: p.broad }),
+    'utf8',
+  );
   const out = Buffer.alloc(HEADER + n * 13 + meta.length);
   out.writeUInt32LE(MAGIC, 0);
   out.writeUInt32LE(VERSION, 4);
@@ -79,6 +82,7 @@ export async function readCompiled(target: string): Promise<ParsedList | null> {
   let meta: {
     special: { line: number; text: string }[];
     bad: { line: number; text: string; reason: string }[];
+    broad?: { line: number; text: string; reason: string }[];
   };
   try {
     meta = JSON.parse(buf.subarray(o + n).toString('utf8')) as typeof meta;
@@ -93,6 +97,8 @@ export async function readCompiled(target: string): Promise<ParsedList | null> {
   }
   p.badLines.length = 0;
   p.badLines.push(...meta.bad);
+  p.broad.length = 0; // the special lines above re-added theirs; meta.broad holds every one
+  p.broad.push(...(meta.broad ?? []));
   p.badCount = buf.readUInt32LE(16);
   return p;
 }

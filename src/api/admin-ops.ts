@@ -1,0 +1,55 @@
+// What the HTTP listener may ask of the running application: a short list of operations, implemented
+// by the composition root (src/app.ts). The API sees answers, never a part: no cache, resolver chain,
+// stats object or policy store crosses this line, so a part can change inside without the API noticing.
+import type { Config } from '../config/schema.ts';
+import type { Result } from '../dns/resolver.ts';
+import type { UpstreamHealth } from '../dns/upstream/upstream-resolver.ts';
+import type { ListSummary, PolicySnapshot } from '../policy/snapshot.ts';
+import type { CanaryStatus } from '../canary/canaries.ts';
+
+export interface ReloadResult {
+  readonly ok: boolean;
+  readonly generation: number;
+  readonly errors: readonly string[];
+}
+
+export interface TopEntry {
+  readonly key: string;
+  /** Space-Saving estimate: the true count lies in [count - error, count]. */
+  readonly count: number;
+  readonly error: number;
+}
+
+export interface TopBlocked {
+  readonly windowMinutes: number;
+  readonly names: readonly TopEntry[];
+  readonly clients: readonly TopEntry[];
+}
+
+export interface AdminOps {
+  readonly version: string;
+  /** Epoch ms. */
+  readonly startedAt: number;
+  /** The config in force (the last one that loaded). */
+  config(): Config;
+  /** The policy snapshot serving now (read-only; `explain` asks it). */
+  readonly policy: { readonly current: PolicySnapshot };
+  /** Every list of the snapshot serving now, with its live refresh state. */
+  lists(): readonly ListSummary[];
+  /** Every upstream, main and forward-zone, with its health as the active probes see it. */
+  upstreams(): readonly UpstreamHealth[];
+  cacheSize(): { readonly entries: number; readonly bytes: number };
+  /** Answered queries by result since start. */
+  queryTotals(): Readonly<Record<Result, number>>;
+  /** The longest window `topBlocked` can cover, in minutes. */
+  readonly topWindowMinutes: number;
+  /** The blocked names (DNS and proxy) and the clients that asked, highest first. */
+  topBlocked(n: number, minutes: number): TopBlocked;
+  /** Empties the DNS cache; says what it held. */
+  flushCache(): { readonly entries: number; readonly bytes: number };
+  reload(reason: string): Promise<ReloadResult>;
+  /** The canaries' state and failing probes (src/canary); null when they are off. */
+  canaryStatus?(): CanaryStatus | null;
+  /** The proxy's bound listen addresses, for the PAC file. */
+  proxyAddresses(): { host: string; port: number }[];
+}

@@ -1,0 +1,124 @@
+// Regex and broad-rule attacks against a running banwall, with the real dig (issue 12 items 4, 5
+// and 10): a catastrophic list regex no longer freezes the resolver, an allow regex overrides a
+// name block in DNS as `explain` says it does, and a list edit adding `com` is refused while the
+// old policy keeps serving.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { dig } from '../helpers/dig.ts';
+import { CLI, ROOT, startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
+import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream.ts';
+import { tempDir } from './policy-helpers.ts';
+
+const run = promisify(execFile);
+let up: FakeUpstream;
+let bw: RunningBanwall;
+let dir: string;
+
+const A = (data: string): FakeRecord[] => [{ type: 'A', data, ttl: 300 }];
+const ATTACK = `${'a'.repeat(40)}!`; // 40 characters: hours of backtracking under V8's RegExp
+
+before(async () => {
+  up = await startFakeUpstream({
+    zone: {
+      'ok.test': A('192.0.2.1'),
+      'ok.com': A('192.0.2.2'),
+      'weixin.qq.com': A('192.0.2.3'),
+      'long.weixin.qq.com': A('192.0.2.4'),
+    },
+  });
+  dir = await tempDir();
+  await writeFile(path.join(dir, 'evil.txt'), '/^(a+)+$/\n/^([a-z]+)+\\.evil$/\n');
+  await writeFile(path.join(dir, 'wechat.txt'), 'weixin.qq.com\n@@/^weixin\\.qq\\.com$/\n');
+  const lists = ['evil', 'wechat'].map((n) => ({
+    name: n,
+    app: 'wechat',
+    category: 'core',
+    source: `${n}.txt`,
+  }));
+  bw = await startBanwall(testConfig([up.url], { lists }), { dir });
+});
+
+after(async () => {
+  // Bounded: a resolver stuck in a regex could not run its SIGTERM handler.
+  const killer = setTimeout(() => bw?.proc.kill('SIGKILL'), 5000);
+  await bw?.stop();
+  clearTimeout(killer);
+  await up?.close();
+});
+
+void test('a catastrophic regex: the attack query answers at once and other clients keep being answered', async () => {
+  const t0 = performance.now();
+  const attack = dig(bw.dnsPort, ATTACK, 'A');
+  const others = Array.from({ length: 10 }, () => dig(bw.dnsPort, 'ok.test', 'A'));
+  const more = dig(bw.dnsPort, `${'b'.repeat(50)}1.evil`, 'A');
+  const [a, b, ...rest] = await Promise.all([attack, more, ...others]);
+  const ms = performance.now() - t0;
+  assert.notEqual(a.status, 'NONE', `the attack query got an answer: ${a.raw}`);
+  assert.notEqual(b.status, 'NONE', `the second attack query got an answer: ${b.raw}`);
+  for (const r of rest) assert.equal(r.status, 'NOERROR', r.raw);
+  // Each dig gives up after 3 s: a stalled resolver fails the status checks above; this bounds the rest.
+  assert.ok(ms < 8000, `12 queries took ${ms.toFixed(0)} ms`);
+  assert.equal(
+    (await dig(bw.dnsPort, 'aaaa', 'A')).status,
+    'NXDOMAIN',
+    'the regex still blocks what it says',
+  );
+});
+
+void test('an allow regex overrides a name block in DNS, and explain says the same', async () => {
+  const allowed = await dig(bw.dnsPort, 'weixin.qq.com', 'A');
+  assert.equal(allowed.status, 'NOERROR', allowed.raw);
+  assert.deepEqual(
+    allowed.answers.map((x) => x.data),
+    ['192.0.2.3'],
+  );
+  assert.equal((await dig(bw.dnsPort, 'long.weixin.qq.com', 'A')).status, 'NXDOMAIN');
+  const { stdout } = await run(
+    process.execPath,
+    [CLI, 'explain', 'weixin.qq.com', '--config', bw.configFile],
+    { cwd: ROOT, timeout: 20_000 },
+  );
+  assert.match(stdout, /weixin\.qq\.com A .*: ALLOWED/);
+  assert.match(stdout, /allowed by: +@@\/\^weixin\\\.qq\\\.com\$\//);
+});
+
+void test('banwall check takes the catastrophic list in bounded time, and refuses a broad one', async () => {
+  const t0 = performance.now();
+  const { stdout } = await run(process.execPath, [CLI, 'check', '--config', bw.configFile], {
+    cwd: ROOT,
+    timeout: 20_000,
+  });
+  assert.match(stdout, /list evil: 2 entries/);
+  assert.ok(performance.now() - t0 < 15_000);
+  const broad = path.join(dir, 'broad.yaml');
+  await writeFile(
+    broad,
+    `dns: { upstreams: ['${up.url}'] }\nlists:\n  - { name: b, app: wechat, category: core, source: b.txt }\n`,
+  );
+  await writeFile(path.join(dir, 'b.txt'), 'weixin.qq.com\n/./\n');
+  await assert.rejects(
+    run(process.execPath, [CLI, 'check', '--config', broad], { cwd: ROOT, timeout: 20_000 }),
+    (err: { code: number; stderr: string }) => {
+      assert.equal(err.code, 1);
+      assert.ok(err.stderr.includes(`${path.join(dir, 'b.txt')}:2: "/./" blocks every name`), err.stderr);
+      return true;
+    },
+  );
+});
+
+void test('a list edit adding a whole TLD is refused and the old policy keeps serving', async () => {
+  assert.equal((await dig(bw.dnsPort, 'ok.com', 'A')).status, 'NOERROR');
+  await writeFile(path.join(dir, 'wechat.txt'), 'weixin.qq.com\n@@/^weixin\\.qq\\.com$/\ncom\n');
+  const line = await bw.waitForLog((l) => typeof l.msg === 'string' && /rejected/.test(l.msg));
+  assert.match(JSON.stringify(line), /wechat\.txt:3: \\"com\\" blocks every name under \\"\.com\\"/);
+  assert.equal((await dig(bw.dnsPort, 'ok.com', 'A')).status, 'NOERROR', 'com is not blocked');
+  assert.equal(
+    (await dig(bw.dnsPort, 'long.weixin.qq.com', 'A')).status,
+    'NXDOMAIN',
+    'the old policy serves',
+  );
+});
