@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { INDEX_OVERHEAD, PacketArena } from '../../src/dns/cache/arena.ts';
 import { HitAnswers } from '../../src/dns/cache/hit-answers.ts';
 import { encodeReply } from '../../src/dns/wire/encode-reply.ts';
-import { readAnswer } from '../../src/dns/wire/answer-facts.ts';
+import { readAnswer, readName } from '../../src/dns/wire/answer-facts.ts';
 import { parseQuery } from '../../src/dns/wire/parse-query.ts';
 import type { DnsQuery } from '../../src/dns/resolver.ts';
 import { StubResolver, makeQuery } from './server-harness.ts';
@@ -23,14 +23,14 @@ function answer(name: string) {
 }
 function put(a: PacketArena, name: string, at = 0, min = 0, max = 86400): number {
   const u = answer(name);
-  return a.insert(name, u.wire, u.ttlOffsets, at, u.ttl, min, max);
+  return a.insert(q(name), u.wire, u.ttlOffsets, at, u.ttl, min, max);
 }
 
 void test('a stored answer reads back byte for byte, TTLs clamped in the copy only', () => {
   const a = new PacketArena(1 << 20, 1000, 0);
   const u = answer('n1.test');
   const before = Buffer.from(u.wire);
-  const slot = a.insert('n1.test', u.wire, u.ttlOffsets, 0, 60, 0, 60);
+  const slot = a.insert(q('n1.test'), u.wire, u.ttlOffsets, 0, 60, 0, 60);
   assert.ok(slot >= 0);
   assert.deepEqual(u.wire, before, 'the upstream buffer is not modified');
   const stored = a.wire(slot);
@@ -65,14 +65,14 @@ void test('bounded by entries: the oldest cold entries go, entries hit since wri
   const a = new PacketArena(1 << 20, 100, 0);
   for (let i = 0; i < 100; i++) put(a, `n${i}.test`);
   assert.equal(a.entries, 100);
-  const hot = a.lookup('n0.test');
+  const hot = a.lookup(q('n0.test'));
   a.markHot(hot);
   for (let i = 100; i < 150; i++) put(a, `n${i}.test`);
   assert.ok(a.entries <= 100);
-  assert.ok(a.lookup('n0.test') >= 0, 'hit since written: moved forward, not evicted');
-  assert.equal(a.lookup('n1.test'), -1, 'cold and oldest: evicted');
-  assert.ok(a.lookup('n149.test') >= 0);
-  const s = a.lookup('n0.test');
+  assert.ok(a.lookup(q('n0.test')) >= 0, 'hit since written: moved forward, not evicted');
+  assert.equal(a.lookup(q('n1.test')), -1, 'cold and oldest: evicted');
+  assert.ok(a.lookup(q('n149.test')) >= 0);
+  const s = a.lookup(q('n0.test'));
   assert.equal(a.wire(s).readUInt32BE(a.ttlOffsets(s)[0]), 300, 'moved bytes intact');
 });
 
@@ -90,7 +90,7 @@ void test('bounded by bytes: slabs are reused in a ring, memory never grows past
   assert.equal(slabs.at(-1), a.maxSlabs);
   // Every entry still indexed reads back as its own answer.
   for (let i = 0; i < 400; i++) {
-    const s = a.lookup(`n${i}.test`);
+    const s = a.lookup(q(`n${i}.test`));
     if (s >= 0) assert.deepEqual(readAnswer(a.wire(s))?.facts.addresses, [`192.0.2.${i % 250}`]);
   }
 });
@@ -106,17 +106,40 @@ void test('replacing a key rewrites it at the log tail and invalidates old views
   assert.equal(hits.hit(s2, 5000).ttlElapsed, 0);
   assert.equal(a.entries, 1);
   const huge = Buffer.alloc(a.slabSize);
-  assert.equal(a.insert('huge', huge, undefined, 0, 60, 0, 60), -1);
+  assert.equal(a.insert(q('huge.test'), huge, undefined, 0, 60, 0, 60), -1);
   a.clear();
   assert.equal(a.entries, 0);
-  assert.equal(a.lookup('n3.test'), -1);
+  assert.equal(a.lookup(q('n3.test')), -1);
 });
 
 void test(`memory: under ${300} B per entry beyond the answer's own bytes (index + record header)`, () => {
   const a = new PacketArena(1 << 30, 1_000_000, 0);
   for (let i = 0; i < 400; i++) put(a, `n${i}.test`);
   const wire = answer('n1.test').wire.length;
-  // Counted bytes: the slabs allocated (a partly filled last one) + INDEX_OVERHEAD per entry.
-  const record = (12 + 2 + wire + 3) & ~3;
+  // Counted bytes: the slabs allocated + INDEX_OVERHEAD per entry; a record is a 16-byte header,
+  // the TTL offsets, the key (5 bytes + the name) and the wire.
+  const record = (16 + 2 + 5 + 'n1.test'.length + wire + 3) & ~3;
   assert.ok(INDEX_OVERHEAD + record - wire <= 300);
+});
+
+void test('the hash index: after many evictions every key still finds its own answer, or nothing', () => {
+  const a = new PacketArena(1 << 20, 64, 0);
+  const names = Array.from({ length: 400 }, (_, i) => `n${i}.test`);
+  for (let round = 0; round < 5; round++) {
+    for (let i = 0; i < names.length; i += 1 + round) {
+      put(a, names[i], round);
+      if (i % 7 === 0) a.markHot(a.lookup(q(names[i])));
+    }
+  }
+  let found = 0;
+  for (const name of names) {
+    const s = a.lookup(q(name));
+    if (s < 0) continue;
+    found++;
+    assert.equal(readName(a.wire(s), 12), name);
+  }
+  assert.equal(found, a.entries);
+  assert.ok(found > 0 && found <= 64);
+  // DO and CD are part of the key: the same name with DO is another entry.
+  assert.equal(a.lookup({ ...q(names[399]), doBit: true }), -1);
 });

@@ -1,7 +1,7 @@
 // The cache link: upstream answers kept as wire bytes in a slab arena (./arena.ts), served
 // synchronously on a hit.
 //
-// A hit costs a key string and one Map lookup; for names asked often the answer object too is shared
+// A hit costs one hash-table probe over the query's name bytes (no key string); for names asked often the answer object too is shared
 // (./hit-answers.ts), and the front end writes the client's packet from the slab's bytes in one copy,
 // lowering TTLs by `ttlElapsed`. Bounded by entries and by bytes; serve-stale (RFC 8767) when the next link fails; prefetch of names asked often
 // that are about to expire. Only 'allowed' upstream answers are stored: the blocking link above
@@ -61,22 +61,21 @@ export class CachingResolver extends ChainedResolver {
 
   resolve(query: DnsQuery): MaybePromise<DnsAnswer> {
     if (!this.enabled) return this.next.resolve(query);
-    const key = cacheKey(query);
     const now = query.received;
     const a = this.arena;
-    let slot = a.lookup(key);
+    let slot = a.lookup(query);
     if (slot >= 0) {
       const expires = a.storedAt[slot] + a.ttl[slot] * 1000;
       if (now < expires) {
         this.hits++;
         a.markHot(slot);
         if (this.prefetchOn && ++a.hits[slot] >= this.minHits && !a.isRefreshing(slot)) {
-          if (expires - now < a.ttl[slot] * 1000 * this.threshold) this.prefetch(key, slot, query);
+          if (expires - now < a.ttl[slot] * 1000 * this.threshold) this.prefetch(slot, query);
         }
         return this.answers.hit(slot, now);
       }
       if (now >= expires + this.bounds.serveStale * 1000) {
-        a.delete(key);
+        a.remove(slot);
         slot = -1;
       } else if (now < a.retryAfter[slot]) {
         // The upstream failed for this name moments ago: stale now beats stale after its timeout.
@@ -85,57 +84,57 @@ export class CachingResolver extends ChainedResolver {
       }
     }
     this.misses++;
-    return this.fetch(key, slot >= 0, query);
+    return this.fetch(slot >= 0, query);
   }
 
   /** Asks the next link; falls back to the expired entry still in its window when it fails. */
-  private fetch(key: string, hasStale: boolean, query: DnsQuery): MaybePromise<DnsAnswer> {
+  private fetch(hasStale: boolean, query: DnsQuery): MaybePromise<DnsAnswer> {
     let answer: MaybePromise<DnsAnswer>;
     try {
       answer = this.next.resolve(query);
     } catch (err) {
-      if (hasStale) return this.serveStale(key, query.received, err);
+      if (hasStale) return this.serveStale(query, err);
       throw err;
     }
-    if (!(answer instanceof Promise)) return this.settle(key, hasStale, answer, query);
+    if (!(answer instanceof Promise)) return this.settle(hasStale, answer, query);
     return answer.then(
-      (a) => this.settle(key, hasStale, a, query),
+      (a) => this.settle(hasStale, a, query),
       (err: unknown) => {
-        if (hasStale) return this.serveStale(key, query.received, err);
+        if (hasStale) return this.serveStale(query, err);
         throw err;
       },
     );
   }
 
-  private settle(key: string, hasStale: boolean, answer: DnsAnswer, query: DnsQuery): DnsAnswer {
-    if (hasStale && failed(answer)) return this.serveStale(key, query.received, answer);
-    this.store(key, answer, query.received);
+  private settle(hasStale: boolean, answer: DnsAnswer, query: DnsQuery): DnsAnswer {
+    if (hasStale && failed(answer)) return this.serveStale(query, answer);
+    this.store(query, answer);
     return answer;
   }
 
-  /** The stale entry of `key` if it is still there (other inserts may have evicted it), else `failure`. */
-  private serveStale(key: string, now: number, failure: unknown): DnsAnswer {
-    const slot = this.arena.lookup(key);
+  /** The stale entry of `query` if it is still there (inserts may have evicted it), else `failure`. */
+  private serveStale(query: DnsQuery, failure: unknown): DnsAnswer {
+    const slot = this.arena.lookup(query);
     if (slot < 0) {
       if (failure instanceof Error || !isAnswer(failure)) throw failure;
       return failure;
     }
-    this.arena.retryAfter[slot] = now + FAILURE_RECHECK_MS;
+    this.arena.retryAfter[slot] = query.received + FAILURE_RECHECK_MS;
     this.staleServed++;
     return this.answers.stale(slot);
   }
 
   // Stored as of when the query arrived: the age then includes the upstream's round trip, erring on the
   // side of a shorter TTL, and the clock is the one tests control.
-  private store(key: string, answer: DnsAnswer, at: number): void {
+  private store(query: DnsQuery, answer: DnsAnswer): void {
     const ttl = cacheTtl(answer, this.bounds, this.cap);
     if (ttl < 0) return;
     const b = this.bounds;
-    this.arena.insert(key, answer.wire, answer.ttlOffsets, at, ttl, b.minTtl, this.cap[0]);
+    this.arena.insert(query, answer.wire, answer.ttlOffsets, query.received, ttl, b.minTtl, this.cap[0]);
   }
 
   /** One background refresh of an entry about to expire; the client is answered from the cache. */
-  private prefetch(key: string, slot: number, query: DnsQuery): void {
+  private prefetch(slot: number, query: DnsQuery): void {
     const a = this.arena;
     a.setRefreshing(slot, true);
     this.prefetches++;
@@ -143,10 +142,10 @@ export class CachingResolver extends ChainedResolver {
     const own: DnsQuery = { ...query, packet: Buffer.from(query.packet), protocol: 'internal' };
     // A new answer resets the flag (insert); otherwise clear it if the key still has this slot.
     const release = () => {
-      if (a.lookup(key) === slot) a.setRefreshing(slot, false);
+      if (a.lookup(query) === slot) a.setRefreshing(slot, false);
     };
     const done = (answer: DnsAnswer) => {
-      if (!failed(answer)) this.store(key, answer, query.received);
+      if (!failed(answer)) this.store(query, answer);
       release();
     };
     try {
@@ -176,14 +175,6 @@ export class CachingResolver extends ChainedResolver {
       bytes: this.arena.bytes,
     };
   }
-}
-
-/** name + type + class + DO bit (the name is already lower-cased by the parser). */
-export function cacheKey(q: DnsQuery): string {
-  // DO and CD change what the upstream sends back (signatures; unvalidated data): separate entries.
-  return (
-    (q.doBit ? 'D' : '') + (q.cd ? 'C' : '') + q.qtype + (q.qclass === 1 ? ' ' : `/${q.qclass} `) + q.name
-  );
 }
 
 function isAnswer(v: unknown): v is DnsAnswer {
