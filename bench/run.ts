@@ -14,6 +14,7 @@ import { Results } from './lib/results.ts';
 import { table } from './lib/table.ts';
 import { dnsMetrics, dnsRound } from './dns-bench.ts';
 import { originRound, proxyMetrics, proxyRound } from './proxy-bench.ts';
+import { interceptMetrics, interceptRound } from './intercept-bench.ts';
 import { startNsd } from './servers/nsd.ts';
 import { dnsmasq } from './servers/dnsmasq.ts';
 import { unbound } from './servers/unbound.ts';
@@ -118,6 +119,8 @@ async function main(): Promise<void> {
       const opts = { seconds: proxySeconds, workDir: WORK, originPort: origin.port, log };
       await originRound(res, opts);
       for (const peer of rotate(proxyPeers, r)) await proxyRound(peer, nsd.port, res, opts);
+      // HTTPS through CONNECT, spliced beside intercepted (--servers intercept runs only this).
+      if (keep({ name: 'intercept' })) await interceptRound(data, nsd.port, res, opts);
     }
   }
   await origin?.stop();
@@ -160,6 +163,10 @@ function render(res: Results, rounds: number, secs: number, withWorkers: boolean
     '',
     table('Proxy', res, proxyMetrics(), 'banwall', ['squid', 'tinyproxy'], ['origin direct']),
     '',
+    '## HTTPS through CONNECT: spliced beside intercepted (proxy.intercept), banwall only',
+    '',
+    table('HTTPS', res, interceptMetrics(), 'intercepted', ['spliced']),
+    '',
     '## Notes',
     '',
     `- Ratio columns are banwall ÷ peer for ↑ rows and peer ÷ banwall for ↓ rows: > 1× means banwall is better.`,
@@ -178,6 +185,9 @@ function render(res: Results, rounds: number, secs: number, withWorkers: boolean
       "the most any single Node process can do here; banwall's own cost is what it spends above it.",
     '- Proxy "allowed" targets the origin by IP literal (no proxy resolves a name); tinyproxy matches exact names ' +
       '(fnmatch), Squid and banwall names and subdomains.',
+    '- HTTPS: a Node client in the harness process CONNECTs through banwall to a TLS origin (1 KiB); "spliced" is ' +
+      'a host without interception (TLS end to end), "intercepted" a host in proxy.intercept.hosts (banwall ' +
+      'terminates TLS with a cached minted leaf, judges each request, and re-encrypts to the verified origin).',
   ];
   if (res.errors.length > 0) lines.push('', '## Errors', '', ...res.errors.map((e) => `- ${e}`));
   return lines.join('\n') + '\n';

@@ -136,24 +136,47 @@ for (const [n, h] of Object.entries(cookieSeeds)) write('dns-cookie', n, Buffer.
 write('doh-body', 'get_param', Buffer.from(queries.a.toString('base64url')));
 
 // A real ClientHello: connect node:tls to a socket that records the first bytes and closes.
-const hello = await new Promise<Buffer>((resolve, reject) => {
-  const server = net.createServer((sock) => {
-    sock.once('data', (d) => {
-      resolve(d);
-      sock.destroy();
-      server.close();
+const captureHello = (servername: string) =>
+  new Promise<Buffer>((resolve, reject) => {
+    const server = net.createServer((sock) => {
+      sock.once('data', (d) => {
+        resolve(d);
+        sock.destroy();
+        server.close();
+      });
     });
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      const c = tls.connect({ host: '127.0.0.1', port, servername });
+      c.on('error', () => {});
+    });
+    server.on('error', reject);
   });
-  server.listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as net.AddressInfo;
-    const c = tls.connect({ host: '127.0.0.1', port, servername: 'Long.WeiXin.qq.com' });
-    c.on('error', () => {});
-  });
-  server.on('error', reject);
-});
+const hello = await captureHello('Long.WeiXin.qq.com');
 write('tls-client-hello', 'node_tls', hello);
 write('tls-client-hello', 'split_records', splitRecords(hello));
 write('tls-client-hello', 'http', Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n\r\n'));
+
+// Intercepted tunnels (fuzz/targets/intercept.ts): a 2-byte hello length, the hello, a request head.
+const tunnel = (h: Buffer, head: string) =>
+  Buffer.concat([Buffer.from([h.length >> 8, h.length & 255]), h, Buffer.from(head, 'latin1')]);
+const ownHello = await captureHello('dldir1.qq.com');
+const req = (target: string, host = 'dldir1.qq.com', extra = '') =>
+  `GET ${target} HTTP/1.1\r\nHost: ${host}\r\n${extra}\r\n`;
+const tunnelSeeds: Record<string, [Buffer, string]> = {
+  installer: [ownHello, req('/weixin/Windows/WeChatSetup.exe')],
+  allowed: [ownHello, req('/qqfile/qq/QQ9.7.exe?x=1')],
+  encoded: [ownHello, req('/foo%2F..%2Fweixin/WeChatSetup.exe')],
+  double: [ownHello, req('/%252Fweixin/x')],
+  backslash: [splitRecords(ownHello), req('/a\\..\\weixin/x;jsessionid=1')],
+  host_port: [ownHello, req('/weixin/', 'DLDIR1.QQ.COM.:443')],
+  other_host: [ownHello, req('/weixin/', 'apps.apple.com')],
+  absolute: [ownHello, req('https://dldir1.qq.com/weixin/')],
+  loop: [ownHello, req('/', 'dldir1.qq.com', 'Via: 1.1 banwall-fuzz0001\r\n')],
+  other_sni: [hello, req('/')],
+  http10: [Buffer.alloc(0), 'GET /weixin/ HTTP/1.0\r\nHost: dldir1.qq.com\r\n\r\n'],
+};
+for (const [name, [h, head]] of Object.entries(tunnelSeeds)) write('intercept', name, tunnel(h, head));
 
 /** The same handshake message carried in two TLS records (legal; naive parsers miss it). */
 function splitRecords(record: Buffer): Buffer {

@@ -20,6 +20,9 @@ import { RESULTS, type Result } from './dns/resolver.ts';
 import type { UpstreamHealth } from './dns/upstream/upstream-resolver.ts';
 import type { ListSummary } from './policy/snapshot.ts';
 import { ReloadStats } from './metrics/reload-stats.ts';
+import type { ExplainInput } from './explain/input.ts';
+import { followLive, type LiveJudgement } from './explain/live.ts';
+import { liveChain, type LiveChain } from './explain/live-chain.ts';
 import { registerMetrics } from './app-metrics.ts';
 import type { Canaries, CanaryStatus } from './canary/canaries.ts';
 import { VERSION } from './version.ts';
@@ -40,6 +43,8 @@ export class Banwall implements AdminOps {
   private readonly proxyStats = new ProxyStats(this.dnsStats);
   private readonly reloadStats = new ReloadStats();
   private chain!: Chain;
+  /** explainLive's view of the chain (src/explain/live-chain.ts). */
+  private live: LiveChain | null = null;
   private loaded: LoadedConfig;
   private readonly log: Logger;
   private dns?: DnsServer;
@@ -76,6 +81,12 @@ export class Banwall implements AdminOps {
 
   proxyAddresses(): { host: string; port: number }[] {
     return this.proxy?.addresses() ?? [];
+  }
+
+  explainLive(input: ExplainInput): Promise<LiveJudgement> {
+    // Built on first use: the chain's own links below the policy, minus the cache.
+    this.live ??= liveChain(this.config().dns, this.chain.ech ?? this.chain.upstream);
+    return followLive(this.live, this.policy.current, input);
   }
 
   dnsAddresses(): { protocol: 'udp' | 'tcp'; host: string; port: number }[] {
@@ -157,7 +168,14 @@ export class Banwall implements AdminOps {
     }
     if (cfg.proxy) {
       const { ProxyServer } = await import('./proxy/proxy-server.ts');
-      this.proxy = new ProxyServer(cfg.proxy, this.policy, this.chain.resolver, this.proxyStats, this.log);
+      this.proxy = new ProxyServer(
+        cfg.proxy,
+        this.policy,
+        this.chain.resolver,
+        this.proxyStats,
+        this.log,
+        this.loaded.dir,
+      );
       await this.proxy.start();
     }
     if (cfg.canaries.enabled) this.canaries = await this.createCanaries();

@@ -8,7 +8,8 @@
 //   app       src/app.ts, src/app-metrics.ts   the composition root: builds and wires every part
 //   config    src/config/schema.ts, load.ts  assembles the schema each part below owns
 //   api       src/api/                      the HTTP listener; asks the app through AdminOps (its own)
-//   edge      src/proxy/, src/firewall/, src/canary/   ask the resolver, the policy, the listeners
+//   edge      src/proxy/, src/firewall/,    ask the resolver, the policy, the listeners
+//             src/canary/, src/explain/
 //   dns       src/dns/                      the resolver chain and its front ends (query log included)
 //   policy    src/policy/                   lists, matching, reload
 //   base      src/log.ts, src/version.ts, src/net/, src/metrics/, src/config/types.ts
@@ -30,7 +31,7 @@ const LAYERS: readonly [name: string, matches: (f: string) => boolean][] = [
   ['base', (f) => ['log.ts', 'version.ts', 'config/types.ts'].includes(f) || /^(net|metrics)\//.test(f)],
   ['policy', (f) => f.startsWith('policy/')],
   ['dns', (f) => f.startsWith('dns/')],
-  ['edge', (f) => f.startsWith('proxy/') || f.startsWith('firewall/') || f.startsWith('canary/')],
+  ['edge', (f) => /^(proxy|firewall|canary|explain)\//.test(f)],
   ['api', (f) => f.startsWith('api/')],
   ['config', (f) => f === 'config/schema.ts' || f === 'config/load.ts'],
   ['app', (f) => f === 'app.ts' || f === 'app-metrics.ts'],

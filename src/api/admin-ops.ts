@@ -6,6 +6,8 @@ import type { Result } from '../dns/resolver.ts';
 import type { UpstreamHealth } from '../dns/upstream/upstream-resolver.ts';
 import type { ListSummary, PolicySnapshot } from '../policy/snapshot.ts';
 import type { CanaryStatus } from '../canary/canaries.ts';
+import type { ExplainInput } from '../explain/input.ts';
+import type { LiveJudgement } from '../explain/live.ts';
 
 export interface ReloadResult {
   readonly ok: boolean;
@@ -52,4 +54,7 @@ export interface AdminOps {
   canaryStatus?(): CanaryStatus | null;
   /** The proxy's bound listen addresses, for the PAC file. */
   proxyAddresses(): { host: string; port: number }[];
+  /** GET /api/explain?resolve=1: the upstreams' answer for `input` (below the cache), judged as the
+   *  resolver judges it (src/explain/live.ts). */
+  explainLive(input: ExplainInput): Promise<LiveJudgement>;
 }

@@ -1,12 +1,9 @@
 // The admin API (JSON): status, explain, reload, cache flush and the top blocked names and clients.
 // Asks the app only through AdminOps (./admin-ops.ts): answers, never a part's internals.
-import { isIP } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import type { AdminOps as AppHandle } from './admin-ops.ts';
 import type { ListSummary } from '../policy/snapshot.ts';
-import { explainName } from '../policy/explain.ts';
-import { QTYPE_NUMBERS } from '../dns/wire/qtypes.ts';
-import { sendError, sendJson } from './respond.ts';
+import { sendJson } from './respond.ts';
 
 /** GET /api/status */
 export function status(app: AppHandle, res: ServerResponse): void {
@@ -42,32 +39,8 @@ function listStatus(l: ListSummary, now: number) {
   };
 }
 
-/** GET /api/explain?name=&client=&type= */
-export function explain(app: AppHandle, res: ServerResponse, url: URL): void {
-  const raw = url.searchParams.get('name');
-  if (raw === null || raw.trim() === '') {
-    sendError(res, 400, 'name is required: /api/explain?name=weixin.qq.com[&client=IP][&type=A]');
-    return;
-  }
-  const name = raw.trim().toLowerCase().replace(/\.$/, '');
-  // A domain name, or an IP address (IP rules are explained too).
-  if (name.length > 253 || !/^[a-z0-9_*.:-]+$/.test(name)) {
-    sendError(res, 400, `${JSON.stringify(raw)} is not a domain name or an IP address`);
-    return;
-  }
-  const client = url.searchParams.get('client') ?? '127.0.0.1';
-  if (isIP(client) === 0) {
-    sendError(res, 400, `client ${JSON.stringify(client)} is not an IP address`);
-    return;
-  }
-  const typeText = (url.searchParams.get('type') ?? 'A').toUpperCase();
-  if (!(typeText in QTYPE_NUMBERS) && !/^TYPE\d{1,5}$/.test(typeText)) {
-    sendError(res, 400, `type ${JSON.stringify(typeText)} is not a query type (A, AAAA, HTTPS, ...)`);
-    return;
-  }
-  // The same function and defaults as `banwall explain`, so both give the same answer.
-  sendJson(res, 200, explainName(app.policy.current, name, client, typeText));
-}
+/** GET /api/explain: input checks shared with `banwall explain` (src/api/explain.ts). */
+export { explain } from './explain.ts';
 
 /** POST /api/reload */
 export async function reload(app: AppHandle, res: ServerResponse): Promise<void> {

@@ -1,13 +1,35 @@
-// `banwall serve`: start everything, reload on SIGHUP, drain and exit 0 on SIGTERM/SIGINT.
+// `banwall serve`: start everything, reload on SIGHUP, drain and exit 0 on SIGTERM/SIGINT; write the
+// PID file once every listener is bound; stop when the process that started banwall exits (npm).
 import type { CliArgs } from '../cli.ts';
 import { configPath, ConfigError, loadConfig } from '../config/load.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, type Logger } from '../log.ts';
 import type { Banwall } from '../app.ts';
 import { clusterRole } from '../cluster/role.ts';
 import { runPrimary } from '../cluster/primary.ts';
 import { announceWorker, workerConfig } from '../cluster/worker.ts';
+import { claimPidFile, PidFileError, writePidFile } from './pid-file.ts';
+import { startedByNpm, watchParent } from './parent-watch.ts';
+
+/** What the serving process (single or cluster primary, never a worker) does once it serves. */
+function serving(args: CliArgs, log: Logger, parent: number): void {
+  if (args.pidFile !== undefined) {
+    try {
+      writePidFile(args.pidFile);
+    } catch (err) {
+      log.error({ err }, 'cannot write the PID file; serving without it');
+    }
+  }
+  if (args.exitWithParent || startedByNpm()) {
+    // Through our own SIGTERM handler, so that a cluster primary drains its workers the same way.
+    watchParent(parent, () => {
+      log.warn({ parent }, 'the process that started banwall exited; stopping');
+      process.kill(process.pid, 'SIGTERM');
+    });
+  }
+}
 
 export async function run(args: CliArgs): Promise<number> {
+  const parent = process.ppid;
   let loaded;
   try {
     loaded = await loadConfig(configPath(args.config));
@@ -18,11 +40,25 @@ export async function run(args: CliArgs): Promise<number> {
     }
     throw err;
   }
+  // `dns.workers` > 1: this process supervises the workers (src/cluster/), or is one of them. Workers
+  // get the same command line: the PID file and the parent are the primary's business.
+  const role = clusterRole(loaded.config);
+  if (args.pidFile !== undefined && role !== 'worker') {
+    try {
+      claimPidFile(args.pidFile);
+    } catch (err) {
+      if (!(err instanceof PidFileError)) throw err;
+      process.stderr.write(`banwall: refusing to start: ${err.message}\n`);
+      return 2;
+    }
+  }
   const log = createLogger(process.env.BANWALL_LOG_LEVEL ?? loaded.config.log.level);
   log.info({ config: loaded.file }, 'starting');
-  // `dns.workers` > 1: this process supervises the workers (src/cluster/), or is one of them.
-  const role = clusterRole(loaded.config);
-  if (role === 'primary') return runPrimary(loaded, log);
+  if (role === 'primary') {
+    const code = await runPrimary(loaded, log);
+    if (code < 0) serving(args, log, parent);
+    return code;
+  }
   if (role === 'worker') loaded = workerConfig(loaded);
   // Imported here, not at the top: a cluster primary never loads the resolver, the proxy or the
   // policy engine (about 120 MB it would otherwise carry for nothing).
@@ -62,5 +98,6 @@ export async function run(args: CliArgs): Promise<number> {
   process.on('uncaughtException', (err) => log.error({ err }, 'uncaught exception'));
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   if (role === 'worker') announceWorker(app, log);
+  else serving(args, log, parent);
   return -1;
 }

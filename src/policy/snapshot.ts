@@ -83,6 +83,11 @@ export interface PolicySnapshot {
   /** The block decision for a plain-HTTP request: host rules first, then URL rules. */
   matchUrl(target: UrlTarget, client: string): BlockMatch | null;
   /**
+   * Whether a block URL rule naming this host (`url HOST …` / `url =HOST …`, not `url * …`) is in a
+   * list the client's group enforces: the proxy decrypts CONNECTs to such hosts (proxy.intercept).
+   */
+  hasUrlRules(host: string, client: string): boolean;
+  /**
    * The decision `matchName` makes for `name` (`matchIp` for an IP literal; `matchUrl` when `target`
    * is given, `name` being its host), made by the same code, with every rule it passed.
    */

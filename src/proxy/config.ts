@@ -27,6 +27,38 @@ const portRange = z.union([port, z.string()]).transform((v, ctx): [number, numbe
   return [lo, hi];
 });
 
+/** A host name for proxy.intercept.hosts: the name and its subdomains (`*.example.com` = `example.com`). */
+const interceptHost = z
+  .string()
+  .refine((v) => INTERNAL_NAME.test(v) && cidr.safeParse(v).success === false, {
+    error: (iss) => `${JSON.stringify(iss.input)} is not a host name`,
+  })
+  .transform((v) => v.toLowerCase().replace(/^\*\./, '').replace(/\.$/, ''));
+
+/**
+ * Selective TLS interception (issue 16.1): CONNECTs to these hosts are decrypted so that URL rules
+ * apply to HTTPS; every other CONNECT is spliced, never decrypted. See src/proxy/README.md.
+ */
+export const interceptSchema = z
+  .object({
+    /** The CA that signs the leaf certificates (PEM files, relative to the config file). */
+    ca: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict(),
+    /**
+     * The hosts to decrypt (each with its subdomains). Absent: exactly the hosts named by a block URL
+     * rule (`url HOST …`, not `url * …`) in a list the client's group enforces.
+     */
+    hosts: z.array(interceptHost).optional(),
+    /**
+     * Hosts never decrypted, whatever names them (each with its subdomains): services whose apps pin
+     * their certificates and that the network wants working (docs/operations.md). Their URL rules
+     * then apply to plain HTTP only.
+     */
+    exclude: z.array(interceptHost).default([]),
+    /** Leaf certificates kept in memory (one per name, 24 h each); the least recently used goes first. */
+    maxLeaves: z.number().int().min(1).max(100_000).default(1000),
+  })
+  .strict();
+
 export const proxySchema = z
   .object({
     listen: z.array(listenAddress(3128)).min(1).prefault(['127.0.0.1:3128']),
@@ -88,6 +120,7 @@ export const proxySchema = z
       })
       .strict()
       .prefault({}),
+    intercept: interceptSchema.optional(),
     /** The PAC file at /proxy.pac on the HTTP listener. */
     pac: z
       .object({

@@ -15,6 +15,7 @@ import { parseClientHello, MAX_HELLO } from './tls-client-hello.ts';
 import { wantsHtml } from './block-page.ts';
 import { rawBlock, rawText, RATE_LIMITED, RETRY_AFTER } from './responses.ts';
 import { TargetGuard } from './target-guard.ts';
+import type { Interceptor } from './intercept/interceptor.ts';
 
 const ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n', 'latin1');
 
@@ -24,6 +25,8 @@ export class ConnectTunnels {
   private readonly ctx: ProxyContext;
   /** Upstream sockets of open tunnels, destroyed at stop. */
   readonly upstreams = new Set<Socket>();
+  /** proxy.intercept, set at start when configured; null: every tunnel is spliced. */
+  interceptor: Interceptor | null = null;
 
   constructor(ctx: ProxyContext) {
     this.ctx = ctx;
@@ -123,6 +126,14 @@ export class ConnectTunnels {
       this.refuse(req, socket, ipMatch, target.host);
       return;
     }
+    if (this.interceptor !== null) {
+      // proxy.intercept: a host whose URL rules need the URL is decrypted; every other is spliced.
+      const cls = this.interceptor.classify(target.host, client);
+      if (cls !== null) {
+        this.interceptor.open(socket, head, target, address, client, cls);
+        return;
+      }
+    }
     this.open(req, socket, head, target, address, client);
   }
 
@@ -206,6 +217,7 @@ export class ConnectTunnels {
             if (decided) return;
             if (match === null) return relay();
             if (match === 'limited') return refuseTls('limited');
+            if (match === 'fronted') return refuseTls('denied');
             decided = true;
             ctx.stats.recordBlocked('connect', match, parsed.sni ?? target.host, client);
             close();
@@ -252,7 +264,13 @@ export class ConnectTunnels {
    * The ClientHello names another host than the CONNECT target (an IP literal, or domain fronting):
    * judge that name like a CONNECT to it, through the chain, so CNAME cloaking applies too.
    */
-  private checkSni(sni: string, client: string, done: (m: BlockMatch | null | 'limited') => void): void {
+  private checkSni(
+    sni: string,
+    client: string,
+    done: (m: BlockMatch | null | 'limited' | 'fronted') => void,
+  ): void {
+    // A spliced tunnel whose hello names an intercepted host would carry that host's URLs unjudged.
+    if (this.interceptor?.classify(sni, client) != null) return done('fronted');
     const direct = this.ctx.policy.current.matchName(sni, client);
     if (direct !== null) return done(direct);
     const found: MaybePromise<LookupResult> = lookupAddresses(this.ctx.resolver, sni, client);

@@ -38,6 +38,8 @@ export interface ConnectionState {
    * headersTimeout only starts with the first byte and would let a silent connection sit forever.
    */
   active: boolean;
+  /** The decrypted side of an intercepted CONNECT tunnel (proxy.intercept), not a proxy connection. */
+  readonly intercepted?: boolean;
 }
 
 const kState = Symbol('banwall.proxy.connection');

@@ -14,6 +14,7 @@ import { parseHttpTarget, type HttpTarget } from './target.ts';
 import { prepareRequestHeaders, prepareResponseHeaders } from './headers.ts';
 import { sendBlock, sendText, RATE_LIMITED, RETRY_AFTER } from './responses.ts';
 import { TargetGuard } from './target-guard.ts';
+import { judgeUrl } from './url-judge.ts';
 
 /** After a malformed request the connection's framing cannot be trusted: close it. */
 const CLOSE = { connection: 'close' };
@@ -36,6 +37,11 @@ function ipOnlyLookup(
       '',
       0,
     );
+}
+
+/** `https` for a request inside an intercepted tunnel, whose socket is tagged so. */
+function kindOf(req: IncomingMessage): 'http' | 'https' {
+  return connectionState(req.socket)?.intercepted === true ? 'https' : 'http';
 }
 
 /** Called with `this` = the upstream ClientRequest (shared function: no closure per request). */
@@ -154,12 +160,8 @@ export class HttpForwarder {
     }
     const snap = ctx.policy.current;
     const client = state.client;
-    let match: BlockMatch | null = target.ipFamily !== 0 ? snap.matchIp(target.host, client) : null;
-    match ??= snap.matchUrl({ host: target.host, path: target.policyPath, query: target.query }, client);
-    if (match === null && target.windowsPath !== null) {
-      // `\` or `;` in the path: also judge it as IIS and Tomcat read it (url-path.ts).
-      match = snap.matchUrl({ host: target.host, path: target.windowsPath, query: target.query }, client);
-    }
+    // `\` or `;` in the path is also judged as IIS and Tomcat read it (url-path.ts).
+    const match = judgeUrl(snap, target, client);
     if (match === null && target.ipFamily !== 0) {
       this.forward(req, res, target, target.host);
       return;
@@ -236,8 +238,22 @@ export class HttpForwarder {
     proxyReq.setTimeout(this.upstreamMs, onUpstreamTimeout);
   };
 
-  private onProxyRes = (proxyRes: IncomingMessage, _req: IncomingMessage, res: ServerResponse): void => {
-    this.ctx.stats.recordRequest('http', 'allowed');
+  /**
+   * Forwards a request judged inside an intercepted tunnel over that tunnel's verified origin
+   * connection (`agent` hands out only sockets whose certificate verified for the name).
+   */
+  forwardIntercepted(
+    req: IncomingMessage,
+    res: ServerResponse,
+    address: string,
+    port: number,
+    agent: http.Agent,
+  ): void {
+    this.proxy.web(req, res, { target: { protocol: 'http:', host: address, port }, agent });
+  }
+
+  private onProxyRes = (proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void => {
+    this.ctx.stats.recordRequest(kindOf(req), 'allowed');
     prepareResponseHeaders(proxyRes.headers, this.ctx.via);
     // http-proxy-3 would copy the client's Connection header, which prepareRequestHeaders removed;
     // say what Node will do with this connection instead.
@@ -251,7 +267,7 @@ export class HttpForwarder {
       // The client went away; http-proxy-3 has destroyed the upstream request already.
       return;
     }
-    ctx.stats.recordRequest('http', 'error');
+    ctx.stats.recordRequest(kindOf(req), 'error');
     if (r.headersSent) {
       r.destroy();
       return;

@@ -1,12 +1,18 @@
 // The proxy's Prometheus series, read from ProxyStats at scrape time (the request path only bumps
 // plain numbers; see src/metrics/pulled.ts for why).
 import { registerPulled, type MetricValue } from '../metrics/pulled.ts';
-import { PROXY_KINDS, PROXY_RESULTS, type ProxyStats } from './proxy-stats.ts';
+import {
+  INTERCEPT_CLASSES,
+  INTERCEPT_RESULTS,
+  PROXY_KINDS,
+  PROXY_RESULTS,
+  type ProxyStats,
+} from './proxy-stats.ts';
 
 export function registerProxyMetrics(stats: ProxyStats): void {
   registerPulled({
     name: 'banwall_proxy_requests_total',
-    help: 'Proxy requests by kind (http, connect) and result (allowed, blocked, denied, limited, badrequest, error).',
+    help: 'Proxy requests by kind (http, connect, https inside an intercepted tunnel) and result (allowed, blocked, denied, limited, badrequest, error).',
     type: 'counter',
     collect: () => {
       const out: MetricValue[] = [];
@@ -42,5 +48,31 @@ export function registerProxyMetrics(stats: ProxyStats): void {
     help: 'CONNECT tunnels open now.',
     type: 'gauge',
     collect: () => [{ labels: {}, value: stats.openTunnels }],
+  });
+  registerPulled({
+    name: 'banwall_proxy_intercept_total',
+    help: 'CONNECTs to intercepted hosts by class (url-rules, configured) and result (intercepted, untrusted, client-refused, mismatch, error).',
+    type: 'counter',
+    collect: () => {
+      const out: MetricValue[] = [];
+      for (const cls of INTERCEPT_CLASSES) {
+        for (const result of INTERCEPT_RESULTS) {
+          out.push({ labels: { class: cls, result }, value: stats.intercept(cls, result) });
+        }
+      }
+      return out;
+    },
+  });
+  registerPulled({
+    name: 'banwall_proxy_intercept_leaves_minted_total',
+    help: 'Leaf certificates signed by the interception CA since start.',
+    type: 'counter',
+    collect: () => [{ labels: {}, value: stats.leavesMinted }],
+  });
+  registerPulled({
+    name: 'banwall_proxy_intercept_leaves',
+    help: 'Leaf certificates held in memory now (one per intercepted name, 24 h each).',
+    type: 'gauge',
+    collect: () => [{ labels: {}, value: stats.leavesCached }],
   });
 }

@@ -49,6 +49,8 @@ export class ProxyServer {
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly targets: TargetGuard;
+  private readonly ctx: ProxyContext;
+  private readonly dir: string;
 
   constructor(
     cfg: NonNullable<Config['proxy']>,
@@ -56,7 +58,10 @@ export class ProxyServer {
     resolver: Resolver,
     stats: ProxyStats,
     log: Logger,
+    /** The config file's directory: relative paths (proxy.intercept.ca) resolve against it. */
+    dir = process.cwd(),
   ) {
+    this.dir = dir;
     this.cfg = cfg;
     this.stats = stats;
     this.log = log.child({ part: 'proxy' });
@@ -75,11 +80,22 @@ export class ProxyServer {
       via: `1.1 ${viaId}`,
       viaId,
     };
+    this.ctx = ctx;
     this.forwarder = new HttpForwarder(ctx);
     this.tunnels = new ConnectTunnels(ctx);
   }
 
   async start(): Promise<void> {
+    if (this.cfg.intercept) {
+      // Loaded only when configured (it brings @peculiar/x509); a bad CA stops the start, clearly.
+      const { Interceptor } = await import('./intercept/interceptor.ts');
+      this.tunnels.interceptor = await Interceptor.create(
+        this.ctx,
+        this.cfg.intercept,
+        this.dir,
+        this.forwarder,
+      );
+    }
     const t = this.cfg.timeouts;
     for (const addr of this.cfg.listen) {
       const server = http.createServer({
@@ -146,6 +162,7 @@ export class ProxyServer {
     }
     for (const s of this.sockets) s.destroy();
     for (const u of this.tunnels.upstreams) u.destroy();
+    this.tunnels.interceptor?.stop();
     this.forwarder.close();
     this.targets.stop();
     await Promise.all(closed);

@@ -6,7 +6,8 @@
 // already holds (no string built per request); labels are assembled only when someone reads them.
 import type { BlockMatch, RuleRef } from '../policy/snapshot.ts';
 
-export const PROXY_KINDS = ['http', 'connect'] as const;
+/** `https`: a request judged inside an intercepted (decrypted) CONNECT tunnel (proxy.intercept). */
+export const PROXY_KINDS = ['http', 'connect', 'https'] as const;
 export type ProxyKind = (typeof PROXY_KINDS)[number];
 
 /**
@@ -18,7 +19,40 @@ export type ProxyKind = (typeof PROXY_KINDS)[number];
 export const PROXY_RESULTS = ['allowed', 'blocked', 'denied', 'limited', 'badrequest', 'error'] as const;
 export type ProxyResult = (typeof PROXY_RESULTS)[number];
 
-const KIND_INDEX: Record<ProxyKind, number> = { http: 0, connect: 1 };
+const KIND_INDEX: Record<ProxyKind, number> = { http: 0, connect: 1, https: 2 };
+
+/**
+ * Why a host is intercepted: `url-rules` (a URL rule of the client's group names it, the default) or
+ * `configured` (listed in proxy.intercept.hosts).
+ */
+export const INTERCEPT_CLASSES = ['url-rules', 'configured'] as const;
+export type InterceptClass = (typeof INTERCEPT_CLASSES)[number];
+
+/**
+ * What became of a CONNECT to an intercepted host. intercepted: the origin's certificate verified and
+ * the client completed TLS with a minted leaf; untrusted: the origin's certificate did not verify,
+ * refused with 502 and nothing minted; client-refused: the client abandoned the handshake with the
+ * minted leaf (banwall's CA not installed, or an app that pins its certificates); mismatch: the
+ * ClientHello named another host than the CONNECT; error: the origin could not be reached or did not
+ * finish its handshake, or the leaf could not be minted.
+ */
+export const INTERCEPT_RESULTS = ['intercepted', 'untrusted', 'client-refused', 'mismatch', 'error'] as const;
+export type InterceptResult = (typeof INTERCEPT_RESULTS)[number];
+
+const CLASS_INDEX: Record<InterceptClass, number> = { 'url-rules': 0, configured: 1 };
+const IRESULT_INDEX = Object.fromEntries(INTERCEPT_RESULTS.map((r, i) => [r, i])) as Record<
+  InterceptResult,
+  number
+>;
+
+/** A proxy block as the event pipeline sees it (src/events/ wires `blockSink`). */
+export interface ProxyBlockRecord {
+  readonly match: BlockMatch;
+  readonly host: string;
+  readonly client: string;
+  /** Judged inside a decrypted tunnel (proxy.intercept): the URL of an HTTPS request. */
+  readonly intercepted: boolean;
+}
 const RESULT_INDEX = Object.fromEntries(PROXY_RESULTS.map((r, i) => [r, i])) as Record<ProxyResult, number>;
 
 export class ProxyStats {
@@ -30,6 +64,10 @@ export class ProxyStats {
   openConnections = 0;
   /** Tunnels open now. */
   openTunnels = 0;
+  private readonly intercepts = new Float64Array(INTERCEPT_CLASSES.length * INTERCEPT_RESULTS.length);
+  /** Leaf certificates signed since start, and held in the leaf cache now (proxy.intercept). */
+  leavesMinted = 0;
+  leavesCached = 0;
 
   recordRequest(kind: ProxyKind, result: ProxyResult): void {
     this.counts[KIND_INDEX[kind] * PROXY_RESULTS.length + RESULT_INDEX[result]]++;
@@ -46,20 +84,38 @@ export class ProxyStats {
   }
 
   /**
+   * Every proxy block with its context, for the event pipeline (set by the app; null: not wired).
+   * Called on the block path only, never for allowed requests.
+   */
+  blockSink: ((block: ProxyBlockRecord) => void) | null = null;
+
+  recordIntercept(cls: InterceptClass, result: InterceptResult): void {
+    this.intercepts[CLASS_INDEX[cls] * INTERCEPT_RESULTS.length + IRESULT_INDEX[result]]++;
+  }
+
+  intercept(cls: InterceptClass, result: InterceptResult): number {
+    return this.intercepts[CLASS_INDEX[cls] * INTERCEPT_RESULTS.length + IRESULT_INDEX[result]];
+  }
+
+  /**
    * The canaries' source address (src/canary): its requests are probes, not client traffic, and
    * `recordBlocked` leaves them out of every counter and the top lists. Set by the app.
    */
   probeClient: string | null = null;
 
-  /** A policy block: banwall_proxy_requests_total{result="blocked"}, the blocked counter, the top lists. */
-  recordBlocked(kind: ProxyKind, match: BlockMatch, host: string, client: string): void {
+  /**
+   * A policy block: banwall_proxy_requests_total{result="blocked"}, the blocked counter, the top lists.
+   * `intercepted`: judged on an HTTPS URL inside a decrypted tunnel (proxy.intercept).
+   */
+  recordBlocked(kind: ProxyKind, match: BlockMatch, host: string, client: string, intercepted = false): void {
     if (client === this.probeClient) return;
     this.recordRequest(kind, 'blocked');
-    this.recordBlock(match, host, client);
+    this.recordBlock(match, host, client, intercepted);
   }
 
-  recordBlock(match: BlockMatch, host: string, client: string): void {
+  recordBlock(match: BlockMatch, host: string, client: string, intercepted = false): void {
     this.topSink?.offerBlocked(host, client);
+    this.blockSink?.({ match, host, client, intercepted });
     let byGroup = this.pending.get(match.rule);
     if (byGroup === undefined) {
       byGroup = new Map();

@@ -104,6 +104,7 @@ export function fakeApp(overrides: Record<string, unknown> = {}): FakeApp {
       app.flushes++;
       return { entries: 12, bytes: 3400 };
     },
+    explainLive: async () => ({ decision: 'not-asked', asked: false, targets: [], addresses: [] }),
     reloadResult: { ok: true, generation: 4, errors: [] },
     reloads: [],
     flushes: 0,

@@ -285,9 +285,11 @@ void test("the shipped config's export: resolver set minus banwall's upstreams, 
   const v4 = exportFirewall([
     '--format',
     'iptables',
-    ...base.filter((a) => a !== '2001:db8::53' && a !== '--resolver'),
+    '--config',
+    'config/banwall.yaml',
     '--resolver',
     '192.0.2.53',
+    '--drop-quic',
   ]);
   assert.equal(v4.status, 0, v4.stderr);
   assert.match(v4.stdout, /-A BANWALL-EGRESS -p udp --dport 443 .*-j DROP/);

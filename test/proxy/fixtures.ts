@@ -197,6 +197,7 @@ export function fakePolicy(rules: FakePolicyRules, group = 'default'): PolicySto
       }
       return null;
     },
+    hasUrlRules: (host) => (rules.urls ?? []).some((u) => u.host === host),
     explain: () => {
       throw new Error('not used');
     },

@@ -343,6 +343,21 @@ export class CompiledPolicy implements PolicySnapshot {
     return v ?? (allowed ? EXCEPTION : found ? this.cachedMatch(found, g) : null);
   }
 
+  hasUrlRules(host: string, client: string): boolean {
+    if (this.urlsByHost.size === 0) return false;
+    const applies = this.groups.applies[this.groups.indexOf(client)];
+    for (let i = 0; ;) {
+      const rules = this.urlsByHost.get(i === 0 ? host : host.slice(i));
+      if (rules)
+        for (const r of rules)
+          if (applies[r.list] !== 0 && !r.rule.allow && (i === 0 || r.value.hostKind === 'suffix'))
+            return true;
+      const dot = host.indexOf('.', i);
+      if (dot < 0) return false;
+      i = dot + 1;
+    }
+  }
+
   private urlCandidates(host: string): CompiledRule<UrlRuleSpec>[] {
     const out: CompiledRule<UrlRuleSpec>[] = [...this.urlsAnyHost];
     for (let i = 0; ;) {

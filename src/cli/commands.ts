@@ -1,0 +1,144 @@
+// The commands banwall knows: for each, the options it accepts (node:util parseArgs, strict), how many
+// arguments it takes, its help text and where its code lives. Kept apart from the commands' code so
+// that parsing and help never load the resolver or the policy engine.
+import type { ParseArgsOptionsConfig } from 'node:util';
+import type { CliArgs } from './args.ts';
+
+export interface CommandModule {
+  run(args: CliArgs): Promise<number>;
+}
+
+export interface Command {
+  readonly name: string;
+  /** One line: what the command does (the global usage lists these). */
+  readonly summary: string;
+  /** The synopsis after `banwall `. */
+  readonly synopsis: string;
+  /** Argument and option descriptions, for `banwall help CMD`. */
+  readonly optionHelp: readonly string[];
+  /** What else the help page says (signals, exit codes). */
+  readonly notes?: readonly string[];
+  readonly options: ParseArgsOptionsConfig;
+  /** Whether `--no-NAME` turns a boolean option off (parseArgs allowNegative). */
+  readonly allowNegative?: boolean;
+  /** Positional arguments after the command name. */
+  readonly args: { readonly min: number; readonly max: number; readonly missing: string };
+  load(): Promise<CommandModule>;
+}
+
+const CONFIG = { config: { type: 'string', short: 'c' } } as const;
+const HELP = { help: { type: 'boolean', short: 'h' } } as const;
+const CONFIG_HELP = '  -c, --config FILE   the config (default: $BANWALL_CONFIG, then config/banwall.yaml)';
+
+export const COMMANDS: readonly Command[] = [
+  {
+    name: 'serve',
+    summary: 'run the resolver, the proxy and the HTTP listener',
+    synopsis: 'serve [--config FILE] [--pid-file FILE] [--exit-with-parent]',
+    optionHelp: [
+      CONFIG_HELP,
+      '  --pid-file FILE     write the PID here once every listener is bound; removed on exit; refuse',
+      '                      to start while it names a running banwall',
+      '  --exit-with-parent  stop (drain, exit 0) when the process that started banwall exits; on by',
+      '                      default when npm starts banwall (npm start, npx banwall serve)',
+    ],
+    notes: [
+      'Signals: SIGHUP reloads the config and lists; SIGTERM and SIGINT drain and exit 0.',
+      'Send them to the banwall process itself (the PID in --pid-file): npm forwards SIGTERM and SIGINT',
+      'but not SIGHUP.',
+    ],
+    options: {
+      ...CONFIG,
+      ...HELP,
+      'pid-file': { type: 'string' },
+      'exit-with-parent': { type: 'boolean' },
+    },
+    args: { min: 0, max: 0, missing: '' },
+    load: () => import('./serve.ts'),
+  },
+  {
+    name: 'check',
+    summary: 'validate the config and every list, print a summary',
+    synopsis: 'check [--no-strict] [--config FILE]',
+    optionHelp: [
+      '  --no-strict         report bad list lines without failing (by default any bad line fails)',
+      CONFIG_HELP,
+    ],
+    notes: ['Prints per-list counts and every bad line with file:line; exits 1 on any error.'],
+    options: { ...CONFIG, ...HELP, strict: { type: 'boolean' } },
+    allowNegative: true,
+    args: { min: 0, max: 0, missing: '' },
+    load: () => import('./check.ts'),
+  },
+  {
+    name: 'explain',
+    summary: 'show the decision for a name, URL or address and every rule that matched',
+    synopsis: 'explain NAME|URL|IP [--client IP] [--type TYPE] [--resolve] [--json] [--config FILE]',
+    optionHelp: [
+      "  NAME|URL|IP         a domain name (weixin.qq.com), an http(s) URL (the proxy's decision) or an",
+      '                      IP address (IP rules)',
+      '  --client IP         judge as this client (its group); default 127.0.0.1',
+      '  --type TYPE         the query type (A, AAAA, HTTPS, TYPE65, ...); default A',
+      '  --resolve           also ask the configured upstreams and judge the live answer as the resolver',
+      '                      does: every CNAME target and every address against the policy',
+      '  --json              print the answer as JSON (the same shape as GET /api/explain)',
+      CONFIG_HELP,
+    ],
+    notes: [
+      'Exit status: 0 with an answer (blocked or allowed), 2 for input that is not a name, URL, address,',
+      'client or type, 1 when the config or lists do not load or --resolve got no answer upstream.',
+    ],
+    options: {
+      ...CONFIG,
+      ...HELP,
+      client: { type: 'string' },
+      type: { type: 'string' },
+      json: { type: 'boolean' },
+      resolve: { type: 'boolean' },
+    },
+    args: { min: 1, max: 1, missing: 'a name, URL or IP address to explain' },
+    load: () => import('./explain.ts'),
+  },
+  {
+    name: 'reload',
+    summary: 'ask the running banwall to reload (POST /api/reload)',
+    synopsis: 'reload [--config FILE]',
+    optionHelp: [CONFIG_HELP],
+    notes: [
+      "Uses the config's http.listen and API token (http.token or $BANWALL_API_TOKEN); prints the new",
+      'policy generation, or why the reload was rejected (the previous policy keeps serving).',
+    ],
+    options: { ...CONFIG, ...HELP },
+    args: { min: 0, max: 0, missing: '' },
+    load: () => import('./reload.ts'),
+  },
+  {
+    name: 'export',
+    summary: "print egress firewall rules from the policy's IP rules",
+    synopsis:
+      'export firewall [--format nftables|iptables|ip6tables] [--resolver IP]... [--family ipv4|ipv6] ' +
+      '[--drop-quic] [--config FILE]',
+    optionHelp: [
+      '  --format FORMAT     nftables (default), iptables or ip6tables',
+      '  --resolver IP       an address devices use to reach banwall (repeat for IPv6 or several',
+      '                      instances); default: the non-loopback addresses of dns.listen',
+      '  --family FAMILY     ipv4 or ipv6: rules for one address family only (nftables writes both)',
+      '  --drop-quic         also drop UDP/443 (QUIC) from the devices',
+      CONFIG_HELP,
+    ],
+    options: {
+      ...CONFIG,
+      ...HELP,
+      format: { type: 'string' },
+      resolver: { type: 'string', multiple: true },
+      family: { type: 'string' },
+      'drop-quic': { type: 'boolean' },
+    },
+    args: { min: 1, max: 1, missing: 'what to export: firewall' },
+    load: () => import('./export.ts'),
+  },
+];
+
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
