@@ -6,9 +6,8 @@
 // Uint16Array, facts, key, lru-cache's slots) for a 56-byte wire. Here an entry is its record in a
 // slab (16-byte header, 2 bytes per TTL offset, the key, the wire, padding to 4), 45 B of typed-array
 // columns and two hash-table buckets, and no JS object at all. Measured (bench/cache-memory.ts,
-// 100,000 one-A answers of 56 B): 1 B of heap and 105 B of slab per entry; RSS 220 B per entry with
-// --max-semi-space-size=1, 377 B with V8's default young generation (of which 168 B is heap V8 grew
-// for the loop's garbage, not held by entries).
+// 100,000 one-A answers of 56 B in a cache sized for them): 1-2 B of heap and 105 B of slab per
+// entry, 161 B with the index: 105 B beyond the answer's own bytes (bench/README.md has the RSS).
 //
 // Why a hand-written index (open addressing in an Int32Array, keys as bytes in the slab records)
 // rather than lru-cache (11.5.3) or a Map<string, number>: measured with 100,000 keys looked up in a
