@@ -29,6 +29,7 @@
 // are checked against it. Views of the slabs are only valid until the next insert, which is why hit
 // answers are consumed synchronously by the front end and stale answers are copied out.
 
+import { randomBytes } from 'node:crypto';
 /** Bytes per entry besides its slab record: 45 B of columns and 8 B of hash table (2 buckets). */
 export const INDEX_OVERHEAD = 56;
 /**
@@ -84,6 +85,11 @@ export class PacketArena {
   private readonly key = Buffer.alloc(KEY_MAX);
   private keyLen = 0;
   private keyHash = 0;
+  /**
+   * A random start for the hash, per process, as V8 seeds its own Map hashing: clients choose the
+   * names, and without a secret one could pick names that all land in one probe run.
+   */
+  private readonly seed = (FNV_OFFSET ^ randomBytes(4).readUInt32LE(0)) >>> 0;
   private freeCount = 0;
   private slotCount = 0;
 
@@ -146,7 +152,7 @@ export class PacketArena {
     k[2] = q.qtype & 0xff;
     k[3] = q.qclass >>> 8;
     k[4] = q.qclass & 0xff;
-    let h = FNV_OFFSET;
+    let h = this.seed;
     for (let i = 0; i < 5; i++) h = Math.imul(h ^ k[i], FNV_PRIME);
     for (let i = 0; i < n; i++) {
       const c = name.charCodeAt(i);
