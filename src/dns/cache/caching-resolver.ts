@@ -1,10 +1,11 @@
 // The cache link: upstream answers kept as wire bytes in a slab arena (./arena.ts), served
 // synchronously on a hit.
 //
-// A hit costs one hash-table probe over the query's name bytes (no key string); for names asked often the answer object too is shared
-// (./hit-answers.ts), and the front end writes the client's packet from the slab's bytes in one copy,
-// lowering TTLs by `ttlElapsed`. Bounded by entries and by bytes; serve-stale (RFC 8767) when the next link fails; prefetch of names asked often
-// that are about to expire. Only 'allowed' upstream answers are stored: the blocking link above
+// A hit costs one hash-table probe over the query's name bytes (no key string); for names asked
+// often the answer object too is shared (./hit-answers.ts), and the front end writes the client's
+// packet from the slab's bytes in one copy, lowering TTLs by `ttlElapsed`. Bounded by entries and by
+// bytes; serve-stale (RFC 8767) when the next link fails; prefetch of names asked often that are
+// about to expire. Only 'allowed' upstream answers are stored: the blocking link above
 // re-judges every hit against the current policy, so a policy reload never needs a flush.
 import {
   ChainedResolver,
