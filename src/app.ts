@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { loadConfig, type LoadedConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './log.ts';
-import { PolicyStore } from './policy/store.ts';
+import { PolicyLoadError, PolicyStore, type CompileReport } from './policy/store.ts';
 import { createQueryResolver, type Chain } from './dns/chain.ts';
 import { DnsStats } from './dns/stats/dns-stats.ts';
 import { DnsServer } from './dns/server/dns-server.ts';
@@ -18,7 +18,8 @@ import { HttpServer } from './api/http-server.ts';
 import type { AdminOps, ReloadResult, TopBlocked } from './api/admin-ops.ts';
 import { RESULTS, type Result } from './dns/resolver.ts';
 import type { UpstreamHealth } from './dns/upstream/upstream-resolver.ts';
-import type { ListSummary } from './policy/snapshot.ts';
+import type { PolicySnapshot } from './policy/snapshot.ts';
+import type { ListStatus } from './policy/refresher.ts';
 import { ReloadStats } from './metrics/reload-stats.ts';
 import type { ExplainInput } from './explain/input.ts';
 import { followLive, type LiveJudgement } from './explain/live.ts';
@@ -97,8 +98,10 @@ export class Banwall implements AdminOps {
     return this.http?.addresses() ?? [];
   }
 
-  lists(): readonly ListSummary[] {
-    return this.policy.current?.lists() ?? [];
+  /** Each list of the snapshot in force with its live refresh state (the refresher's, not the snapshot's). */
+  lists(): readonly ListStatus[] {
+    const snapshot = this.policy.current as PolicySnapshot | undefined;
+    return snapshot?.lists().map((l) => ({ ...l, ...this.policy.refresher.health(l.name) })) ?? [];
   }
 
   upstreams(): readonly UpstreamHealth[] {
@@ -137,10 +140,7 @@ export class Banwall implements AdminOps {
   private async open(): Promise<void> {
     const cfg = this.loaded.config;
     const report = await this.policy.load(this.loaded);
-    this.log.info(
-      { lists: report.lists.map((l) => ({ name: l.name, entries: l.entries, badLines: l.badLines.length })) },
-      'policy loaded',
-    );
+    this.log.info({ lists: listCounts(report) }, 'policy loaded');
     if (cfg.queryLog.enabled) this.queryLog = new QueryLog(cfg.queryLog, this.loaded.dir, this.log);
     this.chain = createQueryResolver({
       config: cfg,
@@ -265,18 +265,24 @@ export class Banwall implements AdminOps {
       if (changed.length > 0) {
         this.log.warn({ keys: changed }, 'config keys changed that apply only after a restart');
       }
-      await this.policy.load(next);
+      const report = await this.policy.load(next);
       this.loaded = { ...next, config: { ...this.loaded.config, ...pick(next.config, RELOADABLE) } };
       this.reloadStats.record(true);
       this.canaries?.kick(); // a reload is when a ban is most likely to break
       const ms = Math.round(performance.now() - started);
       this.log.info({ reason, generation: this.policy.current.generation, ms }, 'policy reloaded');
-      return { ok: true, generation: this.policy.current.generation, errors: [] };
+      return { ok: true, generation: this.policy.current.generation, errors: [], lists: listCounts(report) };
     } catch (err) {
       this.reloadStats.record(false);
       const errors = (err as { problems?: string[] }).problems ?? [(err as Error).message];
       this.log.error({ reason, errors }, 'reload rejected; the previous policy keeps serving');
-      return { ok: false, generation: this.policy.current?.generation ?? 0, errors };
+      const report = err instanceof PolicyLoadError ? err.report : null;
+      return {
+        ok: false,
+        generation: this.policy.current?.generation ?? 0,
+        errors,
+        ...(report ? { lists: listCounts(report) } : {}),
+      };
     }
   }
 
@@ -309,6 +315,11 @@ export class Banwall implements AdminOps {
     await Promise.allSettled([this.http?.stop(), this.chain?.close(), this.queryLog?.close()]);
     this.policy.close();
   }
+}
+
+/** Per list: rules loaded and bad lines skipped, for the start-up log and the reload answer. */
+function listCounts(report: CompileReport): { name: string; entries: number; badLines: number }[] {
+  return report.lists.map((l) => ({ name: l.name, entries: l.entries, badLines: l.badCount }));
 }
 
 function pick<T extends object, K extends keyof T>(obj: T, keys: readonly K[]): Pick<T, K> {

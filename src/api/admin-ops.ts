@@ -4,7 +4,8 @@
 import type { Config } from '../config/schema.ts';
 import type { Result } from '../dns/resolver.ts';
 import type { UpstreamHealth } from '../dns/upstream/upstream-resolver.ts';
-import type { ListSummary, PolicySnapshot } from '../policy/snapshot.ts';
+import type { PolicySnapshot } from '../policy/snapshot.ts';
+import type { ListStatus } from '../policy/refresher.ts';
 import type { CanaryStatus } from '../canary/canaries.ts';
 import type { ExplainInput } from '../explain/input.ts';
 import type { LiveJudgement } from '../explain/live.ts';
@@ -13,6 +14,8 @@ export interface ReloadResult {
   readonly ok: boolean;
   readonly generation: number;
   readonly errors: readonly string[];
+  /** Per list of the config that was compiled: rules loaded and lines skipped as not rules. */
+  readonly lists?: readonly { readonly name: string; readonly entries: number; readonly badLines: number }[];
 }
 
 export interface TopEntry {
@@ -37,7 +40,7 @@ export interface AdminOps {
   /** The policy snapshot serving now (read-only; `explain` asks it). */
   readonly policy: { readonly current: PolicySnapshot };
   /** Every list of the snapshot serving now, with its live refresh state. */
-  lists(): readonly ListSummary[];
+  lists(): readonly ListStatus[];
   /** Every upstream, main and forward-zone, with its health as the active probes see it. */
   upstreams(): readonly UpstreamHealth[];
   cacheSize(): { readonly entries: number; readonly bytes: number };

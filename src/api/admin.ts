@@ -2,7 +2,7 @@
 // Asks the app only through AdminOps (./admin-ops.ts): answers, never a part's internals.
 import type { ServerResponse } from 'node:http';
 import type { AdminOps as AppHandle } from './admin-ops.ts';
-import type { ListSummary } from '../policy/snapshot.ts';
+import type { ListStatus } from '../policy/refresher.ts';
 import { sendJson } from './respond.ts';
 
 /** GET /api/status */
@@ -21,7 +21,7 @@ export function status(app: AppHandle, res: ServerResponse): void {
   });
 }
 
-function listStatus(l: ListSummary, now: number) {
+function listStatus(l: ListStatus, now: number) {
   const age = l.lastSuccess > 0 ? Math.round((now - l.lastSuccess) / 1000) : null;
   return {
     name: l.name,

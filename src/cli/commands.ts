@@ -64,7 +64,11 @@ export const COMMANDS: readonly Command[] = [
       '  --no-strict         report bad list lines without failing (by default any bad line fails)',
       CONFIG_HELP,
     ],
-    notes: ['Prints per-list counts and every bad line with file:line; exits 1 on any error.'],
+    notes: [
+      'Prints per-list counts and the bad lines with file:line (50 per list, then a count); exits 1 on',
+      'any error, on any bad line (unless --no-strict) and on a list no group names (unless the list',
+      'says `unused: true`).',
+    ],
     options: { ...CONFIG, ...HELP, strict: { type: 'boolean' } },
     allowNegative: true,
     args: { min: 0, max: 0, missing: '' },

@@ -36,7 +36,13 @@ export async function run(args: CliArgs): Promise<number> {
   const { host, port } = http.listen[0];
   const url = `http://${reachable(host)}:${port}/api/reload`;
   let status: number;
-  let body: { ok?: boolean; generation?: number; errors?: string[]; error?: string };
+  let body: {
+    ok?: boolean;
+    generation?: number;
+    errors?: string[];
+    error?: string;
+    lists?: { name: string; entries: number; badLines: number }[];
+  };
   try {
     const res = await request(url, {
       method: 'POST',
@@ -51,15 +57,25 @@ export async function run(args: CliArgs): Promise<number> {
     return 2;
   }
   if (status === 200 && body.ok) {
-    process.stdout.write(`reloaded: policy generation ${body.generation}\n`);
+    process.stdout.write(`reloaded: policy generation ${body.generation}\n${badLines(body.lists)}`);
     return 0;
   }
   if (status === 422) {
     process.stderr.write(
-      `banwall reload: rejected, the previous policy keeps serving:\n${(body.errors ?? []).map((e) => `  ${e}`).join('\n')}\n`,
+      `banwall reload: rejected, the previous policy keeps serving:\n${(body.errors ?? []).map((e) => `  ${e}`).join('\n')}\n${badLines(body.lists)}`,
     );
     return 1;
   }
   process.stderr.write(`banwall reload: HTTP ${status}: ${body.error ?? JSON.stringify(body)}\n`);
   return 1;
+}
+
+/** The lists with bad lines (skipped by banwall), one line each; `banwall check` shows the lines. */
+function badLines(lists: readonly { name: string; entries: number; badLines: number }[] = []): string {
+  return lists
+    .filter((l) => l.badLines > 0)
+    .map(
+      (l) => `  list ${l.name}: ${l.entries} entries, ${l.badLines} bad lines skipped (see banwall check)\n`,
+    )
+    .join('');
 }

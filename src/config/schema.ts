@@ -8,7 +8,7 @@ import { anySchema, rateLimitSchema } from '../dns/ratelimit/config.ts';
 import { dohSchema, dotSchema } from '../dns/encrypted/config.ts';
 import { localZonesSchema } from '../dns/localzones/config.ts';
 import { echSchema } from '../dns/ech/config.ts';
-import { policySchema } from '../policy/config.ts';
+import { policySchema, refinePolicy } from '../policy/config.ts';
 import { proxySchema } from '../proxy/config.ts';
 import { httpSchema } from '../api/config.ts';
 import { queryLogSchema } from '../dns/querylog/config.ts';
@@ -41,6 +41,7 @@ export const configSchema = z
     queryLog: queryLogSchema,
     canaries: canariesSchema,
   })
-  .strict();
+  .strict()
+  .superRefine(refinePolicy);
 
 export type Config = z.output<typeof configSchema>;

@@ -1,4 +1,5 @@
-// Config of the policy: `lists`, `allow`, `groups`, `blocking`.
+// Config of the policy: `lists`, `allow`, `groups`, `blocking`, and the cross-references between them
+// (a group naming a list that does not exist), checked here so that every problem has its key path.
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { cidr, duration, byteSize } from '../config/types.ts';
@@ -36,6 +37,10 @@ export const listSchema = z
     /** For URLs: how often to fetch again (with jitter). */
     refresh: duration.optional(),
     action: action.optional(),
+    /** Refuse a reload that leaves fewer than (1 - maxShrink) × the entries in force (default blocking.maxShrink). */
+    maxShrink: z.number().min(0).max(1).optional(),
+    /** The list is deliberately named by no group (kept for explain or a later group); `check` accepts it. */
+    unused: z.boolean().default(false),
     /** Accept rules that block a whole TLD or everything (`com`, `/./`, `ip 0.0.0.0/0`): refused otherwise. */
     allowBroad: z.boolean().default(false),
   })
@@ -83,7 +88,68 @@ export const policySchema = {
       cacheDir: z.string().default('var/lists'),
       fetchTimeout: duration.prefault('30s'),
       maxListSize: byteSize.prefault('64MiB'),
+      /**
+       * Share of a list's entries a reload may drop: a list that shrinks by more (an emptied or
+       * half-written file, a truncated download) is refused and the policy in force keeps serving.
+       * 1 turns the guard off; a list's own `maxShrink` overrides it.
+       */
+      maxShrink: z.number().min(0).max(1).default(0.5),
     })
     .strict()
     .prefault({}),
 };
+
+type PolicyConfig = {
+  readonly [K in keyof typeof policySchema]: z.output<(typeof policySchema)[K]>;
+};
+
+/**
+ * The cross-references of the policy keys, as a zod refinement of the whole config: names unique
+ * across `lists` and `allow`, groups unique, every list and allow entry a group names defined.
+ */
+export function refinePolicy(cfg: PolicyConfig, ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path, message });
+  const names = new Map<string, string>();
+  const named = (key: 'lists' | 'allow', i: number, name: string) => {
+    const seen = names.get(name);
+    if (seen) issue([key, i, 'name'], `"${name}" is already the name of ${seen}`);
+    else names.set(name, `${key}[${i}]`);
+  };
+  cfg.lists.forEach((l, i) => named('lists', i, l.name));
+  cfg.allow.forEach((a, i) => {
+    named('allow', i, a.name);
+    if (a.source !== undefined && a.entries !== undefined)
+      issue(['allow', i], 'give `source` or `entries`, not both');
+  });
+  const lists = new Set(cfg.lists.map((l) => l.name));
+  const allows = new Set(cfg.allow.map((a) => a.name));
+  const groups = new Set<string>();
+  cfg.groups.forEach((g, i) => {
+    if (groups.has(g.name)) issue(['groups', i, 'name'], `duplicate group "${g.name}"`);
+    groups.add(g.name);
+    g.lists.forEach((l, j) => {
+      if (!lists.has(l)) issue(['groups', i, 'lists', j], `unknown list "${l}"`);
+    });
+    g.allow?.forEach((a, j) => {
+      if (!allows.has(a)) issue(['groups', i, 'allow', j], `unknown allow entry "${a}"`);
+    });
+    if (g.name !== 'default' && g.clients.length === 0)
+      issue(['groups', i, 'clients'], 'a group other than "default" needs client ranges');
+  });
+  if (cfg.lists.length + cfg.allow.length > 65_535) issue(['lists'], 'at most 65535 lists and allow sources');
+}
+
+/**
+ * Lists that no client is ever judged by: with a `default` group configured, a list that no group
+ * names is never enforced (without one, the implicit default applies every list).
+ */
+export function unenforcedLists(cfg: PolicyConfig): { index: number; name: string; unused: boolean }[] {
+  if (!cfg.groups.some((g) => g.name === 'default')) return [];
+  const named = new Set(cfg.groups.flatMap((g) => g.lists));
+  const out: { index: number; name: string; unused: boolean }[] = [];
+  cfg.lists.forEach((l, index) => {
+    if (!named.has(l.name)) out.push({ index, name: l.name, unused: l.unused });
+  });
+  return out;
+}

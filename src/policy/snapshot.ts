@@ -63,11 +63,9 @@ export interface ListSummary {
   readonly category: Category;
   readonly source: string;
   readonly entries: number;
+  /** Lines skipped as not rules (all counted). */
   readonly badLines: number;
-  /** Epoch ms of the last successful load or fetch, 0 if never. */
-  readonly lastSuccess: number;
-  readonly refreshFailures: number;
-  /** `refresh` interval in ms for remote lists, 0 otherwise. */
+  /** `refresh` interval in ms for remote lists, 0 otherwise. Live state: `PolicyStore.refresher.health()`. */
   readonly refreshInterval: number;
 }
 

@@ -2,7 +2,8 @@
 // upstreams. `dnsStats` and `reloadStats` are real, so a test can record traffic and register metrics.
 import { configSchema, type Config } from '../../src/config/schema.ts';
 import type { AdminOps, ReloadResult } from '../../src/api/admin-ops.ts';
-import type { Explanation, ListSummary, PolicySnapshot, RuleRef } from '../../src/policy/snapshot.ts';
+import type { Explanation, PolicySnapshot, RuleRef } from '../../src/policy/snapshot.ts';
+import type { ListStatus } from '../../src/policy/refresher.ts';
 import type { UpstreamHealth } from '../../src/dns/upstream/upstream-resolver.ts';
 import { RESULTS, type Result } from '../../src/dns/resolver.ts';
 import { DnsStats } from '../../src/dns/stats/dns-stats.ts';
@@ -34,7 +35,8 @@ export function fakeApp(overrides: Record<string, unknown> = {}): FakeApp {
     ...overrides,
   });
   const now = Date.now();
-  const lists: ListSummary[] = [
+  // Snapshot summary and live refresh state (the refresher's), as the app's lists() merges them.
+  const lists: ListStatus[] = [
     {
       name: 'wechat-core',
       app: 'wechat',

@@ -37,25 +37,32 @@ void test('banwall check reports every bad line with file:line and every config 
     lists: [{ name: 'a', app: 'wechat', category: 'core', source: 'a.txt' }],
   };
   await writeFile(path.join(dir, 'ok.yaml'), stringify(base));
-  let r = await cli(['check', '--config', path.join(dir, 'ok.yaml')]);
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /list a: 2 entries \(domains\), 2 bad lines/);
-  assert.ok(r.stdout.includes(`${path.join(dir, 'a.txt')}:2: not a valid domain name: bad..name`), r.stdout);
-  assert.ok(
-    r.stdout.includes(`${path.join(dir, 'a.txt')}:4: path pattern "nopath" must start with "/"`),
-    r.stdout,
-  );
+  // Strict by default (issue 13): any bad line fails the check; --no-strict reports and passes.
+  for (const strict of [true, false]) {
+    const r = await cli(['check', ...(strict ? [] : ['--no-strict']), '--config', path.join(dir, 'ok.yaml')]);
+    const out = strict ? r.stderr : r.stdout;
+    assert.equal(r.code, strict ? 1 : 0, r.stderr);
+    assert.match(out, /list a: 2 entries \(domains\), 2 bad lines/);
+    assert.ok(out.includes(`${path.join(dir, 'a.txt')}:2: not a valid domain name: bad..name`), out);
+    assert.ok(out.includes(`${path.join(dir, 'a.txt')}:4: path pattern "nopath" must start with "/"`), out);
+  }
 
   const broken = {
     ...base,
     lists: [...base.lists, { name: 'gone', app: 'wechat', category: 'core', source: 'missing.txt' }],
     groups: [{ name: 'default', lists: ['a', 'nope'] }],
   };
+  // Cross-references are part of the config schema (issue 18): reported with the schema errors,
+  // before any list is read; then the missing file.
+  await writeFile(path.join(dir, 'broken.yaml'), stringify(broken));
+  let r = await cli(['check', '--config', path.join(dir, 'broken.yaml')]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /groups\[0\]\.lists\[1\]: unknown list "nope"/);
+  broken.groups[0].lists = ['a', 'gone'];
   await writeFile(path.join(dir, 'broken.yaml'), stringify(broken));
   r = await cli(['check', '--config', path.join(dir, 'broken.yaml')]);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /lists\[1\]\.source: cannot read .*missing\.txt/);
-  assert.match(r.stderr, /groups\[0\]\.lists\[1\]: unknown list "nope"/);
 
   await writeFile(path.join(dir, 'schema.yaml'), stringify({ ...base, blocking: { action: 'explode' } }));
   r = await cli(['check', '--config', path.join(dir, 'schema.yaml')]);

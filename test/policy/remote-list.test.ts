@@ -62,7 +62,7 @@ void test('fetched, refreshed after a change, kept when the server goes away, re
     await store.load(loaded(dir, config(srv.url)));
     const blocked = (n: string) => store.current.matchName(n, '127.0.0.1') !== null;
     assert.ok(blocked('x.a.example'));
-    assert.ok(store.listStatus()[0].lastSuccess > 0);
+    assert.ok(store.refresher.health('remote').lastSuccess > 0);
 
     await until(() => srv.notModified >= 1); // unchanged: a conditional GET answered 304
     assert.ok(blocked('x.a.example'));
@@ -72,9 +72,9 @@ void test('fetched, refreshed after a change, kept when the server goes away, re
     assert.ok(!blocked('a.example'), 'the new contents replace the old');
 
     await srv.close();
-    await until(() => store.listStatus()[0].refreshFailures >= 1);
+    await until(() => store.refresher.health('remote').refreshFailures >= 1);
     assert.ok(blocked('b.example'), 'a failed refresh keeps the previous contents');
-    assert.ok(store.current.lists()[0].refreshFailures >= 1, 'the snapshot reports live counters');
+    assert.equal(store.current.lists()[0].entries, 1, 'the snapshot in force is unchanged');
   } finally {
     store.close();
   }
@@ -94,7 +94,7 @@ void test('a list that fails to parse on refresh keeps its previous contents', a
   try {
     await store.load(loaded(dir, config(srv.url)));
     srv.body = '<html>\n<body>maintenance</body>\n</html>\n';
-    await until(() => store.listStatus()[0].refreshFailures >= 1);
+    await until(() => store.refresher.health('remote').refreshFailures >= 1);
     assert.ok(store.current.matchName('a.example', '127.0.0.1'));
   } finally {
     store.close();
@@ -112,7 +112,7 @@ void test('no copy and no server: the list is empty and reported, banwall still 
     report.warnings?.[0] ?? '',
     /lists\[0\]\.source: .* cannot be fetched and there is no copy on disk/,
   );
-  assert.equal(store.listStatus()[0].refreshFailures, 1);
+  assert.equal(store.refresher.health('remote').refreshFailures, 1);
   store.close();
 });
 
@@ -128,6 +128,44 @@ void test('size cap, and plain http only to loopback', async () => {
       (err: Error & { problems: string[] }) =>
         /lists\[0\]\.source: .*plain http:\/\/ is accepted only for loopback/.test(err.problems[0]),
     );
+  } finally {
+    store.close();
+    await srv.close();
+  }
+});
+
+void test('a refresh that empties the list is refused by the reload guard and counted as a failure', async () => {
+  const srv = await listServer('a.example\nb.example\nc.example\n');
+  const dir = await tempDir();
+  const store = new PolicyStore(createLogger('silent'), { watch: false });
+  try {
+    await store.load(loaded(dir, config(srv.url)));
+    const generation = store.current.generation;
+    const lastSuccess = store.refresher.health('remote').lastSuccess;
+    srv.body = ''; // a truncated download: 200 OK, no lines
+    // Refused before it replaces the copy on disk: fetched again (and refused) at every interval.
+    await until(() => store.refresher.health('remote').refreshFailures >= 2);
+    assert.equal(store.refresher.health('remote').lastSuccess, lastSuccess);
+    assert.equal(store.current.generation, generation, 'no new policy was swapped in');
+    assert.ok(store.current.matchName('b.example', '127.0.0.1'), 'the policy in force keeps serving');
+  } finally {
+    store.close();
+    await srv.close();
+  }
+});
+
+void test('a list that changes at every refresh is fetched once per interval, not in growing chains', async () => {
+  const srv = await listServer('n0.example\n');
+  const dir = await tempDir();
+  const store = new PolicyStore(createLogger('silent'), { watch: false });
+  try {
+    await store.load(loaded(dir, config(srv.url)));
+    const timer = setInterval(() => (srv.body = `n${srv.requests}.example\n`), 20);
+    await new Promise((r) => setTimeout(r, 5500));
+    clearInterval(timer);
+    // 1 s ± 10 %: the first fetch at load, then at most 6 refreshes in 5.5 s.
+    assert.ok(srv.requests <= 7, `${srv.requests} fetches in 5.5 s`);
+    assert.ok(srv.requests >= 4, `${srv.requests} fetches in 5.5 s`);
   } finally {
     store.close();
     await srv.close();

@@ -379,8 +379,6 @@ export class CompiledPolicy implements PolicySnapshot {
       source: l.source,
       entries: l.parsed.entries,
       badLines: l.parsed.badCount,
-      lastSuccess: l.live?.lastSuccess ?? l.lastSuccess,
-      refreshFailures: l.live?.refreshFailures ?? l.refreshFailures,
       refreshInterval: l.refreshInterval,
     }));
   }

@@ -12,11 +12,8 @@ export interface ListMeta {
   /** An `allow:` source: every rule in it is an exception. */
   readonly allowSource: boolean;
   readonly parsed: ParsedList;
-  readonly lastSuccess: number;
-  readonly refreshFailures: number;
+  /** `refresh` interval in ms for remote lists, 0 otherwise. Live refresh state is the refresher's. */
   readonly refreshInterval: number;
-  /** The source's live counters: a refresh that fails or changes nothing needs no recompile. */
-  readonly live?: { readonly lastSuccess: number; readonly refreshFailures: number };
 }
 
 /** A rule's identity; built once per rule that matches (names) or per rule at compile (the rest). */

@@ -8,7 +8,14 @@ import type { ParsedList } from '../parse/parsed-list.ts';
 import { compiledCachePath, readCompiled, writeCompiled } from './compiled-cache.ts';
 import { fetchList, readCachedCopy, writeCachedCopy, type FetchOptions } from './remote-list.ts';
 
-export class SourceError extends Error {}
+/** A source that cannot be used; `parsed` holds what was read when the contents were refused. */
+export class SourceError extends Error {
+  readonly parsed: ParsedList | null;
+  constructor(message: string, parsed: ParsedList | null = null) {
+    super(message);
+    this.parsed = parsed;
+  }
+}
 
 /** Lists smaller than this parse faster than their compiled copy is worth keeping. */
 const COMPILE_MIN_NAMES = 50_000;
@@ -29,16 +36,20 @@ export function sourceKey(s: SourceSpec): string {
   return `${s.kind}\u0000${s.name}\u0000${s.location}\u0000${s.format}\u0000${(s.inline ?? []).join('\n')}`;
 }
 
+/**
+ * Live state (last success, failure counter) lives here, in the source the refresher owns, never in
+ * the immutable snapshot.
+ */
 export class ListSource {
   readonly spec: SourceSpec;
   parsed: ParsedList | null = null;
+  /** Epoch ms of the last successful read or fetch, 0 if never. */
   lastSuccess = 0;
   refreshFailures = 0;
   /** Set when the source has no contents at all (unreachable URL without a copy on disk). */
   unavailable: string | null = null;
   private mtimeMs = -1;
   private size = -1;
-  timer: NodeJS.Timeout | undefined;
 
   constructor(spec: SourceSpec) {
     this.spec = spec;
@@ -120,7 +131,7 @@ export class ListSource {
    * Fetches again. Returns true when the contents changed. Throws on fetch failure or a broken list;
    * the previous contents then stay.
    */
-  async refresh(cacheDir: string, opts: FetchOptions, log: Logger): Promise<boolean> {
+  async refresh(cacheDir: string, opts: FetchOptions, log: Logger, maxShrink = 1): Promise<boolean> {
     const s = this.spec;
     const known = await readCachedCopy(cacheDir, s.name, s.location);
     const res = await fetchList(s.location, known, opts);
@@ -140,6 +151,16 @@ export class ListSource {
         `${parsed.badCount} of ${parsed.ruleLines} lines are not rules; keeping the previous contents`,
       );
     }
+    // The reload guard, before the new contents replace the old ones here and on disk: a truncated
+    // download is a failed refresh, fetched again at the next interval.
+    const before = this.parsed?.entries ?? 0;
+    if (shrinksTooMuch(before, parsed.entries, maxShrink)) {
+      throw new Error(
+        `${parsed.entries} entries where the policy in force has ${before}, more than maxShrink ` +
+          `(${Math.round(maxShrink * 100)} %) drops; keeping the previous contents (confirm a real ` +
+          `shrink with \`${s.keyPath}.maxShrink: 1\`)`,
+      );
+    }
     this.accept(parsed, s.location);
     this.unavailable = null;
     try {
@@ -153,15 +174,22 @@ export class ListSource {
   private accept(parsed: ParsedList, where: string): void {
     if (looksBroken(parsed)) {
       const first = parsed.badLines[0];
+      // The bad lines go with the error: `banwall check` shows them all (bounded), not only the first.
       throw new SourceError(
         `${this.spec.keyPath}.source: ${where}: ${parsed.badCount} of ${parsed.ruleLines} lines are not rules` +
           (first ? ` (line ${first.line}: ${first.reason})` : ''),
+        parsed,
       );
     }
     parsed.names.shrink();
     this.parsed = parsed;
     this.lastSuccess = Date.now();
   }
+}
+
+/** The reload guard's test: `after` entries lose more than the `maxShrink` share of `before`. */
+export function shrinksTooMuch(before: number, after: number, maxShrink: number): boolean {
+  return before > 0 && after < before * (1 - maxShrink);
 }
 
 /** A file as chunks of whole lines, 1 MiB at a time (UTF-8 decoded across chunk boundaries). */
