@@ -1,4 +1,4 @@
-// `npm run bench`: banwall against dnsmasq, Unbound, Squid and tinyproxy on this machine, in one
+// `npm run bench`: banwall against dnsmasq, Unbound, dnsdist, Squid and tinyproxy on this machine, in one
 // run, on loopback only. Peers and banwall alternate within each round; the table shows medians.
 // Options: --rounds N, --seconds S (per DNS scenario), --quick (1 round, short runs),
 // --only dns|proxy, --servers a,b (only these, by table name), --no-workers (skip the `dns.workers: auto` column), --profile (see profile.ts).
@@ -18,6 +18,7 @@ import { interceptMetrics, interceptRound } from './intercept-bench.ts';
 import { startNsd } from './servers/nsd.ts';
 import { dnsmasq } from './servers/dnsmasq.ts';
 import { unbound } from './servers/unbound.ts';
+import { dnsdist } from './servers/dnsdist.ts';
 import { banwallDns, banwallProxy } from './servers/banwall.ts';
 import { squid } from './servers/squid.ts';
 import { tinyproxy } from './servers/tinyproxy.ts';
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
   let dnsPeers: DnsPeer[] = [
     dnsmasq(WORK, data),
     unbound(WORK, data),
+    dnsdist(WORK, data),
     banwallDns(WORK, data, { workers: 1 }),
   ];
   if (withWorkers) dnsPeers.push(banwallDns(WORK, data, { workers: 'auto' }));
@@ -153,7 +155,7 @@ function render(res: Results, rounds: number, secs: number, withWorkers: boolean
       res,
       dnsMetrics(),
       'banwall',
-      ['unbound', 'dnsmasq'],
+      ['unbound', 'dnsdist', 'dnsmasq'],
       [...(withWorkers ? ['banwall-wauto'] : []), 'node dgram floor'],
     ),
     '',
@@ -171,7 +173,9 @@ function render(res: Results, rounds: number, secs: number, withWorkers: boolean
     `- The machine has ${cpus.length} cores, shared with the load generator (dnsperf/wrk) and the upstream (NSD) and, ` +
       'during development, with other engineers running tests: absolute figures are noisy; only the ratios of one run count.',
     `- DNS throughput: ${secs} s per scenario; latency: hits at a fixed ${latencyRate} q/s (dnsperf -Q, per-query ` +
-      'latencies from -v). Unbound runs one thread (num-threads: 1, no validator); dnsmasq cache-size 20000.',
+      'latencies from -v). Unbound runs one thread (num-threads: 1, no validator); dnsmasq cache-size 20000; ' +
+      'dnsdist (Debian) one listener with its packet cache (100,000 entries) and the list as a CDB file ' +
+      '(KeyValueStoreLookupRule, suffix keys, RCodeAction NXDOMAIN).',
     '- "start to first answer": from spawn until a blocked name from the end of the list is answered NXDOMAIN (so the ' +
       'whole list is loaded), or the probe name for the empty list. RSS sums the whole process tree.',
     '- "lost" is dnsperf\'s count; it includes the queries still outstanding (up to 400) when the time limit ' +

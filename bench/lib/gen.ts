@@ -1,9 +1,10 @@
 // Generated inputs: the upstream's zone, the dnsperf query files, and blocklists of each size in
 // every server's native form, so that all servers block exactly the same names. Files are written
 // once into bench/work/data and reused by later runs (they are deterministic).
-import { createWriteStream, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
+import { run } from './procs.ts';
 
 export const ZONE = 'bench.';
 export const ZONE_NAMES = 100_000;
@@ -28,7 +29,10 @@ export interface DataFiles {
   zone: string;
   queries: { hits: string; blocked: string; mix: string; miss: string };
   /** Per list size: the plain list (banwall) and each peer's native form. */
-  lists: Map<number, { plain: string; dnsmasq: string; unbound: string; squid: string; tinyproxy: string }>;
+  lists: Map<
+    number,
+    { plain: string; dnsmasq: string; unbound: string; squid: string; tinyproxy: string; cdb: string }
+  >;
 }
 
 async function writeLines(file: string, count: number, line: (i: number) => string): Promise<void> {
@@ -47,6 +51,34 @@ async function writeLines(file: string, count: number, line: (i: number) => stri
   out.end();
   await once(out, 'finish');
   renameSync(tmp, file);
+}
+
+/** A name in DNS wire form (length-prefixed labels, root byte): dnsdist's key for suffix lookups. */
+function wireName(name: string): string {
+  return (
+    name
+      .split('.')
+      .map((l) => String.fromCharCode(l.length) + l)
+      .join('') + '\0'
+  );
+}
+
+/**
+ * dnsdist's list: a CDB keyed by wire-form names (KeyValueLookupKeySuffix looks up the name and each
+ * parent, so a key blocks the name and its subdomains, as the other servers' lists do). Built by
+ * tinycdb's `cdb -c` from its `+klen,dlen:key->data` input; labels are ASCII, so characters = bytes.
+ */
+async function writeCdb(file: string, count: number): Promise<void> {
+  if (existsSync(file)) return;
+  const input = `${file}.in`;
+  await writeLines(input, count + 1, (i) => {
+    if (i === count) return ''; // the empty line that ends the input
+    const key = wireName(blockedName(i));
+    return `+${key.length},1:${key}->1`;
+  });
+  const res = await run('cdb', ['-c', '-t', `${file}.tmp`, file, input], 300_000);
+  if (res.code !== 0) throw new Error(`cdb -c ${file}: ${res.stderr}`);
+  unlinkSync(input);
 }
 
 export async function generate(workDir: string): Promise<DataFiles> {
@@ -90,12 +122,14 @@ export async function generate(workDir: string): Promise<DataFiles> {
       unbound: f(`unbound-${n}.conf`),
       squid: f(`squid-${n}.txt`),
       tinyproxy: f(`tinyproxy-${n}.txt`),
+      cdb: f(`dnsdist-${n}.cdb`),
     };
     await writeLines(entry.plain, n, blockedName);
     // dnsmasq: `address=/name/` with no address answers NXDOMAIN for the name and its subdomains.
     await writeLines(entry.dnsmasq, n, (i) => `address=/${blockedName(i)}/`);
     // Unbound: the same semantics (the name and everything below it).
     await writeLines(entry.unbound, n, (i) => `local-zone: "${blockedName(i)}." always_nxdomain`);
+    await writeCdb(entry.cdb, n);
     if (n === PROXY_LIST_SIZE || n === 0) {
       // Squid dstdomain: a leading dot matches the name and its subdomains.
       await writeLines(entry.squid, n, (i) => `.${blockedName(i)}`);

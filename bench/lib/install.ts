@@ -1,5 +1,5 @@
 // Installs the Debian packages the benchmark drives, only those missing. Packages that ship a
-// service (unbound, nsd, squid, tinyproxy) must not start it on the system's ports: when the
+// service (unbound, nsd, squid, tinyproxy, dnsdist) must not start it on the system's ports: when the
 // machine has no policy-rc.d, one that denies every start is put in place for the install only.
 import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { run } from './procs.ts';
@@ -13,6 +13,9 @@ const NEEDED: Record<string, string> = {
   squid: 'squid',
   tinyproxy: 'tinyproxy',
   wrk: 'wrk',
+  dnsdist: 'dnsdist',
+  /** tinycdb's `cdb -c` builds dnsdist's CDB list. */
+  cdb: 'tinycdb',
 };
 
 const POLICY_RC = '/usr/sbin/policy-rc.d';

@@ -1,11 +1,12 @@
-// The cache link: upstream answers kept as wire bytes in an lru-cache, served synchronously on a hit.
+// The cache link: upstream answers kept as wire bytes in a slab arena (./arena.ts), served
+// synchronously on a hit.
 //
-// A hit costs a key string, one Map lookup and one small answer object; the wire is shared and the
-// front end writes the client's packet from it in one copy, lowering TTLs by `ttlElapsed`. Bounded by
-// entries and by bytes; serve-stale (RFC 8767) when the next link fails; prefetch of names asked often
-// that are about to expire. Only 'allowed' upstream answers are stored: the blocking link above
+// A hit costs one hash-table probe over the query's name bytes (no key string); for names asked
+// often the answer object too is shared (./hit-answers.ts), and the front end writes the client's
+// packet from the slab's bytes in one copy, lowering TTLs by `ttlElapsed`. Bounded by entries and by
+// bytes; serve-stale (RFC 8767) when the next link fails; prefetch of names asked often that are
+// about to expire. Only 'allowed' upstream answers are stored: the blocking link above
 // re-judges every hit against the current policy, so a policy reload never needs a flush.
-import { LRUCache } from 'lru-cache';
 import {
   ChainedResolver,
   type DnsQuery,
@@ -15,8 +16,9 @@ import {
 } from '../resolver.ts';
 import type { Config } from '../../config/schema.ts';
 import type { DnsStats } from '../stats/dns-stats.ts';
-import { FAILURE_RECHECK_MS, hitAnswer, staleAnswer, type CacheEntry } from './cache-entry.ts';
-import { makeEntry, type TtlBounds } from './store-policy.ts';
+import { FAILURE_RECHECK_MS, HitAnswers } from './hit-answers.ts';
+import { cacheTtl, type TtlBounds } from './store-policy.ts';
+import { PacketArena } from './arena.ts';
 
 export interface CacheStats {
   readonly hits: number;
@@ -38,7 +40,9 @@ export class CachingResolver extends ChainedResolver {
   private readonly prefetchOn: boolean;
   private readonly minHits: number;
   private readonly threshold: number;
-  private readonly lru: LRUCache<string, CacheEntry>;
+  private readonly arena: PacketArena;
+  private readonly answers: HitAnswers;
+  private readonly cap = new Uint32Array(1);
 
   constructor(next: Resolver, cfg: Config['dns']['cache'], _stats: DnsStats) {
     super(next);
@@ -52,102 +56,114 @@ export class CachingResolver extends ChainedResolver {
     this.prefetchOn = cfg.prefetch.enabled;
     this.minHits = cfg.prefetch.minHits;
     this.threshold = cfg.prefetch.threshold;
-    this.lru = new LRUCache<string, CacheEntry>({
-      max: cfg.maxEntries,
-      maxSize: Math.max(cfg.maxBytes, 1),
-      sizeCalculation: (e) => e.size,
-    });
+    this.arena = new PacketArena(cfg.maxBytes, cfg.maxEntries, this.bounds.serveStale * 1000);
+    this.answers = new HitAnswers(this.arena);
   }
 
   resolve(query: DnsQuery): MaybePromise<DnsAnswer> {
     if (!this.enabled) return this.next.resolve(query);
-    const key = cacheKey(query);
     const now = query.received;
-    let entry = this.lru.get(key);
-    if (entry !== undefined) {
-      if (now < entry.expires) {
+    const a = this.arena;
+    let slot = a.lookup(query);
+    if (slot >= 0) {
+      const expires = a.storedAt[slot] + a.ttl[slot] * 1000;
+      if (now < expires) {
         this.hits++;
-        if (this.prefetchOn && ++entry.hits >= this.minHits && !entry.refreshing) {
-          if (entry.expires - now < entry.ttl * 1000 * this.threshold) this.prefetch(key, entry, query);
+        a.markHot(slot);
+        if (this.prefetchOn && ++a.hits[slot] >= this.minHits && !a.isRefreshing(slot)) {
+          if (expires - now < a.ttl[slot] * 1000 * this.threshold) this.prefetch(slot, query);
         }
-        return hitAnswer(entry, now);
+        return this.answers.hit(slot, now);
       }
-      if (now >= entry.staleUntil) {
-        this.lru.delete(key);
-        entry = undefined;
-      } else if (now < entry.retryAfter) {
+      if (now >= expires + this.bounds.serveStale * 1000) {
+        a.remove(slot);
+        slot = -1;
+      } else if (now < a.retryAfter[slot]) {
         // The upstream failed for this name moments ago: stale now beats stale after its timeout.
         this.staleServed++;
-        return staleAnswer(entry);
+        return this.answers.stale(slot);
       }
     }
     this.misses++;
-    return this.fetch(key, entry, query);
+    return this.fetch(slot >= 0, query);
   }
 
-  /** Asks the next link; falls back to `stale` (an expired entry still in its window) when it fails. */
-  private fetch(key: string, stale: CacheEntry | undefined, query: DnsQuery): MaybePromise<DnsAnswer> {
+  /** Asks the next link; falls back to the expired entry still in its window when it fails. */
+  private fetch(hasStale: boolean, query: DnsQuery): MaybePromise<DnsAnswer> {
     let answer: MaybePromise<DnsAnswer>;
     try {
       answer = this.next.resolve(query);
     } catch (err) {
-      if (stale !== undefined) return this.serveStale(stale, query.received);
+      if (hasStale) return this.serveStale(query, err);
       throw err;
     }
-    if (!(answer instanceof Promise)) return this.settle(key, stale, answer, query);
+    if (!(answer instanceof Promise)) return this.settle(hasStale, answer, query);
     return answer.then(
-      (a) => this.settle(key, stale, a, query),
+      (a) => this.settle(hasStale, a, query),
       (err: unknown) => {
-        if (stale !== undefined) return this.serveStale(stale, query.received);
+        if (hasStale) return this.serveStale(query, err);
         throw err;
       },
     );
   }
 
-  private settle(key: string, stale: CacheEntry | undefined, answer: DnsAnswer, query: DnsQuery): DnsAnswer {
-    if (stale !== undefined && failed(answer)) return this.serveStale(stale, query.received);
-    this.store(key, answer, query.received);
+  private settle(hasStale: boolean, answer: DnsAnswer, query: DnsQuery): DnsAnswer {
+    if (hasStale && failed(answer)) return this.serveStale(query, answer);
+    this.store(query, answer);
     return answer;
   }
 
-  private serveStale(entry: CacheEntry, now: number): DnsAnswer {
-    entry.retryAfter = now + FAILURE_RECHECK_MS;
+  /** The stale entry of `query` if it is still there (inserts may have evicted it), else `failure`. */
+  private serveStale(query: DnsQuery, failure: unknown): DnsAnswer {
+    const slot = this.arena.lookup(query);
+    if (slot < 0) {
+      if (failure instanceof Error || !isAnswer(failure)) throw failure;
+      return failure;
+    }
+    this.arena.retryAfter[slot] = query.received + FAILURE_RECHECK_MS;
     this.staleServed++;
-    return staleAnswer(entry);
+    return this.answers.stale(slot);
   }
 
   // Stored as of when the query arrived: the age then includes the upstream's round trip, erring on the
   // side of a shorter TTL, and the clock is the one tests control.
-  private store(key: string, answer: DnsAnswer, at: number): void {
-    const entry = makeEntry(key, answer, at, this.bounds);
-    if (entry !== null) this.lru.set(key, entry);
+  private store(query: DnsQuery, answer: DnsAnswer): void {
+    const ttl = cacheTtl(answer, this.bounds, this.cap);
+    if (ttl < 0) return;
+    const b = this.bounds;
+    this.arena.insert(query, answer.wire, answer.ttlOffsets, query.received, ttl, b.minTtl, this.cap[0]);
   }
 
   /** One background refresh of an entry about to expire; the client is answered from the cache. */
-  private prefetch(key: string, entry: CacheEntry, query: DnsQuery): void {
-    entry.refreshing = true;
+  private prefetch(slot: number, query: DnsQuery): void {
+    const a = this.arena;
+    a.setRefreshing(slot, true);
     this.prefetches++;
     // Our own copy of the packet: the front end may reuse the client's buffer once it has answered.
     const own: DnsQuery = { ...query, packet: Buffer.from(query.packet), protocol: 'internal' };
-    const done = (a: DnsAnswer) => {
-      entry.refreshing = false;
-      if (!failed(a)) this.store(key, a, query.received);
+    // A new answer resets the flag (insert); otherwise clear it if the key still has this slot.
+    const release = () => {
+      if (a.lookup(query) === slot) a.setRefreshing(slot, false);
+    };
+    const done = (answer: DnsAnswer) => {
+      if (!failed(answer)) this.store(query, answer);
+      release();
     };
     try {
-      const a = this.next.resolve(own);
-      if (a instanceof Promise) a.then(done, () => (entry.refreshing = false));
-      else done(a);
+      const r = this.next.resolve(own);
+      if (r instanceof Promise) r.then(done, release);
+      else done(r);
     } catch {
-      entry.refreshing = false;
+      release();
     }
   }
 
   flush(): void {
-    this.lru.clear();
+    this.arena.clear();
   }
 
   get size(): { entries: number; bytes: number } {
-    return { entries: this.lru.size, bytes: this.lru.calculatedSize };
+    return { entries: this.arena.entries, bytes: this.arena.bytes };
   }
 
   stats(): CacheStats {
@@ -156,18 +172,14 @@ export class CachingResolver extends ChainedResolver {
       misses: this.misses,
       stale: this.staleServed,
       prefetches: this.prefetches,
-      entries: this.lru.size,
-      bytes: this.lru.calculatedSize,
+      entries: this.arena.entries,
+      bytes: this.arena.bytes,
     };
   }
 }
 
-/** name + type + class + DO bit (the name is already lower-cased by the parser). */
-export function cacheKey(q: DnsQuery): string {
-  // DO and CD change what the upstream sends back (signatures; unvalidated data): separate entries.
-  return (
-    (q.doBit ? 'D' : '') + (q.cd ? 'C' : '') + q.qtype + (q.qclass === 1 ? ' ' : `/${q.qclass} `) + q.name
-  );
+function isAnswer(v: unknown): v is DnsAnswer {
+  return typeof v === 'object' && v !== null && 'wire' in v;
 }
 
 /** The next link could not get an answer: time for serve-stale. */
