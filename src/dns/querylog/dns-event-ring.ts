@@ -19,13 +19,14 @@ export interface DnsEventOptions {
   readonly sample: number;
 }
 
+/** An answer with no bytes (rate-limit `drop`): nothing was sent. */
+const DROPPED = 0xffff;
+
 /** What the client got, as events show it: `NXDOMAIN EDE 15`, `NOERROR`, `DROP`. */
-export function answerText(answer: DnsAnswer): string {
-  const wire = answer.wire;
-  if (wire.length < 4) return 'DROP';
-  const rcode = (wire[3] & 0x0f) | ((answer.extendedRcode ?? 0) << 4);
+export function answerText(rcode: number, ede: number): string {
+  if (rcode === DROPPED) return 'DROP';
   const name = rcode === 16 ? 'BADVERS' : (RCODE_NAMES[rcode] ?? `RCODE${rcode}`);
-  return answer.ede === undefined ? name : `${name} EDE ${answer.ede.code}`;
+  return ede < 0 ? name : `${name} EDE ${ede}`;
 }
 
 export class DnsEventRing {
@@ -38,7 +39,12 @@ export class DnsEventRing {
   private readonly client: string[] = new Array<string>(RING_SIZE).fill('');
   private readonly name: string[] = new Array<string>(RING_SIZE).fill('');
   private readonly protocol: Protocol[] = new Array<Protocol>(RING_SIZE).fill('udp');
-  private readonly answer: (DnsAnswer | undefined)[] = new Array<DnsAnswer | undefined>(RING_SIZE);
+  // What the answer said, read at offer time: a cached answer's bytes live in a slab of the packet
+  // cache that the next insert may reuse, so the ring keeps no reference to them.
+  private readonly rcode = new Uint16Array(RING_SIZE);
+  /** The EDE info code, or -1 for none. */
+  private readonly ede = new Int32Array(RING_SIZE);
+  private readonly block: (BlockMatch | undefined)[] = new Array<BlockMatch | undefined>(RING_SIZE);
   private pending = 0;
   private scheduled = false;
   private readonly flushBound = () => this.flush();
@@ -70,7 +76,10 @@ export class DnsEventRing {
     this.client[i] = query.client;
     this.name[i] = query.name;
     this.protocol[i] = query.protocol;
-    this.answer[i] = answer;
+    this.rcode[i] =
+      answer.wire.length < 4 ? DROPPED : (answer.wire[3] & 0x0f) | ((answer.extendedRcode ?? 0) << 4);
+    this.ede[i] = answer.ede === undefined ? -1 : answer.ede.code;
+    this.block[i] = answer.block;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flushBound);
@@ -82,9 +91,8 @@ export class DnsEventRing {
     const n = this.pending;
     this.pending = 0;
     for (let i = 0; i < n; i++) {
-      const answer = this.answer[i]!;
-      this.answer[i] = undefined;
-      const block: BlockMatch | undefined = answer.block;
+      const block = this.block[i];
+      this.block[i] = undefined;
       const rule = block?.rule;
       // Fields spelled out rather than spread from ruleFields(): one object per event, not two.
       this.pipeline.offer({
@@ -102,7 +110,7 @@ export class DnsEventRing {
         list: rule === undefined ? '' : rule.list,
         rule: rule === undefined ? '' : rule.rule,
         source: rule === undefined ? '' : sourceOf(rule),
-        answer: answerText(answer),
+        answer: answerText(this.rcode[i], this.ede[i]),
         durationMs: Math.round(this.duration[i] * 1000) / 1000,
         intercepted: false,
       });
