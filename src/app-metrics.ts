@@ -13,7 +13,8 @@ import { registerPolicyMetrics } from './policy/metrics.ts';
 import { registerCanaryMetrics } from './canary/metrics.ts';
 import type { DnsStats } from './dns/stats/dns-stats.ts';
 import type { Chain } from './dns/chain.ts';
-import type { QueryLog } from './dns/querylog/query-log.ts';
+import type { AppEvents } from './app-events.ts';
+import { registerEventMetrics } from './events/metrics.ts';
 import type { PolicyStore } from './policy/store.ts';
 import type { ProxyStats } from './proxy/proxy-stats.ts';
 import type { Canaries } from './canary/canaries.ts';
@@ -25,7 +26,7 @@ export interface MetricSources {
   readonly dnsStats: DnsStats;
   /** null when the proxy is off (its module is then not even loaded). */
   readonly proxyStats: ProxyStats | null;
-  readonly queryLog: QueryLog | null;
+  readonly events: AppEvents;
   /** null when `canaries.enabled` is false. */
   readonly canaries: Canaries | null;
 }
@@ -37,9 +38,10 @@ export async function registerMetrics(s: MetricSources): Promise<void> {
   registerDnsStatsMetrics(s.dnsStats);
   registerCacheMetrics(s.chain.cache);
   registerUpstreamMetrics(s.chain.upstream);
+  registerQueryLogMetrics(s.events.ring, s.events.file ?? undefined);
+  registerEventMetrics(s.events.pipeline);
   registerEchMetrics(s.chain.ech);
   registerLocalZonesMetrics(s.chain.localZones);
-  if (s.queryLog) registerQueryLogMetrics(s.queryLog);
   if (s.canaries) registerCanaryMetrics(s.canaries);
   if (s.proxyStats) {
     const { registerProxyMetrics } = await import('./proxy/metrics.ts');

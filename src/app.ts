@@ -11,7 +11,6 @@ import { createQueryResolver, type Chain } from './dns/chain.ts';
 import { DnsStats } from './dns/stats/dns-stats.ts';
 import { DnsServer } from './dns/server/dns-server.ts';
 import type { EncryptedDnsServers } from './dns/encrypted/encrypted-servers.ts';
-import { QueryLog } from './dns/querylog/query-log.ts';
 import type { ProxyServer } from './proxy/proxy-server.ts';
 import { ProxyStats } from './proxy/proxy-stats.ts';
 import { HttpServer } from './api/http-server.ts';
@@ -25,6 +24,19 @@ import type { ExplainInput } from './explain/input.ts';
 import { followLive, type LiveJudgement } from './explain/live.ts';
 import { liveChain, type LiveChain } from './explain/live-chain.ts';
 import { registerMetrics } from './app-metrics.ts';
+import { createEvents, type AppEvents } from './app-events.ts';
+import { AuditLog, type AuditEntry } from './audit/audit-log.ts';
+import { policyChange, policyFacts } from './audit/policy-change.ts';
+import { openDatabase } from './events/sqlite-store.ts';
+import {
+  searchEvents,
+  summarize,
+  type EventFilter,
+  type EventPage,
+  type SummaryKey,
+} from './events/search.ts';
+import type { DatabaseSync } from 'node:sqlite';
+import type { ServerResponse } from 'node:http';
 import type { Canaries, CanaryStatus } from './canary/canaries.ts';
 import { VERSION } from './version.ts';
 
@@ -40,8 +52,9 @@ export class Banwall implements AdminOps {
   readonly startedAt = Date.now();
   readonly policy: PolicyStore;
   private readonly dnsStats = new DnsStats();
-  // Proxy blocks go into the resolver's top-k, so /api/top shows what DNS and the proxy refused.
-  private readonly proxyStats = new ProxyStats(this.dnsStats);
+  // Proxy blocks go into the resolver's top-k, so /api/top shows what DNS and the proxy refused, and
+  // into the event pipeline beside the resolver's (set when the pipeline is built).
+  private proxyStats = new ProxyStats(this.dnsStats);
   private readonly reloadStats = new ReloadStats();
   private chain!: Chain;
   /** explainLive's view of the chain (src/explain/live-chain.ts). */
@@ -52,7 +65,10 @@ export class Banwall implements AdminOps {
   private encrypted?: EncryptedDnsServers;
   private proxy?: ProxyServer;
   private http?: HttpServer;
-  private queryLog: QueryLog | null = null;
+  private events: AppEvents | null = null;
+  /** A read-only connection for searches (WAL lets it read while the writer thread writes). */
+  private eventsReader: DatabaseSync | null = null;
+  private audit: AuditLog | null = null;
   private canaries?: Canaries;
   private watcher?: FSWatcher;
   private reloading: Promise<ReloadResult> | null = null;
@@ -137,16 +153,69 @@ export class Banwall implements AdminOps {
     return before;
   }
 
+  eventStoreEnabled(): boolean {
+    return this.events?.store !== null && this.events !== null;
+  }
+
+  searchEvents(filter: EventFilter): EventPage {
+    const db = this.reader();
+    return db === null ? { events: [] } : searchEvents(db, filter);
+  }
+
+  summarizeEvents(by: SummaryKey, filter: EventFilter): { key: string; count: number; last: number }[] {
+    const db = this.reader();
+    return db === null ? [] : summarize(db, by, filter);
+  }
+
+  attachEventStream(res: ServerResponse): boolean {
+    return this.events?.live.attach(res) ?? false;
+  }
+
+  auditTail(n: number): unknown[] | null {
+    return this.audit?.tail(n) ?? null;
+  }
+
+  /** The search connection, opened once the writer thread has created the file. */
+  private reader(): DatabaseSync | null {
+    if (this.eventsReader === null && this.events !== null) {
+      try {
+        this.eventsReader = openDatabase(this.events.storeFile, true);
+      } catch {
+        return null; // not created yet: nothing to find
+      }
+    }
+    return this.eventsReader;
+  }
+
+  private recordAudit(entry: AuditEntry): void {
+    try {
+      this.audit?.append(entry);
+    } catch (err) {
+      this.log.error({ err }, 'cannot write the audit log');
+    }
+  }
+
   private async open(): Promise<void> {
     const cfg = this.loaded.config;
     const report = await this.policy.load(this.loaded);
     this.log.info({ lists: listCounts(report) }, 'policy loaded');
-    if (cfg.queryLog.enabled) this.queryLog = new QueryLog(cfg.queryLog, this.loaded.dir, this.log);
+    if (cfg.audit.enabled) {
+      this.audit = new AuditLog(path.resolve(this.loaded.dir, cfg.audit.path));
+      this.recordAudit({
+        actor: 'start',
+        action: 'start',
+        result: 'applied',
+        generation: this.policy.current.generation,
+        ...policyChange(null, policyFacts(this.lists())),
+      });
+    }
+    this.events = await createEvents(cfg, this.loaded.dir, this.log);
+    this.proxyStats = new ProxyStats(this.dnsStats, this.events.pipeline);
     this.chain = createQueryResolver({
       config: cfg,
       policy: this.policy,
       stats: this.dnsStats,
-      queryLog: this.queryLog,
+      queryLog: this.events.ring,
       log: this.log,
     });
     // Readiness needs an upstream that answered a probe: start probing before any listener opens.
@@ -185,7 +254,7 @@ export class Banwall implements AdminOps {
       chain: this.chain,
       dnsStats: this.dnsStats,
       proxyStats: this.proxy ? this.proxyStats : null,
-      queryLog: this.queryLog,
+      events: this.events,
       canaries: this.canaries ?? null,
     });
     this.http = new HttpServer(this, this.log);
@@ -237,15 +306,15 @@ export class Banwall implements AdminOps {
   }
 
   /** Re-reads the config file and swaps in a new policy; on any error the old policy keeps serving. */
-  reload(reason: string): Promise<ReloadResult> {
+  reload(reason: string, actor = actorOf(reason)): Promise<ReloadResult> {
     // A file query log is reopened too, so that SIGHUP after logrotate moves it starts a new file.
-    this.queryLog?.reopen();
+    this.events?.file?.reopen();
     if (this.reloading) {
       // Coalesce: one more reload after the one in progress picks up every change made meanwhile.
       this.reloadAgain = true;
       return this.reloading;
     }
-    this.reloading = this.doReload(reason).finally(() => {
+    this.reloading = this.doReload(reason, actor).finally(() => {
       this.reloading = null;
       if (this.reloadAgain) {
         this.reloadAgain = false;
@@ -255,8 +324,9 @@ export class Banwall implements AdminOps {
     return this.reloading;
   }
 
-  private async doReload(reason: string): Promise<ReloadResult> {
+  private async doReload(reason: string, actor: string): Promise<ReloadResult> {
     const started = performance.now();
+    const before = policyFacts(this.lists());
     try {
       const next = await loadConfig(this.loaded.file);
       const changed = (Object.keys(next.config) as (keyof Config)[]).filter(
@@ -271,11 +341,30 @@ export class Banwall implements AdminOps {
       this.canaries?.kick(); // a reload is when a ban is most likely to break
       const ms = Math.round(performance.now() - started);
       this.log.info({ reason, generation: this.policy.current.generation, ms }, 'policy reloaded');
+      const after = policyFacts(this.lists());
+      this.recordAudit({
+        actor,
+        action: 'reload',
+        result: after.digest === before.digest ? 'unchanged' : 'applied',
+        reason,
+        generation: this.policy.current.generation,
+        ...policyChange(before, after),
+      });
       return { ok: true, generation: this.policy.current.generation, errors: [], lists: listCounts(report) };
     } catch (err) {
       this.reloadStats.record(false);
       const errors = (err as { problems?: string[] }).problems ?? [(err as Error).message];
       this.log.error({ reason, errors }, 'reload rejected; the previous policy keeps serving');
+      this.recordAudit({
+        actor,
+        action: 'reload',
+        result: 'rejected',
+        reason,
+        generation: this.policy.current?.generation ?? 0,
+        digestBefore: before.digest,
+        digestAfter: before.digest,
+        errors: errors.slice(0, 50),
+      });
       const report = err instanceof PolicyLoadError ? err.report : null;
       return {
         ok: false,
@@ -312,9 +401,17 @@ export class Banwall implements AdminOps {
       this.encrypted?.stop(graceMs),
       this.proxy?.stop(graceMs),
     ]);
-    await Promise.allSettled([this.http?.stop(), this.chain?.close(), this.queryLog?.close()]);
+    await Promise.allSettled([this.http?.stop(), this.chain?.close(), this.events?.close()]);
+    this.eventsReader?.close();
     this.policy.close();
   }
+}
+
+/** Who a reload reason stands for in the audit log. */
+function actorOf(reason: string): string {
+  if (reason === 'SIGHUP') return 'signal';
+  if (reason === 'config file changed') return 'watch';
+  return reason;
 }
 
 /** Per list: rules loaded and bad lines skipped, for the start-up log and the reload answer. */

@@ -5,12 +5,13 @@
 // Layers, top first:
 //   cli       src/cli.ts, src/cli/          commands
 //   cluster   src/cluster/                  the dns.workers supervisor: runs apps
-//   app       src/app.ts, src/app-metrics.ts   the composition root: builds and wires every part
+//   app       src/app.ts, app-metrics.ts, app-events.ts   the composition root: builds and wires every part
 //   config    src/config/schema.ts, load.ts  assembles the schema each part below owns
-//   api       src/api/                      the HTTP listener; asks the app through AdminOps (its own)
+//   api       src/api/, src/console/        the HTTP listener and the console; asks the app through AdminOps
 //   edge      src/proxy/, src/firewall/,    ask the resolver, the policy, the listeners
 //             src/canary/, src/explain/
 //   dns       src/dns/                      the resolver chain and its front ends (query log included)
+//   events    src/events/, src/audit/       the event pipeline and its sinks; the audit log
 //   policy    src/policy/                   lists, matching, reload
 //   base      src/log.ts, src/version.ts, src/net/, src/metrics/, src/config/types.ts
 //
@@ -30,11 +31,12 @@ const SRC = path.join(ROOT, 'src');
 const LAYERS: readonly [name: string, matches: (f: string) => boolean][] = [
   ['base', (f) => ['log.ts', 'version.ts', 'config/types.ts'].includes(f) || /^(net|metrics)\//.test(f)],
   ['policy', (f) => f.startsWith('policy/')],
+  ['events', (f) => f.startsWith('events/') || f.startsWith('audit/')],
   ['dns', (f) => f.startsWith('dns/')],
   ['edge', (f) => /^(proxy|firewall|canary|explain)\//.test(f)],
-  ['api', (f) => f.startsWith('api/')],
+  ['api', (f) => f.startsWith('api/') || f.startsWith('console/')],
   ['config', (f) => f === 'config/schema.ts' || f === 'config/load.ts'],
-  ['app', (f) => f === 'app.ts' || f === 'app-metrics.ts'],
+  ['app', (f) => ['app.ts', 'app-metrics.ts', 'app-events.ts'].includes(f)],
   ['cluster', (f) => f.startsWith('cluster/')],
   ['cli', (f) => f === 'cli.ts' || f.startsWith('cli/')],
 ];

@@ -1,11 +1,13 @@
 // What the HTTP listener may ask of the running application: a short list of operations, implemented
 // by the composition root (src/app.ts). The API sees answers, never a part: no cache, resolver chain,
 // stats object or policy store crosses this line, so a part can change inside without the API noticing.
+import type { ServerResponse } from 'node:http';
 import type { Config } from '../config/schema.ts';
 import type { Result } from '../dns/resolver.ts';
 import type { UpstreamHealth } from '../dns/upstream/upstream-resolver.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
 import type { ListStatus } from '../policy/refresher.ts';
+import type { EventFilter, EventPage, SummaryKey } from '../events/search.ts';
 import type { CanaryStatus } from '../canary/canaries.ts';
 import type { ExplainInput } from '../explain/input.ts';
 import type { LiveJudgement } from '../explain/live.ts';
@@ -52,7 +54,16 @@ export interface AdminOps {
   topBlocked(n: number, minutes: number): TopBlocked;
   /** Empties the DNS cache; says what it held. */
   flushCache(): { readonly entries: number; readonly bytes: number };
-  reload(reason: string): Promise<ReloadResult>;
+  /** `actor`: who asked (a token id, `signal`, `watch`), for the audit log. */
+  reload(reason: string, actor?: string): Promise<ReloadResult>;
+  /** Whether events are kept in the store (searches answer 404 otherwise). */
+  eventStoreEnabled(): boolean;
+  searchEvents(filter: EventFilter): EventPage;
+  summarizeEvents(by: SummaryKey, filter: EventFilter): { key: string; count: number; last: number }[];
+  /** Makes `res` a Server-Sent Events stream of new blocks; false when the feed is full. */
+  attachEventStream(res: ServerResponse): boolean;
+  /** The newest audit entries, newest first; null when the audit log is off. */
+  auditTail(n: number): unknown[] | null;
   /** The canaries' state and failing probes (src/canary); null when they are off. */
   canaryStatus?(): CanaryStatus | null;
   /** The proxy's bound listen addresses, for the PAC file. */

@@ -43,8 +43,8 @@ function listStatus(l: ListStatus, now: number) {
 export { explain } from './explain.ts';
 
 /** POST /api/reload */
-export async function reload(app: AppHandle, res: ServerResponse): Promise<void> {
-  const r = await app.reload('api');
+export async function reload(app: AppHandle, res: ServerResponse, actor = 'api'): Promise<void> {
+  const r = await app.reload('api', actor);
   sendJson(res, r.ok ? 200 : 422, r);
 }
 

@@ -9,19 +9,29 @@ import type { AdminOps } from './admin-ops.ts';
 import { registry } from '../metrics/registry.ts';
 import { buildPac } from '../proxy/pac.ts';
 import { apiToken, readToken } from './auth.ts';
-import { HttpAccess, type Area } from './access.ts';
+import { HttpAccess, type Area, type Principal } from './access.ts';
+import type { Scope } from './scoped-tokens.ts';
+import * as events from './events-api.ts';
+import { SessionStore } from '../console/sessions.ts';
+import { CONSOLE_PATHS, serveStatic } from '../console/static-files.ts';
+import * as session from '../console/session-api.ts';
 import { healthz, readyz } from './health.ts';
 import * as admin from './admin.ts';
 import { sendError, sendText } from './respond.ts';
 import { listen, boundAddresses } from '../net/listen.ts';
 
-type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, who: Principal) => void | Promise<void>;
 
-/** Each path: who may ask it (access.ts) and its handlers. POST routes are writes. */
+/**
+ * Each path: who may ask it (access.ts) and its handlers. A POST is a write needing `scope`
+ * (`admin` when not given), unless `post` names another area (the console's login).
+ */
 interface Route {
-  readonly area: Exclude<Area, 'write'>;
+  readonly area: Exclude<Area, 'write' | 'login'>;
   readonly GET?: Handler;
   readonly POST?: Handler;
+  readonly scope?: Scope;
+  readonly post?: Area;
 }
 
 /** Loopback addresses: the listener warns when bound elsewhere without a token. */
@@ -42,8 +52,29 @@ export class HttpServer {
     this.app = app;
     this.log = log.child({ part: 'http' });
     const cfg = app.config();
-    this.access = new HttpAccess(cfg.http, cfg.proxy?.allowedClients);
+    const sessions = new SessionStore();
+    this.access = new HttpAccess(cfg.http, cfg.proxy?.allowedClients, sessions);
+    const files = Object.fromEntries(
+      CONSOLE_PATHS.map((p): [string, Route] => [
+        p,
+        { area: 'console', GET: (_req, res) => serveStatic(p, res) },
+      ]),
+    );
     this.routes = {
+      ...files,
+      // Browsers ask for it on every page; a 404 there is an error in the console.
+      '/favicon.ico': { area: 'console', GET: (_req, res) => void res.writeHead(204).end() },
+      '/api/session': {
+        area: 'console',
+        GET: (req, res) => session.state(sessions, req, res),
+        POST: (req, res, _url, who) => session.login(sessions, req, res, who),
+        post: 'login',
+      },
+      '/api/session/logout': {
+        area: 'console',
+        POST: (req, res) => session.logout(sessions, req, res),
+        scope: 'read',
+      },
       '/metrics': { area: 'probe', GET: (_req, res) => this.metrics(res) },
       '/healthz': { area: 'probe', GET: (_req, res) => healthz(res) },
       '/readyz': { area: 'probe', GET: (_req, res) => readyz(this.app, res) },
@@ -51,8 +82,24 @@ export class HttpServer {
       '/api/status': { area: 'read', GET: (_req, res) => admin.status(this.app, res) },
       '/api/explain': { area: 'read', GET: (_req, res, url) => admin.explain(this.app, res, url) },
       '/api/top': { area: 'read', GET: (_req, res, url) => admin.top(this.app, res, url) },
-      '/api/reload': { area: 'read', POST: (_req, res) => admin.reload(this.app, res) },
-      '/api/cache/flush': { area: 'read', POST: (_req, res) => admin.flushCache(this.app, res) },
+      '/api/reload': {
+        area: 'read',
+        POST: (_req, res, _url, who) => admin.reload(this.app, res, who.id),
+        scope: 'reload',
+      },
+      '/api/cache/flush': {
+        area: 'read',
+        POST: (_req, res) => admin.flushCache(this.app, res),
+        scope: 'cache',
+      },
+      '/api/events': { area: 'read', GET: (_req, res, url) => events.search(this.app, res, url) },
+      '/api/events/summary': { area: 'read', GET: (_req, res, url) => events.summary(this.app, res, url) },
+      '/api/events/export': {
+        area: 'read',
+        GET: (_req, res, url) => events.exportEvents(this.app, res, url),
+      },
+      '/api/events/stream': { area: 'read', GET: (_req, res) => events.stream(this.app, res) },
+      '/api/audit': { area: 'read', GET: (_req, res, url) => events.audit(this.app, res, url) },
     };
   }
 
@@ -115,15 +162,20 @@ export class HttpServer {
       }
       const method = req.method === 'HEAD' ? 'GET' : req.method;
       const handler = method === 'GET' || method === 'POST' ? route[method] : undefined;
-      if (!this.access.admit(req, res, handler !== undefined && method === 'POST' ? 'write' : route.area)) {
-        return;
-      }
+      const writing = handler !== undefined && method === 'POST';
+      const who = this.access.admit(
+        req,
+        res,
+        writing ? (route.post ?? 'write') : route.area,
+        route.scope ?? 'admin',
+      );
+      if (who === null) return;
       if (handler === undefined) {
         const allow = [...(route.GET ? ['GET', 'HEAD'] : []), ...(route.POST ? ['POST'] : [])];
         sendError(res, 405, `${req.method} is not allowed on ${url.pathname}`, { allow: allow.join(', ') });
         return;
       }
-      await handler(req, res, url);
+      await handler(req, res, url, who);
     } catch (err) {
       this.log.error({ err, url: req.url }, 'HTTP handler failed');
       if (!res.headersSent) sendError(res, 500, 'internal error (logged)');

@@ -141,6 +141,59 @@ export const COMMANDS: readonly Command[] = [
     args: { min: 1, max: 1, missing: 'what to export: firewall' },
     load: () => import('./export.ts'),
   },
+  {
+    name: 'events',
+    summary: 'search the event store: who tried to reach a banned app, when, through which layer',
+    synopsis:
+      'events [--since T] [--until T] [--client IP|CIDR] [--group G] [--app A] [--category C] ' +
+      '[--list L] [--layer dns|proxy] [--decision D] [--q TEXT] [--limit N] [--cursor N] ' +
+      '[--summary BY] [--format table|ndjson|csv|json] [--db FILE] [--config FILE]',
+    optionHelp: [
+      '  --since T, --until T  ISO time, epoch ms, or a span back from now (15m, 24h, 7d)',
+      '  --client IP|CIDR      one device or a range; --group, --app, --category, --list, --layer,',
+      '                        --decision: exact values; --q: a substring of the name or URL',
+      '  --limit N             at most N events (1-1000, default 100), newest first; --cursor N',
+      '                        continues with older ones',
+      '  --summary BY          counts by client, app, category, list, group, layer or decision',
+      '  --format F            table (default), ndjson, csv or json',
+      '  --db FILE             the SQLite file (default: events.store.path of the config)',
+      CONFIG_HELP,
+    ],
+    notes: ['Reads the store read-only: safe beside a running banwall, or on a copy of the file.'],
+    options: {
+      ...CONFIG,
+      ...HELP,
+      since: { type: 'string' },
+      until: { type: 'string' },
+      client: { type: 'string' },
+      group: { type: 'string' },
+      app: { type: 'string' },
+      category: { type: 'string' },
+      list: { type: 'string' },
+      layer: { type: 'string' },
+      decision: { type: 'string' },
+      q: { type: 'string' },
+      limit: { type: 'string' },
+      cursor: { type: 'string' },
+      summary: { type: 'string' },
+      format: { type: 'string' },
+      db: { type: 'string' },
+    },
+    args: { min: 0, max: 0, missing: '' },
+    load: () => import('./events.ts'),
+  },
+  {
+    name: 'audit',
+    summary: "check the audit log's hash chain",
+    synopsis: 'audit verify [FILE] [--config FILE]',
+    optionHelp: ['  FILE                the audit log (default: audit.path of the config)', CONFIG_HELP],
+    notes: [
+      'Exit status: 0 when every line holds, 1 naming the first bad line (edited, removed, reordered).',
+    ],
+    options: { ...CONFIG, ...HELP },
+    args: { min: 1, max: 2, missing: 'an action: verify' },
+    load: () => import('./audit.ts'),
+  },
 ];
 
 export function findCommand(name: string): Command | undefined {

@@ -12,6 +12,9 @@ import { policySchema, refinePolicy } from '../policy/config.ts';
 import { proxySchema } from '../proxy/config.ts';
 import { httpSchema } from '../api/config.ts';
 import { queryLogSchema } from '../dns/querylog/config.ts';
+import { dnstapSchema } from '../dns/dnstap/config.ts';
+import { eventsSchema } from '../events/config.ts';
+import { auditSchema } from '../audit/config.ts';
 import { canariesSchema } from '../canary/config.ts';
 
 export const configSchema = z
@@ -33,12 +36,15 @@ export const configSchema = z
         ...echSchema,
         dot: dotSchema.optional(),
         doh: dohSchema.optional(),
+        dnstap: dnstapSchema.optional(),
       })
       .strict(),
     ...policySchema,
     proxy: proxySchema.optional(),
     http: httpSchema,
     queryLog: queryLogSchema,
+    events: eventsSchema,
+    audit: auditSchema,
     canaries: canariesSchema,
   })
   .strict()

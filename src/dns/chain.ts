@@ -5,7 +5,7 @@ import type { Logger } from '../log.ts';
 import type { PolicyStore } from '../policy/store.ts';
 import type { Resolver } from './resolver.ts';
 import type { DnsStats } from './stats/dns-stats.ts';
-import type { QueryLog } from './querylog/query-log.ts';
+import type { DnsEventRing } from './querylog/dns-event-ring.ts';
 import { StatsResolver } from './stats/stats-resolver.ts';
 import { QueryLoggingResolver } from './querylog/query-logging-resolver.ts';
 import { AclResolver } from './acl/acl-resolver.ts';
@@ -22,7 +22,8 @@ export interface ChainDeps {
   readonly config: Config;
   readonly policy: PolicyStore;
   readonly stats: DnsStats;
-  readonly queryLog: QueryLog | null;
+  /** Where answers become events (store, query-log file, streams); null records none. */
+  readonly queryLog: DnsEventRing | null;
   readonly log: Logger;
 }
 

@@ -84,6 +84,15 @@ export class ProxyAuth {
   }
 }
 
+/** The user name of a Basic Proxy-Authorization header (for events), or '' when there is none. */
+export function proxyUser(header: string | undefined): string {
+  const m = header === undefined ? null : /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (m === null) return '';
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? '' : decoded.slice(0, colon).slice(0, 128);
+}
+
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }

@@ -10,6 +10,7 @@ import type { BlockMatch } from '../policy/snapshot.ts';
 import { lookupAddresses, type LookupResult } from '../dns/internal-lookup.ts';
 import type { MaybePromise } from '../dns/resolver.ts';
 import { connectionState, type ProxyContext } from './context.ts';
+import { proxyUser } from './client-gate.ts';
 import { parseConnectTarget, type ConnectTarget } from './target.ts';
 import { parseClientHello, MAX_HELLO } from './tls-client-hello.ts';
 import { wantsHtml } from './block-page.ts';
@@ -130,7 +131,15 @@ export class ConnectTunnels {
       // proxy.intercept: a host whose URL rules need the URL is decrypted; every other is spliced.
       const cls = this.interceptor.classify(target.host, client);
       if (cls !== null) {
-        this.interceptor.open(socket, head, target, address, client, cls);
+        this.interceptor.open(
+          socket,
+          head,
+          target,
+          address,
+          client,
+          cls,
+          proxyUser(req.headers['proxy-authorization']),
+        );
         return;
       }
     }
@@ -138,13 +147,21 @@ export class ConnectTunnels {
   }
 
   private refuse(req: IncomingMessage, socket: Socket, match: BlockMatch, host: string): void {
-    this.ctx.stats.recordBlocked('connect', match, host, connectionState(socket)?.client ?? '');
+    this.ctx.stats.recordBlocked(match, {
+      host,
+      client: connectionState(socket)?.client ?? '',
+      kind: 'connect',
+      target: req.url ?? host,
+      method: 'CONNECT',
+      status: 403,
+      identity: proxyUser(req.headers['proxy-authorization']),
+    });
     rawBlock(socket, this.ctx.cfg.blockPage, match, host, wantsHtml(req.headers.accept));
   }
 
   /** Connects to the origin, answers 200, then waits for the ClientHello before relaying a byte. */
   private open(
-    _req: IncomingMessage,
+    req: IncomingMessage,
     socket: Socket,
     head: Buffer,
     target: ConnectTarget,
@@ -219,7 +236,15 @@ export class ConnectTunnels {
             if (match === 'limited') return refuseTls('limited');
             if (match === 'fronted') return refuseTls('denied');
             decided = true;
-            ctx.stats.recordBlocked('connect', match, parsed.sni ?? target.host, client);
+            ctx.stats.recordBlocked(match, {
+              host: parsed.sni ?? target.host,
+              client,
+              kind: 'connect',
+              target: `${parsed.sni} → ${req.url ?? target.host}`,
+              method: 'CONNECT',
+              status: 0,
+              identity: proxyUser(req.headers['proxy-authorization']),
+            });
             close();
           });
       }

@@ -13,6 +13,7 @@ import { connectionState, portInRanges, type ProxyContext } from './context.ts';
 import { parseHttpTarget, type HttpTarget } from './target.ts';
 import { prepareRequestHeaders, prepareResponseHeaders } from './headers.ts';
 import { sendBlock, sendText, RATE_LIMITED, RETRY_AFTER } from './responses.ts';
+import { proxyUser } from './client-gate.ts';
 import { TargetGuard } from './target-guard.ts';
 import { judgeUrl } from './url-judge.ts';
 
@@ -217,8 +218,16 @@ export class HttpForwarder {
   }
 
   private block(req: IncomingMessage, res: ServerResponse, match: BlockMatch, target: HttpTarget): void {
-    this.ctx.stats.recordBlocked('http', match, target.host, connectionState(req.socket)?.client ?? '');
     const what = `http://${target.authority}${target.originForm}`;
+    this.ctx.stats.recordBlocked(match, {
+      host: target.host,
+      client: connectionState(req.socket)?.client ?? '',
+      kind: 'http',
+      target: `${target.authority}${target.originForm}`,
+      method: req.method ?? 'GET',
+      status: 403,
+      identity: proxyUser(req.headers['proxy-authorization']),
+    });
     sendBlock(req, res, this.ctx.cfg.blockPage, match, what.length > 300 ? `${what.slice(0, 300)}…` : what);
   }
 

@@ -5,6 +5,27 @@
 // A request costs one typed-array increment, a block two Map lookups keyed by objects the policy
 // already holds (no string built per request); labels are assembled only when someone reads them.
 import type { BlockMatch, RuleRef } from '../policy/snapshot.ts';
+import { ruleFields, type PolicyEvent } from '../events/event.ts';
+
+/** What the proxy refused, for the event every sink records (store, query-log file, streams). */
+export interface ProxyBlock {
+  /** The host judged: the request's host, the CONNECT target, or the ClientHello's SNI. */
+  readonly host: string;
+  readonly client: string;
+  readonly kind: ProxyKind;
+  /** Plain HTTP: host and path as requested; CONNECT: `host:port`, with `sni → target` when they differ. */
+  readonly target: string;
+  /** The request method (GET, CONNECT). */
+  readonly method: string;
+  /** The status the client got (403), or 0 when the tunnel was closed after the ClientHello. */
+  readonly status: number;
+  /** The proxy's Basic-auth user, or ''. */
+  readonly identity: string;
+  /** performance.now() when the request arrived (now, when not known). */
+  readonly started?: number;
+  /** The tunnel was decrypted to judge the URL (selective interception). */
+  readonly intercepted?: boolean;
+}
 
 /** `https`: a request judged inside an intercepted (decrypted) CONNECT tunnel (proxy.intercept). */
 export const PROXY_KINDS = ['http', 'connect', 'https'] as const;
@@ -45,14 +66,6 @@ const IRESULT_INDEX = Object.fromEntries(INTERCEPT_RESULTS.map((r, i) => [r, i])
   number
 >;
 
-/** A proxy block as the event pipeline sees it (src/events/ wires `blockSink`). */
-export interface ProxyBlockRecord {
-  readonly match: BlockMatch;
-  readonly host: string;
-  readonly client: string;
-  /** Judged inside a decrypted tunnel (proxy.intercept): the URL of an HTTPS request. */
-  readonly intercepted: boolean;
-}
 const RESULT_INDEX = Object.fromEntries(PROXY_RESULTS.map((r, i) => [r, i])) as Record<ProxyResult, number>;
 
 export class ProxyStats {
@@ -79,15 +92,16 @@ export class ProxyStats {
    */
   topSink: { offerBlocked(name: string, client: string): void } | null;
 
-  constructor(topSink: { offerBlocked(name: string, client: string): void } | null = null) {
-    this.topSink = topSink;
-  }
+  /** Where proxy events go (the app's event pipeline); null records none. */
+  private readonly events: { offer(e: PolicyEvent): void } | null;
 
-  /**
-   * Every proxy block with its context, for the event pipeline (set by the app; null: not wired).
-   * Called on the block path only, never for allowed requests.
-   */
-  blockSink: ((block: ProxyBlockRecord) => void) | null = null;
+  constructor(
+    topSink: { offerBlocked(name: string, client: string): void } | null = null,
+    events: { offer(e: PolicyEvent): void } | null = null,
+  ) {
+    this.topSink = topSink;
+    this.events = events;
+  }
 
   recordIntercept(cls: InterceptClass, result: InterceptResult): void {
     this.intercepts[CLASS_INDEX[cls] * INTERCEPT_RESULTS.length + IRESULT_INDEX[result]]++;
@@ -99,23 +113,35 @@ export class ProxyStats {
 
   /**
    * The canaries' source address (src/canary): its requests are probes, not client traffic, and
-   * `recordBlocked` leaves them out of every counter and the top lists. Set by the app.
+   * `recordBlocked` leaves them out of every counter, the top lists and the events. Set by the app.
    */
   probeClient: string | null = null;
 
-  /**
-   * A policy block: banwall_proxy_requests_total{result="blocked"}, the blocked counter, the top lists.
-   * `intercepted`: judged on an HTTPS URL inside a decrypted tunnel (proxy.intercept).
-   */
-  recordBlocked(kind: ProxyKind, match: BlockMatch, host: string, client: string, intercepted = false): void {
-    if (client === this.probeClient) return;
-    this.recordRequest(kind, 'blocked');
-    this.recordBlock(match, host, client, intercepted);
+  /** A policy block: banwall_proxy_requests_total{result="blocked"}, the blocked counter, the top lists, the event. */
+  recordBlocked(match: BlockMatch, b: ProxyBlock): void {
+    if (b.client === this.probeClient) return;
+    this.recordRequest(b.kind, 'blocked');
+    this.recordBlock(match, b);
   }
 
-  recordBlock(match: BlockMatch, host: string, client: string, intercepted = false): void {
-    this.topSink?.offerBlocked(host, client);
-    this.blockSink?.({ match, host, client, intercepted });
+  recordBlock(match: BlockMatch, b: ProxyBlock): void {
+    this.topSink?.offerBlocked(b.host, b.client);
+    const now = performance.now();
+    const started = b.started ?? now;
+    this.events?.offer({
+      time: performance.timeOrigin + started,
+      client: b.client,
+      identity: b.identity,
+      layer: 'proxy',
+      protocol: b.kind,
+      target: b.target,
+      kind: b.method,
+      decision: 'blocked',
+      ...ruleFields(match),
+      answer: b.status === 0 ? 'closed' : String(b.status),
+      durationMs: Math.round((now - started) * 1000) / 1000,
+      intercepted: b.intercepted === true,
+    });
     let byGroup = this.pending.get(match.rule);
     if (byGroup === undefined) {
       byGroup = new Map();

@@ -106,6 +106,11 @@ export function fakeApp(overrides: Record<string, unknown> = {}): FakeApp {
       app.flushes++;
       return { entries: 12, bytes: 3400 };
     },
+    eventStoreEnabled: () => false,
+    searchEvents: () => ({ events: [] }),
+    summarizeEvents: () => [],
+    attachEventStream: () => false,
+    auditTail: () => null,
     explainLive: async () => ({ decision: 'not-asked', asked: false, targets: [], addresses: [] }),
     reloadResult: { ok: true, generation: 4, errors: [] },
     reloads: [],

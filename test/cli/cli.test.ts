@@ -99,7 +99,7 @@ void test('unknown commands, unknown options and wrong argument counts: a clear 
   const cases: [string[], RegExp][] = [
     [
       ['frobnicate'],
-      /^banwall: unknown command "frobnicate" \(commands: serve, check, explain, reload, export\)/,
+      /^banwall: unknown command "frobnicate" \(commands: serve, check, explain, reload, export, events, audit\)/,
     ],
     [['help', 'frobnicate'], /^banwall: unknown command "frobnicate"/],
     [['serve', '--frob'], /^banwall serve: unknown option '--frob'\nusage: banwall serve /],

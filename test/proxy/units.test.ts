@@ -8,13 +8,18 @@ import { parseConnectTarget, parseHttpTarget } from '../../src/proxy/target.ts';
 import { prepareRequestHeaders, prepareResponseHeaders } from '../../src/proxy/headers.ts';
 import { buildQuery, internalLookup, lookupAddresses } from '../../src/dns/internal-lookup.ts';
 import { buildPac } from '../../src/proxy/pac.ts';
-import { ProxyStats } from '../../src/proxy/proxy-stats.ts';
+import { ProxyStats, type ProxyBlock } from '../../src/proxy/proxy-stats.ts';
 import { registerProxyMetrics } from '../../src/proxy/metrics.ts';
 import { registry } from '../../src/metrics/registry.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import type { DnsAnswer } from '../../src/dns/resolver.ts';
 import { fakeChain, rule } from './fixtures.ts';
 import { DnsStats } from '../../src/dns/stats/dns-stats.ts';
+
+/** A plain-HTTP block of `host` by `client`, as the forwarder records it. */
+function blockOf(host: string, client: string): ProxyBlock {
+  return { host, client, kind: 'http', target: `${host}/`, method: 'GET', status: 403, identity: '' };
+}
 
 void test('absolute-form targets are normalised the way the origin reads them', () => {
   const t = parseHttpTarget('http://DLDIR1.qq.com.:80/qqfile/../%77eixin//x%2fy?id=com.tencent.mm#frag')!;
@@ -167,16 +172,19 @@ void test('counters are published as banwall_proxy_* series', async () => {
   stats.recordRequest('http', 'allowed');
   stats.recordRequest('connect', 'blocked');
   const r = rule('wechat', 'download', 'dldir1.qq.com/weixin/');
-  stats.recordBlock({ rule: r, group: 'default' }, 'blocked.test', '10.0.0.7');
-  stats.recordBlock({ rule: r, group: 'default' }, 'blocked.test', '10.0.0.7');
-  stats.recordBlock({ rule: rule('kaspersky', 'update', 'x'), group: 'phones' }, 'blocked.test', '10.0.0.7');
+  stats.recordBlock({ rule: r, group: 'default' }, blockOf('blocked.test', '10.0.0.7'));
+  stats.recordBlock({ rule: r, group: 'default' }, blockOf('blocked.test', '10.0.0.7'));
+  stats.recordBlock(
+    { rule: rule('kaspersky', 'update', 'x'), group: 'phones' },
+    blockOf('blocked.test', '10.0.0.7'),
+  );
   const text = await registry.metrics();
   assert.match(text, /^banwall_proxy_requests_total\{kind="http",result="allowed"\} 1$/m);
   assert.match(text, /^banwall_proxy_requests_total\{kind="connect",result="blocked"\} 1$/m);
   assert.match(text, /^banwall_proxy_requests_total\{kind="connect",result="error"\} 0$/m);
   assert.match(text, /^banwall_proxy_blocked_total\{app="wechat",category="download",group="default"\} 2$/m);
   assert.match(text, /^banwall_proxy_blocked_total\{app="kaspersky",category="update",group="phones"\} 1$/m);
-  stats.recordBlock({ rule: r, group: 'default' }, 'blocked.test', '10.0.0.7');
+  stats.recordBlock({ rule: r, group: 'default' }, blockOf('blocked.test', '10.0.0.7'));
   assert.match(await registry.metrics(), /group="default"\} 3$/m);
 });
 
@@ -185,8 +193,8 @@ void test('proxy blocks feed the top blocked names and clients of /api/top', () 
   const dns = new DnsStats();
   stats.topSink = dns;
   const r = rule('wechat', 'download', 'dldir1.qq.com/weixin/');
-  stats.recordBlock({ rule: r, group: 'default' }, 'dldir1.qq.com', '10.0.0.7');
-  stats.recordBlock({ rule: r, group: 'default' }, 'dldir1.qq.com', '10.0.0.8');
+  stats.recordBlock({ rule: r, group: 'default' }, blockOf('dldir1.qq.com', '10.0.0.7'));
+  stats.recordBlock({ rule: r, group: 'default' }, blockOf('dldir1.qq.com', '10.0.0.8'));
   const now = performance.now();
   assert.deepEqual(
     dns.topBlockedNames.top(5, now, 15).map((e) => [e.key, e.count]),

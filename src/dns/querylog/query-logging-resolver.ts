@@ -1,4 +1,5 @@
-// Hands every answer to the query log, which decides (blocked, or sampled when `log: all`) and buffers.
+// Hands every answer to the event ring, which decides (blocked, or sampled when every query is
+// recorded) and turns it into an event for the store, the query-log file and the streams.
 // A synchronous answer stays synchronous; only a promise gets a `.then`.
 import {
   ChainedResolver,
@@ -7,11 +8,11 @@ import {
   type MaybePromise,
   type Resolver,
 } from '../resolver.ts';
-import type { QueryLog } from './query-log.ts';
+import type { DnsEventRing } from './dns-event-ring.ts';
 
 export class QueryLoggingResolver extends ChainedResolver {
-  private readonly queryLog: QueryLog;
-  constructor(next: Resolver, queryLog: QueryLog) {
+  private readonly queryLog: DnsEventRing;
+  constructor(next: Resolver, queryLog: DnsEventRing) {
     super(next);
     this.queryLog = queryLog;
   }

@@ -77,6 +77,8 @@ export class Interceptor {
     address: string,
     client: string,
     cls: InterceptClass,
+    /** The CONNECT's Basic-auth user, for the events of the requests inside. */
+    identity = '',
   ): void {
     const { ctx } = this;
     const name = target.host;
@@ -158,7 +160,7 @@ export class Interceptor {
                 socket,
                 hello,
                 context,
-                { name, port: target.port, address, client, cls, origin },
+                { name, port: target.port, address, client, cls, origin, identity },
                 close,
               );
             },
@@ -213,6 +215,7 @@ export class Interceptor {
       client: string;
       cls: InterceptClass;
       origin: TLSSocket;
+      identity: string;
     },
     close: () => void,
   ): void {
@@ -251,7 +254,14 @@ export class Interceptor {
         intercepted: true,
       });
       const authority = t.port === 443 ? t.name : `${t.name}:${t.port}`;
-      tagTunnel(secure, { name: t.name, port: t.port, address: t.address, authority, agent });
+      tagTunnel(secure, {
+        name: t.name,
+        port: t.port,
+        address: t.address,
+        authority,
+        agent,
+        identity: t.identity,
+      });
       this.requests.accept(secure);
     });
   }

@@ -22,6 +22,8 @@ export interface InterceptedTunnel {
   /** `name` or `name:port`: the Host the origin gets. */
   readonly authority: string;
   readonly agent: http.Agent;
+  /** The CONNECT's Basic-auth user, or ''. */
+  readonly identity: string;
 }
 
 const kTunnel = Symbol('banwall.proxy.intercepted');
@@ -103,8 +105,17 @@ export class TunnelRequests {
     const target = decided.target;
     const match = judgeUrl(ctx.policy.current, target, state.client);
     if (match !== null) {
-      ctx.stats.recordBlocked('https', match, target.host, state.client, true);
       const what = `https://${tunnel.authority}${target.originForm}`;
+      ctx.stats.recordBlocked(match, {
+        host: target.host,
+        client: state.client,
+        kind: 'https',
+        target: `${tunnel.authority}${target.originForm}`,
+        method: req.method ?? 'GET',
+        status: 403,
+        identity: tunnel.identity,
+        intercepted: true,
+      });
       sendBlock(req, res, ctx.cfg.blockPage, match, what.length > 300 ? `${what.slice(0, 300)}…` : what);
       return;
     }

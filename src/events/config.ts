@@ -1,0 +1,50 @@
+// Config of the event pipeline: `events`.
+import { z } from 'zod';
+import { byteSize, duration } from '../config/types.ts';
+import { FACILITIES, type Facility } from './syslog/rfc5424.ts';
+
+const FACILITY_NAMES = Object.keys(FACILITIES) as [Facility, ...Facility[]];
+
+export const eventsSchema = z
+  .object({
+    /** Which decisions become events: `blocked` (and monitored), or `all` (allowed too). */
+    record: z.enum(['blocked', 'all']).default('blocked'),
+    store: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** The SQLite file, relative to the config file's directory. */
+        path: z.string().min(1).default('../var/events.db'),
+        /** Rows older than this are deleted while running; 0 keeps them. */
+        maxAge: duration.default(30 * 86_400_000),
+        /** Live data above this deletes the oldest rows; 0 for no bound. */
+        maxBytes: byteSize.default(1024 ** 3),
+        /** Events waiting for the writer; beyond it the oldest are dropped and counted. */
+        queueSize: z.number().int().min(1).max(10_000_000).default(65_536),
+        /** How often queued events are committed (the most a process crash can lose). */
+        flushInterval: duration.default(250),
+      })
+      .strict()
+      .prefault({}),
+    /** RFC 5424 syslog destinations for the SIEM: udp://, tcp:// or tls://host:port. */
+    syslog: z
+      .array(
+        z
+          .object({
+            url: z
+              .string()
+              .regex(/^(udp|tcp|tls):\/\/\S+$/, 'a syslog URL is udp://, tcp:// or tls://host:port'),
+            facility: z.enum(FACILITY_NAMES).default('local0'),
+            /** TLS: a CA file to verify the collector (the system store otherwise), and its name. */
+            ca: z.string().optional(),
+            servername: z.string().optional(),
+            /** Bytes held while a TCP/TLS collector is away. */
+            maxBuffered: byteSize.default(4 * 1024 * 1024),
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict()
+  .prefault({});
+
+export type EventsConfig = z.output<typeof eventsSchema>;

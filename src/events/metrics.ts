@@ -1,0 +1,26 @@
+// The event pipeline's metrics, read from the sinks' own counters at scrape time.
+import { registerPulled } from '../metrics/pulled.ts';
+import type { EventPipeline } from './pipeline.ts';
+import type { EventStore } from './event-store.ts';
+
+export function registerEventMetrics(pipeline: EventPipeline): void {
+  registerPulled({
+    name: 'banwall_events_dropped_total',
+    help: 'Events a sink lost: its queue or buffer was full, or a write or connection failed.',
+    type: 'counter',
+    collect: () => pipeline.dropped().map((d) => ({ labels: { sink: d.sink }, value: d.dropped })),
+  });
+  registerPulled({
+    name: 'banwall_events_stored_total',
+    help: 'Events committed to the event store, and rows removed by retention.',
+    type: 'counter',
+    collect: () => {
+      const store = pipeline.find<EventStore>('store');
+      if (store === undefined) return [];
+      return [
+        { labels: { outcome: 'written' }, value: store.written },
+        { labels: { outcome: 'expired' }, value: store.expired },
+      ];
+    },
+  });
+}

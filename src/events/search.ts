@@ -1,0 +1,261 @@
+// Searches of the event store, shared by `GET /api/events`, its summary and export, and the
+// `banwall events` command: one filter shape, one SQL builder, values always bound as parameters.
+import type { DatabaseSync } from 'node:sqlite';
+import { EVENT_DECISIONS, EVENT_LAYERS, type PolicyEvent } from './event.ts';
+import { cidrRange } from './address-key.ts';
+
+export interface EventFilter {
+  /** Epoch ms, inclusive. */
+  readonly since?: number;
+  /** Epoch ms, exclusive. */
+  readonly until?: number;
+  /** An address or a CIDR. */
+  readonly client?: string;
+  readonly group?: string;
+  readonly app?: string;
+  readonly category?: string;
+  readonly list?: string;
+  readonly layer?: string;
+  readonly decision?: string;
+  /** Substring of the name or URL. */
+  readonly q?: string;
+  readonly limit?: number;
+  /** The `next` of the previous page: rows older than it. */
+  readonly cursor?: number;
+}
+
+export const MAX_LIMIT = 1000;
+export const DEFAULT_LIMIT = 100;
+export const SUMMARY_KEYS = ['client', 'app', 'category', 'list', 'group', 'layer', 'decision'] as const;
+export type SummaryKey = (typeof SUMMARY_KEYS)[number];
+
+export interface StoredEvent extends PolicyEvent {
+  readonly id: number;
+}
+
+export interface EventPage {
+  readonly events: readonly StoredEvent[];
+  /** Pass as `cursor` for the next (older) page; absent on the last page. */
+  readonly next?: number;
+}
+
+export class FilterError extends Error {
+  readonly code = 'BANWALL_EVENT_FILTER';
+}
+
+const DURATION = /^(\d+)(s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `since`/`until` as ISO time, epoch ms, or a span back from now (`15m`, `24h`, `7d`). */
+export function parseTime(text: string, now = Date.now()): number {
+  const span = DURATION.exec(text);
+  if (span) return now - Number(span[1]) * UNIT_MS[span[2]];
+  if (/^\d{10,}$/.test(text)) return Number(text);
+  const t = Date.parse(text);
+  if (Number.isNaN(t))
+    throw new FilterError(`${JSON.stringify(text)} is not a time (ISO 8601, epoch ms, or 15m/24h/7d)`);
+  return t;
+}
+
+/** Reads a filter from query parameters (the API) or parsed options (the CLI); throws FilterError. */
+export function filterFrom(get: (key: string) => string | undefined, now = Date.now()): EventFilter {
+  const text = (k: string): string | undefined => {
+    const v = get(k);
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const since = text('since');
+  const until = text('until');
+  const limitText = text('limit');
+  const cursorText = text('cursor');
+  const client = text('client');
+  const layer = text('layer');
+  const decision = text('decision');
+  if (client !== undefined && cidrRange(client) === null) {
+    throw new FilterError(`client ${JSON.stringify(client)} is not an address or CIDR`);
+  }
+  if (layer !== undefined && !(EVENT_LAYERS as readonly string[]).includes(layer)) {
+    throw new FilterError(`layer must be one of ${EVENT_LAYERS.join(', ')}`);
+  }
+  if (decision !== undefined && !(EVENT_DECISIONS as readonly string[]).includes(decision)) {
+    throw new FilterError(`decision must be one of ${EVENT_DECISIONS.join(', ')}`);
+  }
+  let limit: number | undefined;
+  if (limitText !== undefined) {
+    limit = Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      throw new FilterError(`limit must be a whole number from 1 to ${MAX_LIMIT}`);
+    }
+  }
+  let cursor: number | undefined;
+  if (cursorText !== undefined) {
+    cursor = Number(cursorText);
+    if (!Number.isSafeInteger(cursor) || cursor < 1)
+      throw new FilterError('cursor is not one this server gave');
+  }
+  return {
+    since: since === undefined ? undefined : parseTime(since, now),
+    until: until === undefined ? undefined : parseTime(until, now),
+    client,
+    group: text('group'),
+    app: text('app'),
+    category: text('category'),
+    list: text('list'),
+    layer,
+    decision,
+    q: text('q'),
+    limit,
+    cursor,
+  };
+}
+
+function where(f: EventFilter): { sql: string; params: (string | number | Uint8Array)[] } {
+  const clauses: string[] = [];
+  const params: (string | number | Uint8Array)[] = [];
+  const add = (clause: string, ...values: (string | number | Uint8Array)[]): void => {
+    clauses.push(clause);
+    params.push(...values);
+  };
+  if (f.since !== undefined) add('time >= ?', f.since);
+  if (f.until !== undefined) add('time < ?', f.until);
+  if (f.client !== undefined) {
+    const r = cidrRange(f.client)!;
+    add('client_key BETWEEN ? AND ?', r.lo, r.hi);
+  }
+  const exact: [keyof EventFilter, string][] = [
+    ['group', 'grp'],
+    ['app', 'app'],
+    ['category', 'category'],
+    ['list', 'list'],
+    ['layer', 'layer'],
+    ['decision', 'decision'],
+  ];
+  for (const [key, column] of exact) {
+    const v = f[key];
+    if (typeof v === 'string') add(`${column} = ?`, v);
+  }
+  if (f.q !== undefined) {
+    // instr() instead of LIKE: no wildcard characters to escape in what the operator typed.
+    add('instr(lower(target), ?) > 0', f.q.toLowerCase());
+  }
+  if (f.cursor !== undefined) add('id < ?', f.cursor);
+  return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+interface Row {
+  id: number;
+  time: number;
+  client: string;
+  grp: string;
+  identity: string;
+  layer: string;
+  protocol: string;
+  target: string;
+  kind: string;
+  decision: string;
+  app: string;
+  category: string;
+  list: string;
+  rule: string;
+  source: string;
+  answer: string;
+  duration_ms: number;
+  intercepted: number;
+}
+
+function toEvent(r: Row): StoredEvent {
+  return {
+    id: r.id,
+    time: r.time,
+    client: r.client,
+    group: r.grp,
+    identity: r.identity,
+    layer: r.layer as StoredEvent['layer'],
+    protocol: r.protocol,
+    target: r.target,
+    kind: r.kind,
+    decision: r.decision as StoredEvent['decision'],
+    app: r.app,
+    category: r.category,
+    list: r.list,
+    rule: r.rule,
+    source: r.source,
+    answer: r.answer,
+    durationMs: r.duration_ms,
+    intercepted: r.intercepted === 1,
+  };
+}
+
+/** Newest first, one page; `next` continues with older rows. */
+export function searchEvents(db: DatabaseSync, f: EventFilter): EventPage {
+  const limit = f.limit ?? DEFAULT_LIMIT;
+  const w = where(f);
+  const rows = db
+    .prepare(
+      `SELECT id, time, client, grp, identity, layer, protocol, target, kind, decision, app, category,
+              list, rule, source, answer, duration_ms, intercepted
+       FROM events ${w.sql} ORDER BY id DESC LIMIT ?`,
+    )
+    .all(...w.params, limit + 1) as unknown as Row[];
+  const more = rows.length > limit;
+  const events = rows.slice(0, limit).map(toEvent);
+  return more ? { events, next: events[events.length - 1].id } : { events };
+}
+
+/** Counts per value of `by` over the filter, highest first. */
+export function summarize(
+  db: DatabaseSync,
+  by: SummaryKey,
+  f: EventFilter,
+): { key: string; count: number; last: number }[] {
+  const column = by === 'group' ? 'grp' : by;
+  const w = where({ ...f, cursor: undefined });
+  const limit = f.limit ?? DEFAULT_LIMIT;
+  return db
+    .prepare(
+      `SELECT ${column} AS key, count(*) AS count, max(time) AS last FROM events ${w.sql}
+       GROUP BY ${column} ORDER BY count DESC, key LIMIT ?`,
+    )
+    .all(...w.params, limit)
+    .map((r) => ({ key: String(r.key), count: Number(r.count), last: Number(r.last) }));
+}
+
+const CSV_FIELDS = [
+  'id',
+  'time',
+  'client',
+  'group',
+  'identity',
+  'layer',
+  'protocol',
+  'target',
+  'kind',
+  'decision',
+  'app',
+  'category',
+  'list',
+  'rule',
+  'source',
+  'answer',
+  'durationMs',
+  'intercepted',
+] as const;
+
+/** An event as one JSON line, with the time in ISO form for people and log shippers. */
+export function ndjsonLine(e: StoredEvent): string {
+  return `${JSON.stringify({ ...e, time: new Date(e.time).toISOString() })}\n`;
+}
+
+export function csvHeader(): string {
+  return `${CSV_FIELDS.join(',')}\r\n`;
+}
+
+/** RFC 4180: every field quoted when it holds a comma, a quote or a line break. */
+export function csvLine(e: StoredEvent): string {
+  const cells = CSV_FIELDS.map((k) => {
+    const v = k === 'time' ? new Date(e.time).toISOString() : String(e[k]);
+    // A leading = + - @ would be a formula in a spreadsheet (CSV injection): prefix a quote.
+    const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+    return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+  });
+  return `${cells.join(',')}\r\n`;
+}
