@@ -75,6 +75,8 @@ export function describe(report: CompileReport, strict: boolean): { lines: strin
     );
     return { lines: out, failed: true };
   }
-  out.push(`ok: ${report.lists.length} lists, ${entries} entries, ${bad} bad lines skipped`);
+  const t = report.tests;
+  const tests = t !== undefined && t.files > 0 ? `, ${t.expectations} policy tests passed` : '';
+  out.push(`ok: ${report.lists.length} lists, ${entries} entries, ${bad} bad lines skipped${tests}`);
   return { lines: out, failed: false };
 }

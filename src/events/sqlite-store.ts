@@ -207,7 +207,15 @@ export function openDatabase(file: string, readOnly = false): DatabaseSync {
   const db = new DatabaseSync(file, { readOnly });
   // Wait a little for a writer's transaction instead of failing a search at once.
   db.exec('PRAGMA busy_timeout = 2000');
-  if (readOnly) return db;
+  if (readOnly) {
+    // A reader can open the file between the writer creating it and creating the table.
+    const v = db.prepare('PRAGMA user_version').get() as { user_version: number };
+    if (v.user_version !== SCHEMA_VERSION) {
+      db.close();
+      throw new Error(`${file}: not an event store of this banwall (yet): schema ${v.user_version}`);
+    }
+    return db;
+  }
   // auto_vacuum must be chosen before the first table exists; it lets retention shrink the file.
   db.exec('PRAGMA auto_vacuum = INCREMENTAL');
   db.exec('PRAGMA journal_mode = WAL');

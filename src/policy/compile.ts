@@ -3,6 +3,7 @@
 // the reload guard compares every list with the policy in force, the broad-rule guard refuses rules
 // that match a whole TLD or everything (compiled/broad-guard.ts), and a CompiledPolicy is built aside.
 // The report says per list what was loaded and which lines were bad; errors make the policy unusable.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LoadedConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
@@ -15,6 +16,8 @@ import { broadRuleErrors, type BroadGuardList } from './compiled/broad-guard.ts'
 import { shrinksTooMuch, SourceError, type ListSource, type SourceSpec } from './sources/list-source.ts';
 import { isUrl, remoteUrlProblem } from './sources/remote-list.ts';
 import type { BadLine, ParsedList } from './parse/parsed-list.ts';
+import { parseExpectations } from './tests/expectations.ts';
+import { formatFailure, runExpectations } from './tests/run-expectations.ts';
 
 export interface ListReport {
   readonly name: string;
@@ -36,11 +39,20 @@ export interface CompileReport {
   /** Problems that do not stop the policy (a remote list with no contents yet). */
   readonly warnings: readonly string[];
   /** Lists no client is judged by: defined under `lists:` but named by no group. */
+  /** The policy tests run (`tests:`), when the lists compiled. */
+  readonly tests?: PolicyTestSummary;
   readonly unenforced: readonly {
     readonly keyPath: string;
     readonly name: string;
     readonly unused: boolean;
   }[];
+}
+
+export interface PolicyTestSummary {
+  readonly files: number;
+  readonly expectations: number;
+  /** Expectations that failed, and unreadable files or lines. */
+  readonly failed: number;
 }
 
 export class PolicyLoadError extends Error {
@@ -124,7 +136,42 @@ export async function compilePolicy(
     lists: g.lists,
     allow: g.allow,
   }));
-  return { report, snapshot: new CompiledPolicy(generation, lists, groups), used };
+  const snapshot = new CompiledPolicy(generation, lists, groups);
+  // The policy tests judge the new policy through the calls that enforce: a list edit that breaks
+  // one is refused like a broken list, and the policy in force keeps serving.
+  const tested = await runPolicyTests(loaded, snapshot);
+  const withTests: CompileReport = { ...report, tests: tested.summary };
+  if (tested.errors.length > 0) {
+    return { report: { ...withTests, errors: [...errors, ...tested.errors] }, snapshot: null, used };
+  }
+  return { report: withTests, snapshot, used };
+}
+
+/** Reads and runs every `tests:` file; errors name file:line. */
+async function runPolicyTests(
+  loaded: LoadedConfig,
+  snapshot: PolicySnapshot,
+): Promise<{ errors: string[]; summary: PolicyTestSummary }> {
+  const errors: string[] = [];
+  let expectations = 0;
+  for (const [i, file] of loaded.config.tests.entries()) {
+    const full = path.resolve(loaded.dir, file);
+    let text: string;
+    try {
+      text = await readFile(full, 'utf8');
+    } catch (err) {
+      errors.push(
+        `tests[${i}]: cannot read ${full}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+      continue;
+    }
+    const parsed = parseExpectations(text, file);
+    errors.push(...parsed.errors);
+    expectations += parsed.expectations.length;
+    for (const f of runExpectations(snapshot, parsed.expectations))
+      errors.push(`policy test failed: ${formatFailure(f)}`);
+  }
+  return { errors, summary: { files: loaded.config.tests.length, expectations, failed: errors.length } };
 }
 
 /** The reload guard: the refusal message when `entries` is below what `maxShrink` lets a list drop to. */

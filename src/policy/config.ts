@@ -76,6 +76,11 @@ export const groupSchema = z
   .strict();
 
 export const policySchema = {
+  /**
+   * Policy tests: files of `block`/`allow` expectations (src/policy/tests/), relative to the config
+   * file. Every load runs them against the compiled policy; one that fails refuses the policy.
+   */
+  tests: z.array(z.string().min(1)).default([]),
   lists: z.array(listSchema).default([]),
   allow: z.array(allowSchema).default([]),
   groups: z.array(groupSchema).default([]),

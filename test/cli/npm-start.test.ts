@@ -74,7 +74,19 @@ async function start(dir: string, command: string, args: string[], upstream: str
   await waitFor(`the PID file (stderr: ${stderr})`, () => written() || proc.exitCode !== null, 20_000);
   assert.equal(proc.exitCode, null, stderr);
   const pid = Number((await readFile(pidFile, 'utf8')).trim());
+  // The log line is written asynchronously (pino) and the PID file synchronously after it: the line
+  // may reach the pipe a moment after the file exists, but it must exist already (logged first).
+  await waitFor(
+    "the 'banwall started' line",
+    () => logs.some((l) => l.msg === 'banwall started'),
+    5000,
+  ).catch(() => {});
   const started = logs.find((l) => l.msg === 'banwall started');
+  if (!started) {
+    // Leave nothing running behind a failed start: npm and banwall both.
+    proc.kill('SIGKILL');
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  }
   assert.ok(started, 'the PID file is written after the listeners are bound');
   const dnsPort = (started.dns as { port: number }[])[0].port;
   return { proc, logs, exited, pidFile, pid, dnsPort, stderr: () => stderr };
