@@ -39,7 +39,7 @@ for (const [how, key, rest] of [
   ['action: monitor', { action: 'monitor' }, {}],
   ['blocking.monitorApps', {}, { blocking: { monitorApps: ['kaspersky'] } }],
 ] as const) {
-  test(`a list in monitor mode (${how}) blocks nothing and reports what it would block`, async () => {
+  void test(`a list in monitor mode (${how}) blocks nothing and reports what it would block`, async () => {
     const p = await twoLists(key, rest);
     assert.equal(p.matchName('staged.example', C), null);
     const m = p.monitoredName!('staged.example', C);
@@ -64,7 +64,7 @@ for (const [how, key, rest] of [
   });
 }
 
-test('an enforced list wins over a monitored one matching the same name', async () => {
+void test('an enforced list wins over a monitored one matching the same name', async () => {
   const p = await twoLists({ mode: 'monitor' });
   const m = p.matchName('both.example', C);
   assert.equal(m?.rule.list, 'enforced');
@@ -76,14 +76,14 @@ test('an enforced list wins over a monitored one matching the same name', async 
   assert.equal(e.wouldBlock, undefined);
 });
 
-test('an exception wins over a monitored list too: nothing to report', async () => {
+void test('an exception wins over a monitored list too: nothing to report', async () => {
   const p = await twoLists({ mode: 'monitor' }, { allow: [{ name: 'ok', entries: ['staged.example'] }] });
   assert.equal(p.matchName('staged.example', C), null);
   assert.equal(p.monitoredName!('staged.example', C), null);
   assert.equal(explainName(p, 'staged.example', C).wouldBlock, undefined);
 });
 
-test('explain says "would block" for a monitored match, by name and by URL', async () => {
+void test('explain says "would block" for a monitored match, by name and by URL', async () => {
   const p = await twoLists({ mode: 'monitor' });
   const e = explainName(p, 'a.staged.example', C);
   assert.equal(e.decision, 'allowed');
@@ -97,14 +97,14 @@ test('explain says "would block" for a monitored match, by name and by URL', asy
   assert.equal(u.wouldBlock?.list, 'staged');
 });
 
-test('switching the list to enforce (a reload) makes the same names blocked', async () => {
+void test('switching the list to enforce (a reload) makes the same names blocked', async () => {
   const p = await twoLists({ mode: 'enforce' });
   assert.equal(p.matchName('staged.example', C)?.rule.list, 'staged');
   assert.equal(p.monitoredName!('staged.example', C), null);
   assert.equal(explainName(p, 'staged.example', C).decision, 'blocked');
 });
 
-test('no monitored list: the monitored searches answer null at once', async () => {
+void test('no monitored list: the monitored searches answer null at once', async () => {
   const { store } = await storeFor([{ name: 'l', text: 'x.example\n' }]);
   const p = store.current;
   assert.equal(p.monitoredName!('x.example', C), null);
@@ -112,7 +112,7 @@ test('no monitored list: the monitored searches answer null at once', async () =
   assert.equal(p.monitoredUrl!({ host: 'x.example', path: '/', query: '' }, C), null);
 });
 
-test('policy tests treat a monitored list as not blocking', async () => {
+void test('policy tests treat a monitored list as not blocking', async () => {
   const p = await twoLists({ mode: 'monitor' });
   const parsed = parseExpectations(
     'allow staged.example\nblock both.example wechat\nblock staged.example\n',
@@ -126,4 +126,38 @@ test('policy tests treat a monitored list as not blocking', async () => {
     failures[0].actual,
     /^allowed: list staged is in monitor mode \(would be blocked by "staged\.example"/,
   );
+});
+
+void test('canaries skip a list in monitor mode: it is not expected to block', async () => {
+  const { planProbes } = await import('../../src/canary/probe-plan.ts');
+  const dir = await tempDir();
+  const cfg = await policyConfig(dir, [
+    { name: 'enforced', app: 'wechat', text: 'enforced.example\n' },
+    { name: 'staged', app: 'kaspersky', category: 'update', text: 'staged.example\n' },
+    { name: 'by-app', app: 'kaspersky', category: 'download', text: 'dl.staged.example\n' },
+  ]);
+  (cfg.lists as Record<string, unknown>[])[1].mode = 'monitor';
+  cfg.blocking = { monitorApps: ['kaspersky'] };
+  const plan = await planProbes(loaded(dir, cfg).config, dir, 'default');
+  assert.deepEqual(
+    plan.probes.map((p) => p.origin),
+    ['enforced'],
+  );
+  assert.deepEqual(
+    plan.skipped.map((s) => [s.list, s.reason]),
+    [
+      ['staged', 'in monitor mode (dry-run): not expected to block'],
+      ['by-app', 'in monitor mode (dry-run): not expected to block'],
+    ],
+  );
+});
+
+void test('the audit record of a reload names a list switched between monitor and enforce', async () => {
+  const { policyChange, policyFacts } = await import('../../src/audit/policy-change.ts');
+  const enforced = policyFacts((await twoLists({ mode: 'enforce' })).lists());
+  const monitored = policyFacts((await twoLists({ mode: 'monitor' })).lists());
+  assert.notEqual(enforced.digest, monitored.digest, 'the mode is part of what is enforced');
+  assert.deepEqual(policyChange(enforced, monitored).modes, { staged: 'monitor' });
+  assert.deepEqual(policyChange(monitored, enforced).modes, { staged: 'enforce' });
+  assert.equal(policyChange(enforced, enforced).modes, undefined);
 });
