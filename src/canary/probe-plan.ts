@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { cachePaths, isUrl } from '../policy/sources/remote-list.ts';
+import { isMonitored } from '../policy/config.ts';
 
 export interface Probe {
   readonly app: string;
@@ -52,6 +53,11 @@ export async function planProbes(cfg: Config, dir: string, group: string): Promi
         list: list.name,
         reason: `not applied to group ${group}, which the probe source is in`,
       });
+      continue;
+    }
+    if (isMonitored(list, cfg.blocking)) {
+      // Monitor (dry-run) mode blocks nothing, so a probe of it would only ever fail.
+      skipped.push({ list: list.name, reason: 'in monitor mode (dry-run): not expected to block' });
       continue;
     }
     const file = isUrl(list.source)

@@ -84,6 +84,8 @@ export interface DnsAnswer {
   readonly ede?: Ede;
   /** Set when the policy blocked the query: which rule of which list, for which app. */
   readonly block?: BlockMatch;
+  /** Set when a list in monitor (dry-run) mode would have blocked: answered as allowed, but counted. */
+  readonly monitor?: BlockMatch;
   /** Names and addresses in the answer, for the blocking link's CNAME-cloaking and IP checks. */
   readonly facts?: AnswerFacts;
   /** Upper 8 bits of a 12-bit rcode, written into the reply's OPT record (BADVERS = 1, RFC 6891). */

@@ -9,7 +9,7 @@ import type { LoadedConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { BlockAction, PolicySnapshot } from './snapshot.ts';
-import { unenforcedLists } from './config.ts';
+import { isMonitored, unenforcedLists } from './config.ts';
 import { CompiledPolicy } from './compiled/compiled-policy.ts';
 import type { ListMeta } from './compiled/list-meta.ts';
 import { broadRuleErrors, type BroadGuardList } from './compiled/broad-guard.ts';
@@ -229,7 +229,10 @@ function listMeta(src: ListSource, cfg: Config): ListMeta {
     app: conf?.app ?? 'allow',
     category: conf?.category ?? 'core',
     source: src.spec.location,
-    action: toAction(conf?.action ?? cfg.blocking.action),
+    action: toAction(
+      conf?.action === undefined || conf.action === 'monitor' ? cfg.blocking.action : conf.action,
+    ),
+    monitor: conf !== null && isMonitored(conf, cfg.blocking),
     allowSource: isAllow,
     parsed: src.parsed!,
     refreshInterval: src.spec.refreshMs,

@@ -26,6 +26,14 @@ const action = z.union([
 
 const listSource = z.string().min(1);
 
+/**
+ * Whether a list's matches are enforced or only counted (dry-run): a monitored list answers as if it
+ * were absent, and its matches are counted, recorded as `monitored` events and shown by explain as
+ * "would block". A key of its own rather than an `action` value, so that a list staged in monitor mode
+ * keeps the answer (`action`) it will give once enforced: switching is one word, nothing else changes.
+ */
+export const LIST_MODES = ['enforce', 'monitor'] as const;
+
 export const listSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i, 'a list name is letters, digits, _ . -'),
@@ -36,7 +44,10 @@ export const listSchema = z
     format: z.enum(LIST_FORMATS).default('auto'),
     /** For URLs: how often to fetch again (with jitter). */
     refresh: duration.optional(),
-    action: action.optional(),
+    /** The block answer; `monitor` is accepted as the issue's spelling of `mode: monitor`. */
+    action: z.union([action, z.literal('monitor')]).optional(),
+    /** `monitor`: dry-run, count and record matches without blocking (see LIST_MODES). */
+    mode: z.enum(LIST_MODES).default('enforce'),
     /** Refuse a reload that leaves fewer than (1 - maxShrink) × the entries in force (default blocking.maxShrink). */
     maxShrink: z.number().min(0).max(1).optional(),
     /** The list is deliberately named by no group (kept for explain or a later group); `check` accepts it. */
@@ -99,6 +110,8 @@ export const policySchema = {
        * 1 turns the guard off; a list's own `maxShrink` overrides it.
        */
       maxShrink: z.number().min(0).max(1).default(0.5),
+      /** Apps (the lists' `app`) whose every list is in monitor mode, whatever its own `mode`. */
+      monitorApps: z.array(z.string().min(1)).default([]),
     })
     .strict()
     .prefault({}),
@@ -157,4 +170,12 @@ export function unenforcedLists(cfg: PolicyConfig): { index: number; name: strin
     if (!named.has(l.name)) out.push({ index, name: l.name, unused: l.unused });
   });
   return out;
+}
+
+/** Whether list `l` is in monitor (dry-run) mode: by its `mode`, `action: monitor`, or its app. */
+export function isMonitored(
+  l: { readonly app: string; readonly mode: string; readonly action?: unknown },
+  blocking: { readonly monitorApps: readonly string[] },
+): boolean {
+  return l.mode === 'monitor' || l.action === 'monitor' || blocking.monitorApps.includes(l.app);
 }

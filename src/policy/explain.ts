@@ -11,6 +11,8 @@ export interface ExplainRule {
   readonly line: number;
   readonly rule: string;
   readonly action: string;
+  /** `monitor` for a rule of a list in dry-run mode. */
+  readonly mode?: 'monitor';
 }
 
 export interface ExplainResult {
@@ -24,6 +26,11 @@ export interface ExplainResult {
   readonly decidingRule?: ExplainRule;
   readonly blockRules: readonly ExplainRule[];
   readonly allowRules: readonly ExplainRule[];
+  /**
+   * When allowed only because the list is in monitor (dry-run) mode: the rule that would block once
+   * the list is enforced ("would block"). Counted and recorded as a `monitored` event when it matches.
+   */
+  readonly wouldBlock?: ExplainRule;
   /** The allow rule that won over the block rules, if any. */
   readonly allowedBy?: ExplainRule;
   /** What the resolver answers for this type when blocked (e.g. `NXDOMAIN with SOA`, `A 0.0.0.0`). */
@@ -42,6 +49,7 @@ function toRule(r: RuleRef): ExplainRule {
     line: r.line,
     rule: r.rule,
     action: r.action.kind,
+    ...(r.monitor ? { mode: 'monitor' as const } : {}),
   };
 }
 
@@ -85,6 +93,7 @@ export function explainName(
     ...(deciding ? { action: deciding.action, decidingRule: deciding } : {}),
     blockRules,
     allowRules,
+    ...(e.wouldBlock ? { wouldBlock: toRule(e.wouldBlock) } : {}),
     ...(allowRules.length > 0 && blockRules.length > 0 ? { allowedBy: allowRules[0] } : {}),
     ...(e.decidingRule ? { answer: answerFor(e.decidingRule.action, type.toUpperCase()) } : {}),
     generation: policy.generation,
@@ -114,6 +123,7 @@ function explainUrl(policy: PolicySnapshot, text: string, client: string, type: 
     ...(rule ? { action: rule.action, decidingRule: rule } : {}),
     blockRules,
     allowRules,
+    ...(e.wouldBlock ? { wouldBlock: toRule(e.wouldBlock) } : {}),
     ...(allowRules.length > 0 && blockRules.length > 0 ? { allowedBy: allowRules[0] } : {}),
     url: rule ? { blocked: true, rule } : { blocked: false },
     generation: policy.generation,
@@ -133,10 +143,11 @@ export function formatExplain(r: ExplainResult): string {
           : ''),
   ];
   if (r.decidingRule) lines.push(`  deciding rule: ${where(r.decidingRule)}`);
+  if (r.wouldBlock) lines.push(`  WOULD BLOCK (list in monitor mode): ${where(r.wouldBlock)}`);
   if (r.allowedBy) lines.push(`  allowed by:    ${where(r.allowedBy)}`);
   for (const b of r.blockRules) lines.push(`  block ${where(b)}`);
   for (const a of r.allowRules) lines.push(`  allow ${where(a)}`);
-  if (r.blockRules.length === 0 && r.allowRules.length === 0 && !r.decidingRule)
+  if (r.blockRules.length === 0 && r.allowRules.length === 0 && !r.decidingRule && !r.wouldBlock)
     lines.push('  no rule matched');
   if (isIP(r.name) === 0 && !r.url && r.decision === 'allowed' && r.blockRules.length === 0) {
     lines.push('  (URL rules apply in the proxy only; they are not consulted for a name)');

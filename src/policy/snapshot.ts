@@ -26,6 +26,8 @@ export interface RuleRef {
   readonly rule: string;
   /** The answer to give; the snapshot fills in the list's or the global default. */
   readonly action: BlockAction;
+  /** Set when the rule's list is in monitor (dry-run) mode: it would block, but does not. */
+  readonly monitor?: boolean;
 }
 
 /** A block decision: the rule that matched and the client group it was judged in. */
@@ -55,6 +57,8 @@ export interface Explanation {
   readonly blockRules: readonly RuleRef[];
   /** Every allow rule that matched; when non-empty the name is allowed. */
   readonly allowRules: readonly RuleRef[];
+  /** When not blocked: the rule of a monitored list that would block if that list were enforced. */
+  readonly wouldBlock?: RuleRef;
 }
 
 export interface ListSummary {
@@ -67,6 +71,8 @@ export interface ListSummary {
   readonly badLines: number;
   /** `refresh` interval in ms for remote lists, 0 otherwise. Live state: `PolicyStore.refresher.health()`. */
   readonly refreshInterval: number;
+  /** `monitor` when the list is in dry-run mode (absent: enforced). */
+  readonly mode?: 'monitor';
 }
 
 export interface PolicySnapshot {
@@ -85,6 +91,15 @@ export interface PolicySnapshot {
    * list the client's group enforces: the proxy decrypts CONNECTs to such hosts (proxy.intercept).
    */
   hasUrlRules(host: string, client: string): boolean;
+  /**
+   * Monitor (dry-run) mode. Asked only after the matching `match*` gave null: the match a list in
+   * monitor mode would have made, by the same decision code with the monitored lists included, or
+   * null. Null at once (no allocation) when no list is monitored. Optional for snapshots without
+   * monitor mode (test doubles); absent means never.
+   */
+  monitoredName?(name: string, client: string): BlockMatch | null;
+  monitoredIp?(address: string, client: string): BlockMatch | null;
+  monitoredUrl?(target: UrlTarget, client: string): BlockMatch | null;
   /**
    * The decision `matchName` makes for `name` (`matchIp` for an IP literal; `matchUrl` when `target`
    * is given, `name` being its host), made by the same code, with every rule it passed.

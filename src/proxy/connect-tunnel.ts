@@ -84,6 +84,22 @@ export class ConnectTunnels {
       this.refuse(req, socket, match, target.host);
       return;
     }
+    const monitored =
+      target.ipFamily !== 0
+        ? (snap.monitoredIp?.(target.host, client) ?? null)
+        : (snap.monitoredName?.(target.host, client) ?? null);
+    if (monitored !== null) {
+      // A list in monitor mode would refuse this tunnel: counted and recorded, then opened as usual.
+      ctx.stats.recordMonitored(monitored, {
+        host: target.host,
+        client,
+        kind: 'connect',
+        target: req.url ?? target.host,
+        method: 'CONNECT',
+        status: 0,
+        identity: proxyUser(req.headers['proxy-authorization']),
+      });
+    }
     if (target.ipFamily !== 0) {
       this.open(req, socket, head, target, target.host, client);
       return;

@@ -7,7 +7,7 @@
 import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { createProxyServer, type ProxyServer as HttpProxy } from 'http-proxy-3';
-import type { BlockMatch } from '../policy/snapshot.ts';
+import type { BlockMatch, PolicySnapshot } from '../policy/snapshot.ts';
 import { lookupAddresses, type LookupResult } from '../dns/internal-lookup.ts';
 import { connectionState, portInRanges, type ProxyContext } from './context.ts';
 import { parseHttpTarget, type HttpTarget } from './target.ts';
@@ -15,7 +15,7 @@ import { prepareRequestHeaders, prepareResponseHeaders } from './headers.ts';
 import { sendBlock, sendText, RATE_LIMITED, RETRY_AFTER } from './responses.ts';
 import { proxyUser } from './client-gate.ts';
 import { TargetGuard } from './target-guard.ts';
-import { judgeUrl } from './url-judge.ts';
+import { judgeUrl, monitoredUrl } from './url-judge.ts';
 
 /** After a malformed request the connection's framing cannot be trusted: close it. */
 const CLOSE = { connection: 'close' };
@@ -163,6 +163,7 @@ export class HttpForwarder {
     const client = state.client;
     // `\` or `;` in the path is also judged as IIS and Tomcat read it (url-path.ts).
     const match = judgeUrl(snap, target, client);
+    if (match === null) this.noteMonitored(req, snap, target, client);
     if (match === null && target.ipFamily !== 0) {
       this.forward(req, res, target, target.host);
       return;
@@ -229,6 +230,26 @@ export class HttpForwarder {
       identity: proxyUser(req.headers['proxy-authorization']),
     });
     sendBlock(req, res, this.ctx.cfg.blockPage, match, what.length > 300 ? `${what.slice(0, 300)}…` : what);
+  }
+
+  /** A list in monitor mode that would refuse this request: counted and recorded, then forwarded. */
+  private noteMonitored(
+    req: IncomingMessage,
+    snap: PolicySnapshot,
+    target: HttpTarget,
+    client: string,
+  ): void {
+    const m = monitoredUrl(snap, target, client);
+    if (m === null) return;
+    this.ctx.stats.recordMonitored(m, {
+      host: target.host,
+      client,
+      kind: 'http',
+      target: `${target.authority}${target.originForm}`,
+      method: req.method ?? 'GET',
+      status: 0,
+      identity: proxyUser(req.headers['proxy-authorization']),
+    });
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, target: HttpTarget, address: string): void {

@@ -38,6 +38,19 @@ export function registerProxyMetrics(stats: ProxyStats): void {
     },
   });
   registerPulled({
+    name: 'banwall_proxy_monitored_total',
+    help: 'Proxy requests a list in monitor (dry-run) mode would have refused, forwarded, by app, category and client group.',
+    type: 'counter',
+    collect: () => {
+      const out: MetricValue[] = [];
+      for (const [key, value] of stats.monitored) {
+        const [app, category, group] = key.split('|');
+        out.push({ labels: { app, category, group }, value });
+      }
+      return out;
+    },
+  });
+  registerPulled({
     name: 'banwall_proxy_open_connections',
     help: 'Client connections open on the proxy now (tunnels included).',
     type: 'gauge',

@@ -1,6 +1,7 @@
 // Counters of the proxy, kept as plain numbers on the request path and published by
 // src/proxy/metrics.ts as banwall_proxy_requests_total{kind,result} and
-// banwall_proxy_blocked_total{app,category,group}.
+// banwall_proxy_blocked_total{app,category,group} and banwall_proxy_monitored_total{app,category,group}
+// (requests a list in monitor mode would have refused, forwarded).
 //
 // A request costs one typed-array increment, a block two Map lookups keyed by objects the policy
 // already holds (no string built per request); labels are assembled only when someone reads them.
@@ -73,6 +74,9 @@ export class ProxyStats {
   /** Blocks not yet folded into `folded`, per rule and group. */
   private pending = new Map<RuleRef, Map<string, number>>();
   private readonly folded = new Map<string, number>();
+  /** The same for matches of lists in monitor mode. */
+  private pendingMonitored = new Map<RuleRef, Map<string, number>>();
+  private readonly foldedMonitored = new Map<string, number>();
   /** Client connections open now (HTTP and tunnels). */
   openConnections = 0;
   /** Tunnels open now. */
@@ -126,6 +130,24 @@ export class ProxyStats {
 
   recordBlock(match: BlockMatch, b: ProxyBlock): void {
     this.topSink?.offerBlocked(b.host, b.client);
+    this.record(match, b, 'blocked', this.pending);
+  }
+
+  /**
+   * A match of a list in monitor (dry-run) mode on a request that goes on (forwarded or tunnelled):
+   * banwall_proxy_monitored_total and a `monitored` event; not a block, so not in the top lists.
+   */
+  recordMonitored(match: BlockMatch, b: ProxyBlock): void {
+    if (b.client === this.probeClient) return;
+    this.record(match, b, 'monitored', this.pendingMonitored);
+  }
+
+  private record(
+    match: BlockMatch,
+    b: ProxyBlock,
+    decision: 'blocked' | 'monitored',
+    pending: Map<RuleRef, Map<string, number>>,
+  ): void {
     const now = performance.now();
     const started = b.started ?? now;
     this.events?.offer({
@@ -136,16 +158,16 @@ export class ProxyStats {
       protocol: b.kind,
       target: b.target,
       kind: b.method,
-      decision: 'blocked',
+      decision,
       ...ruleFields(match),
-      answer: b.status === 0 ? 'closed' : String(b.status),
+      answer: decision === 'monitored' ? 'forwarded' : b.status === 0 ? 'closed' : String(b.status),
       durationMs: Math.round((now - started) * 1000) / 1000,
       intercepted: b.intercepted === true,
     });
-    let byGroup = this.pending.get(match.rule);
+    let byGroup = pending.get(match.rule);
     if (byGroup === undefined) {
       byGroup = new Map();
-      this.pending.set(match.rule, byGroup);
+      pending.set(match.rule, byGroup);
     }
     byGroup.set(match.group, (byGroup.get(match.group) ?? 0) + 1);
   }
@@ -168,12 +190,23 @@ export class ProxyStats {
   get blocked(): Map<string, number> {
     const pending = this.pending;
     this.pending = new Map();
-    for (const [rule, byGroup] of pending) {
-      for (const [group, n] of byGroup) {
-        const key = `${rule.app}|${rule.category}|${group}`;
-        this.folded.set(key, (this.folded.get(key) ?? 0) + n);
-      }
-    }
-    return this.folded;
+    return fold(pending, this.folded);
   }
+
+  /** `${app}|${category}|${group}` → count of monitored matches, folded like `blocked`. */
+  get monitored(): Map<string, number> {
+    const pending = this.pendingMonitored;
+    this.pendingMonitored = new Map();
+    return fold(pending, this.foldedMonitored);
+  }
+}
+
+function fold(pending: Map<RuleRef, Map<string, number>>, folded: Map<string, number>): Map<string, number> {
+  for (const [rule, byGroup] of pending) {
+    for (const [group, n] of byGroup) {
+      const key = `${rule.app}|${rule.category}|${group}`;
+      folded.set(key, (folded.get(key) ?? 0) + n);
+    }
+  }
+  return folded;
 }

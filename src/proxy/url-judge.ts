@@ -15,3 +15,14 @@ export function judgeUrl(snap: PolicySnapshot, target: HttpTarget, client: strin
   }
   return match;
 }
+
+/** For a request `judgeUrl` let through: the match a list in monitor (dry-run) mode made, or null. */
+export function monitoredUrl(snap: PolicySnapshot, target: HttpTarget, client: string): BlockMatch | null {
+  if (snap.monitoredUrl === undefined) return null;
+  let match = target.ipFamily !== 0 ? (snap.monitoredIp?.(target.host, client) ?? null) : null;
+  match ??= snap.monitoredUrl({ host: target.host, path: target.policyPath!, query: target.query }, client);
+  if (match === null && target.windowsPath !== null) {
+    match = snap.monitoredUrl({ host: target.host, path: target.windowsPath, query: target.query }, client);
+  }
+  return match;
+}

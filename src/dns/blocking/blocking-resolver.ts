@@ -1,6 +1,8 @@
 // The blocking link: judges the query name (every qtype), and on every answer from below (cache hits
 // included) each CNAME target (CNAME cloaking) and each A/AAAA address (IP rules), against the
 // policy in force at that moment. Block answers are never cached, so a policy swap needs no flush.
+// A list in monitor (dry-run) mode blocks nothing: the answer from below goes out, carrying the match
+// the monitored list made (`monitor`) for the counters and events; that copy is made only then.
 import {
   ChainedResolver,
   type DnsQuery,
@@ -31,9 +33,16 @@ export class BlockingResolver extends ChainedResolver {
   }
 
   resolve(query: DnsQuery): MaybePromise<DnsAnswer> {
-    const m = this.policy.current.matchName(query.name, query.client);
+    const policy = this.policy.current;
+    const m = policy.matchName(query.name, query.client);
     if (m !== null) return this.block(query, m);
+    const monitored = policy.monitoredName?.(query.name, query.client) ?? null;
     const answer = this.next.resolve(query);
+    if (monitored !== null) {
+      if (answer instanceof Promise)
+        return answer.then((a) => withMonitor(this.recheck(query, a), monitored));
+      return withMonitor(this.recheck(query, answer), monitored);
+    }
     if (answer instanceof Promise) return answer.then((a) => this.recheck(query, a));
     return this.recheck(query, answer);
   }
@@ -52,6 +61,16 @@ export class BlockingResolver extends ChainedResolver {
     for (let i = 0; i < addrs.length; i++) {
       const m = policy.matchIp(addrs[i], query.client);
       if (m !== null) return this.block(query, m);
+    }
+    if (policy.monitoredName === undefined || answer.monitor !== undefined) return answer;
+    // Not blocked: would a monitored list have blocked a target or an address?
+    for (let i = 0; i < targets.length; i++) {
+      const m = policy.monitoredName(targets[i], query.client);
+      if (m !== null) return withMonitor(answer, m);
+    }
+    for (let i = 0; i < addrs.length; i++) {
+      const m = policy.monitoredIp?.(addrs[i], query.client) ?? null;
+      if (m !== null) return withMonitor(answer, m);
     }
     return answer;
   }
@@ -82,4 +101,9 @@ export class BlockingResolver extends ChainedResolver {
     this.edes.set(r.list, { app: r.app, category: r.category, ede });
     return ede;
   }
+}
+
+/** The answer from below, marked with what a monitored list would have blocked (unless blocked). */
+function withMonitor(answer: DnsAnswer, monitored: BlockMatch): DnsAnswer {
+  return answer.block !== undefined ? answer : { ...answer, monitor: monitored };
 }

@@ -44,7 +44,9 @@ export class DnsEventRing {
   private readonly rcode = new Uint16Array(RING_SIZE);
   /** The EDE info code, or -1 for none. */
   private readonly ede = new Int32Array(RING_SIZE);
+  /** The blocking match, or for a `monitored` event (flag below) the monitored list's match. */
   private readonly block: (BlockMatch | undefined)[] = new Array<BlockMatch | undefined>(RING_SIZE);
+  private readonly monitored = new Uint8Array(RING_SIZE);
   private pending = 0;
   private scheduled = false;
   private readonly flushBound = () => this.flush();
@@ -59,7 +61,11 @@ export class DnsEventRing {
 
   /** Hot path: keeps a block always, any other answer when `all` and the sample says so. */
   offer(query: DnsQuery, answer: DnsAnswer): void {
-    if (answer.block === undefined && !(this.all && (this.sample >= 1 || Math.random() < this.sample))) {
+    if (
+      answer.block === undefined &&
+      answer.monitor === undefined &&
+      !(this.all && (this.sample >= 1 || Math.random() < this.sample))
+    ) {
       return;
     }
     // The proxy's own lookups are judged again, and recorded, by the proxy.
@@ -79,7 +85,8 @@ export class DnsEventRing {
     this.rcode[i] =
       answer.wire.length < 4 ? DROPPED : (answer.wire[3] & 0x0f) | ((answer.extendedRcode ?? 0) << 4);
     this.ede[i] = answer.ede === undefined ? -1 : answer.ede.code;
-    this.block[i] = answer.block;
+    this.block[i] = answer.block ?? answer.monitor;
+    this.monitored[i] = answer.block === undefined && answer.monitor !== undefined ? 1 : 0;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flushBound);
@@ -104,7 +111,7 @@ export class DnsEventRing {
         protocol: this.protocol[i],
         target: this.name[i],
         kind: typeName(this.qtype[i]),
-        decision: block === undefined ? 'allowed' : 'blocked',
+        decision: block === undefined ? 'allowed' : this.monitored[i] === 1 ? 'monitored' : 'blocked',
         app: rule === undefined ? '' : rule.app,
         category: rule === undefined ? '' : rule.category,
         list: rule === undefined ? '' : rule.list,

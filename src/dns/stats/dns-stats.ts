@@ -25,6 +25,8 @@ export class DnsStats {
   readonly durations: readonly FastHistogram[] = RESULTS.map(() => new FastHistogram());
   /** app → category → group → count: banwall_dns_blocked_total. */
   readonly blocked = new Map<string, Map<string, Map<string, Cell>>>();
+  /** app → category → group → count: banwall_dns_monitored_total (lists in monitor mode). */
+  readonly monitored = new Map<string, Map<string, Map<string, Cell>>>();
   /** Blocked names and the clients that asked for them, over the last 15 minutes (GET /api/top). */
   readonly topBlockedNames = new WindowedTopK(100, 15);
   readonly topBlockedClients = new WindowedTopK(100, 15);
@@ -37,9 +39,12 @@ export class DnsStats {
     const block = answer.block;
     if (block !== undefined) {
       const rule = block.rule;
-      this.cell(rule.app, rule.category, block.group).n++;
+      this.cell(this.blocked, rule.app, rule.category, block.group).n++;
       this.topBlockedNames.offer(query.name, query.received);
       this.topBlockedClients.offer(query.client, query.received);
+    } else if (answer.monitor !== undefined) {
+      const m = answer.monitor;
+      this.cell(this.monitored, m.rule.app, m.rule.category, m.group).n++;
     }
   }
 
@@ -67,9 +72,14 @@ export class DnsStats {
     return sum;
   }
 
-  private cell(app: string, category: string, group: string): Cell {
-    let byCategory = this.blocked.get(app);
-    if (byCategory === undefined) this.blocked.set(app, (byCategory = new Map()));
+  private cell(
+    counts: Map<string, Map<string, Map<string, Cell>>>,
+    app: string,
+    category: string,
+    group: string,
+  ): Cell {
+    let byCategory = counts.get(app);
+    if (byCategory === undefined) counts.set(app, (byCategory = new Map()));
     let byGroup = byCategory.get(category);
     if (byGroup === undefined) byCategory.set(category, (byGroup = new Map()));
     let c = byGroup.get(group);

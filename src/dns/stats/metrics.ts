@@ -1,5 +1,6 @@
 // Publishes DnsStats as Prometheus series at scrape time: banwall_dns_queries_total{protocol,qtype,
-// result}, banwall_dns_blocked_total{app,category,group}, banwall_dns_request_duration_seconds{result}.
+// result}, banwall_dns_blocked_total{app,category,group}, banwall_dns_monitored_total{app,category,
+// group}, banwall_dns_request_duration_seconds{result}.
 import { RESULTS } from '../resolver.ts';
 import { registerPulled, type MetricValue } from '../../metrics/pulled.ts';
 import { PROTOCOLS, QTYPES } from './labels.ts';
@@ -31,6 +32,18 @@ export function registerDnsStatsMetrics(stats: DnsStats): void {
     collect: () => {
       const out: MetricValue[] = [];
       for (const [app, byCategory] of stats.blocked)
+        for (const [category, byGroup] of byCategory)
+          for (const [group, cell] of byGroup) out.push({ labels: { app, category, group }, value: cell.n });
+      return out;
+    },
+  });
+  registerPulled({
+    name: 'banwall_dns_monitored_total',
+    help: 'DNS queries a list in monitor (dry-run) mode would have blocked, answered as allowed, by app, category and client group.',
+    type: 'counter',
+    collect: () => {
+      const out: MetricValue[] = [];
+      for (const [app, byCategory] of stats.monitored)
         for (const [category, byGroup] of byCategory)
           for (const [group, cell] of byGroup) out.push({ labels: { app, category, group }, value: cell.n });
       return out;

@@ -5,6 +5,11 @@
 // rules it passes: the resolver and the proxy call it with null (no allocation), `explain` with a
 // RuleTrace, so the two cannot disagree (they once did: an allow regex lost to a name block in DNS
 // while `explain` said ALLOWED).
+//
+// Monitor (dry-run) lists: each decision takes the mask of lists it applies. The enforcing calls pass
+// the group's `enforced` mask (monitored lists left out, as if absent); the `monitored*` calls run the
+// same decision with every list of the group and report the match only when its rule is a monitored
+// one. With no monitored list they return null at once, so the hot path is unchanged.
 import { isIP } from 'node:net';
 import type {
   BlockMatch,
@@ -109,19 +114,40 @@ export class CompiledPolicy implements PolicySnapshot {
   }
 
   matchName(name: string, client: string): BlockMatch | null {
-    const v = this.decideName(name, this.groups.indexOf(client), null);
+    const g = this.groups.indexOf(client);
+    const v = this.decideName(name, g, this.groups.enforced[g], null);
     return v === EXCEPTION ? null : v;
   }
 
   matchIp(address: string, client: string): BlockMatch | null {
     if (this.ips.length === 0) return null;
-    const v = this.decideIp(address, this.groups.indexOf(client), null);
+    const g = this.groups.indexOf(client);
+    const v = this.decideIp(address, g, this.groups.enforced[g], null);
     return v === EXCEPTION ? null : v;
   }
 
   matchUrl(target: UrlTarget, client: string): BlockMatch | null {
-    const v = this.decideUrl(target, this.groups.indexOf(client), null);
+    const g = this.groups.indexOf(client);
+    const v = this.decideUrl(target, g, this.groups.enforced[g], null);
     return v === EXCEPTION ? null : v;
+  }
+
+  monitoredName(name: string, client: string): BlockMatch | null {
+    if (!this.groups.monitoring) return null;
+    const g = this.groups.indexOf(client);
+    return monitoredOnly(this.decideName(name, g, this.groups.applies[g], null));
+  }
+
+  monitoredIp(address: string, client: string): BlockMatch | null {
+    if (!this.groups.monitoring || this.ips.length === 0) return null;
+    const g = this.groups.indexOf(client);
+    return monitoredOnly(this.decideIp(address, g, this.groups.applies[g], null));
+  }
+
+  monitoredUrl(target: UrlTarget, client: string): BlockMatch | null {
+    if (!this.groups.monitoring) return null;
+    const g = this.groups.indexOf(client);
+    return monitoredOnly(this.decideUrl(target, g, this.groups.applies[g], null));
   }
 
   /**
@@ -133,18 +159,24 @@ export class CompiledPolicy implements PolicySnapshot {
     const lower = name.toLowerCase().replace(/\.$/, '');
     const bare = lower.replace(/^\[|\]$/g, '');
     const trace = new RuleTrace((e, start) => this.nameRule(e, lower, start));
-    const v = target
-      ? this.decideUrl(target, g, trace)
-      : isIP(bare) !== 0
-        ? this.decideIp(bare, g, trace)
-        : this.decideName(lower, g, trace);
+    const decide = (applies: Uint8Array, rec: RuleRecorder | null) =>
+      target
+        ? this.decideUrl(target, g, applies, rec)
+        : isIP(bare) !== 0
+          ? this.decideIp(bare, g, applies, rec)
+          : this.decideName(lower, g, applies, rec);
+    const v = decide(this.groups.enforced[g], trace);
     const blocked = v !== null && v !== EXCEPTION;
+    // What the enforcing path leaves undecided, a monitored list would block: "would block".
+    const would =
+      v === null && this.groups.monitoring ? monitoredOnly(decide(this.groups.applies[g], null)) : null;
     return {
       name: lower,
       client,
       group: this.groups.names[g],
       blocked,
       ...(blocked ? { decidingRule: v.rule } : {}),
+      ...(would ? { wouldBlock: would.rule } : {}),
       blockRules: trace.blockRules(),
       allowRules: trace.allowRules,
     };
@@ -156,8 +188,8 @@ export class CompiledPolicy implements PolicySnapshot {
    * Any exception (name entry or regex) allows; else the most specific name entry blocks; else the
    * first block regex (in list order).
    */
-  private decideName(name: string, g: number, rec: RuleRecorder | null): Verdict {
-    const e = this.searchName(name, g, rec);
+  private decideName(name: string, g: number, applies: Uint8Array, rec: RuleRecorder | null): Verdict {
+    const e = this.searchName(name, applies, rec);
     if (e === ALLOWED && rec === null) return EXCEPTION;
     let allowed = e === ALLOWED;
     let r = -1;
@@ -165,17 +197,17 @@ export class CompiledPolicy implements PolicySnapshot {
       const subject = regexSubject(name);
       if (
         this.allowRegexes.length > 0 &&
-        this.searchRegex(this.allowRegexes, this.allowRegexSet, subject, g, rec) >= 0
+        this.searchRegex(this.allowRegexes, this.allowRegexSet, subject, applies, rec) >= 0
       ) {
         if (rec === null) return EXCEPTION;
         allowed = true;
       }
       // A block regex decides only when no name entry blocks; explain still lists each that matched.
       if (this.blockRegexes.length > 0 && (e === NONE || rec !== null))
-        r = this.searchRegex(this.blockRegexes, this.blockRegexSet, subject, g, rec);
+        r = this.searchRegex(this.blockRegexes, this.blockRegexSet, subject, applies, rec);
     }
     if (allowed) return EXCEPTION;
-    if (e >= 0) return this.nameMatch(e, name, g);
+    if (e >= 0) return this.nameMatch(e, name, g, applies);
     return r >= 0 ? this.cachedMatch(this.blockRegexes[r], g) : null;
   }
 
@@ -184,8 +216,7 @@ export class CompiledPolicy implements PolicySnapshot {
    * ALLOWED when an exception matched (an allow wins over any block), or NONE. Without a recorder
    * it allocates nothing and stops at the first exception; with one it reports every entry it passes.
    */
-  private searchName(name: string, g: number, rec: RuleRecorder | null): number {
-    const applies = this.groups.applies[g];
+  private searchName(name: string, applies: Uint8Array, rec: RuleRecorder | null): number {
     const t = this.names;
     const size = t.size;
     if (size === 0) return NONE;
@@ -243,12 +274,11 @@ export class CompiledPolicy implements PolicySnapshot {
     rules: readonly CompiledRule<LinearRegex>[],
     set: RegexRuleSet,
     subject: string,
-    g: number,
+    applies: Uint8Array,
     rec: RuleRecorder | null,
   ): number {
     const hits = set.match(subject);
     if (hits.length === 0) return -1;
-    const applies = this.groups.applies[g];
     let found = -1;
     for (let k = 0; k < hits.length; k++) {
       const i = hits[k];
@@ -261,13 +291,13 @@ export class CompiledPolicy implements PolicySnapshot {
     return found;
   }
 
-  private nameMatch(e: number, name: string, g: number): BlockMatch {
+  private nameMatch(e: number, name: string, g: number, applies: Uint8Array): BlockMatch {
     const key = e * this.groups.names.length + g;
     const cached = this.matchCache.get(key);
     if (cached) return cached;
     // First block by this entry: find where in the name it matched, for the rule text.
     const where = new EntryStart(e);
-    this.searchName(name, g, where);
+    this.searchName(name, applies, where);
     return this.remember(key, { rule: this.nameRule(e, name, where.start), group: this.groups.names[g] });
   }
 
@@ -295,8 +325,7 @@ export class CompiledPolicy implements PolicySnapshot {
   // ---- IP addresses ----
 
   /** Any exception containing the address allows; else the most specific block rule blocks. */
-  private decideIp(address: string, g: number, rec: RuleRecorder | null): Verdict {
-    const applies = this.groups.applies[g];
+  private decideIp(address: string, g: number, applies: Uint8Array, rec: RuleRecorder | null): Verdict {
     const n = this.ipTable.collect(address, this.ipFound);
     let found = -1;
     let allowed = false;
@@ -316,12 +345,12 @@ export class CompiledPolicy implements PolicySnapshot {
   // ---- URLs (proxy) ----
 
   /** Host rules (names, then IP rules for an IP literal) decide first, then URL rules. */
-  private decideUrl(target: UrlTarget, g: number, rec: RuleRecorder | null): Verdict {
+  private decideUrl(target: UrlTarget, g: number, applies: Uint8Array, rec: RuleRecorder | null): Verdict {
     const host = target.host;
-    let v = this.decideName(host, g, rec);
+    let v = this.decideName(host, g, applies, rec);
     if (v !== null && rec === null) return v;
     if (this.ips.length > 0 && (host.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(host))) {
-      const byIp = this.decideIp(host.replace(/^\[|\]$/g, ''), g, rec);
+      const byIp = this.decideIp(host.replace(/^\[|\]$/g, ''), g, applies, rec);
       v ??= byIp;
       if (v !== null && rec === null) return v;
     }
@@ -329,7 +358,6 @@ export class CompiledPolicy implements PolicySnapshot {
     const candidates = this.urlCandidates(host);
     if (candidates.length === 0) return v;
     const path = decodePath(target.path);
-    const applies = this.groups.applies[g];
     let found: CompiledRule<UrlRuleSpec> | null = null;
     let allowed = false;
     for (const r of candidates) {
@@ -345,7 +373,8 @@ export class CompiledPolicy implements PolicySnapshot {
 
   hasUrlRules(host: string, client: string): boolean {
     if (this.urlsByHost.size === 0) return false;
-    const applies = this.groups.applies[this.groups.indexOf(client)];
+    // Enforced lists only: a monitored list must not change how a CONNECT is handled (no decryption).
+    const applies = this.groups.enforced[this.groups.indexOf(client)];
     for (let i = 0; ;) {
       const rules = this.urlsByHost.get(i === 0 ? host : host.slice(i));
       if (rules)
@@ -380,6 +409,7 @@ export class CompiledPolicy implements PolicySnapshot {
       entries: l.parsed.entries,
       badLines: l.parsed.badCount,
       refreshInterval: l.refreshInterval,
+      ...(l.monitor ? { mode: 'monitor' as const } : {}),
     }));
   }
 
@@ -391,6 +421,11 @@ export class CompiledPolicy implements PolicySnapshot {
   urlRules(): readonly RuleRef[] {
     return this.urls.map((r) => r.rule);
   }
+}
+
+/** A decision made with every list of the group, kept only when a monitored list's rule decided it. */
+function monitoredOnly(v: Verdict): BlockMatch | null {
+  return v !== null && v !== EXCEPTION && v.rule.monitor ? v : null;
 }
 
 /** The name regexes see: without its trailing dot (as name entries ignore it); allocates only then. */

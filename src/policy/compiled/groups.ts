@@ -17,6 +17,13 @@ export class Groups {
   readonly names: string[] = [];
   /** Per group, per list index: 1 when the list (or allow source) applies. */
   readonly applies: Uint8Array[] = [];
+  /**
+   * Per group: `applies` without the lists in monitor mode, the mask every enforcing decision uses.
+   * The very same arrays as `applies` when no list is monitored.
+   */
+  readonly enforced: Uint8Array[] = [];
+  /** Whether any list is in monitor mode (else the monitored searches return at once). */
+  readonly monitoring: boolean;
   readonly defaultIndex: number;
   private readonly table: IpTable;
   private readonly entryGroup: number[] = [];
@@ -43,12 +50,17 @@ export class Groups {
         else applies[li] = g.lists.includes(l.name) ? 1 : 0;
       });
       this.applies.push(applies);
+      const enforced = lists.some((l) => l.monitor)
+        ? applies.map((a, li) => (lists[li].monitor ? 0 : a))
+        : applies;
+      this.enforced.push(enforced);
       for (const c of g.clients) {
         cidrs.push(c);
         this.entryGroup.push(gi);
       }
     });
     this.defaultIndex = def;
+    this.monitoring = lists.some((l) => l.monitor);
     this.table = new IpTable(cidrs);
   }
 

@@ -9,6 +9,8 @@ export interface ListMeta {
   /** The file path or URL, as configured (relative paths resolved). */
   readonly source: string;
   readonly action: BlockAction;
+  /** Monitor (dry-run) mode: its matches are counted and recorded, never enforced. */
+  readonly monitor: boolean;
   /** An `allow:` source: every rule in it is an exception. */
   readonly allowSource: boolean;
   readonly parsed: ParsedList;
@@ -27,6 +29,8 @@ export class Rule implements RuleRef {
   readonly action: BlockAction;
   /** Whether this is an exception (allow) rule. */
   readonly allow: boolean;
+  /** Whether the rule's list is in monitor mode (it would block, but does not). */
+  readonly monitor: boolean;
   constructor(meta: ListMeta, line: number, rule: string, allow: boolean) {
     this.list = meta.name;
     this.app = meta.app;
@@ -36,5 +40,6 @@ export class Rule implements RuleRef {
     this.rule = rule;
     this.action = meta.action;
     this.allow = allow;
+    this.monitor = meta.monitor;
   }
 }

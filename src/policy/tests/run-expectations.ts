@@ -1,5 +1,7 @@
 // Runs policy tests against a compiled PolicySnapshot through the very calls that enforce
 // (matchName, matchUrl, matchIp), so a passing test means the resolver and the proxy do the same.
+// A list in monitor (dry-run) mode blocks nothing, so it satisfies no `block` expectation; the
+// failure says it would block, so the fix (switch it to enforce) is plain.
 import type { BlockMatch, PolicySnapshot } from '../snapshot.ts';
 import type { Expectation } from './expectations.ts';
 
@@ -9,7 +11,11 @@ export interface ExpectationFailure {
   readonly actual: string;
 }
 
-function decide(policy: PolicySnapshot, e: Expectation): BlockMatch | null {
+function decide(policy: PolicySnapshot, e: Expectation, monitored = false): BlockMatch | null {
+  if (monitored) {
+    if (e.kind === 'name') return policy.monitoredName?.(e.subject, e.client) ?? null;
+    if (e.kind === 'ip') return policy.monitoredIp?.(e.subject, e.client) ?? null;
+  }
   switch (e.kind) {
     case 'name':
       return policy.matchName(e.subject, e.client);
@@ -21,7 +27,9 @@ function decide(policy: PolicySnapshot, e: Expectation): BlockMatch | null {
         .replace(/^\[|\]$/g, '')
         .toLowerCase()
         .replace(/\.$/, '');
-      return policy.matchUrl({ host, path: u.pathname, query: u.search.slice(1) }, e.client);
+      const target = { host, path: u.pathname, query: u.search.slice(1) };
+      if (monitored) return policy.monitoredUrl?.(target, e.client) ?? null;
+      return policy.matchUrl(target, e.client);
     }
   }
 }
@@ -43,7 +51,12 @@ export function runExpectations(
       continue;
     }
     if (m === null) {
-      failures.push({ expectation: e, actual: 'allowed (no block rule matched, or an allow rule won)' });
+      const would = decide(policy, e, true);
+      const actual =
+        would === null
+          ? 'allowed (no block rule matched, or an allow rule won)'
+          : `allowed: list ${would.rule.list} is in monitor mode (would be ${describeMatch(would)})`;
+      failures.push({ expectation: e, actual });
     } else if (
       (e.app !== undefined && m.rule.app !== e.app) ||
       (e.category !== undefined && m.rule.category !== e.category)

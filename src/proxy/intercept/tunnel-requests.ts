@@ -9,7 +9,7 @@ import { connectionState, type ProxyContext } from '../context.ts';
 import type { HttpForwarder } from '../http-forwarder.ts';
 import { prepareRequestHeaders } from '../headers.ts';
 import { sendBlock, sendText } from '../responses.ts';
-import { judgeUrl } from '../url-judge.ts';
+import { judgeUrl, monitoredUrl } from '../url-judge.ts';
 import { tunnelRequestTarget } from './decisions.ts';
 
 /** What the request handler needs to know about the tunnel a request came through. */
@@ -118,6 +118,19 @@ export class TunnelRequests {
       });
       sendBlock(req, res, ctx.cfg.blockPage, match, what.length > 300 ? `${what.slice(0, 300)}…` : what);
       return;
+    }
+    const monitored = monitoredUrl(ctx.policy.current, target, state.client);
+    if (monitored !== null) {
+      ctx.stats.recordMonitored(monitored, {
+        host: target.host,
+        client: state.client,
+        kind: 'https',
+        target: `${tunnel.authority}${target.originForm}`,
+        method: req.method ?? 'GET',
+        status: 0,
+        identity: tunnel.identity,
+        intercepted: true,
+      });
     }
     prepareRequestHeaders(req.headers, tunnel.authority, ctx.via);
     req.url = target.originForm;
