@@ -13,7 +13,7 @@ import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startBanwall, testConfig, type RunningBanwall } from '../../test/helpers/banwall.ts';
-import { queryPacket } from '../../test/hardening/make-query.ts';
+import { queryPacket } from '../../test/helpers/chain-link.ts';
 import { startFastUpstream } from './fast-upstream.ts';
 import { dnsperf } from './dnsperf.ts';
 

@@ -9,7 +9,7 @@ import { registerAppMetrics } from '../../src/metrics/app-metrics.ts';
 import { registerDnsStatsMetrics } from '../../src/dns/stats/metrics.ts';
 import type { DnsQuery } from '../../src/dns/resolver.ts';
 import { fakeApp, RULE, type FakeApp } from './fake-app.ts';
-import { dnsQuery } from '../helpers/make-query.ts';
+import { dnsQuery } from '../helpers/dns-query.ts';
 
 const log = pino({ level: 'silent' });
 const TOKEN = 'test-token-0123456789abcdef';

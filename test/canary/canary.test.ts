@@ -12,7 +12,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { ROOT } from '../helpers/banwall.ts';
 import { dig } from '../helpers/dig.ts';
-import { makeCa, makeServerCert, type TestCa } from '../encrypted/test-cert.ts';
+import { makeCa, makeServerCert, type TestCa } from '../helpers/certs.ts';
 import { run, startStack, TOKEN, type Stack } from '../metrics/e2e-helpers.ts';
 import { startPrometheus, type RunningPrometheus } from '../metrics/prometheus-server.ts';
 

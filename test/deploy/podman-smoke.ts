@@ -17,8 +17,8 @@ import { parse, stringify } from 'yaml';
 import { ROOT } from '../helpers/banwall.ts';
 import { dig } from '../helpers/dig.ts';
 import { startFakeUpstream } from '../helpers/fake-upstream.ts';
-import { kdig } from '../encrypted/kdig.ts';
-import { makeCa, makeServerCert } from '../encrypted/test-cert.ts';
+import { kdig } from '../helpers/kdig.ts';
+import { makeCa, makeServerCert } from '../helpers/certs.ts';
 
 const run = promisify(execFile);
 const image = process.argv[2] ?? 'banwall:test';

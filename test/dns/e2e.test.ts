@@ -8,7 +8,7 @@ import dgram from 'node:dgram';
 import { dig } from '../helpers/dig.ts';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
-import { makeQuery } from './server-harness.ts';
+import { makeQuery } from '../helpers/dns-server.ts';
 
 let up: FakeUpstream;
 let bw: RunningBanwall;

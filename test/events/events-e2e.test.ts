@@ -13,8 +13,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
 import { dig } from '../helpers/dig.ts';
-import { kdig } from '../encrypted/kdig.ts';
-import { makeCa, makeServerCert, type TestCa } from '../encrypted/test-cert.ts';
+import { kdig } from '../helpers/kdig.ts';
+import { makeCa, makeServerCert, type TestCa } from '../helpers/certs.ts';
 import { curl } from '../proxy/fixtures.ts';
 import { hasTool } from '../helpers/tools.ts';
 

@@ -9,7 +9,7 @@ import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.t
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
 import { dig } from '../helpers/dig.ts';
 import { mutate, rng } from './mutate.ts';
-import { metric } from './dns-client.ts';
+import { metric } from '../helpers/dns-client.ts';
 
 const UDP_PACKETS = 80_000;
 const TCP_PACKETS = 20_000;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { startFakeUpstream } from '../helpers/fake-upstream.ts';
 import { startBanwall, testConfig } from '../helpers/banwall.ts';
-import { queryPacket, rcodeOf, tcpExchange, udpExchange } from './dns-client.ts';
+import { queryPacket, rcodeOf, tcpExchange, udpExchange } from '../helpers/dns-client.ts';
 
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { startFakeUpstream } from '../helpers/fake-upstream.ts';
 import { startBanwall, testConfig } from '../helpers/banwall.ts';
 import { dig } from '../helpers/dig.ts';
-import { queryPacket, rcodeOf, udpExchange } from './dns-client.ts';
+import { queryPacket, rcodeOf, udpExchange } from '../helpers/dns-client.ts';
 
 const zone = (n: number) =>
   Object.fromEntries(

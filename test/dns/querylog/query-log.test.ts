@@ -10,7 +10,7 @@ import { DnsEventRing } from '../../../src/dns/querylog/dns-event-ring.ts';
 import { EventPipeline } from '../../../src/events/pipeline.ts';
 import { JsonLinesSink } from '../../../src/events/jsonl-sink.ts';
 import { QueryLoggingResolver } from '../../../src/dns/querylog/query-logging-resolver.ts';
-import { dnsQuery } from '../../helpers/make-query.ts';
+import { dnsQuery } from '../../helpers/dns-query.ts';
 
 const log = pino({ level: 'silent' });
 const rule: RuleRef = {
