@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 
 const TOKEN = 'access-write-token-0123456789';
 const READ_TOKEN = 'access-read-token-0123456789';

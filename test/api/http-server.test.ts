@@ -30,7 +30,7 @@ async function json(res: Response): Promise<Record<string, unknown>> {
 }
 
 function query(name: string, client: string): DnsQuery {
-  return dnsQuery({ name, client, id: 1 });
+  return dnsQuery(name, 1, { client, id: 1 });
 }
 
 void test('health, readiness, metrics and the read-only admin API', async (t) => {

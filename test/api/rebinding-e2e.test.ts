@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { startBanwall, testConfig } from '../helpers/banwall.ts';
-import { startFakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream } from '../helpers/fake-upstream/dns.ts';
 
 function curl(url: string, extra: string[] = []): Promise<{ status: number; body: string }> {
   const args = ['-s', '-m', '5', '-w', '\n%{http_code}', ...extra, url];

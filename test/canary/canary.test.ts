@@ -12,7 +12,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { ROOT } from '../helpers/banwall.ts';
 import { dig } from '../helpers/dig.ts';
-import { makeCa, makeServerCert, type TestCa } from '../helpers/certs.ts';
+import { issueLeaf, makeCa, type TestCa } from '../helpers/certs.ts';
 import { run, startStack, TOKEN, type Stack } from '../metrics/e2e-helpers.ts';
 import { startPrometheus, type RunningPrometheus } from '../metrics/prometheus-server.ts';
 
@@ -65,7 +65,7 @@ void describe('canaries', () => {
 
   before(async () => {
     ca = await makeCa();
-    await makeServerCert(ca, ca.dir, 'srv');
+    await issueLeaf(ca.dir, 'srv', ca);
     s = await startStack({
       dns: {
         listen: ['127.0.0.1:0'],

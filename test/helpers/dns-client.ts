@@ -2,18 +2,25 @@
 // address, returning the raw reply (or null on timeout), plus a /metrics scrape.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { queryPacket } from './chain-link.ts';
 
-export { queryPacket };
+export interface ExchangeOptions {
+  /** The loopback source address (default: 127.0.0.1, or ::1 towards an IPv6 `host`). */
+  readonly bind?: string;
+  /** Where banwall listens (default 127.0.0.1). */
+  readonly host?: string;
+  readonly timeoutMs?: number;
+}
 
-/** Sends `packet` over UDP from `bind` (default 127.0.0.1) and resolves with the reply or null. */
+/** Sends `packet` over UDP from `bind` and resolves with the first reply, or null after the timeout. */
 export function udpExchange(
   port: number,
   packet: Buffer,
-  opts: { bind?: string; timeoutMs?: number } = {},
+  opts: ExchangeOptions = {},
 ): Promise<Buffer | null> {
+  const host = opts.host ?? '127.0.0.1';
+  const v6 = net.isIPv6(host);
   return new Promise((resolve) => {
-    const sock = dgram.createSocket('udp4');
+    const sock = dgram.createSocket(v6 ? 'udp6' : 'udp4');
     const done = (reply: Buffer | null) => {
       clearTimeout(timer);
       sock.close();
@@ -22,7 +29,7 @@ export function udpExchange(
     const timer = setTimeout(() => done(null), opts.timeoutMs ?? 2000);
     sock.on('message', (msg) => done(msg));
     sock.on('error', () => done(null));
-    sock.bind(0, opts.bind ?? '127.0.0.1', () => sock.send(packet, port, '127.0.0.1'));
+    sock.bind(0, opts.bind ?? (v6 ? '::1' : '127.0.0.1'), () => sock.send(packet, port, host));
   });
 }
 
@@ -30,10 +37,10 @@ export function udpExchange(
 export function tcpExchange(
   port: number,
   packet: Buffer,
-  opts: { bind?: string; timeoutMs?: number } = {},
+  opts: ExchangeOptions = {},
 ): Promise<Buffer | null> {
   return new Promise((resolve) => {
-    const sock = net.connect({ port, host: '127.0.0.1', localAddress: opts.bind ?? '127.0.0.1' });
+    const sock = net.connect({ port, host: opts.host ?? '127.0.0.1', localAddress: opts.bind });
     let buf = Buffer.alloc(0);
     const done = (reply: Buffer | null) => {
       clearTimeout(timer);

@@ -1,7 +1,5 @@
 // Starts a real DnsServer on 127.0.0.1:0 in front of a small in-process resolver, for the front-end
 // tests: the chain is a stub, so what is tested is the server and the wire code.
-import dgram from 'node:dgram';
-import net from 'node:net';
 import dns2 from 'dns2';
 import { pino } from 'pino';
 import { configSchema, type Config } from '../../src/config/schema.ts';
@@ -101,55 +99,6 @@ export async function startServer(
   const server = new DnsServer(resolver, dnsConfig(dns), stats, silentLog);
   await server.start();
   return { server, port: server.addresses()[0].port, stats };
-}
-
-/** Sends one UDP packet and resolves with the first reply, or null after `timeoutMs`. */
-export function udpExchange(
-  port: number,
-  packet: Buffer,
-  timeoutMs = 1000,
-  host = '127.0.0.1',
-): Promise<Buffer | null> {
-  return new Promise((resolve) => {
-    const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
-    const timer = setTimeout(() => {
-      sock.close();
-      resolve(null);
-    }, timeoutMs);
-    sock.on('message', (msg) => {
-      clearTimeout(timer);
-      sock.close();
-      resolve(msg);
-    });
-    sock.send(packet, port, host);
-  });
-}
-
-/** A query packet built with dns2, with optional EDNS (OPT appended by hand, so every field is ours). */
-export function makeQuery(
-  name: string,
-  type = 1,
-  opts: { id?: number; edns?: { size?: number; version?: number; do?: boolean; options?: Buffer } } = {},
-): Buffer {
-  const p = new Packet();
-  p.header.id = opts.id ?? 0x1234;
-  p.header.rd = 1;
-  p.questions.push({ name, type, class: 1 } as never);
-  let buf = p.toBuffer();
-  if (opts.edns) {
-    const e = opts.edns;
-    const rdata = e.options ?? Buffer.alloc(0);
-    const opt = Buffer.alloc(11 + rdata.length);
-    opt.writeUInt16BE(41, 1);
-    opt.writeUInt16BE(e.size ?? 1232, 3);
-    opt[6] = e.version ?? 0;
-    opt[7] = e.do ? 0x80 : 0;
-    opt.writeUInt16BE(rdata.length, 9);
-    rdata.copy(opt, 11);
-    buf = Buffer.concat([buf, opt]);
-    buf.writeUInt16BE(1, 10);
-  }
-  return buf;
 }
 
 /** Walks the records after the question and returns the offset of each TTL. */

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { ProxyAgent, request } from 'undici';
 import { startBanwall, testConfig, ROOT, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import {
   curl,
   makeCert,

@@ -15,7 +15,7 @@ import type { DnsAnswer, DnsQuery, Resolver } from '../../src/dns/resolver.ts';
 import { proxySchema } from '../../src/proxy/config.ts';
 import { ProxyServer } from '../../src/proxy/proxy-server.ts';
 import { ProxyStats } from '../../src/proxy/proxy-stats.ts';
-import { selfSigned } from '../helpers/self-signed.ts';
+import { selfSigned } from '../helpers/certs.ts';
 import { ROOT } from '../helpers/banwall.ts';
 
 const run = promisify(execFile);

@@ -2,10 +2,11 @@
 // with dig from loopback source addresses that are not allowed.
 import { describe, before, after, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream.ts';
+import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream/dns.ts';
 import { startBanwall, testConfig, type RunningBanwall } from '../../helpers/banwall.ts';
 import { dig } from '../../helpers/dig.ts';
-import { metric, queryPacket, rcodeOf, udpExchange } from '../../helpers/dns-client.ts';
+import { metric, rcodeOf, udpExchange } from '../../helpers/dns-client.ts';
+import { queryPacket } from '../../helpers/dns-query.ts';
 
 const ZONE = { 'a.test': [{ type: 'A' as const, data: '192.0.2.1' }] };
 
@@ -66,7 +67,7 @@ void describe('dns.rateLimit and dns.any: refuse', () => {
   void it('refuses a client over its rate and keeps serving other clients', async () => {
     const rcodes: (number | null)[] = [];
     for (let i = 0; i < 15; i++) {
-      const reply = await udpExchange(bw.dnsPort, queryPacket('a.test', 1, i), { bind: '127.0.0.5' });
+      const reply = await udpExchange(bw.dnsPort, queryPacket('a.test', 1, { id: i }), { bind: '127.0.0.5' });
       rcodes.push(reply === null ? null : rcodeOf(reply));
     }
     const ok = rcodes.filter((r) => r === 0).length;
@@ -95,7 +96,10 @@ void describe('dns.rateLimit action: drop', () => {
       const replies = [];
       for (let i = 0; i < 8; i++) {
         replies.push(
-          await udpExchange(bw.dnsPort, queryPacket('a.test', 1, i), { bind: '127.0.0.8', timeoutMs: 300 }),
+          await udpExchange(bw.dnsPort, queryPacket('a.test', 1, { id: i }), {
+            bind: '127.0.0.8',
+            timeoutMs: 300,
+          }),
         );
       }
       const answered = replies.filter((r) => r !== null).length;

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readAnswer } from '../../../src/dns/wire/answer-facts.ts';
 import { stripEch } from '../../../src/dns/ech/strip-ech.ts';
-import { wireName, pointer, svcbRdata, ipv4Bytes, ipv6Bytes, u16 } from '../../helpers/wire-upstream.ts';
+import { wireName, pointer, svcbRdata, ipv4Bytes, ipv6Bytes, u16 } from '../../helpers/fake-upstream/wire.ts';
 
 interface Rec {
   owner?: Buffer;

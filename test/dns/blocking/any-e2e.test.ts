@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dig } from '../../helpers/dig.ts';
 import { startBanwall, testConfig, type RunningBanwall } from '../../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream.ts';
+import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream/dns.ts';
 
 const BANNED = ['use-application-dns.net', 'mask.icloud.com', 'weixin.qq.com'];
 const TYPES = ['ANY', 'A', 'AAAA', 'HTTPS', 'SVCB', 'TXT', 'MX', 'NS', 'SOA', 'CNAME', 'SRV', 'PTR', 'CAA'];

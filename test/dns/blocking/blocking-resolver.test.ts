@@ -13,7 +13,7 @@ import { dnsQuery } from '../../helpers/dns-query.ts';
 const { Packet } = dns2;
 
 function query(name: string, qtype = 1, client = '127.0.0.1'): DnsQuery {
-  return dnsQuery({ name, qtype, client, id: 0xabcd, received: 0 });
+  return dnsQuery(name, qtype, { client, id: 0xabcd, received: 0 });
 }
 
 /** Below the link: answers from a table of facts, synchronously or as a promise. */

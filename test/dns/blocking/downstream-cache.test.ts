@@ -6,16 +6,15 @@
 // NXDOMAIN for an `nxdomain` list, NOERROR without records (NODATA) for a `nodata` list.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile, mkdtemp } from 'node:fs/promises';
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dig } from '../../helpers/dig.ts';
 import { startBanwall, testConfig, type RunningBanwall } from '../../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream.ts';
-
-const hasTool = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream/dns.ts';
+import { hasTool } from '../../helpers/tools.ts';
 
 let up: FakeUpstream;
 let bw: RunningBanwall;

@@ -19,7 +19,7 @@ import {
   ipv6Bytes,
   u16,
   type WireUpstream,
-} from '../../helpers/wire-upstream.ts';
+} from '../../helpers/fake-upstream/wire.ts';
 
 const HTTPS = 65;
 const SVCB = 64;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { dig, digAll } from '../../helpers/dig.ts';
 import { startBanwall, testConfig, ROOT, type RunningBanwall } from '../../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream, type FakeRecord } from '../../helpers/fake-upstream.ts';
+import { startFakeUpstream, type FakeUpstream, type FakeRecord } from '../../helpers/fake-upstream/dns.ts';
 import { MUST_BLOCK, MUST_NOT_BLOCK } from '../../policy/fact-sheet-names.ts';
 
 let up: FakeUpstream;

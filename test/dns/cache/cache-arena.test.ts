@@ -9,14 +9,15 @@ import { encodeReply } from '../../../src/dns/wire/encode-reply.ts';
 import { readAnswer, readName } from '../../../src/dns/wire/answer-facts.ts';
 import { parseQuery } from '../../../src/dns/wire/parse-query.ts';
 import type { DnsQuery } from '../../../src/dns/resolver.ts';
-import { StubResolver, makeQuery } from '../../helpers/dns-server.ts';
+import { StubResolver } from '../../helpers/dns-server.ts';
+import { queryPacket } from '../../helpers/dns-query.ts';
 
 const up = new StubResolver();
 for (let i = 0; i < 400; i++) up.add(`n${i}.test`, { type: 1, address: `192.0.2.${i % 250}`, ttl: 300 });
 up.add('c.test', { type: 5, domain: 'target.example', ttl: 50 } as never);
 
 function q(name: string): DnsQuery {
-  return parseQuery(makeQuery(name, name === 'c.test' ? 5 : 1), '127.0.0.1', 'udp', 0) as DnsQuery;
+  return parseQuery(queryPacket(name, name === 'c.test' ? 5 : 1), '127.0.0.1', 'udp', 0) as DnsQuery;
 }
 function answer(name: string) {
   return readAnswer(up.answer(q(name)).wire)!;

@@ -9,10 +9,11 @@ import { DnsStats } from '../../../src/dns/stats/dns-stats.ts';
 import { parseQuery } from '../../../src/dns/wire/parse-query.ts';
 import { encodeReply } from '../../../src/dns/wire/encode-reply.ts';
 import type { DnsAnswer, DnsQuery } from '../../../src/dns/resolver.ts';
-import { StubResolver, dnsConfig, makeQuery } from '../../helpers/dns-server.ts';
+import { StubResolver, dnsConfig } from '../../helpers/dns-server.ts';
+import { queryPacket } from '../../helpers/dns-query.ts';
 
 function query(name: string, type = 1, at = 0, doBit = false): DnsQuery {
-  const q = parseQuery(makeQuery(name, type, doBit ? { edns: { do: true } } : {}), '127.0.0.1', 'udp', at);
+  const q = parseQuery(queryPacket(name, type, doBit ? { edns: { do: true } } : {}), '127.0.0.1', 'udp', at);
   assert.ok(q !== null && 'name' in q);
   return q as DnsQuery;
 }

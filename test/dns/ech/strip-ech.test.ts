@@ -6,9 +6,8 @@
 // ech kept when off (the default).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { startBanwall, testConfig, type RunningBanwall } from '../../helpers/banwall.ts';
+import { kdig } from '../../helpers/dig.ts';
 import {
   startWireUpstream,
   wireName,
@@ -16,9 +15,8 @@ import {
   svcbRdata,
   ipv6Bytes,
   type WireUpstream,
-} from '../../helpers/wire-upstream.ts';
+} from '../../helpers/fake-upstream/wire.ts';
 
-const run = promisify(execFile);
 const HTTPS = 65;
 const NS = 2;
 const ECH_CONFIG = Buffer.from(
@@ -73,17 +71,6 @@ after(async () => {
   await up?.close();
 });
 
-async function kdig(port: number): Promise<string> {
-  const { stdout } = await run(
-    'kdig',
-    ['@127.0.0.1', '-p', String(port), 'ech.test', 'HTTPS', '+retry=0', '+timeout=3'],
-    {
-      timeout: 15_000,
-    },
-  );
-  return stdout;
-}
-
 async function stripped(bw: RunningBanwall): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${bw.httpPort}/metrics`)).text();
   return Number(/^banwall_dns_ech_stripped_total (\d+)/m.exec(text)?.[1] ?? NaN);
@@ -91,7 +78,7 @@ async function stripped(bw: RunningBanwall): Promise<number> {
 
 void test('stripECH on: ech removed from every HTTPS record, the rest intact, cached answers too', async () => {
   for (const round of ['upstream', 'cache']) {
-    const out = await kdig(on.dnsPort);
+    const out = (await kdig(on.dnsPort, ['ech.test', 'HTTPS'])).raw;
     assert.match(out, /status: NOERROR/, out);
     assert.doesNotMatch(out, /ech=/, `${round}: ${out}`);
     assert.match(
@@ -106,7 +93,7 @@ void test('stripECH on: ech removed from every HTTPS record, the rest intact, ca
 });
 
 void test('stripECH off (default): ech kept', async () => {
-  const out = await kdig(off.dnsPort);
+  const out = (await kdig(off.dnsPort, ['ech.test', 'HTTPS'])).raw;
   assert.match(out, /HTTPS\s+1 \. alpn=h2 ech=AEX\+DQBB\S* ipv6hint=2001:db8::1\n/, out);
   assert.match(out, /HTTPS\s+2 alt\.ech\.test\. ech=/, out);
   assert.equal(await stripped(off), 0);

@@ -6,10 +6,9 @@ import { copyFile, rm, writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startBanwall, testConfig, type RunningBanwall } from '../../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream.ts';
-import { dig } from '../../helpers/dig.ts';
-import { kdig } from '../../helpers/kdig.ts';
-import { makeCa, makeServerCert, type TestCa } from '../../helpers/certs.ts';
+import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream/dns.ts';
+import { dig, kdigEncrypted } from '../../helpers/dig.ts';
+import { issueLeaf, makeCa, type TestCa } from '../../helpers/certs.ts';
 
 void describe('encrypted DNS through banwall', () => {
   let ca: TestCa;
@@ -21,7 +20,7 @@ void describe('encrypted DNS through banwall', () => {
   before(async () => {
     ca = await makeCa();
     const dir = await mkdtemp(path.join(tmpdir(), 'banwall-enc-e2e-'));
-    await makeServerCert(ca, ca.dir, 'srv');
+    await issueLeaf(ca.dir, 'srv', ca);
     await copyFile(path.join(ca.dir, 'srv.pem'), path.join(dir, 'tls.crt'));
     await copyFile(path.join(ca.dir, 'srv.key'), path.join(dir, 'tls.key'));
     await writeFile(path.join(dir, 'blocked.txt'), 'blocked.example\n');
@@ -58,7 +57,13 @@ void describe('encrypted DNS through banwall', () => {
     const udp = await dig(bw.dnsPort, 'www.example');
     assert.equal(udp.answers[0]?.data, '192.0.2.10');
     for (const transport of ['tls', 'https', 'https-get'] as const) {
-      const r = await kdig(transport, transport === 'tls' ? dotPort : dohPort, 'www.example', 'A', ca.caCert);
+      const r = await kdigEncrypted(
+        transport,
+        transport === 'tls' ? dotPort : dohPort,
+        'www.example',
+        'A',
+        ca.certFile,
+      );
       assert.equal(r.status, 'NOERROR', `${transport}: ${r.raw}`);
       assert.equal(r.answers[0]?.data, '192.0.2.10', transport);
     }
@@ -68,12 +73,12 @@ void describe('encrypted DNS through banwall', () => {
 
   void it('blocks over DoT and DoH as over UDP', async () => {
     for (const transport of ['tls', 'https'] as const) {
-      const r = await kdig(
+      const r = await kdigEncrypted(
         transport,
         transport === 'tls' ? dotPort : dohPort,
         'blocked.example',
         'A',
-        ca.caCert,
+        ca.certFile,
       );
       assert.equal(r.status, 'NXDOMAIN', `${transport}: ${r.raw}`);
     }

@@ -11,9 +11,10 @@ import { pino } from 'pino';
 import { configSchema } from '../../../src/config/schema.ts';
 import { EncryptedDnsServers } from '../../../src/dns/encrypted/encrypted-servers.ts';
 import { DnsStats } from '../../../src/dns/stats/dns-stats.ts';
-import { FakeResolver, queryPacket } from './fake-resolver.ts';
-import { kdig } from '../../helpers/kdig.ts';
-import { makeCa, makeServerCert, TEST_HOSTNAME, type TestCa } from '../../helpers/certs.ts';
+import { FakeResolver } from './fake-resolver.ts';
+import { queryPacket } from '../../helpers/dns-query.ts';
+import { kdigEncrypted } from '../../helpers/dig.ts';
+import { issueLeaf, makeCa, TEST_HOSTNAME, TEST_SERVER_NAMES, type TestCa } from '../../helpers/certs.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -74,8 +75,8 @@ void describe('encrypted DNS front ends (in process)', () => {
   before(async () => {
     ca = await makeCa();
     dir = await mkdtemp(path.join(tmpdir(), 'banwall-enc-'));
-    await makeServerCert(ca, dir, 'server', 'first');
-    caPem = await readFile(ca.caCert);
+    await issueLeaf(dir, 'server', ca, TEST_SERVER_NAMES, 'first');
+    caPem = await readFile(ca.certFile);
     const cfg = configSchema.parse({
       dns: {
         upstreams: ['udp://127.0.0.1:9'],
@@ -97,7 +98,7 @@ void describe('encrypted DNS front ends (in process)', () => {
   });
 
   void it('answers kdig +tls with the CA verified', async () => {
-    const r = await kdig('tls', dotPort, '7.a.test', 'A', ca.caCert);
+    const r = await kdigEncrypted('tls', dotPort, '7.a.test', 'A', ca.certFile);
     assert.equal(r.status, 'NOERROR');
     assert.deepEqual(
       r.answers.map((a) => a.data),
@@ -109,20 +110,22 @@ void describe('encrypted DNS front ends (in process)', () => {
   });
 
   void it('answers kdig +https (POST) and +https-get', async () => {
-    const post = await kdig('https', dohPort, '8.a.test', 'A', ca.caCert);
+    const post = await kdigEncrypted('https', dohPort, '8.a.test', 'A', ca.certFile);
     assert.equal(post.status, 'NOERROR');
     assert.equal(post.answers[0].data, '192.0.2.8');
     assert.equal(resolver.seen.at(-1)?.protocol, 'doh');
-    const get = await kdig('https-get', dohPort, 'missing.test', 'A', ca.caCert);
+    const get = await kdigEncrypted('https-get', dohPort, 'missing.test', 'A', ca.certFile);
     assert.equal(get.status, 'NXDOMAIN');
   });
 
   void it('answers pipelined DoT queries as each completes', async () => {
     const socket = tls.connect({ host: '127.0.0.1', port: dotPort, ca: caPem, servername: TEST_HOSTNAME });
     await new Promise<void>((r, j) => socket.once('secureConnect', r).once('error', j));
-    const frames = [queryPacket('slow.test', 1), queryPacket('1.a.test', 2), queryPacket('2.a.test', 3)].map(
-      (q) => Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q]),
-    );
+    const frames = [
+      queryPacket('slow.test', 1, { id: 1 }),
+      queryPacket('1.a.test', 1, { id: 2 }),
+      queryPacket('2.a.test', 1, { id: 3 }),
+    ].map((q) => Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q]));
     // All three in one write, and the second split across two writes to exercise the framing.
     socket.write(Buffer.concat(frames).subarray(0, frames[0].length + 5));
     socket.write(Buffer.concat(frames).subarray(frames[0].length + 5));
@@ -177,7 +180,7 @@ void describe('encrypted DNS front ends (in process)', () => {
   });
 
   void it('serves DoH over HTTP/2 with Cache-Control from the answer TTL', async () => {
-    const q = queryPacket('9.a.test', 0);
+    const q = queryPacket('9.a.test', 1, { id: 0 });
     const r = await h2request(dohPort, caPem, {
       ':method': 'GET',
       ':path': `/dns-query?dns=${q.toString('base64url')}`,
@@ -224,13 +227,13 @@ void describe('encrypted DNS front ends (in process)', () => {
     assert.equal(formerr.status, 200);
     assert.equal(formerr.body[3] & 0xf, 1, 'FORMERR for QDCOUNT 2');
     assert.equal(stats.total('formerr'), 1, 'counted as banwall_dns_queries_total{result="formerr"}');
-    const ok = await kdig('https', dohPort, '3.a.test', 'A', ca.caCert);
+    const ok = await kdigEncrypted('https', dohPort, '3.a.test', 'A', ca.certFile);
     assert.equal(ok.answers[0].data, '192.0.2.3');
   });
 
   void it('serves a replaced certificate without a restart, and keeps the old one when the new is broken', async () => {
     assert.equal(await peerCertCn(dotPort, caPem), 'first');
-    await makeServerCert(ca, ca.dir, 'next', 'second');
+    await issueLeaf(ca.dir, 'next', ca, TEST_SERVER_NAMES, 'second');
     await copyFile(path.join(ca.dir, 'next.key'), path.join(dir, 'server.key'));
     await copyFile(path.join(ca.dir, 'next.pem'), path.join(dir, 'server.pem'));
     const deadline = Date.now() + 5000;
@@ -245,11 +248,11 @@ void describe('encrypted DNS front ends (in process)', () => {
     assert.equal(dot, 'second');
     assert.equal(doh, 'second');
     // A key that does not match the certificate is rejected; the working pair keeps serving.
-    await makeServerCert(ca, ca.dir, 'third', 'third');
+    await issueLeaf(ca.dir, 'third', ca, TEST_SERVER_NAMES, 'third');
     await copyFile(path.join(ca.dir, 'third.key'), path.join(dir, 'server.key'));
     await new Promise((r) => setTimeout(r, 600));
     assert.equal(await peerCertCn(dotPort, caPem), 'second');
-    const r = await kdig('tls', dotPort, '4.a.test', 'A', ca.caCert);
+    const r = await kdigEncrypted('tls', dotPort, '4.a.test', 'A', ca.certFile);
     assert.equal(r.answers[0].data, '192.0.2.4');
   });
 });

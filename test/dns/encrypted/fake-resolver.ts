@@ -38,16 +38,3 @@ export class FakeResolver implements Resolver {
     return { ...answerWire(query, null), result: 'allowed', ttl: 60 };
   }
 }
-
-/** A query packet for `name`/A with `id`, as a stub resolver would send. */
-export function queryPacket(name: string, id: number, qtype = 1): Buffer {
-  const labels = name.split('.').map((l) => Buffer.concat([Buffer.of(l.length), Buffer.from(l)]));
-  const header = Buffer.alloc(12);
-  header.writeUInt16BE(id, 0);
-  header.writeUInt16BE(0x0100, 2);
-  header.writeUInt16BE(1, 4);
-  const tail = Buffer.alloc(5);
-  tail.writeUInt16BE(qtype, 1);
-  tail.writeUInt16BE(1, 3);
-  return Buffer.concat([header, ...labels, tail]);
-}

@@ -14,7 +14,8 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { dig } from '../../helpers/dig.ts';
 import { CLI, startBanwall, testConfig, type RunningBanwall } from '../../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream.ts';
+import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream/dns.ts';
+import { hasTool } from '../../helpers/tools.ts';
 
 let up: FakeUpstream;
 let internal: FakeUpstream;
@@ -159,8 +160,6 @@ void test('a dns.forward zone or localZones.forward takes its names to the upstr
     'localZones: false forwards them',
   );
 });
-
-const hasTool = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
 void test('getent hosts localhost through banwall on port 53 (own net and mount namespace)', async (t) => {
   if (process.getuid?.() !== 0) return t.skip('needs root: port 53, unshare and bind mounts');

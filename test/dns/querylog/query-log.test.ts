@@ -24,7 +24,7 @@ const rule: RuleRef = {
 };
 
 function query(name: string, qtype = 1): DnsQuery {
-  return dnsQuery({ name, qtype, client: '10.9.8.7', protocol: 'tcp', id: 1 });
+  return dnsQuery(name, qtype, { client: '10.9.8.7', protocol: 'tcp', id: 1 });
 }
 
 const next: Resolver = {

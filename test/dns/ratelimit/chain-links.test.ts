@@ -7,7 +7,8 @@ import { AnyResolver } from '../../../src/dns/ratelimit/any-resolver.ts';
 import { rateLimitSchema } from '../../../src/dns/ratelimit/config.ts';
 import { DROP_WIRE, type DnsAnswer, type MaybePromise } from '../../../src/dns/resolver.ts';
 import { DnsStats } from '../../../src/dns/stats/dns-stats.ts';
-import { CountingResolver, makeQuery } from '../../helpers/chain-link.ts';
+import { CountingResolver } from '../../helpers/counting-resolver.ts';
+import { dnsQuery } from '../../helpers/dns-query.ts';
 
 function sync(a: MaybePromise<DnsAnswer>): DnsAnswer {
   assert.ok(!(a instanceof Promise), 'protection links answer synchronously');
@@ -18,11 +19,11 @@ const rcode = (a: DnsAnswer) => a.wire[3] & 0x0f;
 void test('AclResolver refuses clients outside allowedClients and passes the others through', () => {
   const next = new CountingResolver();
   const acl = new AclResolver(next, ['127.0.0.1/32', '2001:db8::/32']);
-  const ok = sync(acl.resolve(makeQuery('127.0.0.1')));
+  const ok = sync(acl.resolve(dnsQuery('example.test', 1, { client: '127.0.0.1', received: 0 })));
   assert.equal(ok.result, 'allowed');
-  const v6 = sync(acl.resolve(makeQuery('2001:db8::5')));
+  const v6 = sync(acl.resolve(dnsQuery('example.test', 1, { client: '2001:db8::5', received: 0 })));
   assert.equal(v6.result, 'allowed');
-  const no = sync(acl.resolve(makeQuery('127.0.0.2')));
+  const no = sync(acl.resolve(dnsQuery('example.test', 1, { client: '127.0.0.2', received: 0 })));
   assert.equal(no.result, 'refused');
   assert.equal(rcode(no), 5);
   assert.equal(no.wire[2] & 0x80, 0x80, 'QR set');
@@ -38,7 +39,7 @@ void test('RateLimitingResolver refuses a client over its burst and refills at q
   const rl = new RateLimitingResolver(next, cfg, new DnsStats());
   const results = [];
   for (let i = 0; i < 8; i++)
-    results.push(sync(rl.resolve(makeQuery('192.0.2.1', 'a.test', 1, 1000))).result);
+    results.push(sync(rl.resolve(dnsQuery('a.test', 1, { client: '192.0.2.1', received: 1000 }))).result);
   assert.deepEqual(results, [
     'allowed',
     'allowed',
@@ -47,12 +48,17 @@ void test('RateLimitingResolver refuses a client over its burst and refills at q
     'allowed',
     ...Array(3).fill('ratelimited'),
   ]);
-  const limited = sync(rl.resolve(makeQuery('192.0.2.1', 'a.test', 1, 1000)));
+  const limited = sync(rl.resolve(dnsQuery('a.test', 1, { client: '192.0.2.1', received: 1000 })));
   assert.equal(rcode(limited), 5);
   // Another client has its own bucket.
-  assert.equal(sync(rl.resolve(makeQuery('192.0.2.2', 'a.test', 1, 1000))).result, 'allowed');
+  assert.equal(
+    sync(rl.resolve(dnsQuery('a.test', 1, { client: '192.0.2.2', received: 1000 }))).result,
+    'allowed',
+  );
   // 10 qps: after 200 ms two tokens are back, not three.
-  const later = [0, 1, 2].map(() => sync(rl.resolve(makeQuery('192.0.2.1', 'a.test', 1, 1200))).result);
+  const later = [0, 1, 2].map(
+    () => sync(rl.resolve(dnsQuery('a.test', 1, { client: '192.0.2.1', received: 1200 }))).result,
+  );
   assert.deepEqual(later, ['allowed', 'allowed', 'ratelimited']);
   assert.equal(next.calls, 8);
 });
@@ -61,10 +67,13 @@ void test('RateLimitingResolver aggregates an IPv6 /64 into one bucket', () => {
   const next = new CountingResolver();
   const rl = new RateLimitingResolver(next, rateLimitSchema.parse({ qps: 1, burst: 2 }), new DnsStats());
   const r = ['2001:db8:1:1::1', '2001:db8:1:1::2', '2001:db8:1:1:ffff::3'].map(
-    (c) => sync(rl.resolve(makeQuery(c, 'a.test', 1, 0))).result,
+    (c) => sync(rl.resolve(dnsQuery('a.test', 1, { client: c, received: 0 }))).result,
   );
   assert.deepEqual(r, ['allowed', 'allowed', 'ratelimited']);
-  assert.equal(sync(rl.resolve(makeQuery('2001:db8:1:2::1', 'a.test', 1, 0))).result, 'allowed');
+  assert.equal(
+    sync(rl.resolve(dnsQuery('a.test', 1, { client: '2001:db8:1:2::1', received: 0 }))).result,
+    'allowed',
+  );
 });
 
 void test('RateLimitingResolver drop action sends nothing', () => {
@@ -73,8 +82,8 @@ void test('RateLimitingResolver drop action sends nothing', () => {
     rateLimitSchema.parse({ qps: 1, burst: 1, action: 'drop' }),
     new DnsStats(),
   );
-  sync(rl.resolve(makeQuery('192.0.2.1')));
-  const dropped = sync(rl.resolve(makeQuery('192.0.2.1')));
+  sync(rl.resolve(dnsQuery('example.test', 1, { client: '192.0.2.1', received: 0 })));
+  const dropped = sync(rl.resolve(dnsQuery('example.test', 1, { client: '192.0.2.1', received: 0 })));
   assert.equal(dropped.result, 'ratelimited');
   assert.equal(dropped.wire, DROP_WIRE);
 });
@@ -85,7 +94,8 @@ void test('RateLimitingResolver keeps at most maxClients buckets, evicting the l
     rateLimitSchema.parse({ qps: 1, burst: 1, maxClients: 100 }),
     new DnsStats(),
   );
-  for (let i = 0; i < 10_000; i++) void rl.resolve(makeQuery(`10.0.${i >> 8}.${i & 255}`, 'a.test', 1, i));
+  for (let i = 0; i < 10_000; i++)
+    void rl.resolve(dnsQuery('a.test', 1, { client: `10.0.${i >> 8}.${i & 255}`, received: i }));
   assert.equal(rl.clients, 100);
   assert.equal(rl.evicted, 9_900);
 });
@@ -94,7 +104,9 @@ void test('RateLimitingResolver hot path: 1,000 clients, figure printed for the 
   const answer: DnsAnswer = { wire: Buffer.alloc(12), result: 'allowed' };
   const next = { calls: 0, resolve: () => (next.calls++, answer) };
   const rl = new RateLimitingResolver(next, rateLimitSchema.parse({ qps: 1e9, burst: 1e9 }), new DnsStats());
-  const queries = Array.from({ length: 1000 }, (_, i) => makeQuery(`10.0.${i >> 8}.${i & 255}`));
+  const queries = Array.from({ length: 1000 }, (_, i) =>
+    dnsQuery('example.test', 1, { client: `10.0.${i >> 8}.${i & 255}`, received: 0 }),
+  );
   const t = performance.now();
   for (let k = 0; k < 1000; k++) for (const q of queries) void rl.resolve(q);
   const ms = performance.now() - t;
@@ -105,22 +117,26 @@ void test('RateLimitingResolver hot path: 1,000 clients, figure printed for the 
 void test('AnyResolver minimal answers ANY with one HINFO "RFC8482" and never asks the next link', () => {
   const next = new CountingResolver();
   const any = new AnyResolver(next, 'minimal');
-  const a = sync(any.resolve(makeQuery('127.0.0.1', 'example.test', 255)));
+  const a = sync(any.resolve(dnsQuery('example.test', 255, { client: '127.0.0.1', received: 0 })));
   assert.equal(rcode(a), 0);
   assert.equal(a.wire.readUInt16BE(6), 1, 'one answer');
-  const q = makeQuery('127.0.0.1', 'example.test', 255).questionEnd;
+  const q = dnsQuery('example.test', 255, { client: '127.0.0.1', received: 0 }).questionEnd;
   assert.equal(a.wire.readUInt16BE(q + 2), 13, 'HINFO');
   assert.equal(a.wire.subarray(q + 13, q + 20).toString(), 'RFC8482');
   assert.equal(a.wire[q + 20], 0, 'empty OS string');
   assert.deepEqual([...(a.ttlOffsets ?? [])], [q + 6]);
   assert.equal(next.calls, 0);
-  sync(any.resolve(makeQuery('127.0.0.1', 'example.test', 1)));
+  sync(any.resolve(dnsQuery('example.test', 1, { client: '127.0.0.1', received: 0 })));
   assert.equal(next.calls, 1, 'other types pass through');
 });
 
 void test('AnyResolver refuse answers REFUSED', () => {
   const next = new CountingResolver();
-  const a = sync(new AnyResolver(next, 'refuse').resolve(makeQuery('127.0.0.1', 'example.test', 255)));
+  const a = sync(
+    new AnyResolver(next, 'refuse').resolve(
+      dnsQuery('example.test', 255, { client: '127.0.0.1', received: 0 }),
+    ),
+  );
   assert.equal(a.result, 'refused');
   assert.equal(rcode(a), 5);
   assert.equal(next.calls, 0);

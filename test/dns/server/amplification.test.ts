@@ -4,7 +4,7 @@
 // COOKIE option used to), and then only up to dns.maxUdpSize.
 import { describe, before, after, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream.ts';
+import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream/dns.ts';
 import { startBanwall, testConfig, type RunningBanwall } from '../../helpers/banwall.ts';
 import { dig, kdig, NO_DIG_KDIG } from '../../helpers/dig.ts';
 

@@ -10,7 +10,7 @@ import { CookieSecrets } from '../../../src/dns/server/cookie-secrets.ts';
 import { parseQuery, QueryError } from '../../../src/dns/wire/parse-query.ts';
 import { encodeReply, udpLimit } from '../../../src/dns/wire/encode-reply.ts';
 import { refused } from '../../../src/dns/wire/errors.ts';
-import { makeQuery } from '../../helpers/dns-server.ts';
+import { queryPacket } from '../../helpers/dns-query.ts';
 
 const hex = (s: string) => Buffer.from(s, 'hex');
 
@@ -136,7 +136,7 @@ void test('CookieSecrets: one key per rotation period, the previous period still
 
 function withCookie(data: Buffer): Buffer {
   const opt = Buffer.concat([Buffer.from([0, 10, data.length >> 8, data.length & 255]), data]);
-  return makeQuery('a.test', 1, { edns: { size: 4096, options: opt } });
+  return queryPacket('a.test', 1, { edns: { size: 4096, options: opt } });
 }
 
 void test('parser: COOKIE lengths other than 8 or 16-40 are FORMERR, as is a second COOKIE', () => {
@@ -152,7 +152,7 @@ void test('parser: COOKIE lengths other than 8 or 16-40 are FORMERR, as is a sec
   }
   const two = Buffer.concat([Buffer.from([0, 10, 0, 8]), Buffer.alloc(8, 1)]);
   const r = parseQuery(
-    makeQuery('a.test', 1, { edns: { size: 4096, options: Buffer.concat([two, two]) } }),
+    queryPacket('a.test', 1, { edns: { size: 4096, options: Buffer.concat([two, two]) } }),
     '127.0.0.1',
     'udp',
     0,

@@ -8,7 +8,9 @@ import { promisify } from 'node:util';
 import dgram from 'node:dgram';
 import dns2 from 'dns2';
 import { dig } from '../../helpers/dig.ts';
-import { StubResolver, makeQuery, startServer, udpExchange } from '../../helpers/dns-server.ts';
+import { StubResolver, startServer } from '../../helpers/dns-server.ts';
+import { udpExchange } from '../../helpers/dns-client.ts';
+import { queryPacket } from '../../helpers/dns-query.ts';
 import type { DnsServer } from '../../../src/dns/server/dns-server.ts';
 import type { DnsStats } from '../../../src/dns/stats/dns-stats.ts';
 
@@ -86,7 +88,7 @@ void test('kdig over UDP and TCP', async () => {
 });
 
 void test('EDNS: BADVERS for version 1 (dig retries with version 0 and gets its answer)', async () => {
-  const raw = await udpExchange(port, makeQuery('a.test', 1, { edns: { version: 1 } }));
+  const raw = await udpExchange(port, queryPacket('a.test', 1, { edns: { version: 1 } }));
   assert.ok(raw);
   assert.equal(raw[3] & 0x0f, 0);
   const p = Packet.parse(raw);
@@ -100,13 +102,13 @@ void test('EDNS: BADVERS for version 1 (dig retries with version 0 and gets its 
 });
 
 void test('a UDP answer too big for the client is truncated with TC and keeps OPT; dig retries over TCP', async () => {
-  const raw = await udpExchange(port, makeQuery('big.test', 16, { edns: { size: 4096 } }));
+  const raw = await udpExchange(port, queryPacket('big.test', 16, { edns: { size: 4096 } }));
   assert.ok(raw);
   assert.equal(raw[2] & 0x02, 0x02, 'TC');
   assert.equal(raw.readUInt16BE(6), 0);
   assert.equal(raw.readUInt16BE(10), 1, 'OPT kept');
   assert.ok(raw.length <= 1232);
-  const noEdns = await udpExchange(port, makeQuery('big.test', 16));
+  const noEdns = await udpExchange(port, queryPacket('big.test', 16));
   assert.ok(noEdns && noEdns.length <= 512 && (noEdns[2] & 0x02) === 0x02);
   const d = await dig(port, 'big.test', 'TXT');
   assert.match(d.raw, /Truncated, retrying in TCP mode/);
@@ -114,19 +116,19 @@ void test('a UDP answer too big for the client is truncated with TC and keeps OP
 });
 
 void test('FORMERR for QDCOUNT 2, NOTIMP for opcode NOTIFY, nothing for a 5-byte packet', async () => {
-  const two = makeQuery('a.test', 1, { id: 9 });
+  const two = queryPacket('a.test', 1, { id: 9 });
   two.writeUInt16BE(2, 4);
   const f = await udpExchange(port, two);
   assert.ok(f);
   assert.equal(f.readUInt16BE(0), 9);
   assert.equal(f[3] & 0x0f, 1);
-  const notify = makeQuery('a.test');
+  const notify = queryPacket('a.test');
   notify[2] |= 4 << 3;
   const n = await udpExchange(port, notify);
   assert.ok(n);
   assert.equal(n[3] & 0x0f, 4);
   assert.equal((n[2] >> 3) & 0x0f, 4, 'opcode echoed');
-  assert.equal(await udpExchange(port, Buffer.from([1, 2, 3, 4, 5]), 300), null);
+  assert.equal(await udpExchange(port, Buffer.from([1, 2, 3, 4, 5]), { timeoutMs: 300 }), null);
   assert.ok(stats.total('formerr') >= 2);
 });
 
@@ -169,13 +171,13 @@ void test('TCP pipelining: several queries on one connection, answered as each c
   // One write holding a slow query then two fast ones; the fast ones must not wait for the slow one.
   c.sock.write(
     Buffer.concat([
-      frame(makeQuery('slow.test', 1, { id: 1 })),
-      frame(makeQuery('fast.test', 1, { id: 2 })),
-      frame(makeQuery('a.test', 16, { id: 3 })),
+      frame(queryPacket('slow.test', 1, { id: 1 })),
+      frame(queryPacket('fast.test', 1, { id: 2 })),
+      frame(queryPacket('a.test', 16, { id: 3 })),
     ]),
   );
   // A frame split across writes, byte by byte for its length prefix.
-  const split = frame(makeQuery('a.test', 28, { id: 4 }));
+  const split = frame(queryPacket('a.test', 28, { id: 4 }));
   c.sock.write(split.subarray(0, 1));
   await new Promise((r) => setTimeout(r, 20));
   c.sock.write(split.subarray(1, 9));
@@ -190,7 +192,7 @@ void test('TCP pipelining: several queries on one connection, answered as each c
 
 void test('TCP: a client half-closing after its query still gets the answer', async () => {
   const c = await tcpClient();
-  c.sock.end(frame(makeQuery('slow.test', 1, { id: 5 })));
+  c.sock.end(frame(queryPacket('slow.test', 1, { id: 5 })));
   await c.closed;
   assert.equal(c.replies.length, 1);
   assert.equal(c.replies[0].readUInt16BE(0), 5);
@@ -231,7 +233,7 @@ void test('a link that throws or rejects gets SERVFAIL, and the server goes on',
 
 void test('10,000 malformed and random packets over UDP, then a normal answer', async () => {
   const sock = dgram.createSocket('udp4');
-  const good = makeQuery('a.test', 1, { edns: {} });
+  const good = queryPacket('a.test', 1, { edns: {} });
   let seed = 12345;
   const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const started = Date.now();
@@ -281,14 +283,14 @@ void test('IPv6: [::1] serves UDP and TCP', async () => {
 
 void test('graceful stop: a query in flight is still answered, then the sockets close', async () => {
   const s = await startServer(resolver);
-  const pending = udpExchange(s.port, makeQuery('slow.test', 1, { id: 77 }), 2000);
+  const pending = udpExchange(s.port, queryPacket('slow.test', 1, { id: 77 }), { timeoutMs: 2000 });
   await new Promise((r) => setTimeout(r, 50));
   const stopped = s.server.stop(2000);
   const reply = await pending;
   assert.ok(reply);
   assert.equal(reply.readUInt16BE(0), 77);
   await stopped;
-  assert.equal(await udpExchange(s.port, makeQuery('a.test'), 200), null);
+  assert.equal(await udpExchange(s.port, queryPacket('a.test'), { timeoutMs: 200 }), null);
 });
 
 void test('a listen address already in use is a clear start error naming it', async () => {

@@ -9,7 +9,7 @@ import { registry } from '../../../src/metrics/registry.ts';
 import { dnsQuery } from '../../helpers/dns-query.ts';
 
 function query(name: string, qtype: number, client = '127.0.0.1'): DnsQuery {
-  return dnsQuery({ name, qtype, client, id: 1 });
+  return dnsQuery(name, qtype, { client, id: 1 });
 }
 
 const rule: RuleRef = {

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { startFakeUpstream } from '../../helpers/fake-upstream.ts';
-import { query, resolve, resolver } from './upstream-helpers.ts';
+import { startFakeUpstream } from '../../helpers/fake-upstream/dns.ts';
+import { resolve, resolver } from './upstream-helpers.ts';
+import { parsedQuery } from '../../helpers/dns-query.ts';
 import {
   makeSelfSigned,
   startDohServer,
@@ -14,7 +15,7 @@ import {
   startDotServer,
   TLS_NAME,
   type SelfSigned,
-} from '../../helpers/fake-encrypted-upstream.ts';
+} from '../../helpers/fake-upstream/encrypted.ts';
 
 let tlsFiles: SelfSigned;
 
@@ -31,7 +32,7 @@ void test('tcp:// upstream: pipelined queries on one reused connection', async (
   const r = resolver({ upstreams: [`tcp://127.0.0.1:${up.port}`], timeout: '1s' });
   try {
     const answers = await Promise.all(
-      ['a.test', 'A.TEST', 'b.test'].map((n, i) => resolve(r, query(n, i === 1 ? 'AAAA' : 'A'))),
+      ['a.test', 'A.TEST', 'b.test'].map((n, i) => resolve(r, parsedQuery(n, i === 1 ? 'AAAA' : 'A'))),
     );
     assert.deepEqual(answers[0].facts?.addresses, ['192.0.2.1']);
     assert.ok(up.queries.every((q) => q.protocol === 'tcp'));
@@ -61,7 +62,7 @@ void test('tcp:// upstream that closes connections: reconnects, and a query lost
   const r = resolver({ upstreams: [`tcp://127.0.0.1:${port}`], timeout: '2s' });
   try {
     for (const name of ['one.test', 'two.test', 'three.test']) {
-      const a = await resolve(r, query(name));
+      const a = await resolve(r, parsedQuery(name));
       assert.deepEqual(a.facts?.addresses, ['192.0.2.53'], name);
     }
     // One per query plus the one closed unanswered (a query may also race a close: one more).
@@ -81,11 +82,14 @@ void test('tls:// (DoT) upstream by IP, certificate checked against the #servern
     { ca },
   );
   try {
-    const [a, b] = await Promise.all([resolve(good, query('x.test')), resolve(good, query('y.test'))]);
+    const [a, b] = await Promise.all([
+      resolve(good, parsedQuery('x.test')),
+      resolve(good, parsedQuery('y.test')),
+    ]);
     assert.deepEqual(a.facts?.addresses, ['192.0.2.53']);
     assert.equal(b.result, 'allowed');
     assert.deepEqual(server.seen, [TLS_NAME], 'one connection, SNI = the servername');
-    const bad = await resolve(wrongName, query('x.test'));
+    const bad = await resolve(wrongName, parsedQuery('x.test'));
     assert.equal(bad.result, 'servfail', 'a certificate for another name is refused');
     assert.equal(bad.ede?.code, 23);
   } finally {
@@ -107,13 +111,13 @@ void test('https:// (DoH) upstream: RFC 8484 GET with ID 0 over HTTP/2, Host = t
     { ca },
   );
   try {
-    const answers = await Promise.all(['p.test', 'q.test'].map((n) => resolve(r, query(n))));
+    const answers = await Promise.all(['p.test', 'q.test'].map((n) => resolve(r, parsedQuery(n))));
     for (const a of answers) assert.deepEqual(a.facts?.addresses, ['192.0.2.53']);
     assert.deepEqual(server.seen, [
       `/dns-query ${TLS_NAME}:${server.port} 0`,
       `/dns-query ${TLS_NAME}:${server.port} 0`,
     ]);
-    const bad = await resolve(notFound, query('p.test'));
+    const bad = await resolve(notFound, parsedQuery('p.test'));
     assert.equal(bad.result, 'servfail');
     assert.equal(notFound.counters()[0].errors.http, 1);
   } finally {

@@ -6,9 +6,10 @@ import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import dns2 from 'dns2';
-import { startFakeUpstream } from '../../helpers/fake-upstream.ts';
-import { decode, query, resolve, resolver } from './upstream-helpers.ts';
-import { answer } from '../../helpers/fake-encrypted-upstream.ts';
+import { startFakeUpstream } from '../../helpers/fake-upstream/dns.ts';
+import { decode, resolve, resolver } from './upstream-helpers.ts';
+import { parsedQuery } from '../../helpers/dns-query.ts';
+import { answer } from '../../helpers/fake-upstream/encrypted.ts';
 
 const { Packet } = dns2;
 const ZONE = { 'a.test': [{ type: 'A' as const, data: '192.0.2.1' }] };
@@ -20,7 +21,7 @@ void test('one of two upstreams silent: answers come from the other, the silent 
   const r = resolver({ upstreams: [dead.url, good.url], timeout: '1s' });
   try {
     const started = performance.now();
-    const a = await resolve(r, query('a.test'));
+    const a = await resolve(r, parsedQuery('a.test'));
     assert.equal(a.result, 'allowed');
     assert.ok(performance.now() - started < 800, 'the good upstream wins the race, no wait for the timeout');
     // The silent upstream's attempt expires after the timeout: it is then set aside.
@@ -30,7 +31,8 @@ void test('one of two upstreams silent: answers come from the other, the silent 
     assert.equal(r.health().find((h) => h.url === dead.url)?.healthy, false);
     assert.equal(r.health().find((h) => h.url === good.url)?.healthy, true);
     const before = dead.queries.length;
-    for (let i = 0; i < 5; i++) assert.equal((await resolve(r, query(`a${i}.test`, 'A'))).result, 'allowed');
+    for (let i = 0; i < 5; i++)
+      assert.equal((await resolve(r, parsedQuery(`a${i}.test`, 'A'))).result, 'allowed');
     // At most a probe, should the machine stall past the 1 s backoff.
     assert.ok(dead.queries.length - before <= 1, 'no query goes to an upstream set aside');
   } finally {
@@ -47,7 +49,7 @@ void test('an upstream answering garbage is set aside and the other answers', as
   good.delayMs = 30; // let the garbage arrive first
   const r = resolver({ upstreams: [bad.url, good.url], timeout: '1s' });
   try {
-    const a = await resolve(r, query('a.test'));
+    const a = await resolve(r, parsedQuery('a.test'));
     assert.equal(a.result, 'allowed');
     assert.deepEqual(a.facts?.addresses, ['192.0.2.1']);
     assert.equal(r.health().find((h) => h.url === bad.url)?.healthy, false);
@@ -65,13 +67,13 @@ void test('a set-aside upstream is probed again after its backoff and comes back
   const r = resolver({ upstreams: [flaky.url], timeout: '200ms' });
   try {
     flaky.mode = 'silent';
-    const a = await resolve(r, query('a.test'));
+    const a = await resolve(r, parsedQuery('a.test'));
     assert.equal(a.result, 'servfail');
     for (let i = 0; i < 40 && r.health()[0].healthy; i++) await new Promise((res) => setTimeout(res, 25));
     assert.equal(r.health()[0].healthy, false);
     flaky.mode = 'answer';
     await new Promise((res) => setTimeout(res, 1000)); // first backoff is 1 s
-    assert.equal((await resolve(r, query('a.test'))).result, 'allowed');
+    assert.equal((await resolve(r, parsedQuery('a.test'))).result, 'allowed');
     assert.equal(r.health()[0].healthy, true);
   } finally {
     await r.close();
@@ -86,7 +88,7 @@ void test('every upstream silent: SERVFAIL with EDE 22 after the overall timeout
   const r = resolver({ upstreams: [s1.url, s2.url], timeout: '200ms' });
   try {
     const started = performance.now();
-    const a = await resolve(r, query('a.test'));
+    const a = await resolve(r, parsedQuery('a.test'));
     const took = performance.now() - started;
     assert.equal(a.result, 'servfail');
     assert.equal(a.wire[3] & 0x0f, 2);
@@ -107,7 +109,7 @@ void test('an upstream port that is closed: SERVFAIL with EDE 23 without waiting
   const r = resolver({ upstreams: [`udp://127.0.0.1:${port}`], timeout: '2s' });
   try {
     const started = performance.now();
-    const a = await resolve(r, query('a.test'));
+    const a = await resolve(r, parsedQuery('a.test'));
     assert.equal(a.result, 'servfail');
     assert.equal(a.ede?.code, 23);
     assert.ok(performance.now() - started < 1000);
@@ -123,7 +125,7 @@ void test('SERVFAIL from one upstream waits for the other', async () => {
   good.delayMs = 30;
   const r = resolver({ upstreams: [sf.url, good.url], timeout: '1s' });
   try {
-    const a = await resolve(r, query('a.test'));
+    const a = await resolve(r, parsedQuery('a.test'));
     assert.equal(a.result, 'allowed');
     assert.equal(decode(a).rcode, 0);
   } finally {
@@ -138,9 +140,9 @@ void test('maxPending caps exchanges in flight: over it, SERVFAIL at once', asyn
   slow.mode = 'silent';
   const r = resolver({ upstreams: [slow.url], timeout: '300ms', maxPending: 3 });
   try {
-    const waiting = ['a1', 'a2', 'a3'].map((n) => r.resolve(query(`${n}.test`)));
+    const waiting = ['a1', 'a2', 'a3'].map((n) => r.resolve(parsedQuery(`${n}.test`)));
     assert.equal(r.pending, 3);
-    const over = r.resolve(query('a4.test'));
+    const over = r.resolve(parsedQuery('a4.test'));
     assert.ok(!(over instanceof Promise), 'answered synchronously');
     assert.equal(over.result, 'servfail');
     await Promise.all(waiting);
@@ -176,7 +178,7 @@ void test('answers with a wrong ID or a wrong question are ignored; the right on
   const port = (sock.address() as AddressInfo).port;
   const r = resolver({ upstreams: [`udp://127.0.0.1:${port}`], timeout: '1s' });
   try {
-    const a = await resolve(r, query('a.test'));
+    const a = await resolve(r, parsedQuery('a.test'));
     assert.deepEqual(a.facts?.addresses, ['192.0.2.1']);
     assert.ok((r.counters()[0].errors.mismatch ?? 0) >= 1);
   } finally {
@@ -190,9 +192,9 @@ void test('a conditional-forward zone goes to its own upstreams, on a label boun
   const corp = await startFakeUpstream({ zone: { 'x.corp.internal': [{ type: 'A', data: '10.0.0.1' }] } });
   const r = resolver({ upstreams: [pub.url], forward: { 'Corp.Internal.': [corp.url] }, timeout: '1s' });
   try {
-    assert.deepEqual((await resolve(r, query('X.corp.internal'))).facts?.addresses, ['10.0.0.1']);
-    await resolve(r, query('xcorp.internal'));
-    await resolve(r, query('corp.internal.evil'));
+    assert.deepEqual((await resolve(r, parsedQuery('X.corp.internal'))).facts?.addresses, ['10.0.0.1']);
+    await resolve(r, parsedQuery('xcorp.internal'));
+    await resolve(r, parsedQuery('corp.internal.evil'));
     assert.deepEqual(
       corp.queries.map((q) => q.name),
       ['x.corp.internal'],
@@ -213,7 +215,7 @@ void test('two silent racers: the query is hedged to a third upstream before the
   const r = resolver({ upstreams: [s1.url, s2.url, good.url], timeout: '800ms' });
   try {
     const started = performance.now();
-    const a = await resolve(r, query('a.test'));
+    const a = await resolve(r, parsedQuery('a.test'));
     const took = performance.now() - started;
     assert.equal(a.result, 'allowed');
     // (Before 800 ms; usually after the 200 ms hedge, sooner when the 1-in-32 exploration picked it.)
@@ -234,7 +236,8 @@ void test('a slow upstream drops out of the race before its first answer comes b
   slow.delayMs = 600;
   const r = resolver({ upstreams: [slow.url, fast1.url, fast2.url], timeout: '2s' });
   try {
-    for (let i = 0; i < 20; i++) assert.equal((await resolve(r, query(`s${i}.test`))).result, 'allowed');
+    for (let i = 0; i < 20; i++)
+      assert.equal((await resolve(r, parsedQuery(`s${i}.test`))).result, 'allowed');
     assert.ok(slow.queries.length <= 3, `slow upstream asked ${slow.queries.length} times of 20`);
   } finally {
     await r.close();
@@ -264,7 +267,7 @@ void test('the UDP source port is rotated; answers owed to the old socket still 
   try {
     const pending = [];
     for (let i = 0; i < 6; i++) {
-      pending.push(resolve(r, query(`rot${i}.test`)));
+      pending.push(resolve(r, parsedQuery(`rot${i}.test`)));
       await new Promise((res) => setTimeout(res, 30));
     }
     for (const a of await Promise.all(pending)) assert.deepEqual(a.facts?.addresses, ['192.0.2.53']);
@@ -280,7 +283,7 @@ void test('a set-aside upstream is probed without client traffic, so health (and
   up.mode = 'silent';
   const r = resolver({ upstreams: [up.url], timeout: '200ms' });
   try {
-    assert.equal((await resolve(r, query('a.test'))).result, 'servfail');
+    assert.equal((await resolve(r, parsedQuery('a.test'))).result, 'servfail');
     for (let i = 0; i < 40 && r.health()[0].healthy; i++) await new Promise((res) => setTimeout(res, 25));
     assert.equal(r.health()[0].healthy, false);
     up.mode = 'answer';
@@ -319,7 +322,9 @@ void test('a flood of random and mutated datagrams with other IDs: no crash, ign
   const port = (sock.address() as AddressInfo).port;
   const r = resolver({ upstreams: [`udp://127.0.0.1:${port}`], timeout: '1s' });
   try {
-    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => resolve(r, query(`f${i}.test`))));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => resolve(r, parsedQuery(`f${i}.test`))),
+    );
     for (const a of answers) assert.deepEqual(a.facts?.addresses, ['192.0.2.53']);
     assert.ok(r.counters()[0].errors.mismatch > 0);
   } finally {

@@ -2,7 +2,7 @@
 // probed, with `. NS`, never more than one probe in flight per upstream, and `answering` follows them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeUpstream } from '../../helpers/fake-upstream.ts';
+import { startFakeUpstream } from '../../helpers/fake-upstream/dns.ts';
 import { resolver } from './upstream-helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,12 +1,13 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream.ts';
+import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream/dns.ts';
 import dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import dns2 from 'dns2';
 import { parseQuery } from '../../../src/dns/wire/parse-query.ts';
-import { decode, query, resolve, resolver } from './upstream-helpers.ts';
-import { answer } from '../../helpers/fake-encrypted-upstream.ts';
+import { decode, resolve, resolver } from './upstream-helpers.ts';
+import { parsedQuery } from '../../helpers/dns-query.ts';
+import { answer } from '../../helpers/fake-upstream/encrypted.ts';
 
 const { Packet } = dns2;
 import type { UpstreamResolver } from '../../../src/dns/upstream/upstream-resolver.ts';
@@ -41,7 +42,7 @@ after(async () => {
 });
 
 void test('A, AAAA, MX and TXT come back with TTL offsets, min TTL and address facts', async () => {
-  const a = await resolve(r, query('a.test', 'A'));
+  const a = await resolve(r, parsedQuery('a.test', 'A'));
   assert.equal(a.result, 'allowed');
   assert.equal(a.ttl, 120);
   assert.deepEqual(a.facts?.addresses, ['192.0.2.1']);
@@ -49,19 +50,19 @@ void test('A, AAAA, MX and TXT come back with TTL offsets, min TTL and address f
   assert.equal(a.wire.readUInt32BE(a.ttlOffsets![0]), 120);
   assert.equal(decode(a).answers[0].address, '192.0.2.1');
 
-  const aaaa = await resolve(r, query('a.test', 'AAAA'));
+  const aaaa = await resolve(r, parsedQuery('a.test', 'AAAA'));
   assert.deepEqual(aaaa.facts?.addresses, ['2001:db8::1']);
   assert.equal(aaaa.ttl, 90);
 
-  const mx = decode(await resolve(r, query('a.test', 'MX')));
+  const mx = decode(await resolve(r, parsedQuery('a.test', 'MX')));
   assert.equal(mx.answers[0].exchange, 'mail.a.test');
 
-  const txt = decode(await resolve(r, query('A.Test', 'TXT')));
+  const txt = decode(await resolve(r, parsedQuery('A.Test', 'TXT')));
   assert.deepEqual(txt.answers[0].data, ['hello world']);
 });
 
 void test('CNAME targets are facts, lower-cased; the OPT record is stripped', async () => {
-  const a = await resolve(r, query('alias.test', 'A', { do: true }));
+  const a = await resolve(r, parsedQuery('alias.test', 'A', { edns: { do: true } }));
   assert.deepEqual(a.facts?.targets, ['target.test']);
   assert.deepEqual(a.facts?.addresses, ['192.0.2.7']);
   assert.equal(a.ttl, 50);
@@ -70,7 +71,7 @@ void test('CNAME targets are facts, lower-cased; the OPT record is stripped', as
 });
 
 void test('NXDOMAIN is cacheable for min(SOA TTL, SOA MINIMUM)', async () => {
-  const a = await resolve(r, query('missing.test', 'A'));
+  const a = await resolve(r, parsedQuery('missing.test', 'A'));
   assert.equal(a.result, 'allowed');
   assert.equal(decode(a).rcode, 3);
   assert.equal(a.ttl, 60);
@@ -78,7 +79,7 @@ void test('NXDOMAIN is cacheable for min(SOA TTL, SOA MINIMUM)', async () => {
 
 void test('a truncated UDP answer is asked again over TCP', async () => {
   const before = up.queries.length;
-  const a = await resolve(r, query('big.test', 'TXT'));
+  const a = await resolve(r, parsedQuery('big.test', 'TXT'));
   assert.equal(decode(a).answers.length, 20);
   const protocols = up.queries.slice(before).map((q) => q.protocol);
   assert.deepEqual(protocols, ['udp', 'tcp']);
@@ -88,7 +89,9 @@ void test('identical concurrent misses share one upstream query', async () => {
   const before = up.queries.length;
   up.delayMs = 50;
   try {
-    const answers = await Promise.all(Array.from({ length: 20 }, () => resolve(r, query('a.test', 'A'))));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => resolve(r, parsedQuery('a.test', 'A'))),
+    );
     assert.equal(up.queries.length - before, 1);
     for (const a of answers) assert.equal(a.result, 'allowed');
   } finally {
@@ -104,7 +107,7 @@ void test('an IPv6 upstream ([::1])', async () => {
   const r6 = resolver({ upstreams: [v6.url], timeout: '1s' });
   try {
     assert.match(v6.url, /^udp:\/\/\[::1\]:\d+$/);
-    const a = await resolve(r6, query('six.test', 'AAAA'));
+    const a = await resolve(r6, parsedQuery('six.test', 'AAAA'));
     assert.deepEqual(a.facts?.addresses, ['2001:db8::6']);
   } finally {
     await r6.close();
@@ -116,7 +119,7 @@ void test('singleflight shares only identical wire questions (a label holding a 
   up.delayMs = 50;
   try {
     const before = up.queries.length;
-    const two = query('a.test', 'A');
+    const two = parsedQuery('a.test', 'A');
     // One label "a.test" (0x2e inside the label): the same text name, another question.
     const packet = Buffer.from(two.packet);
     const oneLabel = Buffer.concat([

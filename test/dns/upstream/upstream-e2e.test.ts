@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream.ts';
+import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream/dns.ts';
 import { startBanwall, testConfig, type RunningBanwall } from '../../helpers/banwall.ts';
 import { dig } from '../../helpers/dig.ts';
 import {
@@ -14,7 +14,7 @@ import {
   TLS_NAME,
   type SelfSigned,
   type TestServer,
-} from '../../helpers/fake-encrypted-upstream.ts';
+} from '../../helpers/fake-upstream/encrypted.ts';
 
 let dead: FakeUpstream;
 let good: FakeUpstream;

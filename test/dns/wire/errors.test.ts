@@ -14,7 +14,8 @@ import type { DnsAnswer, MaybePromise } from '../../../src/dns/resolver.ts';
 import { EDE_PROHIBITED, refused, servfail, answerForError } from '../../../src/dns/wire/errors.ts';
 import { encodeReply } from '../../../src/dns/wire/encode-reply.ts';
 import { parseQuery, QueryError } from '../../../src/dns/wire/parse-query.ts';
-import { CountingResolver, makeQuery } from '../../helpers/chain-link.ts';
+import { CountingResolver } from '../../helpers/counting-resolver.ts';
+import { dnsQuery } from '../../helpers/dns-query.ts';
 
 const { Packet } = dns2;
 
@@ -25,8 +26,8 @@ function sync(a: MaybePromise<DnsAnswer>): DnsAnswer {
 
 void test('ACL, rate limit and ANY refuse with the shared REFUSED wire, one answer object each', () => {
   const acl = new AclResolver(new CountingResolver(), ['127.0.0.1/32']);
-  const a1 = sync(acl.resolve(makeQuery('127.0.0.2')));
-  const a2 = sync(acl.resolve(makeQuery('127.0.0.3', 'other.test')));
+  const a1 = sync(acl.resolve(dnsQuery('example.test', 1, { client: '127.0.0.2', received: 0 })));
+  const a2 = sync(acl.resolve(dnsQuery('other.test', 1, { client: '127.0.0.3', received: 0 })));
   assert.equal(a1, a2, 'no allocation per refusal');
   assert.equal(a1.wire, refused().wire);
   assert.deepEqual(a1.ede, EDE_PROHIBITED);
@@ -36,19 +37,21 @@ void test('ACL, rate limit and ANY refuse with the shared REFUSED wire, one answ
     rateLimitSchema.parse({ qps: 1, burst: 1 }),
     new DnsStats(),
   );
-  sync(rl.resolve(makeQuery('127.0.0.1')));
-  const limited = sync(rl.resolve(makeQuery('127.0.0.1')));
+  sync(rl.resolve(dnsQuery('example.test', 1, { client: '127.0.0.1', received: 0 })));
+  const limited = sync(rl.resolve(dnsQuery('example.test', 1, { client: '127.0.0.1', received: 0 })));
   assert.equal(limited.result, 'ratelimited');
   assert.equal(limited.wire, refused().wire);
 
   const any = sync(
-    new AnyResolver(new CountingResolver(), 'refuse').resolve(makeQuery('127.0.0.1', 'a.test', 255)),
+    new AnyResolver(new CountingResolver(), 'refuse').resolve(
+      dnsQuery('a.test', 255, { client: '127.0.0.1', received: 0 }),
+    ),
   );
   assert.equal(any, refused());
 });
 
 void test('a header-only answer becomes a whole reply: the query’s question (case kept) and RA', () => {
-  const q = makeQuery('127.0.0.1', 'Mixed.Case.Test', 28);
+  const q = dnsQuery('Mixed.Case.Test', 28, { client: '127.0.0.1', received: 0 });
   const reply = Packet.parse(encodeReply(q, servfail(EDE_PROHIBITED), 512, 0));
   assert.equal(reply.header.rcode, 2);
   assert.equal(reply.header.ra, 1);
@@ -57,7 +60,7 @@ void test('a header-only answer becomes a whole reply: the query’s question (c
 });
 
 void test('the parser’s NOTIMP comes from the same module, with RA', () => {
-  const notify = Buffer.from(makeQuery('127.0.0.1').packet);
+  const notify = Buffer.from(dnsQuery('example.test', 1, { client: '127.0.0.1', received: 0 }).packet);
   notify[2] |= 4 << 3;
   const e = parseQuery(notify, '127.0.0.1', 'udp', 0);
   assert.ok(e instanceof QueryError);

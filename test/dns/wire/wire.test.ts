@@ -7,7 +7,8 @@ import { parseQuery, QueryError } from '../../../src/dns/wire/parse-query.ts';
 import { encodeReply, udpLimit, TCP_LIMIT } from '../../../src/dns/wire/encode-reply.ts';
 import { refused, servfail, answerForError } from '../../../src/dns/wire/errors.ts';
 import type { DnsAnswer, DnsQuery } from '../../../src/dns/resolver.ts';
-import { makeQuery, ttlOffsetsOf } from '../../helpers/dns-server.ts';
+import { ttlOffsetsOf } from '../../helpers/dns-server.ts';
+import { queryPacket } from '../../helpers/dns-query.ts';
 
 const { Packet } = dns2;
 
@@ -40,7 +41,7 @@ function answerWire(name: string, records: { type: number; ttl: number; [k: stri
 }
 
 void test('parses a plain query: lower-cased name, type, class, RD, no EDNS', () => {
-  const q = mustQuery(makeQuery('WWW.Example.TEST', 28, { id: 77 }));
+  const q = mustQuery(queryPacket('WWW.Example.TEST', 28, { id: 77 }));
   assert.equal(q.id, 77);
   assert.equal(q.name, 'www.example.test');
   assert.equal(q.qtype, 28);
@@ -52,18 +53,18 @@ void test('parses a plain query: lower-cased name, type, class, RD, no EDNS', ()
 });
 
 void test('the root name parses as the empty string', () => {
-  const q = mustQuery(makeQuery('.', 2));
+  const q = mustQuery(queryPacket('.', 2));
   assert.equal(q.name, '');
 });
 
 void test('EDNS: size clamped to >= 512, DO bit, unknown options ignored; a client cookie proves nothing', () => {
   const opts = Buffer.from([0, 99, 0, 2, 1, 2, 0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8]);
-  const q = mustQuery(makeQuery('a.test', 1, { edns: { size: 100, do: true, options: opts } }));
+  const q = mustQuery(queryPacket('a.test', 1, { edns: { size: 100, do: true, options: opts } }));
   assert.equal(q.edns, true);
   assert.equal(q.udpSize, 512);
   assert.equal(q.doBit, true);
   assert.equal(q.cookie, false, 'a client cookie alone is no proof of the source address');
-  const big = mustQuery(makeQuery('a.test', 1, { edns: { size: 4096 } }));
+  const big = mustQuery(queryPacket('a.test', 1, { edns: { size: 4096 } }));
   assert.equal(big.udpSize, 4096);
   assert.equal(big.cookie, false);
   assert.equal(big.doBit, false);
@@ -71,28 +72,28 @@ void test('EDNS: size clamped to >= 512, DO bit, unknown options ignored; a clie
 
 void test('drops what is not a query: short packets and responses', () => {
   assert.equal(parse(Buffer.alloc(11)), null);
-  const resp = makeQuery('a.test');
+  const resp = queryPacket('a.test');
   resp[2] |= 0x80;
   assert.equal(parse(resp), null);
 });
 
 void test('NOTIMP for opcodes other than QUERY, FORMERR for QDCOUNT != 1', () => {
-  const notify = makeQuery('a.test');
+  const notify = queryPacket('a.test');
   notify[2] |= 4 << 3;
   assert.equal(mustError(notify).rcode, 4);
-  const none = makeQuery('a.test');
+  const none = queryPacket('a.test');
   none.writeUInt16BE(0, 4);
   assert.equal(mustError(none).rcode, 1);
-  const two = makeQuery('a.test');
+  const two = queryPacket('a.test');
   two.writeUInt16BE(2, 4);
   assert.equal(mustError(two).rcode, 1);
 });
 
 void test('FORMERR for bad names: pointer in the question, label > 63, name > 255, cut short', () => {
-  const ptr = Buffer.concat([makeQuery('a.test').subarray(0, 12), Buffer.from([0xc0, 12, 0, 1, 0, 1])]);
+  const ptr = Buffer.concat([queryPacket('a.test').subarray(0, 12), Buffer.from([0xc0, 12, 0, 1, 0, 1])]);
   assert.equal(mustError(ptr).rcode, 1);
   const longLabel = Buffer.concat([
-    makeQuery('a.test').subarray(0, 12),
+    queryPacket('a.test').subarray(0, 12),
     Buffer.from([64]),
     Buffer.alloc(64, 0x61),
     Buffer.from([0, 0, 1, 0, 1]),
@@ -101,30 +102,30 @@ void test('FORMERR for bad names: pointer in the question, label > 63, name > 25
   const labels = [];
   for (let i = 0; i < 5; i++) labels.push(Buffer.from([60]), Buffer.alloc(60, 0x61));
   const longName = Buffer.concat([
-    makeQuery('a.test').subarray(0, 12),
+    queryPacket('a.test').subarray(0, 12),
     ...labels,
     Buffer.from([0, 0, 1, 0, 1]),
   ]);
   assert.equal(mustError(longName).rcode, 1);
-  assert.equal(mustError(makeQuery('a.test').subarray(0, 20)).rcode, 1);
-  assert.equal(mustError(makeQuery('a.test').subarray(0, 12 + 8 + 2)).rcode, 1);
+  assert.equal(mustError(queryPacket('a.test').subarray(0, 20)).rcode, 1);
+  assert.equal(mustError(queryPacket('a.test').subarray(0, 12 + 8 + 2)).rcode, 1);
 });
 
 void test('BADVERS for EDNS version > 0, FORMERR for two OPT records or a broken option', () => {
-  const e = mustError(makeQuery('a.test', 1, { edns: { version: 1 } }));
+  const e = mustError(queryPacket('a.test', 1, { edns: { version: 1 } }));
   assert.equal(e.rcode, 16);
   assert.equal(e.query.edns, true);
   assert.equal(e.query.name, 'a.test');
-  const one = makeQuery('a.test', 1, { edns: {} });
+  const one = queryPacket('a.test', 1, { edns: {} });
   const two = Buffer.concat([one, one.subarray(one.length - 11)]);
   two.writeUInt16BE(2, 10);
   assert.equal(mustError(two).rcode, 1);
-  const broken = makeQuery('a.test', 1, { edns: { options: Buffer.from([0, 10, 0, 9, 1, 2]) } });
+  const broken = queryPacket('a.test', 1, { edns: { options: Buffer.from([0, 10, 0, 9, 1, 2]) } });
   assert.equal(mustError(broken).rcode, 1);
 });
 
 void test('encodes a reply: query ID and question bytes (0x20 case), RD echoed, records copied', () => {
-  const q = mustQuery(makeQuery('MiXeD.test', 1, { id: 4242 }));
+  const q = mustQuery(queryPacket('MiXeD.test', 1, { id: 4242 }));
   const { wire, ttlOffsets } = answerWire('mixed.test', [{ type: 1, ttl: 300, address: '192.0.2.7' }]);
   const out = encodeReply(q, { wire, ttlOffsets, result: 'allowed' }, udpLimit(q, 1232), 0);
   const p = Packet.parse(out);
@@ -139,7 +140,7 @@ void test('encodes a reply: query ID and question bytes (0x20 case), RD echoed, 
 });
 
 void test('lowers TTLs by ttlElapsed (never below 0), or sets ttlFixed', () => {
-  const q = mustQuery(makeQuery('a.test'));
+  const q = mustQuery(queryPacket('a.test'));
   const { wire, ttlOffsets } = answerWire('a.test', [
     { type: 1, ttl: 300, address: '192.0.2.1' },
     { type: 1, ttl: 5, address: '192.0.2.2' },
@@ -160,7 +161,7 @@ void test('lowers TTLs by ttlElapsed (never below 0), or sets ttlFixed', () => {
 });
 
 void test('adds an OPT record when the client sent EDNS: 1232, DO echoed, EDE option', () => {
-  const q = mustQuery(makeQuery('a.test', 1, { edns: { do: true } }));
+  const q = mustQuery(queryPacket('a.test', 1, { edns: { do: true } }));
   const out = encodeReply(q, servfail({ code: 22, text: 'no reachable authority' }), udpLimit(q, 1232), 0);
   assert.equal(out[3] & 0x0f, 2);
   assert.equal(out.readUInt16BE(4), 1, 'the question is echoed');
@@ -176,7 +177,7 @@ void test('adds an OPT record when the client sent EDNS: 1232, DO echoed, EDE op
 });
 
 void test('BADVERS is rcode 16: 0 in the header, extended rcode 1 in the OPT', () => {
-  const e = mustError(makeQuery('a.test', 1, { edns: { version: 1 } }));
+  const e = mustError(queryPacket('a.test', 1, { edns: { version: 1 } }));
   assert.equal(answerForError(e).extendedRcode, 1);
   const out = encodeReply(e.query, answerForError(e), udpLimit(e.query, 1232), 0);
   assert.equal(out[3] & 0x0f, 0);
@@ -187,7 +188,7 @@ void test('BADVERS is rcode 16: 0 in the header, extended rcode 1 in the OPT', (
 });
 
 void test('truncates to header, question and OPT with TC when over the limit; TCP takes it whole', () => {
-  const q = mustQuery(makeQuery('big.test', 16, { edns: { size: 4096 } }));
+  const q = mustQuery(queryPacket('big.test', 16, { edns: { size: 4096 } }));
   const records = [];
   for (let i = 0; i < 10; i++) records.push({ type: 16, ttl: 60, data: 'x'.repeat(200) });
   const { wire, ttlOffsets } = answerWire('big.test', records);
@@ -206,16 +207,16 @@ void test('truncates to header, question and OPT with TC when over the limit; TC
 });
 
 void test('UDP limits: 512 without EDNS, the client size up to 1232 without a valid server cookie', () => {
-  assert.equal(udpLimit(mustQuery(makeQuery('a.test')), 65535), 512);
-  assert.equal(udpLimit(mustQuery(makeQuery('a.test', 1, { edns: { size: 1000 } })), 65535), 1000);
+  assert.equal(udpLimit(mustQuery(queryPacket('a.test')), 65535), 512);
+  assert.equal(udpLimit(mustQuery(queryPacket('a.test', 1, { edns: { size: 1000 } })), 65535), 1000);
   // Any option 10 used to lift the cap (issue 12 item 2): a client cookie alone must not.
   const cookie = Buffer.from([0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8]);
-  const q = mustQuery(makeQuery('a.test', 1, { edns: { size: 4096, options: cookie } }));
+  const q = mustQuery(queryPacket('a.test', 1, { edns: { size: 4096, options: cookie } }));
   assert.equal(udpLimit(q, 65535), 1232);
   // dns.maxUdpSize caps every client, proven or not.
   assert.equal(udpLimit({ ...q, cookie: true }, 65535), 4096, 'a proven client gets its size');
   assert.equal(udpLimit({ ...q, cookie: true }, 2048), 2048, 'up to dns.maxUdpSize');
-  assert.equal(udpLimit(mustQuery(makeQuery('a.test', 1, { edns: { size: 1000 } })), 800), 800);
+  assert.equal(udpLimit(mustQuery(queryPacket('a.test', 1, { edns: { size: 1000 } })), 800), 800);
 });
 
 void test('error answers share their wire and carry EDE and result', () => {
@@ -223,14 +224,14 @@ void test('error answers share their wire and carry EDE and result', () => {
   assert.equal(refused().wire, refused({ code: 18, text: 'x' }).wire);
   assert.equal(refused(), refused(), 'no allocation for a plain refusal');
   assert.equal(refused(undefined, 'ratelimited').result, 'ratelimited');
-  const q = mustQuery(makeQuery('a.test'));
+  const q = mustQuery(queryPacket('a.test'));
   const out = encodeReply(q, refused(), 512, 0);
   assert.equal(out[3] & 0x0f, 5);
   assert.equal(Packet.parse(out).questions[0].name, 'a.test');
 });
 
 void test('records of unknown types pass through byte for byte', () => {
-  const q = mustQuery(makeQuery('odd.test', 65280));
+  const q = mustQuery(queryPacket('odd.test', 65280));
   const head = Buffer.from([0, 0, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
   const question = q.packet.subarray(12, q.questionEnd);
   const rdata = Buffer.from([0xde, 0xad, 0xbe, 0xef, 0, 0xc0, 0x0c]);

@@ -4,7 +4,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import dns2 from 'dns2';
-import { selfSigned, type SelfSigned } from './self-signed.ts';
+import { selfSigned, type SelfSigned } from '../certs.ts';
 
 const { Packet } = dns2;
 export const TLS_NAME = 'upstream.test';
