@@ -14,7 +14,7 @@ import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwal
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { dig, kdigEncrypted } from '../helpers/dig.ts';
 import { issueLeaf, makeCa, type TestCa } from '../helpers/certs.ts';
-import { curl } from '../proxy/fixtures.ts';
+import { curl } from '../helpers/curl.ts';
 import { hasTool } from '../helpers/tools.ts';
 
 const run = promisify(execFile);

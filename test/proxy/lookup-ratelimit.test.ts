@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
 import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { dig } from '../helpers/dig.ts';
-import { curl, startHttpOrigin, type Origin } from './fixtures.ts';
+import { startHttpOrigin, type Origin } from './fixtures.ts';
+import { curl } from '../helpers/curl.ts';
 
 const BURST = 5;
 

@@ -13,15 +13,8 @@ import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helper
 import { TargetGuard, INTERNAL_RANGES } from '../../src/proxy/target-guard.ts';
 import { proxySchema } from '../../src/proxy/config.ts';
 import { selfSigned, type SelfSigned } from '../helpers/certs.ts';
-import {
-  curl,
-  fakeChain,
-  fakePolicy,
-  rawExchange,
-  startHttpOrigin,
-  startProxy,
-  type Origin,
-} from './fixtures.ts';
+import { fakeChain, fakePolicy, rawExchange, startHttpOrigin, startProxy, type Origin } from './fixtures.ts';
+import { curl } from '../helpers/curl.ts';
 
 async function freePort(): Promise<number> {
   const s = net.createServer();

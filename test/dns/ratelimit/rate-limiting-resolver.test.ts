@@ -1,7 +1,7 @@
-// Unit tests of the protection links alone: each fails when its protection is removed.
+// Unit tests of the rate-limit and ANY links alone: each fails when its protection is removed (the ACL
+// link's is test/dns/acl/acl-resolver.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AclResolver } from '../../../src/dns/acl/acl-resolver.ts';
 import { RateLimitingResolver } from '../../../src/dns/ratelimit/rate-limiting-resolver.ts';
 import { AnyResolver } from '../../../src/dns/ratelimit/any-resolver.ts';
 import { rateLimitSchema } from '../../../src/dns/ratelimit/config.ts';
@@ -15,23 +15,6 @@ function sync(a: MaybePromise<DnsAnswer>): DnsAnswer {
   return a;
 }
 const rcode = (a: DnsAnswer) => a.wire[3] & 0x0f;
-
-void test('AclResolver refuses clients outside allowedClients and passes the others through', () => {
-  const next = new CountingResolver();
-  const acl = new AclResolver(next, ['127.0.0.1/32', '2001:db8::/32']);
-  const ok = sync(acl.resolve(dnsQuery('example.test', 1, { client: '127.0.0.1', received: 0 })));
-  assert.equal(ok.result, 'allowed');
-  const v6 = sync(acl.resolve(dnsQuery('example.test', 1, { client: '2001:db8::5', received: 0 })));
-  assert.equal(v6.result, 'allowed');
-  const no = sync(acl.resolve(dnsQuery('example.test', 1, { client: '127.0.0.2', received: 0 })));
-  assert.equal(no.result, 'refused');
-  assert.equal(rcode(no), 5);
-  assert.equal(no.wire[2] & 0x80, 0x80, 'QR set');
-  assert.equal(no.wire.readUInt16BE(6), 0, 'no answers');
-  assert.equal(no.ede?.code, 18);
-  assert.equal(next.calls, 2, 'the refused query never reached the next link');
-  assert.equal(acl.refused, 1);
-});
 
 void test('RateLimitingResolver refuses a client over its burst and refills at qps', () => {
   const next = new CountingResolver();
