@@ -7,6 +7,7 @@ import { DnsServer } from '../../src/dns/server/dns-server.ts';
 import { DnsStats } from '../../src/dns/stats/dns-stats.ts';
 import type { DnsAnswer, DnsQuery, MaybePromise, Resolver } from '../../src/dns/resolver.ts';
 import { skipName } from '../../src/dns/wire/parse-query.ts';
+import { soa } from './fake-upstream/dns.ts';
 
 const { Packet } = dns2;
 
@@ -60,7 +61,7 @@ export class StubResolver implements Resolver {
     const recs = (this.zone.get(q.name) ?? []).filter((r) => r.type === q.qtype);
     for (const r of recs) res.answers.push(r as never);
     if (!this.zone.has(q.name)) res.header.rcode = 3;
-    if (recs.length === 0) res.authorities.push(soa() as never);
+    if (recs.length === 0) res.authorities.push(soa('test', 60) as never);
     const wire = res.toBuffer();
     const ttl = Math.min(...[...res.answers, ...res.authorities].map((r) => (r as { ttl: number }).ttl));
     return {
@@ -71,22 +72,6 @@ export class StubResolver implements Resolver {
       facts: { targets: [], addresses: [] },
     };
   }
-}
-
-function soa() {
-  return {
-    name: 'test',
-    type: 6,
-    class: 1,
-    ttl: 60,
-    primary: 'ns.test',
-    admin: 'hostmaster.test',
-    serial: 1,
-    refresh: 3600,
-    retry: 600,
-    expiration: 86400,
-    minimum: 60,
-  };
 }
 
 export const silentLog = pino({ level: 'silent' });

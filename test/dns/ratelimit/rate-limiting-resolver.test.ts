@@ -5,16 +5,10 @@ import assert from 'node:assert/strict';
 import { RateLimitingResolver } from '../../../src/dns/ratelimit/rate-limiting-resolver.ts';
 import { AnyResolver } from '../../../src/dns/ratelimit/any-resolver.ts';
 import { rateLimitSchema } from '../../../src/dns/ratelimit/config.ts';
-import { DROP_WIRE, type DnsAnswer, type MaybePromise } from '../../../src/dns/resolver.ts';
+import { DROP_WIRE, type DnsAnswer } from '../../../src/dns/resolver.ts';
 import { DnsStats } from '../../../src/dns/stats/dns-stats.ts';
-import { CountingResolver } from '../../helpers/counting-resolver.ts';
+import { CountingResolver, rcodeOfAnswer, syncAnswer } from '../../helpers/counting-resolver.ts';
 import { dnsQuery } from '../../helpers/dns-query.ts';
-
-function sync(a: MaybePromise<DnsAnswer>): DnsAnswer {
-  assert.ok(!(a instanceof Promise), 'protection links answer synchronously');
-  return a;
-}
-const rcode = (a: DnsAnswer) => a.wire[3] & 0x0f;
 
 void test('RateLimitingResolver refuses a client over its burst and refills at qps', () => {
   const next = new CountingResolver();
@@ -22,7 +16,9 @@ void test('RateLimitingResolver refuses a client over its burst and refills at q
   const rl = new RateLimitingResolver(next, cfg, new DnsStats());
   const results = [];
   for (let i = 0; i < 8; i++)
-    results.push(sync(rl.resolve(dnsQuery('a.test', 1, { client: '192.0.2.1', received: 1000 }))).result);
+    results.push(
+      syncAnswer(rl.resolve(dnsQuery('a.test', 1, { client: '192.0.2.1', received: 1000 }))).result,
+    );
   assert.deepEqual(results, [
     'allowed',
     'allowed',
@@ -31,16 +27,16 @@ void test('RateLimitingResolver refuses a client over its burst and refills at q
     'allowed',
     ...Array(3).fill('ratelimited'),
   ]);
-  const limited = sync(rl.resolve(dnsQuery('a.test', 1, { client: '192.0.2.1', received: 1000 })));
-  assert.equal(rcode(limited), 5);
+  const limited = syncAnswer(rl.resolve(dnsQuery('a.test', 1, { client: '192.0.2.1', received: 1000 })));
+  assert.equal(rcodeOfAnswer(limited), 5);
   // Another client has its own bucket.
   assert.equal(
-    sync(rl.resolve(dnsQuery('a.test', 1, { client: '192.0.2.2', received: 1000 }))).result,
+    syncAnswer(rl.resolve(dnsQuery('a.test', 1, { client: '192.0.2.2', received: 1000 }))).result,
     'allowed',
   );
   // 10 qps: after 200 ms two tokens are back, not three.
   const later = [0, 1, 2].map(
-    () => sync(rl.resolve(dnsQuery('a.test', 1, { client: '192.0.2.1', received: 1200 }))).result,
+    () => syncAnswer(rl.resolve(dnsQuery('a.test', 1, { client: '192.0.2.1', received: 1200 }))).result,
   );
   assert.deepEqual(later, ['allowed', 'allowed', 'ratelimited']);
   assert.equal(next.calls, 8);
@@ -50,11 +46,11 @@ void test('RateLimitingResolver aggregates an IPv6 /64 into one bucket', () => {
   const next = new CountingResolver();
   const rl = new RateLimitingResolver(next, rateLimitSchema.parse({ qps: 1, burst: 2 }), new DnsStats());
   const r = ['2001:db8:1:1::1', '2001:db8:1:1::2', '2001:db8:1:1:ffff::3'].map(
-    (c) => sync(rl.resolve(dnsQuery('a.test', 1, { client: c, received: 0 }))).result,
+    (c) => syncAnswer(rl.resolve(dnsQuery('a.test', 1, { client: c, received: 0 }))).result,
   );
   assert.deepEqual(r, ['allowed', 'allowed', 'ratelimited']);
   assert.equal(
-    sync(rl.resolve(dnsQuery('a.test', 1, { client: '2001:db8:1:2::1', received: 0 }))).result,
+    syncAnswer(rl.resolve(dnsQuery('a.test', 1, { client: '2001:db8:1:2::1', received: 0 }))).result,
     'allowed',
   );
 });
@@ -65,8 +61,8 @@ void test('RateLimitingResolver drop action sends nothing', () => {
     rateLimitSchema.parse({ qps: 1, burst: 1, action: 'drop' }),
     new DnsStats(),
   );
-  sync(rl.resolve(dnsQuery('example.test', 1, { client: '192.0.2.1', received: 0 })));
-  const dropped = sync(rl.resolve(dnsQuery('example.test', 1, { client: '192.0.2.1', received: 0 })));
+  syncAnswer(rl.resolve(dnsQuery('example.test', 1, { client: '192.0.2.1', received: 0 })));
+  const dropped = syncAnswer(rl.resolve(dnsQuery('example.test', 1, { client: '192.0.2.1', received: 0 })));
   assert.equal(dropped.result, 'ratelimited');
   assert.equal(dropped.wire, DROP_WIRE);
 });
@@ -100,8 +96,8 @@ void test('RateLimitingResolver hot path: 1,000 clients, figure printed for the 
 void test('AnyResolver minimal answers ANY with one HINFO "RFC8482" and never asks the next link', () => {
   const next = new CountingResolver();
   const any = new AnyResolver(next, 'minimal');
-  const a = sync(any.resolve(dnsQuery('example.test', 255, { client: '127.0.0.1', received: 0 })));
-  assert.equal(rcode(a), 0);
+  const a = syncAnswer(any.resolve(dnsQuery('example.test', 255, { client: '127.0.0.1', received: 0 })));
+  assert.equal(rcodeOfAnswer(a), 0);
   assert.equal(a.wire.readUInt16BE(6), 1, 'one answer');
   const q = dnsQuery('example.test', 255, { client: '127.0.0.1', received: 0 }).questionEnd;
   assert.equal(a.wire.readUInt16BE(q + 2), 13, 'HINFO');
@@ -109,18 +105,18 @@ void test('AnyResolver minimal answers ANY with one HINFO "RFC8482" and never as
   assert.equal(a.wire[q + 20], 0, 'empty OS string');
   assert.deepEqual([...(a.ttlOffsets ?? [])], [q + 6]);
   assert.equal(next.calls, 0);
-  sync(any.resolve(dnsQuery('example.test', 1, { client: '127.0.0.1', received: 0 })));
+  syncAnswer(any.resolve(dnsQuery('example.test', 1, { client: '127.0.0.1', received: 0 })));
   assert.equal(next.calls, 1, 'other types pass through');
 });
 
 void test('AnyResolver refuse answers REFUSED', () => {
   const next = new CountingResolver();
-  const a = sync(
+  const a = syncAnswer(
     new AnyResolver(next, 'refuse').resolve(
       dnsQuery('example.test', 255, { client: '127.0.0.1', received: 0 }),
     ),
   );
   assert.equal(a.result, 'refused');
-  assert.equal(rcode(a), 5);
+  assert.equal(rcodeOfAnswer(a), 5);
   assert.equal(next.calls, 0);
 });

@@ -10,24 +10,18 @@ import { RateLimitingResolver } from '../../../src/dns/ratelimit/rate-limiting-r
 import { AnyResolver } from '../../../src/dns/ratelimit/any-resolver.ts';
 import { rateLimitSchema } from '../../../src/dns/ratelimit/config.ts';
 import { DnsStats } from '../../../src/dns/stats/dns-stats.ts';
-import type { DnsAnswer, MaybePromise } from '../../../src/dns/resolver.ts';
 import { EDE_PROHIBITED, refused, servfail, answerForError } from '../../../src/dns/wire/errors.ts';
 import { encodeReply } from '../../../src/dns/wire/encode-reply.ts';
 import { parseQuery, QueryError } from '../../../src/dns/wire/parse-query.ts';
-import { CountingResolver } from '../../helpers/counting-resolver.ts';
+import { CountingResolver, syncAnswer } from '../../helpers/counting-resolver.ts';
 import { dnsQuery } from '../../helpers/dns-query.ts';
 
 const { Packet } = dns2;
 
-function sync(a: MaybePromise<DnsAnswer>): DnsAnswer {
-  assert.ok(!(a instanceof Promise));
-  return a;
-}
-
 void test('ACL, rate limit and ANY refuse with the shared REFUSED wire, one answer object each', () => {
   const acl = new AclResolver(new CountingResolver(), ['127.0.0.1/32']);
-  const a1 = sync(acl.resolve(dnsQuery('example.test', 1, { client: '127.0.0.2', received: 0 })));
-  const a2 = sync(acl.resolve(dnsQuery('other.test', 1, { client: '127.0.0.3', received: 0 })));
+  const a1 = syncAnswer(acl.resolve(dnsQuery('example.test', 1, { client: '127.0.0.2', received: 0 })));
+  const a2 = syncAnswer(acl.resolve(dnsQuery('other.test', 1, { client: '127.0.0.3', received: 0 })));
   assert.equal(a1, a2, 'no allocation per refusal');
   assert.equal(a1.wire, refused().wire);
   assert.deepEqual(a1.ede, EDE_PROHIBITED);
@@ -37,12 +31,12 @@ void test('ACL, rate limit and ANY refuse with the shared REFUSED wire, one answ
     rateLimitSchema.parse({ qps: 1, burst: 1 }),
     new DnsStats(),
   );
-  sync(rl.resolve(dnsQuery('example.test', 1, { client: '127.0.0.1', received: 0 })));
-  const limited = sync(rl.resolve(dnsQuery('example.test', 1, { client: '127.0.0.1', received: 0 })));
+  syncAnswer(rl.resolve(dnsQuery('example.test', 1, { client: '127.0.0.1', received: 0 })));
+  const limited = syncAnswer(rl.resolve(dnsQuery('example.test', 1, { client: '127.0.0.1', received: 0 })));
   assert.equal(limited.result, 'ratelimited');
   assert.equal(limited.wire, refused().wire);
 
-  const any = sync(
+  const any = syncAnswer(
     new AnyResolver(new CountingResolver(), 'refuse').resolve(
       dnsQuery('a.test', 255, { client: '127.0.0.1', received: 0 }),
     ),

@@ -42,12 +42,13 @@ export interface FakeUpstream {
 
 const TYPE: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, MX: 15, TXT: 16, AAAA: 28, HTTPS: 65 };
 
-function soa(zoneName: string) {
+/** The SOA record a negative answer carries in its authority section. */
+export function soa(zoneName: string, ttl = 300) {
   return {
     name: zoneName,
     type: Packet.TYPE.SOA,
     class: Packet.CLASS.IN,
-    ttl: 300,
+    ttl,
     primary: 'ns.test',
     admin: 'hostmaster.test',
     serial: 1,
