@@ -13,7 +13,7 @@ import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startBanwall, testConfig, type RunningBanwall } from '../../test/helpers/banwall.ts';
-import { queryPacket } from '../../test/hardening/make-query.ts';
+import { queryPacket } from '../../test/helpers/dns-query.ts';
 import { startFastUpstream } from './fast-upstream.ts';
 import { dnsperf } from './dnsperf.ts';
 
@@ -125,7 +125,7 @@ async function reloadSoak(dir: string): Promise<boolean> {
   const checker = setInterval(() => {
     for (let k = 0; k < 10; k++, id = (id + 1) & 0xffff) {
       sock.send(
-        queryPacket(id % 2 === 0 ? 'blocked0.soak.test' : 'allowed.soak.test', 1, id),
+        queryPacket(id % 2 === 0 ? 'blocked0.soak.test' : 'allowed.soak.test', 1, { id }),
         bw.dnsPort,
         '127.0.0.1',
       );

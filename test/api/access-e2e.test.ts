@@ -4,9 +4,9 @@
 // and sends the Host header a DNS-rebinding page would make a browser send.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { curl, type CurlResult } from '../helpers/curl.ts';
 
 const TOKEN = 'access-write-token-0123456789';
 const READ_TOKEN = 'access-read-token-0123456789';
@@ -47,21 +47,9 @@ after(async () => {
   await up?.close();
 });
 
-interface CurlResult {
-  status: number;
-  body: string;
-}
-
 /** curl from `from` (a loopback address) to `url`; extra arguments before the URL. */
-function curl(from: string, url: string, extra: string[] = []): Promise<CurlResult> {
-  const args = ['-s', '-m', '5', '--interface', from, '-w', '\n%{http_code}', ...extra, url];
-  return new Promise((resolve, reject) =>
-    execFile('curl', args, { timeout: 10_000 }, (err, stdout) => {
-      if (err) return reject(err);
-      const nl = stdout.lastIndexOf('\n');
-      resolve({ status: Number(stdout.slice(nl + 1)), body: stdout.slice(0, nl) });
-    }),
-  );
+function curlFrom(from: string, url: string, extra: string[] = []): Promise<CurlResult> {
+  return curl(['--interface', from, ...extra, url], 5000);
 }
 
 void test('a client outside http.allowedClients gets 403 on every endpoint, on every listener', async () => {
@@ -74,59 +62,62 @@ void test('a client outside http.allowedClients gets 403 on every endpoint, on e
       '/readyz',
       '/healthz',
     ]) {
-      const r = await curl(OUTSIDER, `http://${listener}${path}`);
+      const r = await curlFrom(OUTSIDER, `http://${listener}${path}`);
       assert.equal(r.status, 403, `${OUTSIDER} → ${listener}${path}: ${r.body}`);
       assert.doesNotMatch(r.body, /127\.0\.0\.1"|uptimeSeconds|banwall_/, 'no data in the refusal');
     }
     // Not even with the right token: the token is no way around the address check.
-    const r = await curl(OUTSIDER, `http://${listener}/api/top`, ['-H', `Authorization: Bearer ${TOKEN}`]);
+    const r = await curlFrom(OUTSIDER, `http://${listener}/api/top`, [
+      '-H',
+      `Authorization: Bearer ${TOKEN}`,
+    ]);
     assert.equal(r.status, 403);
-    const w = await curl(OUTSIDER, `http://${listener}/api/reload`, [
+    const w = await curlFrom(OUTSIDER, `http://${listener}/api/reload`, [
       '-X',
       'POST',
       '-H',
       `Authorization: Bearer ${TOKEN}`,
     ]);
     assert.equal(w.status, 403);
-    assert.equal((await curl(OUTSIDER, `http://${listener}/proxy.pac`)).status, 403);
+    assert.equal((await curlFrom(OUTSIDER, `http://${listener}/proxy.pac`)).status, 403);
   }
 });
 
 void test('an allowed client on a loopback listener reads the API without a token', async () => {
   for (const listener of listeners) {
-    const r = await curl(ADMIN, `http://${listener}/api/status`);
+    const r = await curlFrom(ADMIN, `http://${listener}/api/status`);
     assert.equal(r.status, 200, r.body);
     assert.equal((JSON.parse(r.body) as { version: string }).version.length > 0, true);
-    assert.equal((await curl(ADMIN, `http://${listener}/api/top`)).status, 200);
+    assert.equal((await curlFrom(ADMIN, `http://${listener}/api/top`)).status, 200);
   }
   // Writes still need the write token; the read token is not enough.
   const base = `http://${listeners[0]}`;
-  assert.equal((await curl(ADMIN, `${base}/api/cache/flush`, ['-X', 'POST'])).status, 401);
+  assert.equal((await curlFrom(ADMIN, `${base}/api/cache/flush`, ['-X', 'POST'])).status, 401);
   const read = ['-X', 'POST', '-H', `Authorization: Bearer ${READ_TOKEN}`];
-  assert.equal((await curl(ADMIN, `${base}/api/cache/flush`, read)).status, 403);
+  assert.equal((await curlFrom(ADMIN, `${base}/api/cache/flush`, read)).status, 403);
   const write = ['-X', 'POST', '-H', `Authorization: Bearer ${TOKEN}`];
-  assert.equal((await curl(ADMIN, `${base}/api/cache/flush`, write)).status, 200);
+  assert.equal((await curlFrom(ADMIN, `${base}/api/cache/flush`, write)).status, 200);
 });
 
 void test('http.metricsClients scrape /metrics, /healthz and /readyz, and nothing else', async () => {
   const base = `http://${listeners[1]}`;
-  const metrics = await curl(SCRAPER, `${base}/metrics`);
+  const metrics = await curlFrom(SCRAPER, `${base}/metrics`);
   assert.equal(metrics.status, 200);
   assert.match(metrics.body, /banwall_build_info/);
-  assert.equal((await curl(SCRAPER, `${base}/healthz`)).status, 200);
-  assert.ok([200, 503].includes((await curl(SCRAPER, `${base}/readyz`)).status));
+  assert.equal((await curlFrom(SCRAPER, `${base}/healthz`)).status, 200);
+  assert.ok([200, 503].includes((await curlFrom(SCRAPER, `${base}/readyz`)).status));
   for (const path of ['/api/status', '/api/top', '/proxy.pac']) {
-    assert.equal((await curl(SCRAPER, `${base}${path}`)).status, 403, path);
+    assert.equal((await curlFrom(SCRAPER, `${base}${path}`)).status, 403, path);
   }
 });
 
 void test('the PAC file goes to proxy.allowedClients (devices), and only the PAC file', async () => {
   const base = `http://${listeners[0]}`;
-  const pac = await curl(DEVICE, `${base}/proxy.pac`);
+  const pac = await curlFrom(DEVICE, `${base}/proxy.pac`);
   assert.equal(pac.status, 200);
   assert.match(pac.body, /FindProxyForURL/);
-  assert.equal((await curl(DEVICE, `${base}/api/top`)).status, 403);
-  assert.equal((await curl(DEVICE, `${base}/metrics`)).status, 403);
+  assert.equal((await curlFrom(DEVICE, `${base}/api/top`)).status, 403);
+  assert.equal((await curlFrom(DEVICE, `${base}/metrics`)).status, 403);
 });
 
 void test('DNS rebinding: a Host naming another site gets 421, from an allowed client too', async () => {
@@ -139,7 +130,7 @@ void test('DNS rebinding: a Host naming another site gets 421, from an allowed c
     'banwall.test.evil',
   ]) {
     for (const path of ['/api/status', '/api/top', '/metrics', '/readyz']) {
-      const r = await curl(ADMIN, `${base}${path}`, ['-H', `Host: ${host}`]);
+      const r = await curlFrom(ADMIN, `${base}${path}`, ['-H', `Host: ${host}`]);
       assert.equal(r.status, 421, `Host: ${host} ${path}: ${r.body}`);
       assert.doesNotMatch(r.body, /uptimeSeconds|banwall_build_info/);
     }
@@ -154,13 +145,13 @@ void test('DNS rebinding: a Host naming another site gets 421, from an allowed c
     'BANWALL.test.',
     `a.mgmt.test:${port}`,
   ]) {
-    const r = await curl(ADMIN, `${base}/api/status`, ['-H', `Host: ${host}`]);
+    const r = await curlFrom(ADMIN, `${base}/api/status`, ['-H', `Host: ${host}`]);
     assert.equal(r.status, 200, `Host: ${host}: ${r.body}`);
   }
   // The PAC file answers whatever name a device was given for it.
-  assert.equal((await curl(ADMIN, `${base}/proxy.pac`, ['-H', 'Host: wpad.example'])).status, 200);
+  assert.equal((await curlFrom(ADMIN, `${base}/proxy.pac`, ['-H', 'Host: wpad.example'])).status, 200);
   // A name resolved by curl itself, as a browser would after rebinding: still refused.
-  const rebound = await curl(ADMIN, `http://attacker.example:${port}/api/top`, [
+  const rebound = await curlFrom(ADMIN, `http://attacker.example:${port}/api/top`, [
     '--resolve',
     `attacker.example:${port}:127.0.0.1`,
   ]);

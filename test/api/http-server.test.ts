@@ -9,7 +9,7 @@ import { registerAppMetrics } from '../../src/metrics/app-metrics.ts';
 import { registerDnsStatsMetrics } from '../../src/dns/stats/metrics.ts';
 import type { DnsQuery } from '../../src/dns/resolver.ts';
 import { fakeApp, RULE, type FakeApp } from './fake-app.ts';
-import { dnsQuery } from '../helpers/make-query.ts';
+import { dnsQuery } from '../helpers/dns-query.ts';
 
 const log = pino({ level: 'silent' });
 const TOKEN = 'test-token-0123456789abcdef';
@@ -30,7 +30,7 @@ async function json(res: Response): Promise<Record<string, unknown>> {
 }
 
 function query(name: string, client: string): DnsQuery {
-  return dnsQuery({ name, client, id: 1 });
+  return dnsQuery(name, 1, { client, id: 1 });
 }
 
 void test('health, readiness, metrics and the read-only admin API', async (t) => {

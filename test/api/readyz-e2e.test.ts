@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBanwall, testConfig } from '../helpers/banwall.ts';
-import { startFakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream } from '../helpers/fake-upstream/dns.ts';
 
 const INTERVAL_MS = 1000;
 

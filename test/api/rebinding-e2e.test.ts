@@ -3,19 +3,12 @@
 // --resolve) asks banwall's listener with `Host: attacker.example`. It must get 421, not the data.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { startBanwall, testConfig } from '../helpers/banwall.ts';
-import { startFakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { curl, type CurlResult } from '../helpers/curl.ts';
 
-function curl(url: string, extra: string[] = []): Promise<{ status: number; body: string }> {
-  const args = ['-s', '-m', '5', '-w', '\n%{http_code}', ...extra, url];
-  return new Promise((resolve, reject) =>
-    execFile('curl', args, { timeout: 10_000 }, (err, stdout) => {
-      if (err) return reject(err);
-      const nl = stdout.lastIndexOf('\n');
-      resolve({ status: Number(stdout.slice(nl + 1)), body: stdout.slice(0, nl) });
-    }),
-  );
+function get(url: string, extra: string[] = []): Promise<CurlResult> {
+  return curl([...extra, url], 5000);
 }
 
 void test('DNS rebinding with the default http config: only IP literals and localhost are answered', async (t) => {
@@ -27,15 +20,15 @@ void test('DNS rebinding with the default http config: only IP literals and loca
   });
   const port = plain.httpPort!;
   for (const path of ['/api/top', '/api/status', '/metrics']) {
-    const rebound = await curl(`http://attacker.example:${port}${path}`, [
+    const rebound = await get(`http://attacker.example:${port}${path}`, [
       '--resolve',
       `attacker.example:${port}:127.0.0.1`,
     ]);
     assert.equal(rebound.status, 421, `${path}: ${rebound.body}`);
   }
-  assert.equal((await curl(`http://127.0.0.1:${port}/api/top`)).status, 200);
+  assert.equal((await get(`http://127.0.0.1:${port}/api/top`)).status, 200);
   assert.equal(
-    (await curl(`http://localhost:${port}/api/top`, ['--resolve', `localhost:${port}:127.0.0.1`])).status,
+    (await get(`http://localhost:${port}/api/top`, ['--resolve', `localhost:${port}:127.0.0.1`])).status,
     200,
   );
 });

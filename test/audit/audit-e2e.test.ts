@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startBanwall, testConfig, CLI } from '../helpers/banwall.ts';
-import { startFakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream } from '../helpers/fake-upstream/dns.ts';
 
 const run = promisify(execFile);
 const ADMIN = 'admin-token-0123456789abcdef';

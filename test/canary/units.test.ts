@@ -9,7 +9,7 @@ import { configSchema } from '../../src/config/schema.ts';
 import { pickTargets, planProbes } from '../../src/canary/probe-plan.ts';
 import { buildQuery, checkBlockReply, parseReply } from '../../src/canary/dns-probe.ts';
 import { certificateName } from '../../src/canary/endpoints.ts';
-import { selfSigned } from '../helpers/self-signed.ts';
+import { selfSigned } from '../helpers/certs.ts';
 
 void test('the first name entry and the first url rule of every list format', () => {
   assert.deepEqual(

@@ -4,7 +4,7 @@
 // below would get BADCOOKIE (all 10 landing on the issuing worker by chance: 1 in 512).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { startBanwall, testConfig } from '../helpers/banwall.ts';
 import { kdig, NO_DIG_KDIG } from '../helpers/dig.ts';
 

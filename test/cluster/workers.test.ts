@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startFakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { startBanwall, testConfig } from '../helpers/banwall.ts';
 import { dig } from '../helpers/dig.ts';
 

@@ -3,7 +3,7 @@
 // files it mounts exist, and its Prometheus scrapes the port banwall's container config serves on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { ROOT } from '../helpers/banwall.ts';
 import { admitted } from '../helpers/http-access.ts';
 import { HttpAccess } from '../../src/api/access.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { hasTool } from '../helpers/tools.ts';
 
 const run = promisify(execFile);
 const DEPLOY = path.join(ROOT, 'deploy');
@@ -79,7 +80,7 @@ void test('banwall publishes what the image exposes, and Prometheus scrapes its 
 });
 
 void test('the compose Prometheus config and the alert rules pass promtool', async (t) => {
-  if (spawnSync('sh', ['-c', 'command -v promtool']).status !== 0) return t.skip('promtool not installed');
+  if (!hasTool('promtool')) return t.skip('promtool not installed');
   const alerts = path.join(DEPLOY, 'prometheus/alerts.yml');
   const dir = await mkdtemp(path.join(tmpdir(), 'banwall-prom-'));
   try {

@@ -15,10 +15,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { ROOT } from '../helpers/banwall.ts';
-import { dig } from '../helpers/dig.ts';
-import { startFakeUpstream } from '../helpers/fake-upstream.ts';
-import { kdig } from '../encrypted/kdig.ts';
-import { makeCa, makeServerCert } from '../encrypted/test-cert.ts';
+import { dig, kdigEncrypted } from '../helpers/dig.ts';
+import { startFakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { issueLeaf, makeCa } from '../helpers/certs.ts';
 
 const run = promisify(execFile);
 const image = process.argv[2] ?? 'banwall:test';
@@ -58,7 +57,7 @@ async function hostMode(): Promise<void> {
   const name = 'banwall-smoke-host';
   try {
     await mkdir(path.join(conf, 'tls'));
-    await makeServerCert(ca, ca.dir, 'srv');
+    await issueLeaf(ca.dir, 'srv', ca);
     await copyFile(path.join(ca.dir, 'srv.pem'), path.join(conf, 'tls/tls.crt'));
     await copyFile(path.join(ca.dir, 'srv.key'), path.join(conf, 'tls/tls.key'));
     await chmod(path.join(conf, 'tls/tls.key'), 0o644);
@@ -96,9 +95,9 @@ async function hostMode(): Promise<void> {
     check('TCP 53 answers', tcp.answers[0]?.data === '192.0.2.10', tcp.status);
     const blocked = await dig(53, 'weixin.qq.com');
     check('weixin.qq.com blocked by the curated lists', blocked.status === 'NXDOMAIN', blocked.ede ?? '');
-    const dot = await kdig('tls', 853, 'www.example', 'A', ca.caCert);
+    const dot = await kdigEncrypted('tls', 853, 'www.example', 'A', ca.certFile);
     check('DoT on 853 (kdig +tls)', dot.answers[0]?.data === '192.0.2.10', dot.status);
-    const doh = await kdig('https', 443, 'www.example', 'A', ca.caCert);
+    const doh = await kdigEncrypted('https', 443, 'www.example', 'A', ca.certFile);
     check('DoH on 443 (kdig +https)', doh.answers[0]?.data === '192.0.2.10', doh.status);
     const health = await run('podman', ['healthcheck', 'run', name], { timeout: 30_000 }).then(
       () => 'healthy',

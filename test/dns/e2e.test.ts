@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { dig } from '../helpers/dig.ts';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
-import { makeQuery } from './server-harness.ts';
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { queryPacket } from '../helpers/dns-query.ts';
 
 let up: FakeUpstream;
 let bw: RunningBanwall;
@@ -88,7 +88,7 @@ void test('the cache metrics are published on /metrics', async (t) => {
 
 void test('10,000 malformed packets do not crash banwall, and normal answers follow', async () => {
   const sock = dgram.createSocket('udp4');
-  const good = makeQuery('a.test', 1, { edns: {} });
+  const good = queryPacket('a.test', 1, { edns: {} });
   let seed = 99;
   const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   for (let batch = 0; batch < 100; batch++) {

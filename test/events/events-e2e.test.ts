@@ -11,11 +11,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
-import { dig } from '../helpers/dig.ts';
-import { kdig } from '../encrypted/kdig.ts';
-import { makeCa, makeServerCert, type TestCa } from '../encrypted/test-cert.ts';
-import { curl } from '../proxy/fixtures.ts';
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { dig, kdigEncrypted } from '../helpers/dig.ts';
+import { issueLeaf, makeCa, type TestCa } from '../helpers/certs.ts';
+import { curl } from '../helpers/curl.ts';
 import { hasTool } from '../helpers/tools.ts';
 
 const run = promisify(execFile);
@@ -68,7 +67,7 @@ void describe('the event store of a running banwall', () => {
   before(async () => {
     ca = await makeCa();
     dir = await mkdtemp(path.join(tmpdir(), 'banwall-events-e2e-'));
-    await makeServerCert(ca, ca.dir, 'srv');
+    await issueLeaf(ca.dir, 'srv', ca);
     await copyFile(path.join(ca.dir, 'srv.pem'), path.join(dir, 'tls.crt'));
     await copyFile(path.join(ca.dir, 'srv.key'), path.join(dir, 'tls.key'));
     await writeFile(path.join(dir, 'wechat.txt'), 'weixin.example\nurl =files.example /weixin/\n');
@@ -103,7 +102,7 @@ void describe('the event store of a running banwall', () => {
     );
     assert.equal((await dig(bw.dnsPort, 'www.example', 'A', ['-b', '127.0.0.2'])).status, 'NOERROR');
     if (hasTool('kdig')) {
-      const r = await kdig('https', dohPort, 'weixin.example', 'A', path.join(ca.dir, 'ca.pem'), [
+      const r = await kdigEncrypted('https', dohPort, 'weixin.example', 'A', ca.certFile, [
         '-b',
         '127.0.0.4',
       ]);

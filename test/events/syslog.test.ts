@@ -13,7 +13,7 @@ import { SyslogSink } from '../../src/events/syslog/syslog-sink.ts';
 import { formatRfc5424 } from '../../src/events/syslog/rfc5424.ts';
 import type { PolicyEvent } from '../../src/events/event.ts';
 import { hasTool } from '../helpers/tools.ts';
-import { selfSigned } from '../helpers/self-signed.ts';
+import { selfSigned } from '../helpers/certs.ts';
 
 function event(over: Partial<PolicyEvent>): PolicyEvent {
   return {

@@ -13,6 +13,7 @@ import { buildEgressPlan } from '../../src/firewall/egress-plan.ts';
 import { renderNftables } from '../../src/firewall/nftables.ts';
 import { renderIptables } from '../../src/firewall/iptables.ts';
 import { CLI, ROOT } from '../helpers/banwall.ts';
+import { hasTool } from '../helpers/tools.ts';
 
 const run = promisify(execFile);
 
@@ -46,8 +47,6 @@ function inNetns(cmd: string[], input: string): { status: number | null; stderr:
   if (r.error) return null;
   return { status: r.status, stderr: r.stderr };
 }
-
-const hasTool = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
 void test('the plan merges policy IP rules with the HTTPDNS facts, once each', () => {
   const plan = buildEgressPlan(policy, ['192.0.2.53', '2001:db8::53']);

@@ -5,11 +5,11 @@ import { describe, before, after, it } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
 import { dig } from '../helpers/dig.ts';
 import { mutate, rng } from './mutate.ts';
-import { metric } from './dns-client.ts';
+import { metric } from '../helpers/dns-client.ts';
 
 const UDP_PACKETS = 80_000;
 const TCP_PACKETS = 20_000;

@@ -1,6 +1,6 @@
 // Random and mutated DNS packets for the flood test and the soak: real queries with bit flips,
 // truncations, lying length and count fields, compression loops, and plain random bytes.
-import { queryPacket } from './make-query.ts';
+import { queryPacket } from '../helpers/dns-query.ts';
 
 /** A small deterministic PRNG (xorshift32): a failure replays with the same packets. */
 export function rng(seed: number): () => number {

@@ -3,9 +3,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { startFakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { startBanwall, testConfig } from '../helpers/banwall.ts';
-import { queryPacket, rcodeOf, tcpExchange, udpExchange } from './dns-client.ts';
+import { rcodeOf, tcpExchange, udpExchange } from '../helpers/dns-client.ts';
+import { queryPacket } from '../helpers/dns-query.ts';
 
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
@@ -15,8 +16,8 @@ void describe('shutdown and resource bounds', () => {
     up.delayMs = 700;
     const bw = await startBanwall(testConfig([up.url], { dns: { shutdownGrace: '3s' } }));
     try {
-      const udp = udpExchange(bw.dnsPort, queryPacket('slow.test', 1, 1), { timeoutMs: 3000 });
-      const tcp = tcpExchange(bw.dnsPort, queryPacket('slow.test', 1, 2), { timeoutMs: 3000 });
+      const udp = udpExchange(bw.dnsPort, queryPacket('slow.test', 1, { id: 1 }), { timeoutMs: 3000 });
+      const tcp = tcpExchange(bw.dnsPort, queryPacket('slow.test', 1, { id: 2 }), { timeoutMs: 3000 });
       await new Promise((r) => setTimeout(r, 200)); // both are now waiting on the upstream
       const started = performance.now();
       const exit = bw.stop('SIGTERM');
@@ -65,7 +66,9 @@ void describe('shutdown and resource bounds', () => {
       let peak = before;
       for (let i = 0; i < 3000; i += 100) {
         const replies = await Promise.all(
-          Array.from({ length: 100 }, (_, k) => udpExchange(bw.dnsPort, queryPacket(`d${i + k}.test`, 1, k))),
+          Array.from({ length: 100 }, (_, k) =>
+            udpExchange(bw.dnsPort, queryPacket(`d${i + k}.test`, 1, { id: k })),
+          ),
         );
         assert.ok(replies.every((r) => r !== null && rcodeOf(r) === 0));
         peak = Math.max(peak, fds(bw.proc.pid!));

@@ -2,10 +2,11 @@
 // set aside; a cap on pending upstream queries; identical concurrent misses share one upstream query.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startFakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { startBanwall, testConfig } from '../helpers/banwall.ts';
 import { dig } from '../helpers/dig.ts';
-import { queryPacket, rcodeOf, udpExchange } from './dns-client.ts';
+import { rcodeOf, udpExchange } from '../helpers/dns-client.ts';
+import { queryPacket } from '../helpers/dns-query.ts';
 
 const zone = (n: number) =>
   Object.fromEntries(
@@ -54,7 +55,7 @@ void describe('upstream outages', () => {
     try {
       const started = performance.now();
       for (let i = 0; i < 60; i++) {
-        const r = await udpExchange(bw.dnsPort, queryPacket(`n${i}.test`, 1, i), { timeoutMs: 3000 });
+        const r = await udpExchange(bw.dnsPort, queryPacket(`n${i}.test`, 1, { id: i }), { timeoutMs: 3000 });
         assert.ok(r !== null && rcodeOf(r) === 0, `n${i}.test answered`);
       }
       const perQuery = (performance.now() - started) / 60;
@@ -79,7 +80,9 @@ void describe('upstream outages', () => {
       const fast: number[] = [];
       await Promise.all(
         Array.from({ length: 30 }, async (_, i) => {
-          const r = await udpExchange(bw.dnsPort, queryPacket(`n${i}.test`, 1, i), { timeoutMs: 4000 });
+          const r = await udpExchange(bw.dnsPort, queryPacket(`n${i}.test`, 1, { id: i }), {
+            timeoutMs: 4000,
+          });
           if (r !== null && rcodeOf(r) === 2 && performance.now() - started < 1000) fast.push(i);
         }),
       );
@@ -100,7 +103,7 @@ void describe('upstream outages', () => {
     const bw = await startBanwall(testConfig([up.url]));
     try {
       const replies = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => udpExchange(bw.dnsPort, queryPacket('n0.test', 1, i))),
+        Array.from({ length: 20 }, (_, i) => udpExchange(bw.dnsPort, queryPacket('n0.test', 1, { id: i }))),
       );
       assert.ok(replies.every((r) => r !== null && rcodeOf(r) === 0 && r.readUInt16BE(6) === 1));
       assert.ok(

@@ -1,13 +1,14 @@
-// Runs the real `dig` (or `kdig`) against banwall on loopback and parses what a test needs.
-import { execFile, spawnSync } from 'node:child_process';
+// Runs the real `dig` and `kdig` (over UDP/TCP, DoT or DoH) against banwall on loopback and parses what
+// a test needs.
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { TEST_HOSTNAME } from './certs.ts';
+import { hasTool } from './tools.ts';
 
 const run = promisify(execFile);
 
 /** Why a test that needs the real `dig` and `kdig` must skip, or false when both are installed. */
-export const NO_DIG_KDIG: string | false = ['dig', 'kdig'].every(
-  (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0,
-)
+export const NO_DIG_KDIG: string | false = ['dig', 'kdig'].every(hasTool)
   ? false
   : 'needs dig and kdig (Debian packages dnsutils, knot-dnsutils; .ci/run installs them)';
 
@@ -94,4 +95,53 @@ export async function kdig(port: number, args: string[], host = '127.0.0.1'): Pr
     answers: Number(/ANSWER: (\d+)/.exec(last)?.[1] ?? 0),
     raw: stdout,
   };
+}
+
+/** How `kdigEncrypted` reaches banwall: DoT, DoH POST or DoH GET, verifying the test CA. */
+export type Transport = 'tls' | 'https' | 'https-get';
+
+export async function kdigEncrypted(
+  transport: Transport,
+  port: number,
+  name: string,
+  type: string,
+  caFile: string,
+  extra: string[] = [],
+): Promise<DigResult> {
+  const via =
+    transport === 'tls'
+      ? []
+      : transport === 'https'
+        ? ['+https=/dns-query']
+        : ['+https=/dns-query', '+https-get'];
+  const { stdout } = await run(
+    'kdig',
+    [
+      '@127.0.0.1',
+      '-p',
+      String(port),
+      `+tls-ca=${caFile}`,
+      `+tls-hostname=${TEST_HOSTNAME}`,
+      ...via,
+      '+time=3',
+      '+retry=0',
+      ...extra,
+      name,
+      type,
+    ],
+    { timeout: 15_000 },
+  );
+  return parseKdig(stdout);
+}
+
+/** kdig prints `;; ->>HEADER<<- opcode: QUERY; status: NOERROR; id: 0` and dig-like sections. */
+export function parseKdig(raw: string): DigResult {
+  const parsed = parseDig(raw);
+  const answers: DigResult['answers'] = [];
+  const section = /;; ANSWER SECTION:\n([\s\S]*?)(?:\n\n|$)/.exec(raw)?.[1] ?? '';
+  for (const line of section.split('\n')) {
+    const m = /^(\S+)\s+(\d+)\s+IN\s+(\S+)\s+(.*)$/.exec(line.trim());
+    if (m) answers.push({ name: m[1], ttl: Number(m[2]), type: m[3], data: m[4] });
+  }
+  return { ...parsed, answers };
 }

@@ -5,7 +5,7 @@ import { writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 
 export const TOKEN = 'e2e-observability-token-0123456789';
 
@@ -76,8 +76,8 @@ export function run(
   });
 }
 
-/** curl through banwall's proxy; resolves with the HTTP status (000 when refused at CONNECT). */
-export async function curlViaProxy(proxyPort: number, url: string): Promise<string> {
+/** curl through banwall's proxy (extra arguments first); resolves with the HTTP status (000 when refused). */
+export async function curlViaProxy(proxyPort: number, url: string, extra: string[] = []): Promise<string> {
   const r = await run('curl', [
     '-s',
     '-o',
@@ -86,6 +86,7 @@ export async function curlViaProxy(proxyPort: number, url: string): Promise<stri
     '%{http_code}',
     '--max-time',
     '5',
+    ...extra,
     '-x',
     `http://127.0.0.1:${proxyPort}`,
     url,

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { CLI, ROOT, startBanwall, testConfig } from '../helpers/banwall.ts';
-import { startFakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { tempDir } from './policy-helpers.ts';
 
 const TOKEN = 'bad-lines-test-token-0123456789';

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { startBanwall, testConfig, ROOT, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 
 /** The shipped policy sections, list paths made absolute (importing shipped-e2e.test.ts would rerun it). */
 async function shippedPolicy(): Promise<Record<string, unknown>> {

@@ -1,6 +1,6 @@
 // The shipped lists and config, checked in-process against the fact sheet: each category of each app
 // blocked, the .cn twin and the siblings blocked, shared parents and WeCom not. (The same names go
-// through the real resolver with dig in test/blocking/shipped-e2e.test.ts.)
+// through the real resolver with dig in test/dns/blocking/shipped-e2e.test.ts.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';

@@ -11,16 +11,9 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { ProxyAgent, request } from 'undici';
 import { startBanwall, testConfig, ROOT, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream.ts';
-import {
-  curl,
-  makeCert,
-  rawExchange,
-  startHttpOrigin,
-  startTlsOrigin,
-  waitFor,
-  type Origin,
-} from './fixtures.ts';
+import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { makeCert, rawExchange, startHttpOrigin, startTlsOrigin, waitFor, type Origin } from './fixtures.ts';
+import { curl } from '../helpers/curl.ts';
 
 let up: FakeUpstream;
 let bw: RunningBanwall;

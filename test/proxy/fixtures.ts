@@ -1,13 +1,12 @@
 // Test fixtures for the proxy: a local HTTP origin, a local TLS origin (self-signed certificate made
-// with openssl), a fake policy snapshot and a fake resolver chain, curl, and a ProxyServer on loopback.
+// with openssl), a fake policy snapshot and a fake resolver chain, and a ProxyServer on loopback (curl is
+// test/helpers/curl.ts).
 import http, { type IncomingMessage, type Server } from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
-import { execFile } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { promisify } from 'node:util';
 import { pino } from 'pino';
 import type { BlockMatch, PolicySnapshot, RuleRef, UrlTarget } from '../../src/policy/snapshot.ts';
 import type { PolicyStore } from '../../src/policy/store.ts';
@@ -15,10 +14,8 @@ import type { DnsAnswer, DnsQuery, Resolver } from '../../src/dns/resolver.ts';
 import { proxySchema } from '../../src/proxy/config.ts';
 import { ProxyServer } from '../../src/proxy/proxy-server.ts';
 import { ProxyStats } from '../../src/proxy/proxy-stats.ts';
-import { selfSigned } from '../helpers/self-signed.ts';
+import { selfSigned } from '../helpers/certs.ts';
 import { ROOT } from '../helpers/banwall.ts';
-
-const run = promisify(execFile);
 
 export const silentLog = pino({ level: 'silent' });
 
@@ -275,55 +272,6 @@ export async function startProxy(
 
 // ---------------------------------------------------------------------------------------------
 // Clients
-
-export interface CurlResult {
-  readonly status: number;
-  readonly body: string;
-  readonly headers: string;
-  readonly exitCode: number;
-}
-
-/** Runs the real curl; `status` is 0 when no HTTP response came back. */
-export async function curl(args: string[], timeoutMs = 10_000): Promise<CurlResult> {
-  const marker = '\n--banwall-status--';
-  // Headers go to stdout before the body (`-D /dev/stderr` crashes curl on Node's socketpair stdio).
-  const full = [
-    '-sS',
-    '-D',
-    '-',
-    '--max-time',
-    String(timeoutMs / 1000),
-    '-w',
-    `${marker}%{http_code}`,
-    ...args,
-  ];
-  try {
-    const { stdout } = await run('curl', full, { timeout: timeoutMs + 2000, encoding: 'latin1' });
-    return parseCurl(stdout, 0, marker);
-  } catch (err) {
-    const e = err as { stdout?: string; code?: number };
-    return parseCurl(e.stdout ?? '', typeof e.code === 'number' ? e.code : -1, marker);
-  }
-}
-
-function parseCurl(stdout: string, exitCode: number, marker: string): CurlResult {
-  const at = stdout.lastIndexOf(marker);
-  const status = at >= 0 ? Number(stdout.slice(at + marker.length)) : 0;
-  let rest = at >= 0 ? stdout.slice(0, at) : stdout;
-  let headers = '';
-  // One header block per response curl saw (a CONNECT's, then the origin's).
-  while (/^HTTP\/\d/.test(rest)) {
-    const end = rest.indexOf('\r\n\r\n');
-    if (end < 0) {
-      headers += rest;
-      rest = '';
-      break;
-    }
-    headers += rest.slice(0, end + 4);
-    rest = rest.slice(end + 4);
-  }
-  return { status, body: Buffer.from(rest, 'latin1').toString('utf8'), headers, exitCode };
-}
 
 /** Sends raw bytes to the proxy and returns everything it sends back before closing (or timing out). */
 export function rawExchange(port: number, payload: string | Buffer, timeoutMs = 3000): Promise<string> {

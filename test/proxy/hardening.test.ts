@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import {
-  curl,
   fakeChain,
   fakePolicy,
   rawExchange,
@@ -16,6 +15,7 @@ import {
   type Origin,
   type RunningProxy,
 } from './fixtures.ts';
+import { curl } from '../helpers/curl.ts';
 
 const policy = fakePolicy({});
 const chain = fakeChain({ 'allowed.test': ['127.0.0.1'] });

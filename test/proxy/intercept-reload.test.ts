@@ -6,9 +6,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
-import { curl, startTlsOrigin } from './fixtures.ts';
-import { issueLeaf, makeCa, type Pem } from './intercept-fixtures.ts';
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { startTlsOrigin } from './fixtures.ts';
+import { curl } from '../helpers/curl.ts';
+import { issueLeaf, makeCa, type Pem } from '../helpers/certs.ts';
 
 let dir: string;
 let up: FakeUpstream;

@@ -18,7 +18,7 @@ import { hostMatches } from '../../src/proxy/intercept/decisions.ts';
 import { isCertificateError } from '../../src/proxy/intercept/origin-agent.ts';
 import { proxySchema } from '../../src/proxy/config.ts';
 import { storeFor } from '../policy/policy-helpers.ts';
-import { issueLeaf, makeCa } from './intercept-fixtures.ts';
+import { issueLeaf, makeCa } from '../helpers/certs.ts';
 
 void test('hasUrlRules: hosts named by a block URL rule of the client’s group, not `url *`, not allow rules', async () => {
   const { store, dir } = await storeFor(

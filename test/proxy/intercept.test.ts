@@ -12,10 +12,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream.ts';
-import { selfSigned } from '../helpers/self-signed.ts';
-import { curl, rawExchange, shippedPolicy, startTlsOrigin, type Origin } from './fixtures.ts';
-import { issueLeaf, makeCa, type Pem } from './intercept-fixtures.ts';
+import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { rawExchange, shippedPolicy, startTlsOrigin, type Origin } from './fixtures.ts';
+import { curl } from '../helpers/curl.ts';
+import { issueLeaf, makeCa, selfSigned, type Pem } from '../helpers/certs.ts';
 
 let dir: string;
 let up: FakeUpstream;

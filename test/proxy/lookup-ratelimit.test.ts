@@ -6,9 +6,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { dig } from '../helpers/dig.ts';
-import { curl, startHttpOrigin, type Origin } from './fixtures.ts';
+import { startHttpOrigin, type Origin } from './fixtures.ts';
+import { curl } from '../helpers/curl.ts';
 
 const BURST = 5;
 

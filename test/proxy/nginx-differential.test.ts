@@ -4,19 +4,20 @@
 // config in a temp directory (daemon off, pid in the temp directory), stopped by its PID.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseHttpTarget } from '../../src/proxy/target.ts';
+import { hasTool } from '../helpers/tools.ts';
 
 const COUNT = 1000;
 
 function nginxBinary(): string | null {
   for (const candidate of ['nginx', '/usr/sbin/nginx']) {
-    if (spawnSync('sh', ['-c', `command -v ${candidate}`]).status === 0) return candidate;
+    if (hasTool(candidate)) return candidate;
   }
   return null;
 }

@@ -7,7 +7,6 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { ProxyAgent, request } from 'undici';
 import {
-  curl,
   fakeChain,
   fakePolicy,
   makeCert,
@@ -20,6 +19,7 @@ import {
   type Origin,
   type RunningProxy,
 } from './fixtures.ts';
+import { curl } from '../helpers/curl.ts';
 
 const WECHAT_CORE = rule('wechat', 'core', 'weixin.qq.com');
 const WECHAT_DL = rule('wechat', 'download', 'dldir1.qq.com/weixin/');

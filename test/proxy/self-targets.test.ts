@@ -9,19 +9,12 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import net, { type AddressInfo } from 'node:net';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { TargetGuard, INTERNAL_RANGES } from '../../src/proxy/target-guard.ts';
 import { proxySchema } from '../../src/proxy/config.ts';
-import { selfSigned, type SelfSigned } from '../helpers/self-signed.ts';
-import {
-  curl,
-  fakeChain,
-  fakePolicy,
-  rawExchange,
-  startHttpOrigin,
-  startProxy,
-  type Origin,
-} from './fixtures.ts';
+import { selfSigned, type SelfSigned } from '../helpers/certs.ts';
+import { fakeChain, fakePolicy, rawExchange, startHttpOrigin, startProxy, type Origin } from './fixtures.ts';
+import { curl } from '../helpers/curl.ts';
 
 async function freePort(): Promise<number> {
   const s = net.createServer();

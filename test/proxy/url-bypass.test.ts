@@ -8,8 +8,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream.ts';
-import { curl, shippedPolicy, startHttpOrigin, type Origin } from './fixtures.ts';
+import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { shippedPolicy, startHttpOrigin, type Origin } from './fixtures.ts';
+import { curl } from '../helpers/curl.ts';
 
 let up: FakeUpstream;
 let bw: RunningBanwall;

@@ -62,7 +62,7 @@ function record(owner: Buffer, type: number, ttl: number, rdata: Buffer): Buffer
  * and an unblocked real parent (`qq.com`) has its SOA replaced by ours in dnsmasq's cache. The root
  * is an ancestor of every name, the apex of a real zone, and never a blocked name; Unbound, dnsmasq,
  * systemd-resolved and BIND accept it (the owner is at or below their forward zone `.`).
- * Tested with real dnsmasq and Unbound in test/blocking/downstream-cache.test.ts.
+ * Tested with real dnsmasq and Unbound in test/dns/blocking/downstream-cache.test.ts.
  */
 function soa(ttl: number): Buffer {
   const fixed = Buffer.alloc(20);

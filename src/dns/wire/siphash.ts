@@ -3,7 +3,7 @@
 // Hand-written over 32-bit halves, without BigInt: each 64-bit word is a (hi, lo) pair of uint32 held
 // in module variables, so a hash allocates nothing. Hashing is synchronous, so one state serves every
 // call. The npm `siphash` package returns a fresh object per call; this is 80 lines and is checked
-// against the reference vectors and RFC 9018's appendix (test/dns/cookies.test.ts).
+// against the reference vectors and RFC 9018's appendix (test/dns/server/cookies.test.ts).
 
 let v0h = 0;
 let v0l = 0;

@@ -10,7 +10,7 @@ import { DnsEventRing } from '../../../src/dns/querylog/dns-event-ring.ts';
 import { EventPipeline } from '../../../src/events/pipeline.ts';
 import { JsonLinesSink } from '../../../src/events/jsonl-sink.ts';
 import { QueryLoggingResolver } from '../../../src/dns/querylog/query-logging-resolver.ts';
-import { dnsQuery } from '../../helpers/make-query.ts';
+import { dnsQuery } from '../../helpers/dns-query.ts';
 
 const log = pino({ level: 'silent' });
 const rule: RuleRef = {
@@ -24,7 +24,7 @@ const rule: RuleRef = {
 };
 
 function query(name: string, qtype = 1): DnsQuery {
-  return dnsQuery({ name, qtype, client: '10.9.8.7', protocol: 'tcp', id: 1 });
+  return dnsQuery(name, qtype, { client: '10.9.8.7', protocol: 'tcp', id: 1 });
 }
 
 const next: Resolver = {
