@@ -16,7 +16,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 
 const run = promisify(execFile);
 const STAGED = 'staged.example';

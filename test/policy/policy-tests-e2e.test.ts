@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { CLI, ROOT, startBanwall, testConfig } from '../helpers/banwall.ts';
-import { startFakeUpstream } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { dig } from '../helpers/dig.ts';
 
 const run = promisify(execFile);
