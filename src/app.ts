@@ -26,7 +26,7 @@ import { liveChain, type LiveChain } from './explain/live-chain.ts';
 import { registerMetrics } from './app-metrics.ts';
 import { createEvents, type AppEvents } from './app-events.ts';
 import { AuditLog, type AuditEntry } from './audit/audit-log.ts';
-import { policyChange, policyFacts } from './audit/policy-change.ts';
+import { policyChange, policyFacts, type PolicyFacts } from './audit/policy-change.ts';
 import { openDatabase } from './events/sqlite-store.ts';
 import {
   searchEvents,
@@ -69,6 +69,8 @@ export class Banwall implements AdminOps {
   /** A read-only connection for searches (WAL lets it read while the writer thread writes). */
   private eventsReader: DatabaseSync | null = null;
   private audit: AuditLog | null = null;
+  /** What the last audit entry left in force: the `before` of the next change. */
+  private lastFacts: PolicyFacts | null = null;
   private canaries?: Canaries;
   private watcher?: FSWatcher;
   private reloading: Promise<ReloadResult> | null = null;
@@ -187,7 +189,36 @@ export class Banwall implements AdminOps {
     return this.eventsReader;
   }
 
+  /** A recompile the refresher started: a list file changed (`watch`) or a remote list refreshed. */
+  private auditRecompile(reason: string, problems: readonly string[] | null): void {
+    const actor = reason === 'list file changed' ? 'watch' : 'refresh';
+    const before = this.lastFacts;
+    if (problems !== null) {
+      this.recordAudit({
+        actor,
+        action: 'recompile',
+        result: 'rejected',
+        reason,
+        generation: this.policy.current.generation,
+        digestBefore: before?.digest,
+        digestAfter: before?.digest,
+        errors: problems.slice(0, 50),
+      });
+      return;
+    }
+    const after = policyFacts(this.lists());
+    this.recordAudit({
+      actor,
+      action: 'recompile',
+      result: before !== null && after.digest === before.digest ? 'unchanged' : 'applied',
+      reason,
+      generation: this.policy.current.generation,
+      ...policyChange(before, after),
+    });
+  }
+
   private recordAudit(entry: AuditEntry): void {
+    if (entry.result !== 'rejected') this.lastFacts = policyFacts(this.lists());
     try {
       this.audit?.append(entry);
     } catch (err) {
@@ -201,6 +232,8 @@ export class Banwall implements AdminOps {
     this.log.info({ lists: listCounts(report) }, 'policy loaded');
     if (cfg.audit.enabled) {
       this.audit = new AuditLog(path.resolve(this.loaded.dir, cfg.audit.path));
+      // Changes the refresher makes between reloads are policy changes too.
+      this.policy.onRecompile = (reason, problems) => this.auditRecompile(reason, problems);
       this.recordAudit({
         actor: 'start',
         action: 'start',

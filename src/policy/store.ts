@@ -22,6 +22,11 @@ export class PolicyStore {
   private generation = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /**
+   * Told of every recompile the refresher starts (a list file changed, a remote list refreshed):
+   * `problems` is null when the new policy is in force. The app records these in the audit log.
+   */
+  onRecompile: ((reason: string, problems: readonly string[] | null) => void) | null = null;
 
   constructor(log: Logger, opts: PolicyStoreOptions = {}) {
     this.log = log;
@@ -78,9 +83,12 @@ export class PolicyStore {
       // by recompiling the config that was current when the list changed.
       await this.serial(() => (this.cfg && !this.closed ? this.apply(this.cfg) : Promise.resolve(null)));
       this.log.info({ reason, generation: this.current.generation }, 'policy recompiled');
+      this.onRecompile?.(reason, null);
       return null;
     } catch (err) {
-      return (err as PolicyLoadError).problems ?? [(err as Error).message];
+      const problems = (err as PolicyLoadError).problems ?? [(err as Error).message];
+      this.onRecompile?.(reason, problems);
+      return problems;
     }
   }
 }

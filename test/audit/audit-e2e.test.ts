@@ -79,9 +79,22 @@ void test('scoped tokens, and every policy change in a verifiable audit log', as
   assert.deepEqual(entries[1].entries, { 'wechat-core': { before: 1, after: 2 } });
   assert.ok((entries[0].errors ?? []).some((e) => /com/.test(e)));
 
+  // A list file edited in place (no reload asked): the watcher's recompile is on record too.
+  await writeFile(path.join(bw.dir, 'wechat.txt'), 'weixin.example\nwechat.example\nwx.example\n');
+  let watched: AuditLine | undefined;
+  for (let i = 0; i < 100 && watched === undefined; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const all = ((await (await api('/api/audit?n=10', READER)).json()) as { entries: AuditLine[] }).entries;
+    watched = all.find((e) => e.actor === 'watch');
+  }
+  assert.deepEqual(
+    [watched?.action, watched?.result, watched?.entries],
+    ['recompile', 'applied', { 'wechat-core': { before: 2, after: 3 } }],
+  );
+
   const file = path.join(bw.dir, 'audit.log');
   const ok = await run(process.execPath, [CLI, 'audit', 'verify', file]);
-  assert.match(ok.stdout, /ok, 3 lines/);
+  assert.match(ok.stdout, /ok, 4 lines/);
   const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
   lines[1] = lines[1].replace('"deploy-bot"', '"someone-else"');
   await writeFile(file, `${lines.join('\n')}\n`);
