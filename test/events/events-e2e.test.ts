@@ -16,28 +16,12 @@ import { dig, kdigEncrypted } from '../helpers/dig.ts';
 import { issueLeaf, makeCa, type TestCa } from '../helpers/certs.ts';
 import { curl } from '../helpers/curl.ts';
 import { hasTool } from '../helpers/tools.ts';
+import type { StoredEvent } from '../../src/events/search.ts';
 
 const run = promisify(execFile);
 
-interface ApiEvent {
-  id: number;
-  time: number;
-  client: string;
-  group: string;
-  identity: string;
-  layer: string;
-  protocol: string;
-  target: string;
-  kind: string;
-  decision: string;
-  app: string;
-  category: string;
-  list: string;
-  rule: string;
-  source: string;
-  answer: string;
-  durationMs: number;
-}
+/** What GET /api/events returns per row: the stored event, its time in epoch ms. */
+type ApiEvent = StoredEvent;
 
 void describe('the event store of a running banwall', () => {
   let ca: TestCa;

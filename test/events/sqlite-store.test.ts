@@ -8,28 +8,10 @@ import path from 'node:path';
 import { SqliteEventStore, openDatabase } from '../../src/events/sqlite-store.ts';
 import { filterFrom, searchEvents, summarize, csvLine, FilterError } from '../../src/events/search.ts';
 import type { PolicyEvent } from '../../src/events/event.ts';
+import { blockEvent } from '../helpers/events.ts';
 
 function event(over: Partial<PolicyEvent> = {}): PolicyEvent {
-  return {
-    time: Date.now(),
-    client: '127.0.0.2',
-    group: 'default',
-    identity: '',
-    layer: 'dns',
-    protocol: 'udp',
-    target: 'weixin.qq.com',
-    kind: 'A',
-    decision: 'blocked',
-    app: 'wechat',
-    category: 'core',
-    list: 'wechat-core',
-    rule: 'weixin.qq.com',
-    source: 'blocklists/wechat/core.txt:3',
-    answer: 'NXDOMAIN EDE 15',
-    durationMs: 0.05,
-    intercepted: false,
-    ...over,
-  };
+  return blockEvent({ durationMs: 0.05, ...over });
 }
 
 async function store(over: Partial<ConstructorParameters<typeof SqliteEventStore>[0]> = {}) {

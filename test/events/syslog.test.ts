@@ -14,28 +14,24 @@ import { formatRfc5424 } from '../../src/events/syslog/rfc5424.ts';
 import type { PolicyEvent } from '../../src/events/event.ts';
 import { hasTool } from '../helpers/tools.ts';
 import { selfSigned } from '../helpers/certs.ts';
+import { blockEvent } from '../helpers/events.ts';
 
-function event(over: Partial<PolicyEvent>): PolicyEvent {
-  return {
-    time: Date.now(),
+function event(over: Partial<PolicyEvent> = {}): PolicyEvent {
+  return blockEvent({
     client: '127.0.0.3',
-    group: 'default',
     identity: 'alice',
     layer: 'proxy',
     protocol: 'http',
     target: 'dldir1.qq.com/weixin/Windows/WeChatSetup.exe',
     kind: 'GET',
-    decision: 'blocked',
-    app: 'wechat',
     category: 'download',
     list: 'wechat-download',
     rule: 'url dldir1.qq.com/weixin/',
     source: 'blocklists/wechat/download.txt:9',
     answer: '403',
     durationMs: 1.5,
-    intercepted: false,
     ...over,
-  };
+  });
 }
 
 async function freePort(kind: 'tcp' | 'udp'): Promise<number> {

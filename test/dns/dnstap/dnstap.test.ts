@@ -9,31 +9,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DnstapSink } from '../../../src/dns/dnstap/dnstap-sink.ts';
 import { DnstapType } from '../../../src/dns/dnstap/schema.ts';
-import type { PolicyEvent } from '../../../src/events/event.ts';
 import { hasTool } from '../../helpers/tools.ts';
+import { blockEvent } from '../../helpers/events.ts';
 
-function event(over: Partial<PolicyEvent>): PolicyEvent {
-  return {
-    time: Date.now(),
-    client: '127.0.0.2',
-    group: 'default',
-    identity: '',
-    layer: 'dns',
-    protocol: 'udp',
-    target: 'weixin.qq.com',
-    kind: 'A',
-    decision: 'blocked',
-    app: 'wechat',
-    category: 'core',
-    list: 'wechat-core',
-    rule: 'weixin.qq.com',
-    source: 'blocklists/wechat/core.txt:3',
-    answer: 'NXDOMAIN EDE 15',
-    durationMs: 0.2,
-    intercepted: false,
-    ...over,
-  };
-}
+const event = blockEvent;
 
 async function waitFor(cond: () => Promise<boolean> | boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
