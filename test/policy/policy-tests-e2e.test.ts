@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { CLI, ROOT, startBanwall, testConfig } from '../helpers/banwall.ts';
 import { startFakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { dig } from '../helpers/dig.ts';
@@ -77,4 +77,32 @@ void test('a list edit that breaks a policy test fails check and is refused by a
   );
   assert.equal((await dig(bw.dnsPort, 'weixin.example')).status, 'NXDOMAIN', 'the old policy keeps serving');
   assert.equal((await dig(bw.dnsPort, 'qq.example')).status, 'NOERROR');
+});
+
+void test('the shipped policy tests catch an edit of a shipped list: check names the shipped file and line', async () => {
+  const cfg = parse(await readFile(path.join(ROOT, 'config/banwall.yaml'), 'utf8')) as {
+    lists: { name: string; source: string }[];
+    tests: string[];
+  };
+  const dir = await mkdtemp(path.join(tmpdir(), 'banwall-shipped-tests-'));
+  // The WeChat core list as a maintainer might leave it: the app's own domain dropped.
+  const core = await readFile(path.join(ROOT, 'blocklists/wechat/core.txt'), 'utf8');
+  await writeFile(path.join(dir, 'core.txt'), core.replace(/^weixin\.qq\.com\b.*$/m, ''));
+  const abs = (s: string) => path.resolve(ROOT, 'config', s);
+  const edited = {
+    ...cfg,
+    tests: cfg.tests.map(abs),
+    lists: cfg.lists.map((l) => ({
+      ...l,
+      source: l.name === 'wechat-core' ? path.join(dir, 'core.txt') : abs(l.source),
+    })),
+    blocking: { ...(cfg as unknown as { blocking: object }).blocking, cacheDir: path.join(dir, 'lists') },
+  };
+  await writeFile(path.join(dir, 'banwall.yaml'), stringify(edited));
+  const r = await check(path.join(dir, 'banwall.yaml'));
+  assert.equal(r.code, 1, r.out);
+  assert.match(
+    r.out,
+    /blocklists\/tests\/wechat\.txt:\d+: expected block wechat\/core weixin\.qq\.com .*actual: allowed/,
+  );
 });
