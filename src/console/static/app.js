@@ -91,7 +91,25 @@ async function refresh() {
     ['Cache entries', st.cache?.entries],
     ...Object.entries(st.queries ?? {}).map(([k, v]) => [`Queries ${k}`, v]),
   ];
+  const canaries = st.canaries;
+  if (canaries) {
+    const failing = canaries.failing ?? [];
+    facts.push([
+      'Canaries',
+      `${canaries.probes} probes, ${failing.length ? `${failing.length} failing` : 'every ban holds'}`,
+    ]);
+  }
   for (const [k, v] of facts) dl.append(el('dt', k), el('dd', v));
+  const bad = $('#canaries-failing');
+  bad.replaceChildren(
+    ...(canaries?.failing ?? []).map((f) =>
+      el(
+        'li',
+        `${f.app}/${f.category} over ${f.layer}: ${f.target} (list ${f.list}): ${f.reason}`,
+        'blocked',
+      ),
+    ),
+  );
   fill(
     $('#upstreams tbody'),
     (st.upstreams ?? []).map((u) =>
