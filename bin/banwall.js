@@ -9,7 +9,7 @@
 //    switched on before any .ts file loads, so a warm start never loads Node's type stripper
 //    (~24 MB of RSS measured here) nor strips a file again.
 
-// Keep in step with "engines" in package.json (test/cli/node-version.test.ts checks it): 22.18 runs
+// Keep in step with "engines" in package.json (test/cli/cli.test.ts checks it): 22.18 runs
 // .ts files without a flag; 22.19 is the first release where that no longer prints a warning.
 /* global process */
 var MIN = [22, 19, 0];
