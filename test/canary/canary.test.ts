@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { ROOT } from '../helpers/banwall.ts';
-import { dig } from '../helpers/dig.ts';
+import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
 import { issueLeaf, makeCa, type TestCa } from '../helpers/certs.ts';
 import { curlViaProxy, run, startStack, TOKEN, type Stack } from '../metrics/e2e-helpers.ts';
 import { startPrometheus, type RunningPrometheus } from '../metrics/prometheus-server.ts';
@@ -59,7 +59,7 @@ async function status(base: string): Promise<Status> {
   return (await (await fetch(`${base}/api/status`)).json()) as Status;
 }
 
-void describe('canaries', () => {
+void describe('canaries', { skip: NO_DIG_KDIG }, () => {
   let ca: TestCa;
   let s: Stack;
 
@@ -198,7 +198,7 @@ void describe('canaries', () => {
   });
 });
 
-void describe('a broken ban', () => {
+void describe('a broken ban', { skip: NO_DIG_KDIG }, () => {
   let s: Stack;
   let prom: RunningPrometheus;
 

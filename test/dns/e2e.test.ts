@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { dig } from '../helpers/dig.ts';
+import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { queryPacket } from '../helpers/dns-query.ts';
@@ -48,33 +48,40 @@ for (const extra of [[], ['+tcp']]) {
   });
 }
 
-void test('cache: TTL lowered on a hit, negative answers cached, stale served after the upstream stops', async () => {
-  const first = await dig(bw.dnsPort, 'ttl.a.test', 'A');
-  assert.equal(first.status, 'NXDOMAIN');
-  up.zone['ttl.a.test'] = [{ type: 'A', data: '192.0.2.5', ttl: 300 }];
-  // The NXDOMAIN is cached (SOA minimum 60): the new record is not seen yet, the upstream not asked.
-  const asked = up.queries.length;
-  assert.equal((await dig(bw.dnsPort, 'ttl.a.test', 'A')).status, 'NXDOMAIN');
-  assert.equal(up.queries.length, asked);
+void test(
+  'cache: TTL lowered on a hit, negative answers cached, stale served after the upstream stops',
+  { skip: NO_DIG_KDIG },
+  async () => {
+    const first = await dig(bw.dnsPort, 'ttl.a.test', 'A');
+    assert.equal(first.status, 'NXDOMAIN');
+    up.zone['ttl.a.test'] = [{ type: 'A', data: '192.0.2.5', ttl: 300 }];
+    // The NXDOMAIN is cached (SOA minimum 60): the new record is not seen yet, the upstream not asked.
+    const asked = up.queries.length;
+    assert.equal((await dig(bw.dnsPort, 'ttl.a.test', 'A')).status, 'NXDOMAIN');
+    assert.equal(up.queries.length, asked);
 
-  const fresh = await dig(bw.dnsPort, 'a.test', 'A');
-  assert.equal((await dig(bw.dnsPort, 'short.test', 'A')).status, 'NOERROR');
-  // The one sleep of this file: long enough for the TTL to drop and short.test (TTL 1) to expire.
-  await new Promise((r) => setTimeout(r, 1100));
-  const later = await dig(bw.dnsPort, 'a.test', 'A');
-  assert.ok(later.answers[0].ttl < fresh.answers[0].ttl, `${later.answers[0].ttl} < ${fresh.answers[0].ttl}`);
-  assert.ok(!later.flags.includes('aa'), 'a cached answer is not authoritative');
+    const fresh = await dig(bw.dnsPort, 'a.test', 'A');
+    assert.equal((await dig(bw.dnsPort, 'short.test', 'A')).status, 'NOERROR');
+    // The one sleep of this file: long enough for the TTL to drop and short.test (TTL 1) to expire.
+    await new Promise((r) => setTimeout(r, 1100));
+    const later = await dig(bw.dnsPort, 'a.test', 'A');
+    assert.ok(
+      later.answers[0].ttl < fresh.answers[0].ttl,
+      `${later.answers[0].ttl} < ${fresh.answers[0].ttl}`,
+    );
+    assert.ok(!later.flags.includes('aa'), 'a cached answer is not authoritative');
 
-  up.mode = 'silent';
-  const stale = await dig(bw.dnsPort, 'short.test', 'A');
-  assert.equal(stale.status, 'NOERROR');
-  assert.deepEqual(data(stale), ['A 192.0.2.9']);
-  assert.equal(stale.answers[0].ttl, 30);
-  assert.match(stale.ede ?? '', /3 \(Stale Answer\)/);
-  up.mode = 'answer';
-});
+    up.mode = 'silent';
+    const stale = await dig(bw.dnsPort, 'short.test', 'A');
+    assert.equal(stale.status, 'NOERROR');
+    assert.deepEqual(data(stale), ['A 192.0.2.9']);
+    assert.equal(stale.answers[0].ttl, 30);
+    assert.match(stale.ede ?? '', /3 \(Stale Answer\)/);
+    up.mode = 'answer';
+  },
+);
 
-void test('the cache metrics are published on /metrics', async (t) => {
+void test('the cache metrics are published on /metrics', { skip: NO_DIG_KDIG }, async (t) => {
   if (bw.httpPort === undefined) return t.skip('no HTTP listener');
   await dig(bw.dnsPort, 'a.test', 'A');
   const text = await (await fetch(`http://127.0.0.1:${bw.httpPort}/metrics`)).text();
@@ -86,28 +93,32 @@ void test('the cache metrics are published on /metrics', async (t) => {
   assert.match(text, /^banwall_dns_prefetches_total \d+/m);
 });
 
-void test('10,000 malformed packets do not crash banwall, and normal answers follow', async () => {
-  const sock = dgram.createSocket('udp4');
-  const good = queryPacket('a.test', 1, { edns: {} });
-  let seed = 99;
-  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-  for (let batch = 0; batch < 100; batch++) {
-    for (let i = 0; i < 100; i++) {
-      let pkt: Buffer;
-      if (i % 2 === 0) {
-        pkt = Buffer.alloc(Math.floor(rnd() * 100));
-        for (let j = 0; j < pkt.length; j++) pkt[j] = Math.floor(rnd() * 256);
-      } else {
-        pkt = Buffer.from(good);
-        for (let k = 0; k < 3; k++) pkt[Math.floor(rnd() * pkt.length)] = Math.floor(rnd() * 256);
-        pkt[2] &= 0x7f;
+void test(
+  '10,000 malformed packets do not crash banwall, and normal answers follow',
+  { skip: NO_DIG_KDIG },
+  async () => {
+    const sock = dgram.createSocket('udp4');
+    const good = queryPacket('a.test', 1, { edns: {} });
+    let seed = 99;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    for (let batch = 0; batch < 100; batch++) {
+      for (let i = 0; i < 100; i++) {
+        let pkt: Buffer;
+        if (i % 2 === 0) {
+          pkt = Buffer.alloc(Math.floor(rnd() * 100));
+          for (let j = 0; j < pkt.length; j++) pkt[j] = Math.floor(rnd() * 256);
+        } else {
+          pkt = Buffer.from(good);
+          for (let k = 0; k < 3; k++) pkt[Math.floor(rnd() * pkt.length)] = Math.floor(rnd() * 256);
+          pkt[2] &= 0x7f;
+        }
+        sock.send(pkt, bw.dnsPort, '127.0.0.1');
       }
-      sock.send(pkt, bw.dnsPort, '127.0.0.1');
+      await new Promise((r) => setImmediate(r));
     }
-    await new Promise((r) => setImmediate(r));
-  }
-  await new Promise<void>((r) => sock.close(() => r()));
-  assert.equal(bw.proc.exitCode, null, 'still running');
-  assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'A')), ['A 192.0.2.1']);
-  assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'TXT', ['+tcp'])), ['TXT "v=spf1 -all"']);
-});
+    await new Promise<void>((r) => sock.close(() => r()));
+    assert.equal(bw.proc.exitCode, null, 'still running');
+    assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'A')), ['A 192.0.2.1']);
+    assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'TXT', ['+tcp'])), ['TXT "v=spf1 -all"']);
+  },
+);

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { dig } from '../helpers/dig.ts';
+import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
 
 const run = promisify(execFile);
 const IDLE = 1000;
@@ -87,7 +87,7 @@ async function fdCount(pid: number): Promise<number> {
   return stdout.split('\n').filter(Boolean).length;
 }
 
-void describe('idle and slow clients', { skip: FD_SKIP }, () => {
+void describe('idle and slow clients', { skip: FD_SKIP || NO_DIG_KDIG }, () => {
   let up: FakeUpstream;
   let bw: RunningBanwall;
   let origin: http.Server;
@@ -164,7 +164,7 @@ void describe('idle and slow clients', { skip: FD_SKIP }, () => {
   });
 });
 
-void describe('per-client connection caps', () => {
+void describe('per-client connection caps', { skip: NO_DIG_KDIG }, () => {
   let up: FakeUpstream;
   let bw: RunningBanwall;
   before(async () => {

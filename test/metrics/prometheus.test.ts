@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ROOT } from '../helpers/banwall.ts';
-import { dig } from '../helpers/dig.ts';
+import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
 import { curlViaProxy, startStack, TOKEN } from './e2e-helpers.ts';
 import { startPrometheus, type RunningPrometheus } from './prometheus-server.ts';
 
@@ -53,76 +53,83 @@ async function value(prom: RunningPrometheus, expr: string): Promise<number> {
   return r.result.length === 0 ? 0 : Number(r.result[0].value[1]);
 }
 
-void test('a real Prometheus scrapes banwall; blocked counters, alert rules and every dashboard query have data', async (t) => {
-  const origin = http.createServer((_req, res) => res.end('origin says hello\n'));
-  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
-  t.after(() => new Promise<void>((r) => origin.close(() => r())));
-  const originPort = (origin.address() as AddressInfo).port;
+void test(
+  'a real Prometheus scrapes banwall; blocked counters, alert rules and every dashboard query have data',
+  { skip: NO_DIG_KDIG },
+  async (t) => {
+    const origin = http.createServer((_req, res) => res.end('origin says hello\n'));
+    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
+    t.after(() => new Promise<void>((r) => origin.close(() => r())));
+    const originPort = (origin.address() as AddressInfo).port;
 
-  const s = await startStack();
-  t.after(() => s.close());
-  const prom = await startPrometheus(`127.0.0.1:${s.bw.httpPort}`, [
-    path.join(ROOT, 'deploy/prometheus/alerts.yml'),
-  ]);
-  t.after(() => prom.stop());
+    const s = await startStack();
+    t.after(() => s.close());
+    const prom = await startPrometheus(`127.0.0.1:${s.bw.httpPort}`, [
+      path.join(ROOT, 'deploy/prometheus/alerts.yml'),
+    ]);
+    t.after(() => prom.stop());
 
-  // Prometheus 2.42's scrape manager applies new targets on a 5 s tick: the first scrape takes ~6 s.
-  await waitFor('up == 1', async () => (await value(prom, 'up{job="banwall"}')) === 1);
-  // One scrape before the traffic, so counters are seen rising (and reload changes() has a before).
-  assert.equal(await value(prom, 'sum(banwall_dns_blocked_total{app="wechat"})'), 0);
+    // Prometheus 2.42's scrape manager applies new targets on a 5 s tick: the first scrape takes ~6 s.
+    await waitFor('up == 1', async () => (await value(prom, 'up{job="banwall"}')) === 1);
+    // One scrape before the traffic, so counters are seen rising (and reload changes() has a before).
+    assert.equal(await value(prom, 'sum(banwall_dns_blocked_total{app="wechat"})'), 0);
 
-  for (let i = 0; i < 3; i++) assert.equal((await dig(s.bw.dnsPort, 'allowed.test')).status, 'NOERROR');
-  for (const name of ['weixin.qq.com', 'long.weixin.qq.com', 'wechat.com'])
-    assert.equal((await dig(s.bw.dnsPort, name)).status, 'NXDOMAIN');
-  assert.equal((await dig(s.bw.dnsPort, 'dnl-01.upd.kaspersky.com', 'AAAA', ['+tcp'])).status, 'NXDOMAIN');
-  assert.equal((await dig(s.bw.dnsPort, 'nx.allowed.test')).status, 'NXDOMAIN');
+    for (let i = 0; i < 3; i++) assert.equal((await dig(s.bw.dnsPort, 'allowed.test')).status, 'NOERROR');
+    for (const name of ['weixin.qq.com', 'long.weixin.qq.com', 'wechat.com'])
+      assert.equal((await dig(s.bw.dnsPort, name)).status, 'NXDOMAIN');
+    assert.equal((await dig(s.bw.dnsPort, 'dnl-01.upd.kaspersky.com', 'AAAA', ['+tcp'])).status, 'NXDOMAIN');
+    assert.equal((await dig(s.bw.dnsPort, 'nx.allowed.test')).status, 'NXDOMAIN');
 
-  assert.equal(await curlViaProxy(s.bw.proxyPort!, `http://www.allowed.test:${originPort}/`), '200');
-  assert.equal(await curlViaProxy(s.bw.proxyPort!, 'http://weixin.qq.com/'), '403');
-  assert.equal(await curlViaProxy(s.bw.proxyPort!, 'http://upd.kaspersky.com/x'), '403');
+    assert.equal(await curlViaProxy(s.bw.proxyPort!, `http://www.allowed.test:${originPort}/`), '200');
+    assert.equal(await curlViaProxy(s.bw.proxyPort!, 'http://weixin.qq.com/'), '403');
+    assert.equal(await curlViaProxy(s.bw.proxyPort!, 'http://upd.kaspersky.com/x'), '403');
 
-  const reload = await fetch(`${s.base}/api/reload`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}` },
-  });
-  assert.equal(reload.status, 200);
+    const reload = await fetch(`${s.base}/api/reload`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    assert.equal(reload.status, 200);
 
-  await waitFor('the blocked counters', async () => {
-    const wechat = await value(prom, 'sum(banwall_dns_blocked_total{app="wechat",category="core"})');
-    const kaspersky = await value(prom, 'sum(banwall_dns_blocked_total{app="kaspersky",category="update"})');
-    return wechat === 3 && kaspersky === 1;
-  });
-  assert.equal(await value(prom, 'sum(banwall_dns_blocked_total{app="wechat",category!="core"})'), 0);
-  await waitFor('the proxy counters', async () => {
-    const wechat = await value(prom, 'sum(banwall_proxy_blocked_total{app="wechat",category="core"})');
-    const kaspersky = await value(
-      prom,
-      'sum(banwall_proxy_blocked_total{app="kaspersky",category="update"})',
-    );
-    return wechat === 1 && kaspersky === 1;
-  });
-  assert.equal(await value(prom, 'sum(banwall_dns_queries_total{result="blocked"})'), 4);
+    await waitFor('the blocked counters', async () => {
+      const wechat = await value(prom, 'sum(banwall_dns_blocked_total{app="wechat",category="core"})');
+      const kaspersky = await value(
+        prom,
+        'sum(banwall_dns_blocked_total{app="kaspersky",category="update"})',
+      );
+      return wechat === 3 && kaspersky === 1;
+    });
+    assert.equal(await value(prom, 'sum(banwall_dns_blocked_total{app="wechat",category!="core"})'), 0);
+    await waitFor('the proxy counters', async () => {
+      const wechat = await value(prom, 'sum(banwall_proxy_blocked_total{app="wechat",category="core"})');
+      const kaspersky = await value(
+        prom,
+        'sum(banwall_proxy_blocked_total{app="kaspersky",category="update"})',
+      );
+      return wechat === 1 && kaspersky === 1;
+    });
+    assert.equal(await value(prom, 'sum(banwall_dns_queries_total{result="blocked"})'), 4);
 
-  // Every dashboard expression returns at least one series (values may be 0 or NaN, never absent).
-  const exprs = await dashboardExpressions();
-  assert.ok(exprs.length >= 30, `the dashboard has ${exprs.length} expressions`);
-  const missing = new Map<string, string>();
-  await waitFor(
-    'data for every dashboard expression',
-    async () => {
-      missing.clear();
-      for (const { where, expr } of exprs) {
-        const r = await prom.query(expr);
-        if (r.status !== 'success') missing.set(where, `${expr} → ${r.error}`);
-        else if (r.result.length === 0) missing.set(where, `${expr} → no data`);
-      }
-      return missing.size === 0;
-    },
-    30_000,
-  ).catch(() => assert.fail(`dashboard expressions without data:\n${[...missing.values()].join('\n')}`));
+    // Every dashboard expression returns at least one series (values may be 0 or NaN, never absent).
+    const exprs = await dashboardExpressions();
+    assert.ok(exprs.length >= 30, `the dashboard has ${exprs.length} expressions`);
+    const missing = new Map<string, string>();
+    await waitFor(
+      'data for every dashboard expression',
+      async () => {
+        missing.clear();
+        for (const { where, expr } of exprs) {
+          const r = await prom.query(expr);
+          if (r.status !== 'success') missing.set(where, `${expr} → ${r.error}`);
+          else if (r.result.length === 0) missing.set(where, `${expr} → no data`);
+        }
+        return missing.size === 0;
+      },
+      30_000,
+    ).catch(() => assert.fail(`dashboard expressions without data:\n${[...missing.values()].join('\n')}`));
 
-  // The alert rules load and evaluate without error against banwall's real series.
-  const rules = await prom.rules();
-  assert.ok(rules.length >= 7);
-  await waitFor('every rule evaluated', async () => (await prom.rules()).every((r) => r.health === 'ok'));
-});
+    // The alert rules load and evaluate without error against banwall's real series.
+    const rules = await prom.rules();
+    assert.ok(rules.length >= 7);
+    await waitFor('every rule evaluated', async () => (await prom.rules()).every((r) => r.health === 'ok'));
+  },
+);

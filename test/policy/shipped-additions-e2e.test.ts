@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { dig } from '../helpers/dig.ts';
+import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -65,52 +65,64 @@ function ask(head: string): Promise<string> {
   });
 }
 
-void test('WeCom’s wwcdn.weixin.qq.com resolves (WeCom web login), wechatapp.com does not', async () => {
-  for (const name of ['wwcdn.weixin.qq.com', 'WWCDN.weixin.qq.com']) {
-    const r = await dig(bw.dnsPort, name, 'A');
-    assert.equal(r.status, 'NOERROR', name);
-    assert.deepEqual(
-      r.answers.map((a) => a.data),
-      ['192.0.2.11'],
+void test(
+  'WeCom’s wwcdn.weixin.qq.com resolves (WeCom web login), wechatapp.com does not',
+  { skip: NO_DIG_KDIG },
+  async () => {
+    for (const name of ['wwcdn.weixin.qq.com', 'WWCDN.weixin.qq.com']) {
+      const r = await dig(bw.dnsPort, name, 'A');
+      assert.equal(r.status, 'NOERROR', name);
+      assert.deepEqual(
+        r.answers.map((a) => a.data),
+        ['192.0.2.11'],
+      );
+    }
+    const push = await dig(bw.dnsPort, 'webpush1.wechatapp.com', 'A');
+    assert.equal(push.status, 'NXDOMAIN');
+    assert.match(push.ede ?? '', /wechat\/core/);
+    // Through the proxy: wwcdn is not refused by the policy (deniedTargets stops it before any connect).
+    const r = await ask('CONNECT wwcdn.weixin.qq.com:443 HTTP/1.1\r\nHost: wwcdn.weixin.qq.com:443\r\n\r\n');
+    assert.doesNotMatch(r, /wechat/i, r);
+    const w = await ask('CONNECT web1.wechatapp.com:443 HTTP/1.1\r\nHost: web1.wechatapp.com:443\r\n\r\n');
+    assert.match(w, /^HTTP\/1\.1 403[\s\S]*wechat/);
+  },
+);
+
+void test(
+  'resolver names fail in DNS; banwall’s upstream name resolves; a resolver address in an answer is refused',
+  { skip: NO_DIG_KDIG },
+  async () => {
+    for (const name of ['dns.adguard-dns.com', 'dns.nextdns.io', 'doh.mullvad.net', 'dns.controld.com']) {
+      const r = await dig(bw.dnsPort, name, 'A');
+      assert.equal(r.status, 'NXDOMAIN', name);
+      assert.match(r.ede ?? '', /bypass\/bypass/, name);
+    }
+    assert.equal((await dig(bw.dnsPort, 'dns.quad9.net', 'A')).status, 'NOERROR');
+    const cloaked = await dig(bw.dnsPort, 'doh-by-cname.test', 'A');
+    assert.equal(cloaked.status, 'NXDOMAIN');
+    assert.match(cloaked.ede ?? '', /bypass/);
+  },
+);
+
+void test(
+  'CONNECT and absolute-form requests to resolver IP literals hit the list’s ip rules',
+  { skip: NO_DIG_KDIG },
+  async () => {
+    assert.ok(bw.proxyPort, 'the proxy listens');
+    for (const target of [
+      '94.140.14.14:443',
+      '76.76.2.11:443',
+      '[2606:4700:4700::1111]:443',
+      '[2a10:50c0::ad1:ff]:443',
+    ]) {
+      const r = await ask(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`);
+      assert.match(r, /^HTTP\/1\.1 403/, target);
+      assert.match(r, /bypass/, `${target}: refused by the bypass list, not by deniedTargets`);
+    }
+    const get = await ask(
+      'GET http://1.1.1.1/dns-query?dns=AAAB HTTP/1.1\r\nHost: 1.1.1.1\r\nConnection: close\r\n\r\n',
     );
-  }
-  const push = await dig(bw.dnsPort, 'webpush1.wechatapp.com', 'A');
-  assert.equal(push.status, 'NXDOMAIN');
-  assert.match(push.ede ?? '', /wechat\/core/);
-  // Through the proxy: wwcdn is not refused by the policy (deniedTargets stops it before any connect).
-  const r = await ask('CONNECT wwcdn.weixin.qq.com:443 HTTP/1.1\r\nHost: wwcdn.weixin.qq.com:443\r\n\r\n');
-  assert.doesNotMatch(r, /wechat/i, r);
-  const w = await ask('CONNECT web1.wechatapp.com:443 HTTP/1.1\r\nHost: web1.wechatapp.com:443\r\n\r\n');
-  assert.match(w, /^HTTP\/1\.1 403[\s\S]*wechat/);
-});
-
-void test('resolver names fail in DNS; banwall’s upstream name resolves; a resolver address in an answer is refused', async () => {
-  for (const name of ['dns.adguard-dns.com', 'dns.nextdns.io', 'doh.mullvad.net', 'dns.controld.com']) {
-    const r = await dig(bw.dnsPort, name, 'A');
-    assert.equal(r.status, 'NXDOMAIN', name);
-    assert.match(r.ede ?? '', /bypass\/bypass/, name);
-  }
-  assert.equal((await dig(bw.dnsPort, 'dns.quad9.net', 'A')).status, 'NOERROR');
-  const cloaked = await dig(bw.dnsPort, 'doh-by-cname.test', 'A');
-  assert.equal(cloaked.status, 'NXDOMAIN');
-  assert.match(cloaked.ede ?? '', /bypass/);
-});
-
-void test('CONNECT and absolute-form requests to resolver IP literals hit the list’s ip rules', async () => {
-  assert.ok(bw.proxyPort, 'the proxy listens');
-  for (const target of [
-    '94.140.14.14:443',
-    '76.76.2.11:443',
-    '[2606:4700:4700::1111]:443',
-    '[2a10:50c0::ad1:ff]:443',
-  ]) {
-    const r = await ask(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`);
-    assert.match(r, /^HTTP\/1\.1 403/, target);
-    assert.match(r, /bypass/, `${target}: refused by the bypass list, not by deniedTargets`);
-  }
-  const get = await ask(
-    'GET http://1.1.1.1/dns-query?dns=AAAB HTTP/1.1\r\nHost: 1.1.1.1\r\nConnection: close\r\n\r\n',
-  );
-  assert.match(get, /^HTTP\/1\.1 403/);
-  assert.match(get, /bypass/);
-});
+    assert.match(get, /^HTTP\/1\.1 403/);
+    assert.match(get, /bypass/);
+  },
+);

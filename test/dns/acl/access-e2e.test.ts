@@ -4,13 +4,13 @@ import { describe, before, after, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream/dns.ts';
 import { startBanwall, testConfig, type RunningBanwall } from '../../helpers/banwall.ts';
-import { dig } from '../../helpers/dig.ts';
+import { dig, NO_DIG_KDIG } from '../../helpers/dig.ts';
 import { metric, rcodeOf, udpExchange } from '../../helpers/dns-client.ts';
 import { queryPacket } from '../../helpers/dns-query.ts';
 
 const ZONE = { 'a.test': [{ type: 'A' as const, data: '192.0.2.1' }] };
 
-void describe('dns.allowedClients and dns.any', () => {
+void describe('dns.allowedClients and dns.any', { skip: NO_DIG_KDIG }, () => {
   let up: FakeUpstream;
   let bw: RunningBanwall;
   before(async () => {
@@ -50,7 +50,7 @@ void describe('dns.allowedClients and dns.any', () => {
   });
 });
 
-void describe('dns.rateLimit and dns.any: refuse', () => {
+void describe('dns.rateLimit and dns.any: refuse', { skip: NO_DIG_KDIG }, () => {
   let up: FakeUpstream;
   let bw: RunningBanwall;
   before(async () => {
@@ -86,7 +86,7 @@ void describe('dns.rateLimit and dns.any: refuse', () => {
   });
 });
 
-void describe('dns.rateLimit action: drop', () => {
+void describe('dns.rateLimit action: drop', { skip: NO_DIG_KDIG }, () => {
   void it('sends nothing to a client over its rate', async () => {
     const up = await startFakeUpstream({ zone: ZONE });
     const bw = await startBanwall(

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startBanwall, testConfig, type RunningBanwall } from '../../helpers/banwall.ts';
 import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream/dns.ts';
-import { dig, kdigEncrypted } from '../../helpers/dig.ts';
+import { dig, kdigEncrypted, NO_DIG_KDIG } from '../../helpers/dig.ts';
 import { issueLeaf, makeCa, type TestCa } from '../../helpers/certs.ts';
 
-void describe('encrypted DNS through banwall', () => {
+void describe('encrypted DNS through banwall', { skip: NO_DIG_KDIG }, () => {
   let ca: TestCa;
   let upstream: FakeUpstream;
   let bw: RunningBanwall;

@@ -13,7 +13,7 @@ import { EncryptedDnsServers } from '../../../src/dns/encrypted/encrypted-server
 import { DnsStats } from '../../../src/dns/stats/dns-stats.ts';
 import { FakeResolver } from './fake-resolver.ts';
 import { queryPacket } from '../../helpers/dns-query.ts';
-import { kdigEncrypted } from '../../helpers/dig.ts';
+import { kdigEncrypted, NO_DIG_KDIG } from '../../helpers/dig.ts';
 import { issueLeaf, makeCa, TEST_HOSTNAME, TEST_SERVER_NAMES, type TestCa } from '../../helpers/certs.ts';
 
 const log = pino({ level: 'silent' });
@@ -62,7 +62,7 @@ function peerCertCn(port: number, ca: Buffer): Promise<string> {
   });
 }
 
-void describe('encrypted DNS front ends (in process)', () => {
+void describe('encrypted DNS front ends (in process)', { skip: NO_DIG_KDIG }, () => {
   let ca: TestCa;
   let dir: string;
   let caPem: Buffer;
