@@ -11,6 +11,10 @@ import type { DnsQuery } from '../../src/dns/resolver.ts';
 import { fakeApp, RULE, type FakeApp } from './fake-app.ts';
 import { dnsQuery } from '../helpers/dns-query.ts';
 
+import { missingTools } from '../helpers/tools.ts';
+/** The system tools these tests run; absent ones make them skip, with the reason. */
+const TOOLS_SKIP = missingTools('promtool');
+
 const log = pino({ level: 'silent' });
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -33,7 +37,7 @@ function query(name: string, client: string): DnsQuery {
   return dnsQuery(name, 1, { client, id: 1 });
 }
 
-void test('health, readiness, metrics and the read-only admin API', async (t) => {
+void test('health, readiness, metrics and the read-only admin API', { skip: TOOLS_SKIP }, async (t) => {
   const app = fakeApp();
   const { base, server } = await serve(app);
   t.after(() => server.stop());
@@ -137,24 +141,28 @@ void test('health, readiness, metrics and the read-only admin API', async (t) =>
   assert.equal(res.status, 404, 'no proxy configured → no PAC file');
 });
 
-void test('write endpoints are refused without a configured token, with a message saying how to set one', async (t) => {
-  delete process.env.BANWALL_API_TOKEN;
-  const app = fakeApp();
-  const { base, server } = await serve(app);
-  t.after(() => server.stop());
-  for (const path of ['/api/reload', '/api/cache/flush']) {
-    const res = await fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: { authorization: 'Bearer anything-at-all-here' },
-    });
-    assert.equal(res.status, 403);
-    assert.match(String((await json(res)).error), /http\.token.*BANWALL_API_TOKEN/);
-  }
-  assert.deepEqual(app.reloads, []);
-  assert.equal(app.flushes, 0);
-});
+void test(
+  'write endpoints are refused without a configured token, with a message saying how to set one',
+  { skip: TOOLS_SKIP },
+  async (t) => {
+    delete process.env.BANWALL_API_TOKEN;
+    const app = fakeApp();
+    const { base, server } = await serve(app);
+    t.after(() => server.stop());
+    for (const path of ['/api/reload', '/api/cache/flush']) {
+      const res = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer anything-at-all-here' },
+      });
+      assert.equal(res.status, 403);
+      assert.match(String((await json(res)).error), /http\.token.*BANWALL_API_TOKEN/);
+    }
+    assert.deepEqual(app.reloads, []);
+    assert.equal(app.flushes, 0);
+  },
+);
 
-void test('write endpoints need the right bearer token', async (t) => {
+void test('write endpoints need the right bearer token', { skip: TOOLS_SKIP }, async (t) => {
   const app = fakeApp({ http: { listen: ['127.0.0.1:0'], token: TOKEN } });
   const { base, server } = await serve(app);
   t.after(() => server.stop());
@@ -202,21 +210,25 @@ void test('write endpoints need the right bearer token', async (t) => {
   }
 });
 
-void test('garbage on the socket gets 400 and the listener keeps serving', async (t) => {
-  const app = fakeApp({ proxy: { listen: ['127.0.0.1:3128'] } });
-  const { base, server } = await serve(app);
-  t.after(() => server.stop());
-  const port = Number(new URL(base).port);
-  const reply = await new Promise<string>((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => s.end('\x00\x01 GARBAGE\r\n\r\n'));
-    let got = '';
-    s.on('data', (c) => (got += String(c)));
-    s.on('close', () => resolve(got));
-    s.on('error', () => resolve(got));
-  });
-  assert.match(reply, /^HTTP\/1\.1 400/);
-  const pac = await fetch(`${base}/proxy.pac`);
-  assert.equal(pac.status, 200);
-  assert.equal(pac.headers.get('content-type'), 'application/x-ns-proxy-autoconfig');
-  assert.match(await pac.text(), /FindProxyForURL[\s\S]*PROXY 127\.0\.0\.1:3128/);
-});
+void test(
+  'garbage on the socket gets 400 and the listener keeps serving',
+  { skip: TOOLS_SKIP },
+  async (t) => {
+    const app = fakeApp({ proxy: { listen: ['127.0.0.1:3128'] } });
+    const { base, server } = await serve(app);
+    t.after(() => server.stop());
+    const port = Number(new URL(base).port);
+    const reply = await new Promise<string>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => s.end('\x00\x01 GARBAGE\r\n\r\n'));
+      let got = '';
+      s.on('data', (c) => (got += String(c)));
+      s.on('close', () => resolve(got));
+      s.on('error', () => resolve(got));
+    });
+    assert.match(reply, /^HTTP\/1\.1 400/);
+    const pac = await fetch(`${base}/proxy.pac`);
+    assert.equal(pac.status, 200);
+    assert.equal(pac.headers.get('content-type'), 'application/x-ns-proxy-autoconfig');
+    assert.match(await pac.text(), /FindProxyForURL[\s\S]*PROXY 127\.0\.0\.1:3128/);
+  },
+);

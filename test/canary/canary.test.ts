@@ -16,6 +16,10 @@ import { issueLeaf, makeCa, type TestCa } from '../helpers/certs.ts';
 import { curlViaProxy, run, startStack, TOKEN, type Stack } from '../metrics/e2e-helpers.ts';
 import { startPrometheus, type RunningPrometheus } from '../metrics/prometheus-server.ts';
 
+import { missingTools } from '../helpers/tools.ts';
+/** The system tools these tests run; absent ones make them skip, with the reason. */
+const TOOLS_SKIP = missingTools('openssl', 'promtool', 'dig', 'kdig');
+
 const INTERVAL_MS = 1000;
 const LAYERS = ['udp', 'tcp', 'dot', 'doh', 'http', 'connect'];
 
@@ -59,7 +63,7 @@ async function status(base: string): Promise<Status> {
   return (await (await fetch(`${base}/api/status`)).json()) as Status;
 }
 
-void describe('canaries', { skip: NO_DIG_KDIG }, () => {
+void describe('canaries', { skip: TOOLS_SKIP || NO_DIG_KDIG }, () => {
   let ca: TestCa;
   let s: Stack;
 
@@ -109,7 +113,7 @@ void describe('canaries', { skip: NO_DIG_KDIG }, () => {
     if (ca) await rm(ca.dir, { recursive: true, force: true });
   });
 
-  void it('probes every listener and every list; every ban holds', async () => {
+  void it('probes every listener and every list; every ban holds', { skip: TOOLS_SKIP }, async () => {
     const ok = await waitFor('a canary series per app, category and layer', async () => {
       const v = await series(s.base, 'banwall_canary_ok');
       return v.length === 2 * LAYERS.length ? v : undefined;
@@ -129,76 +133,91 @@ void describe('canaries', { skip: NO_DIG_KDIG }, () => {
     for (const x of last) assert.ok(Math.abs(x.value - Date.now() / 1000) < 30, x.labels);
   });
 
-  void it('does not count probes as client blocks, nor log them, nor ask the upstream', async () => {
-    const before = (await status(s.base)).canaries?.lastRound;
-    await waitFor('another round', async () => {
-      const now = (await status(s.base)).canaries?.lastRound;
-      return now !== before && now !== null ? now : undefined;
-    });
-    for (const metric of ['banwall_dns_blocked_total', 'banwall_proxy_blocked_total']) {
-      const v = await series(s.base, metric);
+  void it(
+    'does not count probes as client blocks, nor log them, nor ask the upstream',
+    { skip: TOOLS_SKIP },
+    async () => {
+      const before = (await status(s.base)).canaries?.lastRound;
+      await waitFor('another round', async () => {
+        const now = (await status(s.base)).canaries?.lastRound;
+        return now !== before && now !== null ? now : undefined;
+      });
+      for (const metric of ['banwall_dns_blocked_total', 'banwall_proxy_blocked_total']) {
+        const v = await series(s.base, metric);
+        assert.equal(
+          v.reduce((a, x) => a + x.value, 0),
+          0,
+          `${metric}: ${JSON.stringify(v)}`,
+        );
+      }
+      const dnsQueries = await series(s.base, 'banwall_dns_queries_total');
       assert.equal(
-        v.reduce((a, x) => a + x.value, 0),
+        dnsQueries.reduce((a, x) => a + x.value, 0),
         0,
-        `${metric}: ${JSON.stringify(v)}`,
+        JSON.stringify(dnsQueries.filter((x) => x.value > 0)),
       );
-    }
-    const dnsQueries = await series(s.base, 'banwall_dns_queries_total');
-    assert.equal(
-      dnsQueries.reduce((a, x) => a + x.value, 0),
-      0,
-      JSON.stringify(dnsQueries.filter((x) => x.value > 0)),
-    );
-    const proxyBlocked = await series(s.base, 'banwall_proxy_requests_total');
-    assert.equal(
-      proxyBlocked.filter((x) => x.labels.includes('result="blocked"')).reduce((a, x) => a + x.value, 0),
-      0,
-    );
-    const top = (await (await fetch(`${s.base}/api/top`)).json()) as { names: unknown[]; clients: unknown[] };
-    assert.deepEqual([top.names, top.clients], [[], []]);
-    const log = await readFile(path.join(s.dir, 'query.log'), 'utf8').catch(() => '');
-    assert.equal(log, '');
-    assert.deepEqual(asked(s), []);
-    // A client's block is still counted: the bypass is the probe source only.
-    assert.equal((await dig(s.bw.dnsPort, 'weixin.qq.com')).status, 'NXDOMAIN');
-    await waitFor('the client block counted', async () => {
-      const v = await series(s.base, 'banwall_dns_blocked_total');
-      return v.reduce((a, x) => a + x.value, 0) === 1 ? true : undefined;
-    });
-  });
+      const proxyBlocked = await series(s.base, 'banwall_proxy_requests_total');
+      assert.equal(
+        proxyBlocked.filter((x) => x.labels.includes('result="blocked"')).reduce((a, x) => a + x.value, 0),
+        0,
+      );
+      const top = (await (await fetch(`${s.base}/api/top`)).json()) as {
+        names: unknown[];
+        clients: unknown[];
+      };
+      assert.deepEqual([top.names, top.clients], [[], []]);
+      const log = await readFile(path.join(s.dir, 'query.log'), 'utf8').catch(() => '');
+      assert.equal(log, '');
+      assert.deepEqual(asked(s), []);
+      // A client's block is still counted: the bypass is the probe source only.
+      assert.equal((await dig(s.bw.dnsPort, 'weixin.qq.com')).status, 'NXDOMAIN');
+      await waitFor('the client block counted', async () => {
+        const v = await series(s.base, 'banwall_dns_blocked_total');
+        return v.reduce((a, x) => a + x.value, 0) === 1 ? true : undefined;
+      });
+    },
+  );
 
-  void it('answers a query from the probe source that the policy allows REFUSED, never upstream', async () => {
-    const r = await dig(s.bw.dnsPort, 'allowed.test', 'A', ['-b', '127.0.0.254']);
-    assert.equal(r.status, 'REFUSED');
-    assert.match(r.ede ?? '', /18/);
-    assert.deepEqual(asked(s), []);
-    // The same name from a client resolves as usual.
-    assert.equal((await dig(s.bw.dnsPort, 'allowed.test')).status, 'NOERROR');
-  });
+  void it(
+    'answers a query from the probe source that the policy allows REFUSED, never upstream',
+    { skip: TOOLS_SKIP },
+    async () => {
+      const r = await dig(s.bw.dnsPort, 'allowed.test', 'A', ['-b', '127.0.0.254']);
+      assert.equal(r.status, 'REFUSED');
+      assert.match(r.ede ?? '', /18/);
+      assert.deepEqual(asked(s), []);
+      // The same name from a client resolves as usual.
+      assert.equal((await dig(s.bw.dnsPort, 'allowed.test')).status, 'NOERROR');
+    },
+  );
 
-  void it('the proxy never dials out for a request from the probe source that the policy allows', async (t) => {
-    let reached = 0;
-    const origin = http.createServer((_req, res) => {
-      reached++;
-      res.end('origin\n');
-    });
-    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
-    t.after(() => new Promise<void>((r) => origin.close(() => r())));
-    const port = (origin.address() as AddressInfo).port;
-    const viaProxy = (extra: string[]) =>
-      curlViaProxy(s.bw.proxyPort!, `http://www.allowed.test:${port}/`, extra);
-    const before = asked(s).length;
-    const probe = await viaProxy(['--interface', '127.0.0.254']);
-    assert.match(probe, /^50[24]$/, probe);
-    assert.equal(reached, 0);
-    assert.deepEqual(asked(s).slice(before), []);
-    // A client gets through to the same origin.
-    assert.equal(await viaProxy([]), '200');
-    assert.equal(reached, 1);
-  });
+  void it(
+    'the proxy never dials out for a request from the probe source that the policy allows',
+    { skip: TOOLS_SKIP },
+    async (t) => {
+      let reached = 0;
+      const origin = http.createServer((_req, res) => {
+        reached++;
+        res.end('origin\n');
+      });
+      await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
+      t.after(() => new Promise<void>((r) => origin.close(() => r())));
+      const port = (origin.address() as AddressInfo).port;
+      const viaProxy = (extra: string[]) =>
+        curlViaProxy(s.bw.proxyPort!, `http://www.allowed.test:${port}/`, extra);
+      const before = asked(s).length;
+      const probe = await viaProxy(['--interface', '127.0.0.254']);
+      assert.match(probe, /^50[24]$/, probe);
+      assert.equal(reached, 0);
+      assert.deepEqual(asked(s).slice(before), []);
+      // A client gets through to the same origin.
+      assert.equal(await viaProxy([]), '200');
+      assert.equal(reached, 1);
+    },
+  );
 });
 
-void describe('a broken ban', { skip: NO_DIG_KDIG }, () => {
+void describe('a broken ban', { skip: TOOLS_SKIP || NO_DIG_KDIG }, () => {
   let s: Stack;
   let prom: RunningPrometheus;
 
@@ -215,71 +234,75 @@ void describe('a broken ban', { skip: NO_DIG_KDIG }, () => {
     if (s) await rm(s.dir, { recursive: true, force: true });
   });
 
-  void it('an allow rule for a canary name drops banwall_canary_ok within one interval and fires BanwallBanNotEnforced', async () => {
-    const value = async (expr: string) => {
-      const r = await prom.query(expr);
-      assert.equal(r.status, 'success', r.error);
-      return r.result.map((x) => Number(x.value[1]));
-    };
-    // Prometheus 2.42 applies new targets on a 5 s tick: the first scrape takes ~6 s.
-    await waitFor(
-      'the canaries scraped, all 1',
-      async () => {
-        const v = await value('banwall_canary_ok{app="wechat"}');
-        return v.length === 4 && v.every((x) => x === 1) ? true : undefined;
-      },
-      30_000,
-    );
-    assert.deepEqual(await value('ALERTS{alertname="BanwallBanNotEnforced"}'), []);
-
-    // Break the ban on purpose: an allow entry for the name the wechat canary asks (the list's first).
-    const cfgText = await readFile(s.bw.configFile, 'utf8');
-    const { parse } = await import('yaml');
-    const cfg = parse(cfgText) as Record<string, unknown>;
-    cfg.allow = [{ name: 'oops', entries: ['weixin.qq.com'] }];
-    await writeFile(path.join(s.dir, 'next.yaml'), stringify(cfg));
-    await copyFile(path.join(s.dir, 'next.yaml'), s.bw.configFile);
-    const reloaded = Date.now();
-    const r = await fetch(`${s.base}/api/reload`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
-    assert.equal(r.status, 200);
-
-    await waitFor('banwall_canary_ok 0 on /metrics', async () => {
-      const v = await series(s.base, 'banwall_canary_ok');
-      return v.some((x) => x.labels.includes('app="wechat"') && x.value === 0) ? true : undefined;
-    });
-    assert.ok(Date.now() - reloaded <= INTERVAL_MS + 500, `took ${Date.now() - reloaded} ms`);
-    const st = await status(s.base);
-    const failing = st.canaries!.failing;
-    assert.deepEqual([...new Set(failing.map((f) => f.layer))].sort(), ['connect', 'http', 'tcp', 'udp']);
-    for (const f of failing) {
-      assert.equal(f.target, 'weixin.qq.com');
-      assert.match(
-        f.reason,
-        /^not sent: the policy allows (http:\/\/)?weixin\.qq\.com\/?: allowed by "weixin\.qq\.com" \(oops, /,
+  void it(
+    'an allow rule for a canary name drops banwall_canary_ok within one interval and fires BanwallBanNotEnforced',
+    { skip: TOOLS_SKIP },
+    async () => {
+      const value = async (expr: string) => {
+        const r = await prom.query(expr);
+        assert.equal(r.status, 'success', r.error);
+        return r.result.map((x) => Number(x.value[1]));
+      };
+      // Prometheus 2.42 applies new targets on a 5 s tick: the first scrape takes ~6 s.
+      await waitFor(
+        'the canaries scraped, all 1',
+        async () => {
+          const v = await value('banwall_canary_ok{app="wechat"}');
+          return v.length === 4 && v.every((x) => x === 1) ? true : undefined;
+        },
+        30_000,
       );
-    }
-    // Kaspersky still holds, and nothing went to the upstream.
-    const kaspersky = await series(s.base, 'banwall_canary_ok');
-    assert.ok(kaspersky.filter((x) => x.labels.includes('kaspersky')).every((x) => x.value === 1));
-    assert.deepEqual(asked(s), []);
+      assert.deepEqual(await value('ALERTS{alertname="BanwallBanNotEnforced"}'), []);
 
-    await waitFor(
-      'BanwallBanNotEnforced firing',
-      async () => {
-        const q = await prom.query(
-          'ALERTS{alertname="BanwallBanNotEnforced",alertstate="firing",app="wechat"}',
+      // Break the ban on purpose: an allow entry for the name the wechat canary asks (the list's first).
+      const cfgText = await readFile(s.bw.configFile, 'utf8');
+      const { parse } = await import('yaml');
+      const cfg = parse(cfgText) as Record<string, unknown>;
+      cfg.allow = [{ name: 'oops', entries: ['weixin.qq.com'] }];
+      await writeFile(path.join(s.dir, 'next.yaml'), stringify(cfg));
+      await copyFile(path.join(s.dir, 'next.yaml'), s.bw.configFile);
+      const reloaded = Date.now();
+      const r = await fetch(`${s.base}/api/reload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      assert.equal(r.status, 200);
+
+      await waitFor('banwall_canary_ok 0 on /metrics', async () => {
+        const v = await series(s.base, 'banwall_canary_ok');
+        return v.some((x) => x.labels.includes('app="wechat"') && x.value === 0) ? true : undefined;
+      });
+      assert.ok(Date.now() - reloaded <= INTERVAL_MS + 500, `took ${Date.now() - reloaded} ms`);
+      const st = await status(s.base);
+      const failing = st.canaries!.failing;
+      assert.deepEqual([...new Set(failing.map((f) => f.layer))].sort(), ['connect', 'http', 'tcp', 'udp']);
+      for (const f of failing) {
+        assert.equal(f.target, 'weixin.qq.com');
+        assert.match(
+          f.reason,
+          /^not sent: the policy allows (http:\/\/)?weixin\.qq\.com\/?: allowed by "weixin\.qq\.com" \(oops, /,
         );
-        return q.result.length === 4 ? true : undefined;
-      },
-      20_000,
-    );
-  });
+      }
+      // Kaspersky still holds, and nothing went to the upstream.
+      const kaspersky = await series(s.base, 'banwall_canary_ok');
+      assert.ok(kaspersky.filter((x) => x.labels.includes('kaspersky')).every((x) => x.value === 1));
+      assert.deepEqual(asked(s), []);
+
+      await waitFor(
+        'BanwallBanNotEnforced firing',
+        async () => {
+          const q = await prom.query(
+            'ALERTS{alertname="BanwallBanNotEnforced",alertstate="firing",app="wechat"}',
+          );
+          return q.result.length === 4 ? true : undefined;
+        },
+        20_000,
+      );
+    },
+  );
 });
 
-void it('promtool accepts the alert rules with BanwallBanNotEnforced', async () => {
+void it('promtool accepts the alert rules with BanwallBanNotEnforced', { skip: TOOLS_SKIP }, async () => {
   const r = await run('promtool', ['check', 'rules', path.join(ROOT, 'deploy/prometheus/alerts.yml')]);
   assert.equal(r.code, 0, r.out);
   assert.match(

@@ -11,7 +11,11 @@ import { buildQuery, checkBlockReply, parseReply } from '../../src/canary/dns-pr
 import { certificateName } from '../../src/canary/endpoints.ts';
 import { selfSigned } from '../helpers/certs.ts';
 
-void test('the first name entry and the first url rule of every list format', () => {
+import { missingTools } from '../helpers/tools.ts';
+/** The system tools these tests run; absent ones make them skip, with the reason. */
+const TOOLS_SKIP = missingTools('openssl');
+
+void test('the first name entry and the first url rule of every list format', { skip: TOOLS_SKIP }, () => {
   assert.deepEqual(
     pickTargets('# c\n\n@@ok.example\n/^re/\nip 10.0.0.0/8\n1.2.3.4\nWeixin.QQ.com. # x\nwechat.com\n'),
     {
@@ -40,51 +44,55 @@ void test('the first name entry and the first url rule of every list format', ()
   assert.equal(pickTargets('url 192.0.2.1 /x\n').url, null);
 });
 
-void test('only the lists of the probe source group are planned; unreadable and regex-only lists are skipped with a reason', async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'banwall-canary-plan-'));
-  try {
-    await writeFile(path.join(dir, 'a.txt'), 'a.example\n');
-    await writeFile(path.join(dir, 'b.txt'), 'b.example\n');
-    await writeFile(path.join(dir, 're.txt'), '/^x/\n');
-    const cfg = configSchema.parse({
-      dns: { upstreams: ['udp://127.0.0.1:53'] },
-      lists: [
-        { name: 'a', app: 'wechat', category: 'core', source: 'a.txt' },
-        { name: 'b', app: 'wechat', category: 'update', source: 'b.txt' },
-        { name: 're', app: 'kaspersky', category: 'core', source: 're.txt' },
-        { name: 'gone', app: 'kaspersky', category: 'update', source: 'missing.txt' },
-      ],
-      groups: [
-        { name: 'default', lists: ['a', 're', 'gone'] },
-        { name: 'kids', clients: ['10.0.0.0/8'], lists: ['b'] },
-      ],
-      canaries: {
-        probes: [
-          { target: 'Extra.Example.' },
-          { target: 'http://x.example/y', app: 'wechat', category: 'download' },
+void test(
+  'only the lists of the probe source group are planned; unreadable and regex-only lists are skipped with a reason',
+  { skip: TOOLS_SKIP },
+  async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'banwall-canary-plan-'));
+    try {
+      await writeFile(path.join(dir, 'a.txt'), 'a.example\n');
+      await writeFile(path.join(dir, 'b.txt'), 'b.example\n');
+      await writeFile(path.join(dir, 're.txt'), '/^x/\n');
+      const cfg = configSchema.parse({
+        dns: { upstreams: ['udp://127.0.0.1:53'] },
+        lists: [
+          { name: 'a', app: 'wechat', category: 'core', source: 'a.txt' },
+          { name: 'b', app: 'wechat', category: 'update', source: 'b.txt' },
+          { name: 're', app: 'kaspersky', category: 'core', source: 're.txt' },
+          { name: 'gone', app: 'kaspersky', category: 'update', source: 'missing.txt' },
         ],
-      },
-    });
-    const plan = await planProbes(cfg, dir, 'default');
-    assert.deepEqual(
-      plan.probes.map((p) => [p.app, p.category, p.kind, p.target, p.origin]),
-      [
-        ['wechat', 'core', 'name', 'a.example', 'a'],
-        ['operator', 'probe', 'name', 'extra.example', 'canaries.probes[0]'],
-        ['wechat', 'download', 'url', 'http://x.example/y', 'canaries.probes[1]'],
-      ],
-    );
-    assert.deepEqual(
-      plan.skipped.map((s) => s.list),
-      ['b', 're', 'gone'],
-    );
-    assert.match(plan.skipped[0].reason, /not applied to group default/);
-    assert.match(plan.skipped[1].reason, /regex and IP rules are not probed/);
-    assert.match(plan.skipped[2].reason, /cannot read/);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+        groups: [
+          { name: 'default', lists: ['a', 're', 'gone'] },
+          { name: 'kids', clients: ['10.0.0.0/8'], lists: ['b'] },
+        ],
+        canaries: {
+          probes: [
+            { target: 'Extra.Example.' },
+            { target: 'http://x.example/y', app: 'wechat', category: 'download' },
+          ],
+        },
+      });
+      const plan = await planProbes(cfg, dir, 'default');
+      assert.deepEqual(
+        plan.probes.map((p) => [p.app, p.category, p.kind, p.target, p.origin]),
+        [
+          ['wechat', 'core', 'name', 'a.example', 'a'],
+          ['operator', 'probe', 'name', 'extra.example', 'canaries.probes[0]'],
+          ['wechat', 'download', 'url', 'http://x.example/y', 'canaries.probes[1]'],
+        ],
+      );
+      assert.deepEqual(
+        plan.skipped.map((s) => s.list),
+        ['b', 're', 'gone'],
+      );
+      assert.match(plan.skipped[0].reason, /not applied to group default/);
+      assert.match(plan.skipped[1].reason, /regex and IP rules are not probed/);
+      assert.match(plan.skipped[2].reason, /cannot read/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 /** A reply to `buildQuery(name)` with `rcode`, `answers` A records and an optional EDE. */
 function reply(rcode: number, answers: number, ede: number | null): Buffer {
@@ -101,7 +109,7 @@ function reply(rcode: number, answers: number, ede: number | null): Buffer {
   return Buffer.concat([head, ...recs, opt]);
 }
 
-void test('operator probes are names or http:// URLs with a name, never an IP', () => {
+void test('operator probes are names or http:// URLs with a name, never an IP', { skip: TOOLS_SKIP }, () => {
   const parse = (target: string) =>
     configSchema.safeParse({
       dns: { upstreams: ['udp://127.0.0.1:53'] },
@@ -116,7 +124,7 @@ void test('operator probes are names or http:// URLs with a name, never an IP', 
   }
 });
 
-void test('a DNS reply is judged against the action of the rule that blocks', () => {
+void test('a DNS reply is judged against the action of the rule that blocks', { skip: TOOLS_SKIP }, () => {
   assert.deepEqual(parseReply(reply(3, 0, 15)), { rcode: 3, answers: 0, ede: 15 });
   assert.equal(checkBlockReply(parseReply(reply(3, 0, 15)), 'nxdomain'), null);
   assert.equal(checkBlockReply(parseReply(reply(5, 0, 15)), 'refused'), null);
@@ -131,7 +139,7 @@ void test('a DNS reply is judged against the action of the rule that blocks', ()
   assert.throws(() => parseReply(Buffer.alloc(5)));
 });
 
-void test('the name a probe verifies a DoT/DoH certificate against', async () => {
+void test('the name a probe verifies a DoT/DoH certificate against', { skip: TOOLS_SKIP }, async () => {
   const named = await selfSigned(['dns.example.org', '127.0.0.1']);
   const ipOnly = await selfSigned(['127.0.0.1']);
   try {

@@ -12,6 +12,10 @@ import { CLI, ROOT, startBanwall, testConfig, type RunningBanwall } from '../hel
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
 
+import { missingTools } from '../helpers/tools.ts';
+/** The system tools these tests run; absent ones make them skip, with the reason. */
+const TOOLS_SKIP = missingTools('dig', 'kdig');
+
 const run = promisify(execFile);
 
 async function cli(args: string[]) {
@@ -68,169 +72,200 @@ async function setup(extra: Record<string, unknown> = {}): Promise<{ up: FakeUps
   return { up, bw };
 }
 
-void describe('explain: input, --json and --resolve in the CLI and the API', { skip: NO_DIG_KDIG }, () => {
-  let up: FakeUpstream;
-  let bw: RunningBanwall;
-  let http: number;
-  before(async () => {
-    ({ up, bw } = await setup());
-    http = bw.httpPort!;
-  });
-  after(async () => {
-    await bw.stop();
-    await up.close();
-  });
+void describe(
+  'explain: input, --json and --resolve in the CLI and the API',
+  { skip: TOOLS_SKIP || NO_DIG_KDIG },
+  () => {
+    let up: FakeUpstream;
+    let bw: RunningBanwall;
+    let http: number;
+    before(async () => {
+      ({ up, bw } = await setup());
+      http = bw.httpPort!;
+    });
+    after(async () => {
+      await bw.stop();
+      await up.close();
+    });
 
-  void it('refuses what is not a name, URL or address, a client that is not an IP, an unknown type', async () => {
-    const bad: [string[], Record<string, string>, RegExp][] = [
-      [
-        ['fine.test', '--client', 'notanip'],
-        { name: 'fine.test', client: 'notanip' },
-        /client "notanip" is not an IP address/,
-      ],
-      [['fine.test', '--type', 'FOO'], { name: 'fine.test', type: 'FOO' }, /type "FOO" is not a query type/],
-      [
-        ['not a name!'],
-        { name: 'not a name!' },
-        /"not a name!" is not a domain name, an http\(s\) URL or an IP address/,
-      ],
-      [['ftp://fine.test/x'], { name: 'ftp://fine.test/x' }, /only http and https URLs/],
-      [['a..test'], { name: 'a..test' }, /is not a domain name/],
-      [[`${'a'.repeat(64)}.test`], { name: `${'a'.repeat(64)}.test` }, /is not a domain name/],
-      [['fine.test', '--type', 'TYPE70000'], { name: 'fine.test', type: 'TYPE70000' }, /is not a query type/],
-    ];
-    for (const [args, params, re] of bad) {
-      const r = await cli(['explain', ...args, '--config', bw.configFile]);
-      assert.equal(r.code, 2, args.join(' '));
-      assert.match(r.stderr, re);
-      const a = await curl(http, params);
-      assert.equal(a.status, 400, JSON.stringify(params));
-      assert.match(String(a.body.error), re);
+    void it(
+      'refuses what is not a name, URL or address, a client that is not an IP, an unknown type',
+      { skip: TOOLS_SKIP },
+      async () => {
+        const bad: [string[], Record<string, string>, RegExp][] = [
+          [
+            ['fine.test', '--client', 'notanip'],
+            { name: 'fine.test', client: 'notanip' },
+            /client "notanip" is not an IP address/,
+          ],
+          [
+            ['fine.test', '--type', 'FOO'],
+            { name: 'fine.test', type: 'FOO' },
+            /type "FOO" is not a query type/,
+          ],
+          [
+            ['not a name!'],
+            { name: 'not a name!' },
+            /"not a name!" is not a domain name, an http\(s\) URL or an IP address/,
+          ],
+          [['ftp://fine.test/x'], { name: 'ftp://fine.test/x' }, /only http and https URLs/],
+          [['a..test'], { name: 'a..test' }, /is not a domain name/],
+          [[`${'a'.repeat(64)}.test`], { name: `${'a'.repeat(64)}.test` }, /is not a domain name/],
+          [
+            ['fine.test', '--type', 'TYPE70000'],
+            { name: 'fine.test', type: 'TYPE70000' },
+            /is not a query type/,
+          ],
+        ];
+        for (const [args, params, re] of bad) {
+          const r = await cli(['explain', ...args, '--config', bw.configFile]);
+          assert.equal(r.code, 2, args.join(' '));
+          assert.match(r.stderr, re);
+          const a = await curl(http, params);
+          assert.equal(a.status, 400, JSON.stringify(params));
+          assert.match(String(a.body.error), re);
+        }
+      },
+    );
+
+    void it(
+      'accepts the same names, URLs and addresses in both, with the same JSON',
+      { skip: TOOLS_SKIP },
+      async () => {
+        const good: [string, Record<string, string>][] = [
+          ['x.blocked.test', {}],
+          ['X.Blocked.Test.', {}],
+          ['http://x.blocked.test/some/path?q=1', {}],
+          ['https://fine.test/', {}],
+          ['198.51.100.7', {}],
+          ['2001:db8::1', {}],
+          ['_dmarc.fine.test', { type: 'TXT' }],
+          ['bücher.test', { type: 'TYPE28' }],
+          ['fine.test', { client: '::1', type: 'https' }],
+        ];
+        for (const [name, opts] of good) {
+          const args = ['explain', name, '--json', '--config', bw.configFile];
+          if (opts.client) args.push('--client', opts.client);
+          if (opts.type) args.push('--type', opts.type);
+          const r = await cli(args);
+          assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+          const a = await curl(http, { name, ...opts });
+          assert.equal(a.status, 200, `${name}: ${JSON.stringify(a.body)}`);
+          assert.deepEqual(JSON.parse(r.stdout), a.body, name);
+        }
+        const url = await curl(http, { name: 'http://x.blocked.test/p' });
+        assert.equal(url.body.decision, 'blocked');
+        assert.deepEqual(url.body.url, { blocked: true, rule: (url.body.url as { rule: unknown }).rule });
+        const idn = await curl(http, { name: 'bücher.test', type: 'TYPE28' });
+        assert.equal(idn.body.name, 'xn--bcher-kva.test');
+        assert.equal(idn.body.type, 'AAAA');
+        const ip = await curl(http, { name: '198.51.100.7' });
+        assert.equal(ip.body.decision, 'blocked');
+      },
+    );
+
+    void it(
+      '--resolve judges CNAME targets and addresses as the resolver does (dig agrees)',
+      { skip: TOOLS_SKIP },
+      async () => {
+        const live = async (name: string): Promise<Live> => {
+          const r = await cli(['explain', name, '--resolve', '--json', '--config', bw.configFile]);
+          assert.equal(r.code, 0, r.stderr);
+          const body = JSON.parse(r.stdout) as { decision: string; live: Live };
+          const api = await curl(http, { name, resolve: '1' });
+          assert.equal(api.status, 200);
+          assert.deepEqual(api.body.live, body.live, `${name}: the API and the CLI judge alike`);
+          return body.live;
+        };
+
+        const cloak = await live('cloak.test');
+        assert.equal(cloak.decision, 'blocked');
+        assert.equal(cloak.asked, true);
+        assert.deepEqual(
+          cloak.targets.map((t) => [t.value, t.decision, t.rule?.list]),
+          [['edge.blocked.test', 'blocked', 'test-list']],
+        );
+        assert.equal(cloak.answer, 'NXDOMAIN with SOA');
+        assert.equal((await dig(bw.dnsPort, 'cloak.test')).status, 'NXDOMAIN');
+
+        const byIp = await live('byip.test');
+        assert.equal(byIp.decision, 'blocked');
+        assert.deepEqual(
+          byIp.addresses.map((a) => [a.value, a.decision, a.rule?.rule]),
+          [['198.51.100.7', 'blocked', 'ip 198.51.100.0/24']],
+        );
+        assert.equal((await dig(bw.dnsPort, 'byip.test')).status, 'NXDOMAIN');
+
+        const fine = await live('fine.test');
+        assert.equal(fine.decision, 'allowed');
+        assert.equal(fine.rcode, 'NOERROR');
+        assert.deepEqual(fine.addresses, [{ value: '192.0.2.10', decision: 'allowed' }]);
+        assert.equal((await dig(bw.dnsPort, 'fine.test')).status, 'NOERROR');
+
+        const own = await live('edge.blocked.test');
+        assert.equal(own.decision, 'blocked');
+        assert.equal(own.asked, false, 'a blocked name never leaves banwall');
+
+        // Special-use names are answered by banwall itself (dns.localZones), never sent upstream.
+        const localhost = await live('localhost');
+        assert.equal(localhost.asked, false);
+        assert.deepEqual(localhost.addresses, [{ value: '127.0.0.1', decision: 'allowed' }]);
+        const ptr = await live('5.1.168.192.in-addr.arpa');
+        assert.equal(ptr.asked, false);
+        assert.equal(ptr.rcode, 'NXDOMAIN');
+        assert.ok(
+          up.queries.some((q) => q.name.toLowerCase() === 'fine.test'),
+          'names are recorded like this',
+        );
+        const local = ['localhost', '5.1.168.192.in-addr.arpa'];
+        assert.ok(
+          !up.queries.some((q) => local.includes(q.name.toLowerCase())),
+          'the upstream saw none of them',
+        );
+
+        const missing = await live('nothing.test');
+        assert.equal(missing.decision, 'allowed');
+        assert.equal(missing.rcode, 'NXDOMAIN');
+
+        // Without --resolve the name alone is judged: the CNAME cloaking is invisible.
+        const plain = await cli(['explain', 'cloak.test', '--config', bw.configFile]);
+        assert.match(plain.stdout, /cloak\.test A from 127\.0\.0\.1 \(group default\): ALLOWED/);
+        const text = await cli(['explain', 'cloak.test', '--resolve', '--config', bw.configFile]);
+        assert.match(
+          text.stdout,
+          /live answer: BLOCKED \(upstream NOERROR\)\n {4}CNAME edge\.blocked\.test: blocked by blocked\.test/,
+        );
+        assert.match(text.stdout, /the client gets: NXDOMAIN with SOA/);
+
+        for (const name of ['198.51.100.7', 'http://198.51.100.7/x']) {
+          const ip = await live(name);
+          assert.equal(ip.decision, 'not-asked', name);
+          assert.equal(ip.asked, false);
+        }
+
+        const bad = await curl(http, { name: 'fine.test', resolve: 'maybe' });
+        assert.equal(bad.status, 400);
+      },
+    );
+  },
+);
+
+void it(
+  '/api/explain?resolve=1 through a dns.workers primary: a worker follows the live answer',
+  { skip: TOOLS_SKIP },
+  async () => {
+    const { up, bw } = await setup({ dns: { workers: 2 } });
+    try {
+      // The primary's http.listen (the first 'banwall started' line is a worker's internal listener).
+      const started = await bw.waitForLog((l) => l.msg === 'banwall cluster started', 60_000);
+      const port = (started.http as { port: number }[])[0].port;
+      const cloak = await curl(port, { name: 'cloak.test', resolve: '1' });
+      assert.equal(cloak.status, 200, JSON.stringify(cloak.body));
+      assert.equal(cloak.body.decision, 'allowed', 'the name alone');
+      assert.equal((cloak.body.live as Live).decision, 'blocked', 'its live answer');
+    } finally {
+      await bw.stop();
+      await up.close();
     }
-  });
-
-  void it('accepts the same names, URLs and addresses in both, with the same JSON', async () => {
-    const good: [string, Record<string, string>][] = [
-      ['x.blocked.test', {}],
-      ['X.Blocked.Test.', {}],
-      ['http://x.blocked.test/some/path?q=1', {}],
-      ['https://fine.test/', {}],
-      ['198.51.100.7', {}],
-      ['2001:db8::1', {}],
-      ['_dmarc.fine.test', { type: 'TXT' }],
-      ['bücher.test', { type: 'TYPE28' }],
-      ['fine.test', { client: '::1', type: 'https' }],
-    ];
-    for (const [name, opts] of good) {
-      const args = ['explain', name, '--json', '--config', bw.configFile];
-      if (opts.client) args.push('--client', opts.client);
-      if (opts.type) args.push('--type', opts.type);
-      const r = await cli(args);
-      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
-      const a = await curl(http, { name, ...opts });
-      assert.equal(a.status, 200, `${name}: ${JSON.stringify(a.body)}`);
-      assert.deepEqual(JSON.parse(r.stdout), a.body, name);
-    }
-    const url = await curl(http, { name: 'http://x.blocked.test/p' });
-    assert.equal(url.body.decision, 'blocked');
-    assert.deepEqual(url.body.url, { blocked: true, rule: (url.body.url as { rule: unknown }).rule });
-    const idn = await curl(http, { name: 'bücher.test', type: 'TYPE28' });
-    assert.equal(idn.body.name, 'xn--bcher-kva.test');
-    assert.equal(idn.body.type, 'AAAA');
-    const ip = await curl(http, { name: '198.51.100.7' });
-    assert.equal(ip.body.decision, 'blocked');
-  });
-
-  void it('--resolve judges CNAME targets and addresses as the resolver does (dig agrees)', async () => {
-    const live = async (name: string): Promise<Live> => {
-      const r = await cli(['explain', name, '--resolve', '--json', '--config', bw.configFile]);
-      assert.equal(r.code, 0, r.stderr);
-      const body = JSON.parse(r.stdout) as { decision: string; live: Live };
-      const api = await curl(http, { name, resolve: '1' });
-      assert.equal(api.status, 200);
-      assert.deepEqual(api.body.live, body.live, `${name}: the API and the CLI judge alike`);
-      return body.live;
-    };
-
-    const cloak = await live('cloak.test');
-    assert.equal(cloak.decision, 'blocked');
-    assert.equal(cloak.asked, true);
-    assert.deepEqual(
-      cloak.targets.map((t) => [t.value, t.decision, t.rule?.list]),
-      [['edge.blocked.test', 'blocked', 'test-list']],
-    );
-    assert.equal(cloak.answer, 'NXDOMAIN with SOA');
-    assert.equal((await dig(bw.dnsPort, 'cloak.test')).status, 'NXDOMAIN');
-
-    const byIp = await live('byip.test');
-    assert.equal(byIp.decision, 'blocked');
-    assert.deepEqual(
-      byIp.addresses.map((a) => [a.value, a.decision, a.rule?.rule]),
-      [['198.51.100.7', 'blocked', 'ip 198.51.100.0/24']],
-    );
-    assert.equal((await dig(bw.dnsPort, 'byip.test')).status, 'NXDOMAIN');
-
-    const fine = await live('fine.test');
-    assert.equal(fine.decision, 'allowed');
-    assert.equal(fine.rcode, 'NOERROR');
-    assert.deepEqual(fine.addresses, [{ value: '192.0.2.10', decision: 'allowed' }]);
-    assert.equal((await dig(bw.dnsPort, 'fine.test')).status, 'NOERROR');
-
-    const own = await live('edge.blocked.test');
-    assert.equal(own.decision, 'blocked');
-    assert.equal(own.asked, false, 'a blocked name never leaves banwall');
-
-    // Special-use names are answered by banwall itself (dns.localZones), never sent upstream.
-    const localhost = await live('localhost');
-    assert.equal(localhost.asked, false);
-    assert.deepEqual(localhost.addresses, [{ value: '127.0.0.1', decision: 'allowed' }]);
-    const ptr = await live('5.1.168.192.in-addr.arpa');
-    assert.equal(ptr.asked, false);
-    assert.equal(ptr.rcode, 'NXDOMAIN');
-    assert.ok(
-      up.queries.some((q) => q.name.toLowerCase() === 'fine.test'),
-      'names are recorded like this',
-    );
-    const local = ['localhost', '5.1.168.192.in-addr.arpa'];
-    assert.ok(!up.queries.some((q) => local.includes(q.name.toLowerCase())), 'the upstream saw none of them');
-
-    const missing = await live('nothing.test');
-    assert.equal(missing.decision, 'allowed');
-    assert.equal(missing.rcode, 'NXDOMAIN');
-
-    // Without --resolve the name alone is judged: the CNAME cloaking is invisible.
-    const plain = await cli(['explain', 'cloak.test', '--config', bw.configFile]);
-    assert.match(plain.stdout, /cloak\.test A from 127\.0\.0\.1 \(group default\): ALLOWED/);
-    const text = await cli(['explain', 'cloak.test', '--resolve', '--config', bw.configFile]);
-    assert.match(
-      text.stdout,
-      /live answer: BLOCKED \(upstream NOERROR\)\n {4}CNAME edge\.blocked\.test: blocked by blocked\.test/,
-    );
-    assert.match(text.stdout, /the client gets: NXDOMAIN with SOA/);
-
-    for (const name of ['198.51.100.7', 'http://198.51.100.7/x']) {
-      const ip = await live(name);
-      assert.equal(ip.decision, 'not-asked', name);
-      assert.equal(ip.asked, false);
-    }
-
-    const bad = await curl(http, { name: 'fine.test', resolve: 'maybe' });
-    assert.equal(bad.status, 400);
-  });
-});
-
-void it('/api/explain?resolve=1 through a dns.workers primary: a worker follows the live answer', async () => {
-  const { up, bw } = await setup({ dns: { workers: 2 } });
-  try {
-    // The primary's http.listen (the first 'banwall started' line is a worker's internal listener).
-    const started = await bw.waitForLog((l) => l.msg === 'banwall cluster started', 60_000);
-    const port = (started.http as { port: number }[])[0].port;
-    const cloak = await curl(port, { name: 'cloak.test', resolve: '1' });
-    assert.equal(cloak.status, 200, JSON.stringify(cloak.body));
-    assert.equal(cloak.body.decision, 'allowed', 'the name alone');
-    assert.equal((cloak.body.live as Live).decision, 'blocked', 'its live answer');
-  } finally {
-    await bw.stop();
-    await up.close();
-  }
-});
+  },
+);

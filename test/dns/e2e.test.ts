@@ -10,6 +10,10 @@ import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwal
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { queryPacket } from '../helpers/dns-query.ts';
 
+import { missingTools } from '../helpers/tools.ts';
+/** The system tools these tests run; absent ones make them skip, with the reason. */
+const TOOLS_SKIP = missingTools('dig', 'kdig');
+
 let up: FakeUpstream;
 let bw: RunningBanwall;
 
@@ -37,15 +41,19 @@ after(async () => {
 const data = (r: Awaited<ReturnType<typeof dig>>) => r.answers.map((a) => `${a.type} ${a.data}`);
 
 for (const extra of [[], ['+tcp']]) {
-  void test(`A, AAAA, CNAME, MX, TXT ${extra.length ? 'over TCP' : 'over UDP'}`, async () => {
-    assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'A', extra)), ['A 192.0.2.1']);
-    assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'AAAA', extra)), ['AAAA 2001:db8::1']);
-    assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'MX', extra)), ['MX 10 mail.a.test.']);
-    assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'TXT', extra)), ['TXT "v=spf1 -all"']);
-    const alias = await dig(bw.dnsPort, 'alias.test', 'A', extra);
-    assert.ok(data(alias).includes('CNAME a.test.'));
-    assert.ok(data(alias).includes('A 192.0.2.1'));
-  });
+  void test(
+    `A, AAAA, CNAME, MX, TXT ${extra.length ? 'over TCP' : 'over UDP'}`,
+    { skip: TOOLS_SKIP },
+    async () => {
+      assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'A', extra)), ['A 192.0.2.1']);
+      assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'AAAA', extra)), ['AAAA 2001:db8::1']);
+      assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'MX', extra)), ['MX 10 mail.a.test.']);
+      assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'TXT', extra)), ['TXT "v=spf1 -all"']);
+      const alias = await dig(bw.dnsPort, 'alias.test', 'A', extra);
+      assert.ok(data(alias).includes('CNAME a.test.'));
+      assert.ok(data(alias).includes('A 192.0.2.1'));
+    },
+  );
 }
 
 void test(
@@ -81,7 +89,7 @@ void test(
   },
 );
 
-void test('the cache metrics are published on /metrics', { skip: NO_DIG_KDIG }, async (t) => {
+void test('the cache metrics are published on /metrics', { skip: TOOLS_SKIP || NO_DIG_KDIG }, async (t) => {
   if (bw.httpPort === undefined) return t.skip('no HTTP listener');
   await dig(bw.dnsPort, 'a.test', 'A');
   const text = await (await fetch(`http://127.0.0.1:${bw.httpPort}/metrics`)).text();

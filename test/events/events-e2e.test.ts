@@ -15,15 +15,18 @@ import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/d
 import { dig, kdigEncrypted } from '../helpers/dig.ts';
 import { issueLeaf, makeCa, type TestCa } from '../helpers/certs.ts';
 import { curl } from '../helpers/curl.ts';
-import { hasTool } from '../helpers/tools.ts';
+import { hasTool, missingTools } from '../helpers/tools.ts';
 import type { StoredEvent } from '../../src/events/search.ts';
+
+/** The system tools these tests run; absent ones make them skip, with the reason. */
+const TOOLS_SKIP = missingTools('curl', 'openssl', 'dig', 'kdig');
 
 const run = promisify(execFile);
 
 /** What GET /api/events returns per row: the stored event, its time in epoch ms. */
 type ApiEvent = StoredEvent;
 
-void describe('the event store of a running banwall', () => {
+void describe('the event store of a running banwall', { skip: TOOLS_SKIP }, () => {
   let ca: TestCa;
   let upstream: FakeUpstream;
   let bw: RunningBanwall;
@@ -78,110 +81,118 @@ void describe('the event store of a running banwall', () => {
     await upstream?.close();
   });
 
-  void it('records DNS blocks over UDP, TCP and DoH with every field, by client and app', async (t) => {
-    assert.equal((await dig(bw.dnsPort, 'weixin.example', 'A', ['-b', '127.0.0.2'])).status, 'NXDOMAIN');
-    assert.equal(
-      (await dig(bw.dnsPort, 'kaspersky.example', 'AAAA', ['-b', '127.0.0.3', '+tcp'])).status,
-      'NXDOMAIN',
-    );
-    assert.equal((await dig(bw.dnsPort, 'www.example', 'A', ['-b', '127.0.0.2'])).status, 'NOERROR');
-    if (hasTool('kdig')) {
-      const r = await kdigEncrypted('https', dohPort, 'weixin.example', 'A', ca.certFile, [
-        '-b',
-        '127.0.0.4',
+  void it(
+    'records DNS blocks over UDP, TCP and DoH with every field, by client and app',
+    { skip: TOOLS_SKIP },
+    async (t) => {
+      assert.equal((await dig(bw.dnsPort, 'weixin.example', 'A', ['-b', '127.0.0.2'])).status, 'NXDOMAIN');
+      assert.equal(
+        (await dig(bw.dnsPort, 'kaspersky.example', 'AAAA', ['-b', '127.0.0.3', '+tcp'])).status,
+        'NXDOMAIN',
+      );
+      assert.equal((await dig(bw.dnsPort, 'www.example', 'A', ['-b', '127.0.0.2'])).status, 'NOERROR');
+      if (hasTool('kdig')) {
+        const r = await kdigEncrypted('https', dohPort, 'weixin.example', 'A', ca.certFile, [
+          '-b',
+          '127.0.0.4',
+        ]);
+        assert.equal(r.status, 'NXDOMAIN');
+      } else {
+        t.diagnostic('kdig not installed: the DoH case is skipped');
+      }
+      const byClient = await waitForEvents('client=127.0.0.2', 1);
+      assert.equal(byClient.length, 1, 'the allowed query is not recorded');
+      const e = byClient[0];
+      assert.equal(e.layer, 'dns');
+      assert.equal(e.protocol, 'udp');
+      assert.equal(e.target, 'weixin.example');
+      assert.equal(e.kind, 'A');
+      assert.equal(e.decision, 'blocked');
+      assert.equal(e.app, 'wechat');
+      assert.equal(e.category, 'core');
+      assert.equal(e.list, 'wechat-core');
+      assert.equal(e.group, 'default');
+      assert.equal(e.rule, 'weixin.example');
+      assert.match(e.source, /wechat\.txt:1$/);
+      assert.equal(e.answer, 'NXDOMAIN EDE 15');
+      assert.ok(e.durationMs >= 0 && e.durationMs < 5000);
+      assert.ok(Math.abs(e.time - Date.now()) < 60_000);
+      const tcp = await waitForEvents('app=kaspersky', 1);
+      assert.deepEqual(
+        tcp.map((x) => [x.client, x.protocol, x.kind]),
+        [['127.0.0.3', 'tcp', 'AAAA']],
+      );
+      if (hasTool('kdig')) {
+        const doh = await waitForEvents('client=127.0.0.4', 1);
+        assert.equal(doh[0]?.protocol, 'doh');
+      }
+      assert.equal((await api('client=127.0.0.0/30&app=wechat')).events.length, 1);
+    },
+  );
+
+  void it(
+    'records proxy blocks over plain HTTP and CONNECT with the user, method and URL',
+    { skip: TOOLS_SKIP },
+    async () => {
+      const proxy = `http://127.0.0.1:${bw.proxyPort}`;
+      const http = await curl([
+        '-x',
+        proxy,
+        '--proxy-user',
+        'alice:correct-horse-battery',
+        '--interface',
+        '127.0.0.5',
+        'http://files.example/weixin/WeChatSetup.exe',
       ]);
-      assert.equal(r.status, 'NXDOMAIN');
-    } else {
-      t.diagnostic('kdig not installed: the DoH case is skipped');
-    }
-    const byClient = await waitForEvents('client=127.0.0.2', 1);
-    assert.equal(byClient.length, 1, 'the allowed query is not recorded');
-    const e = byClient[0];
-    assert.equal(e.layer, 'dns');
-    assert.equal(e.protocol, 'udp');
-    assert.equal(e.target, 'weixin.example');
-    assert.equal(e.kind, 'A');
-    assert.equal(e.decision, 'blocked');
-    assert.equal(e.app, 'wechat');
-    assert.equal(e.category, 'core');
-    assert.equal(e.list, 'wechat-core');
-    assert.equal(e.group, 'default');
-    assert.equal(e.rule, 'weixin.example');
-    assert.match(e.source, /wechat\.txt:1$/);
-    assert.equal(e.answer, 'NXDOMAIN EDE 15');
-    assert.ok(e.durationMs >= 0 && e.durationMs < 5000);
-    assert.ok(Math.abs(e.time - Date.now()) < 60_000);
-    const tcp = await waitForEvents('app=kaspersky', 1);
-    assert.deepEqual(
-      tcp.map((x) => [x.client, x.protocol, x.kind]),
-      [['127.0.0.3', 'tcp', 'AAAA']],
-    );
-    if (hasTool('kdig')) {
-      const doh = await waitForEvents('client=127.0.0.4', 1);
-      assert.equal(doh[0]?.protocol, 'doh');
-    }
-    assert.equal((await api('client=127.0.0.0/30&app=wechat')).events.length, 1);
-  });
+      assert.equal(http.status, 403);
+      const tunnel = await curl([
+        '-x',
+        proxy,
+        '--proxy-user',
+        'alice:correct-horse-battery',
+        '--interface',
+        '127.0.0.6',
+        'https://kaspersky.example/',
+      ]);
+      assert.match(tunnel.headers, /^HTTP\/1\.1 403/);
+      const [h] = await waitForEvents('client=127.0.0.5', 1);
+      assert.equal(h.layer, 'proxy');
+      assert.equal(h.protocol, 'http');
+      assert.equal(h.kind, 'GET');
+      assert.equal(h.target, 'files.example/weixin/WeChatSetup.exe');
+      assert.equal(h.identity, 'alice');
+      assert.equal(h.answer, '403');
+      assert.equal(h.app, 'wechat');
+      assert.equal(h.rule, 'url =files.example /weixin/');
+      const [c] = await waitForEvents('client=127.0.0.6&layer=proxy', 1);
+      assert.deepEqual(
+        [c.protocol, c.kind, c.target, c.app],
+        ['connect', 'CONNECT', 'kaspersky.example:443', 'kaspersky'],
+      );
+      const found = await api('q=WeChatSetup');
+      assert.equal(found.events.length, 1);
+      const summary = (await (
+        await fetch(`http://127.0.0.1:${bw.httpPort}/api/events/summary?by=app`)
+      ).json()) as { counts: { key: string; count: number }[] };
+      assert.deepEqual(Object.fromEntries(summary.counts.map((c) => [c.key, c.count])), {
+        wechat: hasTool('kdig') ? 3 : 2,
+        kaspersky: 2,
+      });
+      const csv = await (
+        await fetch(`http://127.0.0.1:${bw.httpPort}/api/events/export?format=csv&layer=proxy`)
+      ).text();
+      assert.equal(csv.trim().split('\r\n').length, 3, csv);
+      // The query-log file has the proxy's blocks beside the resolver's.
+      await sleep(200);
+      const lines = (await readFile(path.join(dir, 'query.log'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { layer: string });
+      assert.ok(lines.some((l) => l.layer === 'proxy'));
+    },
+  );
 
-  void it('records proxy blocks over plain HTTP and CONNECT with the user, method and URL', async () => {
-    const proxy = `http://127.0.0.1:${bw.proxyPort}`;
-    const http = await curl([
-      '-x',
-      proxy,
-      '--proxy-user',
-      'alice:correct-horse-battery',
-      '--interface',
-      '127.0.0.5',
-      'http://files.example/weixin/WeChatSetup.exe',
-    ]);
-    assert.equal(http.status, 403);
-    const tunnel = await curl([
-      '-x',
-      proxy,
-      '--proxy-user',
-      'alice:correct-horse-battery',
-      '--interface',
-      '127.0.0.6',
-      'https://kaspersky.example/',
-    ]);
-    assert.match(tunnel.headers, /^HTTP\/1\.1 403/);
-    const [h] = await waitForEvents('client=127.0.0.5', 1);
-    assert.equal(h.layer, 'proxy');
-    assert.equal(h.protocol, 'http');
-    assert.equal(h.kind, 'GET');
-    assert.equal(h.target, 'files.example/weixin/WeChatSetup.exe');
-    assert.equal(h.identity, 'alice');
-    assert.equal(h.answer, '403');
-    assert.equal(h.app, 'wechat');
-    assert.equal(h.rule, 'url =files.example /weixin/');
-    const [c] = await waitForEvents('client=127.0.0.6&layer=proxy', 1);
-    assert.deepEqual(
-      [c.protocol, c.kind, c.target, c.app],
-      ['connect', 'CONNECT', 'kaspersky.example:443', 'kaspersky'],
-    );
-    const found = await api('q=WeChatSetup');
-    assert.equal(found.events.length, 1);
-    const summary = (await (
-      await fetch(`http://127.0.0.1:${bw.httpPort}/api/events/summary?by=app`)
-    ).json()) as { counts: { key: string; count: number }[] };
-    assert.deepEqual(Object.fromEntries(summary.counts.map((c) => [c.key, c.count])), {
-      wechat: hasTool('kdig') ? 3 : 2,
-      kaspersky: 2,
-    });
-    const csv = await (
-      await fetch(`http://127.0.0.1:${bw.httpPort}/api/events/export?format=csv&layer=proxy`)
-    ).text();
-    assert.equal(csv.trim().split('\r\n').length, 3, csv);
-    // The query-log file has the proxy's blocks beside the resolver's.
-    await sleep(200);
-    const lines = (await readFile(path.join(dir, 'query.log'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { layer: string });
-    assert.ok(lines.some((l) => l.layer === 'proxy'));
-  });
-
-  void it('keeps every committed event across a restart', async () => {
+  void it('keeps every committed event across a restart', { skip: TOOLS_SKIP }, async () => {
     const before = (await api('limit=1000')).events.length;
     assert.ok(before >= 4);
     assert.equal(await bw.stop(), 0);
@@ -191,7 +202,7 @@ void describe('the event store of a running banwall', () => {
     assert.ok(after.some((e) => e.client === '127.0.0.6'));
   });
 
-  void it('banwall events searches the same store from the command line', async (t) => {
+  void it('banwall events searches the same store from the command line', { skip: TOOLS_SKIP }, async (t) => {
     const { stdout } = await run(
       process.execPath,
       [

@@ -15,6 +15,10 @@ import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helper
 import { makeCert, rawExchange, startHttpOrigin, startTlsOrigin, waitFor, type Origin } from './fixtures.ts';
 import { curl } from '../helpers/curl.ts';
 
+import { missingTools } from '../helpers/tools.ts';
+/** The system tools these tests run; absent ones make them skip, with the reason. */
+const TOOLS_SKIP = missingTools('curl');
+
 let up: FakeUpstream;
 let bw: RunningBanwall;
 let origin: Origin;
@@ -85,41 +89,49 @@ after(async () => {
 
 const at = (host: string, p = '/') => `http://${host}:${origin.port}${p}`;
 
-void test('an allowed HTTP request goes through, its name resolved by banwall’s chain', async () => {
-  const r = await curl(['-x', proxyUrl, at('allowed.test', '/hello')]);
-  assert.equal(r.status, 200);
-  assert.equal(JSON.parse(r.body).url, '/hello');
-  assert.ok(
-    up.queries.some((q) => q.name === 'allowed.test'),
-    'asked the upstream through the chain',
-  );
-  // WeCom stays reachable: the allow anchor wins over the weixin.qq.com block in the proxy too.
-  assert.equal((await curl(['-x', proxyUrl, at('qyapi.weixin.qq.com', '/cgi-bin/webhook')])).status, 200);
-  const agent = new ProxyAgent(proxyUrl);
-  try {
-    const res = await request(at('allowed.test', '/undici'), { dispatcher: agent });
-    assert.equal(res.statusCode, 200);
-    await res.body.dump();
-  } finally {
-    await agent.close();
-  }
-});
+void test(
+  'an allowed HTTP request goes through, its name resolved by banwall’s chain',
+  { skip: TOOLS_SKIP },
+  async () => {
+    const r = await curl(['-x', proxyUrl, at('allowed.test', '/hello')]);
+    assert.equal(r.status, 200);
+    assert.equal(JSON.parse(r.body).url, '/hello');
+    assert.ok(
+      up.queries.some((q) => q.name === 'allowed.test'),
+      'asked the upstream through the chain',
+    );
+    // WeCom stays reachable: the allow anchor wins over the weixin.qq.com block in the proxy too.
+    assert.equal((await curl(['-x', proxyUrl, at('qyapi.weixin.qq.com', '/cgi-bin/webhook')])).status, 200);
+    const agent = new ProxyAgent(proxyUrl);
+    try {
+      const res = await request(at('allowed.test', '/undici'), { dispatcher: agent });
+      assert.equal(res.statusCode, 200);
+      await res.body.dump();
+    } finally {
+      await agent.close();
+    }
+  },
+);
 
-void test('a blocked host gets the 403 page; CNAME cloaking and answer IPs are caught too', async () => {
-  const r = await curl(['-x', proxyUrl, '-H', 'Accept: text/html', at('long.weixin.qq.com', '/')]);
-  assert.equal(r.status, 403);
-  assert.match(r.headers, /^x-banwall-block: wechat\/[a-z-]+\r?$/im);
-  assert.match(r.body, /WeChat/);
-  assert.match(r.body, /Government of Canada/);
-  const cloak = await curl(['-x', proxyUrl, at('cloak.test', '/')]);
-  assert.equal(cloak.status, 403);
-  assert.match(cloak.headers, /^x-banwall-block: wechat\//im);
-  const ip = await curl(['-x', proxyUrl, at('ipcloak.test', '/')]);
-  assert.equal(ip.status, 403);
-  assert.match(ip.body, /127\.0\.0\.2/);
-});
+void test(
+  'a blocked host gets the 403 page; CNAME cloaking and answer IPs are caught too',
+  { skip: TOOLS_SKIP },
+  async () => {
+    const r = await curl(['-x', proxyUrl, '-H', 'Accept: text/html', at('long.weixin.qq.com', '/')]);
+    assert.equal(r.status, 403);
+    assert.match(r.headers, /^x-banwall-block: wechat\/[a-z-]+\r?$/im);
+    assert.match(r.body, /WeChat/);
+    assert.match(r.body, /Government of Canada/);
+    const cloak = await curl(['-x', proxyUrl, at('cloak.test', '/')]);
+    assert.equal(cloak.status, 403);
+    assert.match(cloak.headers, /^x-banwall-block: wechat\//im);
+    const ip = await curl(['-x', proxyUrl, at('ipcloak.test', '/')]);
+    assert.equal(ip.status, 403);
+    assert.match(ip.body, /127\.0\.0\.2/);
+  },
+);
 
-void test('dldir1.qq.com: /weixin/ refused, /qqfile/ through', async () => {
+void test('dldir1.qq.com: /weixin/ refused, /qqfile/ through', { skip: TOOLS_SKIP }, async () => {
   const blocked = await curl(['-x', proxyUrl, at('dldir1.qq.com', '/weixin/Windows/WeChatSetup.exe')]);
   assert.equal(blocked.status, 403);
   assert.match(blocked.headers, /^x-banwall-block: wechat\/download\r?$/im);
@@ -128,7 +140,7 @@ void test('dldir1.qq.com: /weixin/ refused, /qqfile/ through', async () => {
   assert.equal(JSON.parse(qq.body).url, '/qqfile/qq/PCQQ2021/QQ9.7.exe');
 });
 
-void test('WeChat store listings refused, other apps’ listings through', async () => {
+void test('WeChat store listings refused, other apps’ listings through', { skip: TOOLS_SKIP }, async () => {
   for (const u of [
     at('play.google.com', '/store/apps/details?id=com.tencent.mm'),
     at('play.google.com', '/store/apps/details?hl=fr_CA&id=com.tencent.mm'),
@@ -148,31 +160,35 @@ void test('WeChat store listings refused, other apps’ listings through', async
   }
 });
 
-void test('CONNECT: allowed goes through; blocked host, blocked IP literal and port 25 refused', async () => {
-  const ok = await curl(['-k', '-x', proxyUrl, `https://allowed.test:${tlsOrigin.port}/tls`]);
-  assert.equal(ok.status, 200);
-  assert.equal(JSON.parse(ok.body).origin, 'tls');
-  const agent = new ProxyAgent({ uri: proxyUrl, requestTls: { rejectUnauthorized: false } });
-  try {
-    const res = await request(`https://allowed.test:${tlsOrigin.port}/undici`, { dispatcher: agent });
-    assert.equal(res.statusCode, 200);
-    await res.body.dump();
-  } finally {
-    await agent.close();
-  }
-  const host = await curl(['-k', '-x', proxyUrl, `https://long.weixin.qq.com:${tlsOrigin.port}/`]);
-  assert.match(host.headers, /^HTTP\/1\.1 403 /);
-  assert.match(host.headers, /^x-banwall-block: wechat\/[a-z-]+\r?$/im);
-  const ip = await rawExchange(
-    bw.proxyPort!,
-    `CONNECT 127.0.0.2:${tlsOrigin.port} HTTP/1.1\r\nHost: x\r\n\r\n`,
-  );
-  assert.match(ip, /^HTTP\/1\.1 403 /);
-  const smtp = await rawExchange(bw.proxyPort!, 'CONNECT allowed.test:25 HTTP/1.1\r\nHost: x\r\n\r\n');
-  assert.match(smtp, /^HTTP\/1\.1 403 /);
-});
+void test(
+  'CONNECT: allowed goes through; blocked host, blocked IP literal and port 25 refused',
+  { skip: TOOLS_SKIP },
+  async () => {
+    const ok = await curl(['-k', '-x', proxyUrl, `https://allowed.test:${tlsOrigin.port}/tls`]);
+    assert.equal(ok.status, 200);
+    assert.equal(JSON.parse(ok.body).origin, 'tls');
+    const agent = new ProxyAgent({ uri: proxyUrl, requestTls: { rejectUnauthorized: false } });
+    try {
+      const res = await request(`https://allowed.test:${tlsOrigin.port}/undici`, { dispatcher: agent });
+      assert.equal(res.statusCode, 200);
+      await res.body.dump();
+    } finally {
+      await agent.close();
+    }
+    const host = await curl(['-k', '-x', proxyUrl, `https://long.weixin.qq.com:${tlsOrigin.port}/`]);
+    assert.match(host.headers, /^HTTP\/1\.1 403 /);
+    assert.match(host.headers, /^x-banwall-block: wechat\/[a-z-]+\r?$/im);
+    const ip = await rawExchange(
+      bw.proxyPort!,
+      `CONNECT 127.0.0.2:${tlsOrigin.port} HTTP/1.1\r\nHost: x\r\n\r\n`,
+    );
+    assert.match(ip, /^HTTP\/1\.1 403 /);
+    const smtp = await rawExchange(bw.proxyPort!, 'CONNECT allowed.test:25 HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match(smtp, /^HTTP\/1\.1 403 /);
+  },
+);
 
-void test('a CONNECT whose ClientHello names a blocked host is closed', async () => {
+void test('a CONNECT whose ClientHello names a blocked host is closed', { skip: TOOLS_SKIP }, async () => {
   const handshake = (authority: string, servername: string) =>
     new Promise<string>((resolve) => {
       const s = net.connect(bw.proxyPort!, '127.0.0.1');
@@ -195,7 +211,7 @@ void test('a CONNECT whose ClientHello names a blocked host is closed', async ()
   assert.ok(!tlsOrigin.servernames.includes('sgshort.wechat.com'));
 });
 
-void test('a client that aborts leaves no upstream request open', async () => {
+void test('a client that aborts leaves no upstream request open', { skip: TOOLS_SKIP }, async () => {
   const sock = net.connect(bw.proxyPort!, '127.0.0.1');
   sock.on('error', () => {});
   sock.write(`GET ${at('allowed.test', '/slow')} HTTP/1.1\r\nHost: allowed.test\r\n\r\n`);
@@ -204,14 +220,18 @@ void test('a client that aborts leaves no upstream request open', async () => {
   await waitFor(() => origin.open === 0, 5000, 'the upstream request to be closed');
 });
 
-void test('the proxy counters reach /metrics and the PAC file names the proxy', async () => {
-  const metrics = await (await fetch(`http://127.0.0.1:${bw.httpPort}/metrics`)).text();
-  assert.match(metrics, /banwall_proxy_requests_total\{kind="http",result="blocked"\} [1-9]/);
-  assert.match(
-    metrics,
-    /banwall_proxy_blocked_total\{app="wechat",category="download",group="default"\} [1-9]/,
-  );
-  assert.match(metrics, /banwall_proxy_requests_total\{kind="connect",result="allowed"\} [1-9]/);
-  const pac = await (await fetch(`http://127.0.0.1:${bw.httpPort}/proxy.pac`)).text();
-  assert.match(pac, new RegExp(`PROXY 127\\.0\\.0\\.1:${bw.proxyPort}`));
-});
+void test(
+  'the proxy counters reach /metrics and the PAC file names the proxy',
+  { skip: TOOLS_SKIP },
+  async () => {
+    const metrics = await (await fetch(`http://127.0.0.1:${bw.httpPort}/metrics`)).text();
+    assert.match(metrics, /banwall_proxy_requests_total\{kind="http",result="blocked"\} [1-9]/);
+    assert.match(
+      metrics,
+      /banwall_proxy_blocked_total\{app="wechat",category="download",group="default"\} [1-9]/,
+    );
+    assert.match(metrics, /banwall_proxy_requests_total\{kind="connect",result="allowed"\} [1-9]/);
+    const pac = await (await fetch(`http://127.0.0.1:${bw.httpPort}/proxy.pac`)).text();
+    assert.match(pac, new RegExp(`PROXY 127\\.0\\.0\\.1:${bw.proxyPort}`));
+  },
+);

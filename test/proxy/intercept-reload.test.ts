@@ -11,6 +11,10 @@ import { startTlsOrigin } from './fixtures.ts';
 import { curl } from '../helpers/curl.ts';
 import { issueLeaf, makeCa, type Pem } from '../helpers/certs.ts';
 
+import { missingTools } from '../helpers/tools.ts';
+/** The system tools these tests run; absent ones make them skip, with the reason. */
+const TOOLS_SKIP = missingTools('curl', 'openssl');
+
 let dir: string;
 let up: FakeUpstream;
 let bw: RunningBanwall;
@@ -48,24 +52,28 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-void test('a reload that adds a URL rule makes the host decrypted for the next tunnel', async () => {
-  const proxy = `http://127.0.0.1:${bw.proxyPort}`;
-  const url = `https://files.test:${origin.port}/weixin/setup.exe`;
-  // No URL rule names files.test: spliced, the origin's own certificate, the path served.
-  const before = await curl(['--cacert', originCa.certFile, '-x', proxy, url]);
-  assert.equal(before.status, 200);
-  await writeFile(path.join(dir, 'rules.txt'), 'blocked.test\nurl =files.test /weixin/\n');
-  bw.proc.kill('SIGHUP');
-  await bw.waitForLog((l) => l.msg === 'policy reloaded');
-  const after = await curl(['--cacert', bwCa.certFile, '-x', proxy, url]);
-  assert.equal(after.exitCode, 0, 'banwall’s leaf now');
-  assert.equal(after.status, 403);
-  const other = await curl([
-    '--cacert',
-    bwCa.certFile,
-    '-x',
-    proxy,
-    `https://files.test:${origin.port}/other`,
-  ]);
-  assert.equal(other.status, 200);
-});
+void test(
+  'a reload that adds a URL rule makes the host decrypted for the next tunnel',
+  { skip: TOOLS_SKIP },
+  async () => {
+    const proxy = `http://127.0.0.1:${bw.proxyPort}`;
+    const url = `https://files.test:${origin.port}/weixin/setup.exe`;
+    // No URL rule names files.test: spliced, the origin's own certificate, the path served.
+    const before = await curl(['--cacert', originCa.certFile, '-x', proxy, url]);
+    assert.equal(before.status, 200);
+    await writeFile(path.join(dir, 'rules.txt'), 'blocked.test\nurl =files.test /weixin/\n');
+    bw.proc.kill('SIGHUP');
+    await bw.waitForLog((l) => l.msg === 'policy reloaded');
+    const after = await curl(['--cacert', bwCa.certFile, '-x', proxy, url]);
+    assert.equal(after.exitCode, 0, 'banwall’s leaf now');
+    assert.equal(after.status, 403);
+    const other = await curl([
+      '--cacert',
+      bwCa.certFile,
+      '-x',
+      proxy,
+      `https://files.test:${origin.port}/other`,
+    ]);
+    assert.equal(other.status, 200);
+  },
+);

@@ -14,6 +14,10 @@ import { queryPacket } from '../../helpers/dns-query.ts';
 import type { DnsServer } from '../../../src/dns/server/dns-server.ts';
 import type { DnsStats } from '../../../src/dns/stats/dns-stats.ts';
 
+import { missingTools } from '../../helpers/tools.ts';
+/** The system tools these tests run; absent ones make them skip, with the reason. */
+const TOOLS_SKIP = missingTools('dig', 'kdig');
+
 const { Packet } = dns2;
 const run = promisify(execFile);
 
@@ -41,19 +45,23 @@ after(async () => {
   await server.stop(100);
 });
 
-void test('UDP and TCP share one port, and addresses() reports it', { skip: NO_DIG_KDIG }, () => {
-  const addrs = server.addresses();
-  assert.deepEqual(
-    addrs.map((a) => a.protocol),
-    ['udp', 'tcp'],
-  );
-  assert.ok(addrs.every((a) => a.port === port && a.host === '127.0.0.1'));
-});
+void test(
+  'UDP and TCP share one port, and addresses() reports it',
+  { skip: TOOLS_SKIP || NO_DIG_KDIG },
+  () => {
+    const addrs = server.addresses();
+    assert.deepEqual(
+      addrs.map((a) => a.protocol),
+      ['udp', 'tcp'],
+    );
+    assert.ok(addrs.every((a) => a.port === port && a.host === '127.0.0.1'));
+  },
+);
 
 for (const tcp of [false, true]) {
   const extra = tcp ? ['+tcp'] : [];
   const proto = tcp ? 'TCP' : 'UDP';
-  void test(`dig over ${proto}: A, AAAA, MX, TXT, NXDOMAIN`, async () => {
+  void test(`dig over ${proto}: A, AAAA, MX, TXT, NXDOMAIN`, { skip: TOOLS_SKIP }, async () => {
     const a = await dig(port, 'a.test', 'A', extra);
     assert.equal(a.status, 'NOERROR');
     assert.deepEqual(
@@ -77,7 +85,7 @@ for (const tcp of [false, true]) {
   });
 }
 
-void test('kdig over UDP and TCP', { skip: NO_DIG_KDIG }, async () => {
+void test('kdig over UDP and TCP', { skip: TOOLS_SKIP || NO_DIG_KDIG }, async () => {
   for (const extra of [[], ['+tcp']]) {
     const { stdout } = await run('kdig', ['@127.0.0.1', '-p', String(port), 'a.test', 'A', ...extra], {
       timeout: 10_000,
@@ -218,13 +226,17 @@ void test(
   },
 );
 
-void test('TCP: idle connections are closed after dns.tcp.idleTimeout', { skip: NO_DIG_KDIG }, async () => {
-  const c = await tcpClient();
-  const started = Date.now();
-  await c.closed;
-  const took = Date.now() - started;
-  assert.ok(took >= 250 && took < 2000, `closed after ${took} ms`);
-});
+void test(
+  'TCP: idle connections are closed after dns.tcp.idleTimeout',
+  { skip: TOOLS_SKIP || NO_DIG_KDIG },
+  async () => {
+    const c = await tcpClient();
+    const started = Date.now();
+    await c.closed;
+    const took = Date.now() - started;
+    assert.ok(took >= 250 && took < 2000, `closed after ${took} ms`);
+  },
+);
 
 void test(
   'TCP: over maxConnectionsPerClient, a new connection is closed at once',
@@ -299,7 +311,7 @@ void test(
   },
 );
 
-void test('IPv6: [::1] serves UDP and TCP', { skip: NO_DIG_KDIG }, async () => {
+void test('IPv6: [::1] serves UDP and TCP', { skip: TOOLS_SKIP || NO_DIG_KDIG }, async () => {
   const v6 = await startServer(resolver, { listen: ['[::1]:0', '127.0.0.1:0'] });
   try {
     const p6 = v6.server.addresses().find((a) => a.host === '::1')!.port;

@@ -16,6 +16,10 @@ import {
   type TestServer,
 } from '../../helpers/fake-upstream/encrypted.ts';
 
+import { missingTools } from '../../helpers/tools.ts';
+/** The system tools these tests run; absent ones make them skip, with the reason. */
+const TOOLS_SKIP = missingTools('dig', 'kdig');
+
 let dead: FakeUpstream;
 let good: FakeUpstream;
 let corp: FakeUpstream;
@@ -114,7 +118,7 @@ void test(
   },
 );
 
-void test('conditional forwarding, DoH and DoT zones', { skip: NO_DIG_KDIG }, async () => {
+void test('conditional forwarding, DoH and DoT zones', { skip: TOOLS_SKIP || NO_DIG_KDIG }, async () => {
   assert.deepEqual(
     (await dig(bw.dnsPort, 'host.corp.internal', 'A')).answers.map((a) => a.data),
     ['10.1.2.3'],
@@ -130,13 +134,17 @@ void test('conditional forwarding, DoH and DoT zones', { skip: NO_DIG_KDIG }, as
   );
 });
 
-void test('a zone whose only upstream is silent: SERVFAIL with EDE 22', { skip: NO_DIG_KDIG }, async () => {
-  const res = await dig(bw.dnsPort, 'x.down.internal', 'A');
-  assert.equal(res.status, 'SERVFAIL');
-  assert.match(res.ede ?? '', /^22/);
-});
+void test(
+  'a zone whose only upstream is silent: SERVFAIL with EDE 22',
+  { skip: TOOLS_SKIP || NO_DIG_KDIG },
+  async () => {
+    const res = await dig(bw.dnsPort, 'x.down.internal', 'A');
+    assert.equal(res.status, 'SERVFAIL');
+    assert.match(res.ede ?? '', /^22/);
+  },
+);
 
-void test('upstream metrics are published', { skip: NO_DIG_KDIG }, async () => {
+void test('upstream metrics are published', { skip: TOOLS_SKIP || NO_DIG_KDIG }, async () => {
   const res = await fetch(`http://127.0.0.1:${bw.httpPort}/metrics`);
   const text = await res.text();
   assert.match(
