@@ -17,6 +17,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { missingTools } from '../helpers/tools.ts';
+
+/** The system tools these tests run; absent ones make them skip, with the reason. */
+const TOOLS_SKIP = missingTools('curl');
 
 const run = promisify(execFile);
 const STAGED = 'staged.example';
@@ -194,48 +198,52 @@ void test('enforce → monitor → enforce under a UDP stream: no query lost, an
   assert.equal(e.answer, 'NOERROR');
 });
 
-void test('in monitor mode the proxy forwards, counts and records; explain says "would block"', async () => {
-  await switchTo('monitor');
-  const port = (origin.address() as AddressInfo).port;
-  const url = `http://${STAGED}:${port}/setup.exe`;
-  const curl = async () =>
-    (
-      await run('curl', [
-        '-s',
-        '-o',
-        '/dev/null',
-        '-w',
-        '%{http_code}',
-        '--max-time',
-        '5',
-        '-x',
-        `http://127.0.0.1:${bw.proxyPort}`,
-        url,
-      ])
-    ).stdout;
-  assert.equal(await curl(), '200', 'forwarded as if the list were absent');
-  assert.equal(
-    await metric('banwall_proxy_monitored_total', 'app="kaspersky",category="update",group="default"'),
-    1,
-  );
-  let events: { events: Record<string, unknown>[] } = { events: [] };
-  for (let i = 0; i < 50 && events.events.length === 0; i++) {
-    events = (await api('/api/events?decision=monitored&layer=proxy')) as typeof events;
-    if (events.events.length === 0) await sleep(100);
-  }
-  assert.equal(events.events.length, 1);
-  assert.equal(events.events[0].list, 'kaspersky-staged');
-  assert.equal(events.events[0].answer, 'forwarded');
+void test(
+  'in monitor mode the proxy forwards, counts and records; explain says "would block"',
+  { skip: TOOLS_SKIP },
+  async () => {
+    await switchTo('monitor');
+    const port = (origin.address() as AddressInfo).port;
+    const url = `http://${STAGED}:${port}/setup.exe`;
+    const curl = async () =>
+      (
+        await run('curl', [
+          '-s',
+          '-o',
+          '/dev/null',
+          '-w',
+          '%{http_code}',
+          '--max-time',
+          '5',
+          '-x',
+          `http://127.0.0.1:${bw.proxyPort}`,
+          url,
+        ])
+      ).stdout;
+    assert.equal(await curl(), '200', 'forwarded as if the list were absent');
+    assert.equal(
+      await metric('banwall_proxy_monitored_total', 'app="kaspersky",category="update",group="default"'),
+      1,
+    );
+    let events: { events: Record<string, unknown>[] } = { events: [] };
+    for (let i = 0; i < 50 && events.events.length === 0; i++) {
+      events = (await api('/api/events?decision=monitored&layer=proxy')) as typeof events;
+      if (events.events.length === 0) await sleep(100);
+    }
+    assert.equal(events.events.length, 1);
+    assert.equal(events.events[0].list, 'kaspersky-staged');
+    assert.equal(events.events[0].answer, 'forwarded');
 
-  const explained = (await api(`/api/explain?name=${STAGED}`)) as Record<string, unknown>;
-  assert.equal(explained.decision, 'allowed');
-  assert.equal((explained.wouldBlock as { list: string }).list, 'kaspersky-staged');
+    const explained = (await api(`/api/explain?name=${STAGED}`)) as Record<string, unknown>;
+    assert.equal(explained.decision, 'allowed');
+    assert.equal((explained.wouldBlock as { list: string }).list, 'kaspersky-staged');
 
-  await switchTo('enforce');
-  assert.equal(await curl(), '403', 'refused once enforced');
-  assert.equal(
-    await metric('banwall_proxy_monitored_total', 'app="kaspersky"'),
-    1,
-    'not counted as monitored',
-  );
-});
+    await switchTo('enforce');
+    assert.equal(await curl(), '403', 'refused once enforced');
+    assert.equal(
+      await metric('banwall_proxy_monitored_total', 'app="kaspersky"'),
+      1,
+      'not counted as monitored',
+    );
+  },
+);

@@ -23,7 +23,7 @@ import { curl } from '../helpers/curl.ts';
 
 import { missingTools } from '../helpers/tools.ts';
 /** The system tools these tests run; absent ones make them skip, with the reason. */
-const TOOLS_SKIP = missingTools('curl');
+const TOOLS_SKIP = missingTools('curl', 'openssl');
 
 const WECHAT_CORE = rule('wechat', 'core', 'weixin.qq.com');
 const WECHAT_DL = rule('wechat', 'download', 'dldir1.qq.com/weixin/');
@@ -68,12 +68,14 @@ let tlsOrigin: Origin & { servernames: (string | false | null)[] };
 let proxy: RunningProxy;
 
 before(async () => {
+  if (TOOLS_SKIP) return; // every test here skips
   origin = await startHttpOrigin();
   tlsOrigin = await startTlsOrigin(await makeCert(['allowed.test', 'blocked.test', '127.0.0.1']));
   proxy = await startProxy({ connectPorts: [443, tlsOrigin.port] }, policy, chain);
 });
 
 after(async () => {
+  if (TOOLS_SKIP) return;
   await proxy.stop();
   await origin.close();
   await tlsOrigin.close();

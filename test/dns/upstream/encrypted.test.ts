@@ -16,18 +16,24 @@ import {
   TLS_NAME,
   type SelfSigned,
 } from '../../helpers/fake-upstream/encrypted.ts';
+import { missingTools } from '../../helpers/tools.ts';
+
+/** The system tools these tests run; absent ones make them skip, with the reason. */
+const TOOLS_SKIP = missingTools('openssl');
 
 let tlsFiles: SelfSigned;
 
 before(async () => {
+  if (TOOLS_SKIP) return; // every test here skips
   tlsFiles = await makeSelfSigned();
 });
 
 after(async () => {
+  if (TOOLS_SKIP) return;
   await rm(tlsFiles.dir, { recursive: true, force: true });
 });
 
-void test('tcp:// upstream: pipelined queries on one reused connection', async () => {
+void test('tcp:// upstream: pipelined queries on one reused connection', { skip: TOOLS_SKIP }, async () => {
   const up = await startFakeUpstream({ zone: { 'a.test': [{ type: 'A', data: '192.0.2.1' }] } });
   const r = resolver({ upstreams: [`tcp://127.0.0.1:${up.port}`], timeout: '1s' });
   try {
@@ -43,86 +49,101 @@ void test('tcp:// upstream: pipelined queries on one reused connection', async (
   }
 });
 
-void test('tcp:// upstream that closes connections: reconnects, and a query lost to a close is sent again', async () => {
-  // The first connection is closed without an answer; later ones answer one query and then close.
-  let connections = 0;
-  const server = net.createServer((sock) => {
-    const n = ++connections;
-    sock.on('error', () => {});
-    sock.once('data', (chunk: Buffer) => {
-      if (n === 1) return sock.destroy();
-      const out = answer(chunk.subarray(2, 2 + chunk.readUInt16BE(0)));
-      const len = Buffer.alloc(2);
-      len.writeUInt16BE(out.length);
-      sock.end(Buffer.concat([len, out]));
+void test(
+  'tcp:// upstream that closes connections: reconnects, and a query lost to a close is sent again',
+  { skip: TOOLS_SKIP },
+  async () => {
+    // The first connection is closed without an answer; later ones answer one query and then close.
+    let connections = 0;
+    const server = net.createServer((sock) => {
+      const n = ++connections;
+      sock.on('error', () => {});
+      sock.once('data', (chunk: Buffer) => {
+        if (n === 1) return sock.destroy();
+        const out = answer(chunk.subarray(2, 2 + chunk.readUInt16BE(0)));
+        const len = Buffer.alloc(2);
+        len.writeUInt16BE(out.length);
+        sock.end(Buffer.concat([len, out]));
+      });
     });
-  });
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  const port = (server.address() as AddressInfo).port;
-  const r = resolver({ upstreams: [`tcp://127.0.0.1:${port}`], timeout: '2s' });
-  try {
-    for (const name of ['one.test', 'two.test', 'three.test']) {
-      const a = await resolve(r, parsedQuery(name));
-      assert.deepEqual(a.facts?.addresses, ['192.0.2.53'], name);
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    const port = (server.address() as AddressInfo).port;
+    const r = resolver({ upstreams: [`tcp://127.0.0.1:${port}`], timeout: '2s' });
+    try {
+      for (const name of ['one.test', 'two.test', 'three.test']) {
+        const a = await resolve(r, parsedQuery(name));
+        assert.deepEqual(a.facts?.addresses, ['192.0.2.53'], name);
+      }
+      // One per query plus the one closed unanswered (a query may also race a close: one more).
+      assert.ok(connections >= 4 && connections <= 6, `${connections} connections`);
+    } finally {
+      await r.close();
+      await new Promise<void>((res) => server.close(() => res()));
     }
-    // One per query plus the one closed unanswered (a query may also race a close: one more).
-    assert.ok(connections >= 4 && connections <= 6, `${connections} connections`);
-  } finally {
-    await r.close();
-    await new Promise<void>((res) => server.close(() => res()));
-  }
-});
+  },
+);
 
-void test('tls:// (DoT) upstream by IP, certificate checked against the #servername', async () => {
-  const server = await startDotServer(tlsFiles);
-  const ca = tlsFiles.cert;
-  const good = resolver({ upstreams: [`tls://127.0.0.1:${server.port}#${TLS_NAME}`], timeout: '2s' }, { ca });
-  const wrongName = resolver(
-    { upstreams: [`tls://127.0.0.1:${server.port}#other.test`], timeout: '1s' },
-    { ca },
-  );
-  try {
-    const [a, b] = await Promise.all([
-      resolve(good, parsedQuery('x.test')),
-      resolve(good, parsedQuery('y.test')),
-    ]);
-    assert.deepEqual(a.facts?.addresses, ['192.0.2.53']);
-    assert.equal(b.result, 'allowed');
-    assert.deepEqual(server.seen, [TLS_NAME], 'one connection, SNI = the servername');
-    const bad = await resolve(wrongName, parsedQuery('x.test'));
-    assert.equal(bad.result, 'servfail', 'a certificate for another name is refused');
-    assert.equal(bad.ede?.code, 23);
-  } finally {
-    await good.close();
-    await wrongName.close();
-    await server.close();
-  }
-});
+void test(
+  'tls:// (DoT) upstream by IP, certificate checked against the #servername',
+  { skip: TOOLS_SKIP },
+  async () => {
+    const server = await startDotServer(tlsFiles);
+    const ca = tlsFiles.cert;
+    const good = resolver(
+      { upstreams: [`tls://127.0.0.1:${server.port}#${TLS_NAME}`], timeout: '2s' },
+      { ca },
+    );
+    const wrongName = resolver(
+      { upstreams: [`tls://127.0.0.1:${server.port}#other.test`], timeout: '1s' },
+      { ca },
+    );
+    try {
+      const [a, b] = await Promise.all([
+        resolve(good, parsedQuery('x.test')),
+        resolve(good, parsedQuery('y.test')),
+      ]);
+      assert.deepEqual(a.facts?.addresses, ['192.0.2.53']);
+      assert.equal(b.result, 'allowed');
+      assert.deepEqual(server.seen, [TLS_NAME], 'one connection, SNI = the servername');
+      const bad = await resolve(wrongName, parsedQuery('x.test'));
+      assert.equal(bad.result, 'servfail', 'a certificate for another name is refused');
+      assert.equal(bad.ede?.code, 23);
+    } finally {
+      await good.close();
+      await wrongName.close();
+      await server.close();
+    }
+  },
+);
 
-void test('https:// (DoH) upstream: RFC 8484 GET with ID 0 over HTTP/2, Host = the servername', async () => {
-  const server = await startDohServer(tlsFiles);
-  const ca = tlsFiles.cert;
-  const r = resolver(
-    { upstreams: [`https://127.0.0.1:${server.port}/dns-query#${TLS_NAME}`], timeout: '2s' },
-    { ca },
-  );
-  const notFound = resolver(
-    { upstreams: [`https://127.0.0.1:${server.port}/nope#${TLS_NAME}`], timeout: '1s' },
-    { ca },
-  );
-  try {
-    const answers = await Promise.all(['p.test', 'q.test'].map((n) => resolve(r, parsedQuery(n))));
-    for (const a of answers) assert.deepEqual(a.facts?.addresses, ['192.0.2.53']);
-    assert.deepEqual(server.seen, [
-      `/dns-query ${TLS_NAME}:${server.port} 0`,
-      `/dns-query ${TLS_NAME}:${server.port} 0`,
-    ]);
-    const bad = await resolve(notFound, parsedQuery('p.test'));
-    assert.equal(bad.result, 'servfail');
-    assert.equal(notFound.counters()[0].errors.http, 1);
-  } finally {
-    await r.close();
-    await notFound.close();
-    await server.close();
-  }
-});
+void test(
+  'https:// (DoH) upstream: RFC 8484 GET with ID 0 over HTTP/2, Host = the servername',
+  { skip: TOOLS_SKIP },
+  async () => {
+    const server = await startDohServer(tlsFiles);
+    const ca = tlsFiles.cert;
+    const r = resolver(
+      { upstreams: [`https://127.0.0.1:${server.port}/dns-query#${TLS_NAME}`], timeout: '2s' },
+      { ca },
+    );
+    const notFound = resolver(
+      { upstreams: [`https://127.0.0.1:${server.port}/nope#${TLS_NAME}`], timeout: '1s' },
+      { ca },
+    );
+    try {
+      const answers = await Promise.all(['p.test', 'q.test'].map((n) => resolve(r, parsedQuery(n))));
+      for (const a of answers) assert.deepEqual(a.facts?.addresses, ['192.0.2.53']);
+      assert.deepEqual(server.seen, [
+        `/dns-query ${TLS_NAME}:${server.port} 0`,
+        `/dns-query ${TLS_NAME}:${server.port} 0`,
+      ]);
+      const bad = await resolve(notFound, parsedQuery('p.test'));
+      assert.equal(bad.result, 'servfail');
+      assert.equal(notFound.counters()[0].errors.http, 1);
+    } finally {
+      await r.close();
+      await notFound.close();
+      await server.close();
+    }
+  },
+);
