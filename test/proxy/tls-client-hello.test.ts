@@ -6,6 +6,7 @@ import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { spawn } from 'node:child_process';
 import { parseClientHello } from '../../src/proxy/tls-client-hello.ts';
+import { missingTools } from '../helpers/tools.ts';
 
 /** Listens on loopback, lets `connect(port)` start a TLS client, returns the first bytes it sent. */
 async function capture(connect: (port: number) => () => void): Promise<Buffer> {
@@ -68,20 +69,24 @@ void test('a ClientHello without SNI (IP literal) has sni null', async () => {
   assert.deepEqual(parseClientHello(hello), { state: 'hello', sni: null });
 });
 
-void test('reads the server name of an openssl s_client ClientHello', async () => {
-  const hello = await capture((port) => {
-    const p = spawn(
-      'openssl',
-      ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'openssl.example'],
-      {
-        stdio: ['pipe', 'ignore', 'ignore'],
-      },
-    );
-    p.on('error', () => {});
-    return () => p.kill();
-  });
-  assert.deepEqual(parseClientHello(hello), { state: 'hello', sni: 'openssl.example' });
-});
+void test(
+  'reads the server name of an openssl s_client ClientHello',
+  { skip: missingTools('openssl') },
+  async () => {
+    const hello = await capture((port) => {
+      const p = spawn(
+        'openssl',
+        ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'openssl.example'],
+        {
+          stdio: ['pipe', 'ignore', 'ignore'],
+        },
+      );
+      p.on('error', () => {});
+      return () => p.kill();
+    });
+    assert.deepEqual(parseClientHello(hello), { state: 'hello', sni: 'openssl.example' });
+  },
+);
 
 void test('joins a ClientHello fragmented over many records (a trick to hide the SNI)', async () => {
   const hello = await nodeHello('fragmented.example');
