@@ -4,10 +4,10 @@
 // every A/AAAA address, with the same matchName/matchIp calls; the first match decides.
 import { isIP } from 'node:net';
 import type { DnsAnswer, DnsQuery } from '../dns/resolver.ts';
-import type { BlockMatch, PolicySnapshot, RuleRef } from '../policy/snapshot.ts';
+import type { BlockMatch, PolicySnapshot } from '../policy/snapshot.ts';
 import { buildQuery } from '../dns/internal-lookup.ts';
 import { readAnswer } from '../dns/wire/answer-facts.ts';
-import { explainName, type ExplainRule } from '../policy/explain.ts';
+import { explainName, toRule, type ExplainRule } from '../policy/explain.ts';
 import type { ExplainInput } from './input.ts';
 import type { LiveChain } from './live-chain.ts';
 
@@ -39,20 +39,8 @@ export interface LiveJudgement {
   readonly answer?: string;
 }
 
-function ruleOf(r: RuleRef): ExplainRule {
-  return {
-    list: r.list,
-    app: r.app,
-    category: r.category,
-    file: r.source,
-    line: r.line,
-    rule: r.rule,
-    action: r.action.kind,
-  };
-}
-
 function item(value: string, m: BlockMatch | null): LiveItem {
-  return m === null ? { value, decision: 'allowed' } : { value, decision: 'blocked', rule: ruleOf(m.rule) };
+  return m === null ? { value, decision: 'allowed' } : { value, decision: 'blocked', rule: toRule(m.rule) };
 }
 
 function queryFor(input: ExplainInput): DnsQuery | null {
@@ -93,7 +81,7 @@ export async function followLive(
       decision: 'blocked',
       asked: false,
       note: 'the name itself is blocked: the resolver answers without asking upstream',
-      decidingRule: ruleOf(own.rule),
+      decidingRule: toRule(own.rule),
       answer: explainName(policy, input.host, input.client, input.type).answer,
       ...none,
     };

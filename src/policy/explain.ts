@@ -40,7 +40,8 @@ export interface ExplainResult {
   readonly generation: number;
 }
 
-function toRule(r: RuleRef): ExplainRule {
+/** A rule as explain shows it (also the live judgement's, src/explain/live.ts). */
+export function toRule(r: RuleRef): ExplainRule {
   return {
     list: r.list,
     app: r.app,
