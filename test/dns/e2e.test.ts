@@ -4,11 +4,11 @@
 // metrics, and 10,000 malformed packets without a crash.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { queryPacket } from '../helpers/dns-query.ts';
+import { udpFlood } from '../helpers/malformed-packets.ts';
 
 import { missingTools } from '../helpers/tools.ts';
 /** The system tools these tests run; absent ones make them skip, with the reason. */
@@ -105,26 +105,7 @@ void test(
   '10,000 malformed packets do not crash banwall, and normal answers follow',
   { skip: NO_DIG_KDIG },
   async () => {
-    const sock = dgram.createSocket('udp4');
-    const good = queryPacket('a.test', 1, { edns: {} });
-    let seed = 99;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-    for (let batch = 0; batch < 100; batch++) {
-      for (let i = 0; i < 100; i++) {
-        let pkt: Buffer;
-        if (i % 2 === 0) {
-          pkt = Buffer.alloc(Math.floor(rnd() * 100));
-          for (let j = 0; j < pkt.length; j++) pkt[j] = Math.floor(rnd() * 256);
-        } else {
-          pkt = Buffer.from(good);
-          for (let k = 0; k < 3; k++) pkt[Math.floor(rnd() * pkt.length)] = Math.floor(rnd() * 256);
-          pkt[2] &= 0x7f;
-        }
-        sock.send(pkt, bw.dnsPort, '127.0.0.1');
-      }
-      await new Promise((r) => setImmediate(r));
-    }
-    await new Promise<void>((r) => sock.close(() => r()));
+    await udpFlood(bw.dnsPort, queryPacket('a.test', 1, { edns: {} }), 99, 100);
     assert.equal(bw.proc.exitCode, null, 'still running');
     assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'A')), ['A 192.0.2.1']);
     assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'TXT', ['+tcp'])), ['TXT "v=spf1 -all"']);
