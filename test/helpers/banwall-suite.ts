@@ -39,7 +39,10 @@ export function banwallSuite(
     suite.bw = await startBanwall(suite.config, s.start);
   });
   after(async () => {
+    // Bounded: a banwall stuck (in a regex, say) could not run its SIGTERM handler.
+    const killer = setTimeout(() => suite.bw?.proc.kill('SIGKILL'), 5000);
     await suite.bw?.stop();
+    clearTimeout(killer);
     await suite.up?.close();
   });
   return suite;

@@ -30,6 +30,16 @@ after(async () => {
   await rm(tlsFiles.dir, { recursive: true, force: true });
 });
 
+/** A test DoT or DoH server with the test certificate, closed when `t` ends. */
+async function encryptedServer<S extends { close(): Promise<void> }>(
+  t: TestContext,
+  start: (files: SelfSigned) => Promise<S>,
+): Promise<S> {
+  const server = await start(tlsFiles);
+  t.after(() => server.close());
+  return server;
+}
+
 /** A resolver of the one upstream `url` that trusts the test certificate, closed when `t` ends. */
 const trusting = (t: TestContext, url: string, timeout: string) =>
   testResolver(t, { upstreams: [url], timeout }, { ca: tlsFiles.cert });
@@ -76,8 +86,7 @@ void test(
   'tls:// (DoT) upstream by IP, certificate checked against the #servername',
   { skip: TOOLS_SKIP },
   async (t) => {
-    const server = await startDotServer(tlsFiles);
-    t.after(() => server.close());
+    const server = await encryptedServer(t, startDotServer);
     const good = trusting(t, `tls://127.0.0.1:${server.port}#${TLS_NAME}`, '2s');
     const wrongName = trusting(t, `tls://127.0.0.1:${server.port}#other.test`, '1s');
     const [a, b] = await Promise.all([
@@ -97,8 +106,7 @@ void test(
   'https:// (DoH) upstream: RFC 8484 GET with ID 0 over HTTP/2, Host = the servername',
   { skip: TOOLS_SKIP },
   async (t) => {
-    const server = await startDohServer(tlsFiles);
-    t.after(() => server.close());
+    const server = await encryptedServer(t, startDohServer);
     const r = trusting(t, `https://127.0.0.1:${server.port}/dns-query#${TLS_NAME}`, '2s');
     const notFound = trusting(t, `https://127.0.0.1:${server.port}/nope#${TLS_NAME}`, '1s');
     const answers = await Promise.all(['p.test', 'q.test'].map((n) => resolve(r, parsedQuery(n))));
