@@ -16,6 +16,7 @@ import { stringify } from 'yaml';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { curl } from '../helpers/curl.ts';
+import { queryPacket } from '../helpers/dns-query.ts';
 import { missingTools } from '../helpers/tools.ts';
 
 /** The system tools these tests run; absent ones make them skip, with the reason. */
@@ -85,14 +86,6 @@ after(async () => {
   await new Promise((r) => origin?.close(r));
 });
 
-function packet(id: number, name: string): Buffer {
-  return Buffer.concat([
-    Buffer.from([id >> 8, id & 0xff, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]),
-    ...name.split('.').map((l) => Buffer.concat([Buffer.of(l.length), Buffer.from(l)])),
-    Buffer.from([0, 0, 1, 0, 1]),
-  ]);
-}
-
 interface Sent {
   name: string;
   sentAt: number;
@@ -123,7 +116,7 @@ void test('enforce → monitor → enforce under a UDP stream: no query lost, an
       const s: Sent = { name, sentAt: performance.now(), answeredAt: -1, got: '' };
       all.push(s);
       byId.set(id, s);
-      sock.send(packet(id, name), bw.dnsPort, '127.0.0.1');
+      sock.send(queryPacket(name, 'A', { id }), bw.dnsPort, '127.0.0.1');
       id = (id % 65000) + 1;
     }
   }, 10);

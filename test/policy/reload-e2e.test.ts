@@ -9,6 +9,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
 import { banwallSuite } from '../helpers/banwall-suite.ts';
+import { queryPacket } from '../helpers/dns-query.ts';
 import { tempDir } from './policy-helpers.ts';
 
 let dir: string;
@@ -77,21 +78,13 @@ void test(
       // ok.test is never blocked; weixin.qq.com always is, whatever the generation.
       if ((name === 'ok.test' && rcode !== 0) || (name === 'weixin.qq.com' && rcode !== 3)) wrong++;
     });
-    const packet = (id: number, name: string) => {
-      const q = Buffer.concat([
-        Buffer.from([id >> 8, id & 0xff, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]),
-        ...name.split('.').map((l) => Buffer.concat([Buffer.of(l.length), Buffer.from(l)])),
-        Buffer.from([0, 0, 1, 0, 1]),
-      ]);
-      return q;
-    };
     let id = 1;
     let sent = 0;
     const stream = setInterval(() => {
       for (let k = 0; k < 20; k++) {
         const name = k % 2 ? 'ok.test' : 'weixin.qq.com';
         pending.set(id, name);
-        sock.send(packet(id, name), suite.bw.dnsPort, '127.0.0.1');
+        sock.send(queryPacket(name, 'A', { id }), suite.bw.dnsPort, '127.0.0.1');
         id = (id % 65000) + 1;
         sent++;
       }
