@@ -24,15 +24,11 @@ export interface BanwallSuite {
 
 /**
  * Registers the hooks in the file or `describe` it is called in. `setup` runs in the `before` hook
- * (it may write list files first); with `skip` set nothing is started, as the tests skip too.
+ * (it may write list files first).
  */
-export function banwallSuite(
-  setup: BanwallSetup | (() => Promise<BanwallSetup>),
-  skip: string | false = false,
-): BanwallSuite {
+export function banwallSuite(setup: BanwallSetup | (() => Promise<BanwallSetup>)): BanwallSuite {
   const suite = {} as BanwallSuite;
   before(async () => {
-    if (skip) return;
     const s = typeof setup === 'function' ? await setup() : setup;
     suite.up = await startFakeUpstream(s.upstream);
     suite.config = testConfig([suite.up.url], s.config);
