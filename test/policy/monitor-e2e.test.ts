@@ -129,6 +129,9 @@ void test('enforce → monitor → enforce under a UDP stream: no query lost, an
       switches.push({ from, to: performance.now(), mode });
     }
     await sleep(1200);
+  } catch (err) {
+    sock.close(); // an open socket would keep this file's process alive after the failure
+    throw err;
   } finally {
     clearInterval(stream);
   }

@@ -101,6 +101,9 @@ void test(
           await new Promise((r) => setTimeout(r, 50));
         }
       }
+    } catch (err) {
+      sock.close(); // an open socket would keep this file's process alive after the failure
+      throw err;
     } finally {
       clearInterval(stream);
     }
