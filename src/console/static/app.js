@@ -136,7 +136,9 @@ async function refresh() {
 }
 
 function eventCells(e, full) {
-  const cells = [time(e.time), e.client, `${e.layer}/${e.protocol}`, el('span', e.target)];
+  // A stored row may stand for identical repeats (events.store.foldWindow): show how many.
+  const target = e.count > 1 ? `${e.target} ×${e.count}` : e.target;
+  const cells = [time(e.time), e.client, `${e.layer}/${e.protocol}`, el('span', target)];
   cells[3].className = 'target';
   if (full) cells.push(e.kind);
   cells.push(full ? `${e.app} / ${e.category}` : e.app);

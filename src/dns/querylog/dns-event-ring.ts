@@ -29,6 +29,18 @@ export function answerText(rcode: number, ede: number): string {
   return ede < 0 ? name : `${name} EDE ${ede}`;
 }
 
+/** A few answers repeat endlessly: one string each, not one per event (and the store folds by it). */
+const answerTexts = new Map<number, string>();
+function cachedAnswerText(rcode: number, ede: number): string {
+  const key = rcode * 0x10001 + ede + 1;
+  let text = answerTexts.get(key);
+  if (text === undefined) {
+    text = answerText(rcode, ede);
+    if (answerTexts.size < 256) answerTexts.set(key, text);
+  }
+  return text;
+}
+
 export class DnsEventRing {
   private readonly pipeline: EventPipeline;
   private readonly all: boolean;
@@ -117,7 +129,7 @@ export class DnsEventRing {
         list: rule === undefined ? '' : rule.list,
         rule: rule === undefined ? '' : rule.rule,
         source: rule === undefined ? '' : sourceOf(rule),
-        answer: answerText(this.rcode[i], this.ede[i]),
+        answer: cachedAnswerText(this.rcode[i], this.ede[i]),
         durationMs: Math.round(this.duration[i] * 1000) / 1000,
         intercepted: false,
       });
