@@ -3,7 +3,7 @@
 // thread only folds and queues events and posts a batch per flush interval; the batch goes to the
 // INSERT as it came.
 import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteEventStore, type EventStoreOptions } from './sqlite-store.ts';
 import { batchSize, type EncodedBatch } from './batch-codec.ts';
@@ -20,7 +20,8 @@ function lowerThisThreadsPriority(): void {
   try {
     // Linux: setpriority() on a thread id changes that thread only; /proc/thread-self names it.
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, WRITER_NICE);
+    // Never raise it: a banwall started under `nice 15` keeps its writer at 15.
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.max(getPriority(tid), WRITER_NICE));
   } catch {
     // Not Linux, or no /proc: the writer runs at the process's priority.
   }
