@@ -7,6 +7,7 @@ import type { BlockMatch } from '../../policy/snapshot.ts';
 import { sourceOf } from '../../events/event.ts';
 import type { EventPipeline } from '../../events/pipeline.ts';
 import { typeName } from './format.ts';
+import type { AnswerObserver } from '../stats/answer-tap.ts';
 
 /** Decisions kept per event-loop turn at most (a burst of 4096 blocks in one turn). */
 const RING_SIZE = 4096;
@@ -41,7 +42,7 @@ function cachedAnswerText(rcode: number, ede: number): string {
   return text;
 }
 
-export class DnsEventRing {
+export class DnsEventRing implements AnswerObserver {
   private readonly pipeline: EventPipeline;
   private readonly all: boolean;
   private readonly sample: number;
@@ -69,6 +70,11 @@ export class DnsEventRing {
     this.pipeline = pipeline;
     this.all = opts.all;
     this.sample = opts.sample;
+  }
+
+  /** AnswerObserver: called by the chain's QueryLoggingResolver for every answer. */
+  record(query: DnsQuery, answer: DnsAnswer): void {
+    this.offer(query, answer);
   }
 
   /** Hot path: keeps a block always, any other answer when `all` and the sample says so. */
