@@ -201,7 +201,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   installCleanup();
   const r = await eventsBench({
     seconds: Number(process.env.SECONDS_PER_RUN ?? 5),
-    rounds: Number(process.env.ROUNDS ?? 3),
+    rounds: Number(process.env.ROUNDS ?? 5),
     log: (l) => console.log(l),
   });
   console.log(formatEventsBench(r));
