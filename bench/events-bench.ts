@@ -3,7 +3,7 @@
 // folding, measured in the same run, rounds alternating the order; hit and blocked q/s with their
 // ratios to "off", and the disk bytes per event and per row.
 // Run alone (`node bench/events-bench.ts`, inside ../shared/tools/isolated.sh) or from bench/run.ts.
-import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,11 +26,19 @@ interface Qps {
   blocked: number;
 }
 
+/** CPU per answered query, µs: the thread that answers, and every other thread (the writer, GC helpers). */
+interface Cpu {
+  main: number;
+  others: number;
+}
+
 export interface EventsBenchResult {
   /** Median q/s per mode. */
   readonly qps: Record<Mode, Qps>;
   /** Median over rounds of (mode ÷ off in the same round). */
   readonly ratio: Record<Mode, Qps>;
+  /** Median CPU per blocked query (Linux; NaN elsewhere). */
+  readonly cpu: Record<Mode, Cpu>;
   readonly rounds: number;
   readonly seconds: number;
   /** Per stored mode: file + WAL bytes, events on record, rows. */
@@ -45,6 +53,25 @@ function median(xs: number[]): number {
 async function metric(httpPort: number, re: RegExp): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
   return Number(re.exec(text)?.[1] ?? NaN);
+}
+
+/** Nanoseconds each thread of `pid` has run (schedstat), the answering thread apart. */
+function cpuNs(pid: number): Cpu {
+  const out = { main: 0, others: 0 };
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        if (tid === String(pid)) out.main += ns;
+        else out.others += ns;
+      } catch {
+        // the thread ended between the listing and the read
+      }
+    }
+  } catch {
+    return { main: NaN, others: NaN };
+  }
+  return out;
 }
 
 function fileBytes(db: string): number {
@@ -77,10 +104,9 @@ export async function eventsBench(opts: {
   const hitsQ = path.join(dir, 'hits.q');
   writeFileSync(hitsQ, Array.from({ length: HITS }, (_, i) => `h${i}.bench A`).join('\n'));
   const upstream = await startFastUpstream();
-  const runs = Object.fromEntries(MODES.map((m) => [m, { hits: [], blocked: [] }])) as unknown as Record<
-    Mode,
-    { hits: number[]; blocked: number[] }
-  >;
+  const runs = Object.fromEntries(
+    MODES.map((m) => [m, { hits: [], blocked: [], main: [], others: [] }]),
+  ) as unknown as Record<Mode, { hits: number[]; blocked: number[]; main: number[]; others: number[] }>;
   const servers = new Map<Mode, { proc: Started; dnsPort: number; httpPort: number; db: string }>();
   const disk: EventsBenchResult['disk'] = {};
   try {
@@ -121,18 +147,32 @@ export async function eventsBench(opts: {
       servers.set(mode, { proc, dnsPort, httpPort, db: path.join(sub, 'events.db') });
       await dnsperf(dnsPort, hitsQ, 1); // warm the cache
     }
+    // Workload-major: the same workload against every mode back to back, so the runs a ratio
+    // compares are seconds apart.
     for (let round = 0; round < opts.rounds; round++) {
       const order = round % 2 === 0 ? MODES : [...MODES].reverse();
       for (const mode of order) {
         const { dnsPort } = servers.get(mode)!;
-        const hits = await dnsperf(dnsPort, hitsQ, opts.seconds);
-        const blocked = await dnsperf(dnsPort, blockedQ, opts.seconds);
-        runs[mode].hits.push(hits.qps);
-        runs[mode].blocked.push(blocked.qps);
-        opts.log(
-          `  events ${mode.padEnd(14)} round ${round + 1}: hits ${Math.round(hits.qps)} q/s, blocked ${Math.round(blocked.qps)} q/s`,
-        );
+        runs[mode].hits.push((await dnsperf(dnsPort, hitsQ, opts.seconds)).qps);
       }
+      for (const mode of order) {
+        const { dnsPort, proc } = servers.get(mode)!;
+        const before = cpuNs(proc.pid);
+        const blocked = await dnsperf(dnsPort, blockedQ, opts.seconds);
+        const after = cpuNs(proc.pid);
+        const answered = Math.max(1, blocked.sent - blocked.lost);
+        runs[mode].blocked.push(blocked.qps);
+        runs[mode].main.push((after.main - before.main) / 1000 / answered);
+        runs[mode].others.push((after.others - before.others) / 1000 / answered);
+      }
+      opts.log(
+        `  events round ${round + 1}: ` +
+          MODES.map(
+            (m) =>
+              `${m} ${Math.round(runs[m].hits[round])}/${Math.round(runs[m].blocked[round])} q/s ` +
+              `(${runs[m].main[round].toFixed(1)}+${runs[m].others[round].toFixed(1)} µs)`,
+          ).join(', '),
+      );
     }
     for (const [mode, s] of servers) {
       if (mode === 'off') continue;
@@ -160,6 +200,9 @@ export async function eventsBench(opts: {
       hits: runs[m].hits[i] / runs.off.hits[i],
       blocked: runs[m].blocked[i] / runs.off.blocked[i],
     })),
+    cpu: Object.fromEntries(
+      MODES.map((m) => [m, { main: median(runs[m].main), others: median(runs[m].others) }]),
+    ) as Record<Mode, Cpu>,
     rounds: opts.rounds,
     seconds: opts.seconds,
     disk,
@@ -176,7 +219,8 @@ const LABEL: Record<Mode, string> = {
 export function formatEventsBench(r: EventsBenchResult): string {
   const x = (v: number) => `${v.toFixed(2)}×`;
   const row = (m: Mode) =>
-    `| ${LABEL[m]} | ${Math.round(r.qps[m].hits)} | ${x(r.ratio[m].hits)} | ${Math.round(r.qps[m].blocked)} | ${x(r.ratio[m].blocked)} |`;
+    `| ${LABEL[m]} | ${Math.round(r.qps[m].hits)} | ${x(r.ratio[m].hits)} | ${Math.round(r.qps[m].blocked)} | ${x(r.ratio[m].blocked)} ` +
+    `| ${r.cpu[m].main.toFixed(1)} | ${x(r.cpu.off.main / r.cpu[m].main)} | ${r.cpu[m].others.toFixed(1)} |`;
   const diskLine = (m: Mode) => {
     const d = r.disk[m];
     if (d === undefined || !(d.events > 0)) return `- ${LABEL[m]}: no events counted`;
@@ -186,12 +230,14 @@ export function formatEventsBench(r: EventsBenchResult): string {
     );
   };
   return [
-    '| event store | hits q/s | vs off | blocked q/s | vs off |',
-    '|---|---:|---:|---:|---:|',
+    '| event store | hits q/s | vs off | blocked q/s | vs off | blocked: answering thread µs/q | its q/s bound vs off | other threads µs/q |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...MODES.map(row),
     '',
     `Median of ${r.rounds} rounds of ${r.seconds} s, the order of the modes reversed every other round; "vs off" is the ` +
-      'median of the ratios within each round. Blocked: 10,000 blocked names in a loop (each name again about every ' +
+      'median of the ratios within each round. CPU per blocked query from /proc schedstat (median): the answering ' +
+      'thread (its inverse bounds q/s when it has a core; "vs off" = off ÷ mode) and all other threads (the store ' +
+      'writer at nice 10, GC helpers). Blocked: 10,000 blocked names in a loop (each name again about every ' +
       '0.5 s at these rates); hits: 1,000 cached names. Disk:',
     ...(['blocked', 'all', 'blocked-nofold'] as const).map(diskLine),
   ].join('\n');
@@ -200,8 +246,8 @@ export function formatEventsBench(r: EventsBenchResult): string {
 if (import.meta.url === `file://${process.argv[1]}`) {
   installCleanup();
   const r = await eventsBench({
-    seconds: Number(process.env.SECONDS_PER_RUN ?? 5),
-    rounds: Number(process.env.ROUNDS ?? 5),
+    seconds: Number(process.env.SECONDS_PER_RUN ?? 2),
+    rounds: Number(process.env.ROUNDS ?? 7),
     log: (l) => console.log(l),
   });
   console.log(formatEventsBench(r));

@@ -1,46 +1,39 @@
 // The store's rows on the serving thread, between the event and the writer thread: a ring of
-// preallocated columns (no object per event, so nothing here lives long enough to cost the garbage
-// collector a copy) that folds identical repeated events into one row, like syslog's "last message
-// repeated N times". A device retrying a blocked name ten times a second is one row with count 10,
-// not ten rows: SQLite's µs per row on the writer and the copy to it are most of what the store
-// costs. Identical: same client, group, identity, layer, protocol, name or URL, type or method,
-// decision, rule and answer, within `window` ms of the row's first event. A row is taken for the
-// writer once its window has passed, so the store shows it that much later. Only the store folds:
-// the live feed, syslog and dnstap get every event.
+// columns (no object per event, so nothing here lives long enough to cost the garbage collector a
+// copy) that folds identical repeated events into one row, like syslog's "last message repeated N
+// times". A device retrying a blocked name ten times a second is one row with count 10, not ten
+// rows: SQLite's µs per row on the writer and the copy to it are most of what the store costs.
+// Identical: same client, group, identity, layer, protocol, name or URL, type or method, decision,
+// rule and answer, within `window` ms of the row's first event. A row is taken for the writer once
+// its window has passed, so the store shows it that much later. Only the store folds: the live
+// feed, syslog and dnstap get every event.
 //
-// Bounded: when the ring is full the oldest row is dropped and its events counted (`dropped`).
+// Bounded: the columns grow (doubling) up to `capacity` rows; when full, the oldest row is dropped
+// and its events counted (`dropped`).
 import type { PolicyEvent } from './event.ts';
 import { NUMBERS, REFS, type EncodedBatch } from './batch-codec.ts';
 
 const NONE = -1;
+/** Rows the columns start with; a quiet resolver never pays for `capacity`. */
+const INITIAL = 1024;
 
 export class RowRing {
   private readonly window: number;
-  private readonly cap: number;
-  private readonly time: Float64Array;
+  private readonly max: number;
+  private cap: number;
+  private time: Float64Array;
   /** performance.now() when the row was added: its window closes by this clock, which no wall-clock
    * step (NTP, DST) can hold back. */
-  private readonly added: Float64Array;
-  private readonly last: Float64Array;
-  private readonly count: Float64Array;
-  private readonly duration: Float64Array;
-  private readonly intercepted: Uint8Array;
+  private added: Float64Array;
+  private last: Float64Array;
+  private count: Float64Array;
+  private duration: Float64Array;
+  private intercepted: Uint8Array;
   /** The next older row with the same target, or NONE. */
-  private readonly older: Int32Array;
-  private readonly client: string[];
-  private readonly group: string[];
-  private readonly identity: string[];
-  private readonly layer: string[];
-  private readonly protocol: string[];
-  private readonly target: string[];
-  private readonly kind: string[];
-  private readonly decision: string[];
-  private readonly answer: string[];
-  private readonly app: string[];
-  private readonly category: string[];
-  private readonly list: string[];
-  private readonly rule: string[];
-  private readonly source: string[];
+  private older: Int32Array;
+  /** One column per REF_FIELDS entry (client, group, … answer: the indexes below follow it). */
+  private text: string[][];
+  private target: string[];
   /** The newest row per target (folding only). */
   private readonly byTarget = new Map<string, number>();
   private head = 0;
@@ -50,9 +43,10 @@ export class RowRing {
 
   /** `window` 0 folds nothing: every event is its own row. */
   constructor(capacity: number, window: number) {
-    const cap = Math.max(1, capacity);
-    this.cap = cap;
+    this.max = Math.max(1, capacity);
     this.window = window;
+    const cap = Math.min(this.max, INITIAL);
+    this.cap = cap;
     this.time = new Float64Array(cap);
     this.added = new Float64Array(cap);
     this.last = new Float64Array(cap);
@@ -60,21 +54,8 @@ export class RowRing {
     this.duration = new Float64Array(cap);
     this.intercepted = new Uint8Array(cap);
     this.older = new Int32Array(cap);
-    const strings = (): string[] => new Array<string>(cap).fill('');
-    this.client = strings();
-    this.group = strings();
-    this.identity = strings();
-    this.layer = strings();
-    this.protocol = strings();
-    this.target = strings();
-    this.kind = strings();
-    this.decision = strings();
-    this.answer = strings();
-    this.app = strings();
-    this.category = strings();
-    this.list = strings();
-    this.rule = strings();
-    this.source = strings();
+    this.text = Array.from({ length: REFS }, () => new Array<string>(cap).fill(''));
+    this.target = new Array<string>(cap).fill('');
   }
 
   /** Rows held (within their window, or waiting for the writer). */
@@ -93,9 +74,13 @@ export class RowRing {
       }
     }
     if (this.size === this.cap) {
-      // Full: the oldest goes (the newest events are what an operator searching now is after).
-      this.dropped += this.count[this.head];
-      this.release();
+      if (this.cap < this.max) {
+        this.grow();
+      } else {
+        // Full: the oldest goes (the newest events are what an operator searching now is after).
+        this.dropped += this.count[this.head];
+        this.release();
+      }
     }
     const s = (this.head + this.size) % this.cap;
     this.size++;
@@ -105,20 +90,21 @@ export class RowRing {
     this.count[s] = 1;
     this.duration[s] = e.durationMs;
     this.intercepted[s] = e.intercepted ? 1 : 0;
-    this.client[s] = e.client;
-    this.group[s] = e.group;
-    this.identity[s] = e.identity;
-    this.layer[s] = e.layer;
-    this.protocol[s] = e.protocol;
+    const t = this.text;
+    t[0][s] = e.client;
+    t[1][s] = e.group;
+    t[2][s] = e.identity;
+    t[3][s] = e.layer;
+    t[4][s] = e.protocol;
+    t[5][s] = e.kind;
+    t[6][s] = e.decision;
+    t[7][s] = e.app;
+    t[8][s] = e.category;
+    t[9][s] = e.list;
+    t[10][s] = e.rule;
+    t[11][s] = e.source;
+    t[12][s] = e.answer;
     this.target[s] = e.target;
-    this.kind[s] = e.kind;
-    this.decision[s] = e.decision;
-    this.answer[s] = e.answer;
-    this.app[s] = e.app;
-    this.category[s] = e.category;
-    this.list[s] = e.list;
-    this.rule[s] = e.rule;
-    this.source[s] = e.source;
     if (this.window > 0) {
       this.older[s] = this.byTarget.get(e.target) ?? NONE;
       this.byTarget.set(e.target, s);
@@ -133,18 +119,12 @@ export class RowRing {
     let n = 0;
     while (n < max && n < this.size && this.added[(this.head + n) % this.cap] + this.window <= now) n++;
     if (n === 0) return null;
-    // Every string but the target once per batch, referred to by index.
+    // Every string but the target once per batch, referred to by index. Neighbouring rows mostly
+    // repeat a field (one client, one rule), so each field first checks the row before's string.
     const ids = new Map<string, number>();
     const strings: string[] = [];
-    const id = (text: string): number => {
-      let k = ids.get(text);
-      if (k === undefined) {
-        k = strings.length;
-        strings.push(text);
-        ids.set(text, k);
-      }
-      return k;
-    };
+    const prevText = new Array<string | undefined>(REFS);
+    const prevId = new Int32Array(REFS);
     const refs = new Int32Array(n * REFS);
     const numbers = new Float64Array(n * NUMBERS);
     const targets = new Array<string>(n);
@@ -152,20 +132,20 @@ export class RowRing {
     let j = 0;
     for (let row = 0; row < n; row++) {
       const s = this.head;
-      // In REF_FIELDS order.
-      refs[i++] = id(this.client[s]);
-      refs[i++] = id(this.group[s]);
-      refs[i++] = id(this.identity[s]);
-      refs[i++] = id(this.layer[s]);
-      refs[i++] = id(this.protocol[s]);
-      refs[i++] = id(this.kind[s]);
-      refs[i++] = id(this.decision[s]);
-      refs[i++] = id(this.app[s]);
-      refs[i++] = id(this.category[s]);
-      refs[i++] = id(this.list[s]);
-      refs[i++] = id(this.rule[s]);
-      refs[i++] = id(this.source[s]);
-      refs[i++] = id(this.answer[s]);
+      for (let f = 0; f < REFS; f++) {
+        const text = this.text[f][s];
+        if (text !== prevText[f]) {
+          let k = ids.get(text);
+          if (k === undefined) {
+            k = strings.length;
+            strings.push(text);
+            ids.set(text, k);
+          }
+          prevText[f] = text;
+          prevId[f] = k;
+        }
+        refs[i++] = prevId[f];
+      }
       numbers[j++] = this.time[s];
       numbers[j++] = this.last[s];
       numbers[j++] = this.duration[s];
@@ -197,21 +177,53 @@ export class RowRing {
     }
   }
 
+  /** Doubles the columns (up to the capacity), the oldest row moved to slot 0. */
+  private grow(): void {
+    const old = this.cap;
+    const cap = Math.min(this.max, old * 2);
+    const from = (i: number): number => (this.head + i) % old;
+    const moved = <T extends Float64Array | Uint8Array | Int32Array>(a: T, b: T): T => {
+      for (let i = 0; i < this.size; i++) b[i] = a[from(i)];
+      return b;
+    };
+    const movedText = (a: string[]): string[] => {
+      const b = new Array<string>(cap).fill('');
+      for (let i = 0; i < this.size; i++) b[i] = a[from(i)];
+      return b;
+    };
+    const slot = (s: number): number => (s - this.head + old) % old;
+    this.time = moved(this.time, new Float64Array(cap));
+    this.added = moved(this.added, new Float64Array(cap));
+    this.last = moved(this.last, new Float64Array(cap));
+    this.count = moved(this.count, new Float64Array(cap));
+    this.duration = moved(this.duration, new Float64Array(cap));
+    this.intercepted = moved(this.intercepted, new Uint8Array(cap));
+    const older = moved(this.older, new Int32Array(cap));
+    for (let i = 0; i < this.size; i++) if (older[i] !== NONE) older[i] = slot(older[i]);
+    this.older = older;
+    this.text = this.text.map(movedText);
+    this.target = movedText(this.target);
+    for (const [target, s] of this.byTarget) this.byTarget.set(target, slot(s));
+    this.head = 0;
+    this.cap = cap;
+  }
+
   private same(s: number, e: PolicyEvent): boolean {
+    const t = this.text;
     return (
-      this.client[s] === e.client &&
-      this.kind[s] === e.kind &&
-      this.rule[s] === e.rule &&
-      this.answer[s] === e.answer &&
-      this.decision[s] === e.decision &&
-      this.protocol[s] === e.protocol &&
-      this.list[s] === e.list &&
-      this.group[s] === e.group &&
-      this.identity[s] === e.identity &&
-      this.layer[s] === e.layer &&
-      this.source[s] === e.source &&
-      this.app[s] === e.app &&
-      this.category[s] === e.category &&
+      t[0][s] === e.client &&
+      t[5][s] === e.kind &&
+      t[10][s] === e.rule &&
+      t[12][s] === e.answer &&
+      t[6][s] === e.decision &&
+      t[4][s] === e.protocol &&
+      t[9][s] === e.list &&
+      t[1][s] === e.group &&
+      t[2][s] === e.identity &&
+      t[3][s] === e.layer &&
+      t[11][s] === e.source &&
+      t[7][s] === e.app &&
+      t[8][s] === e.category &&
       this.intercepted[s] === (e.intercepted ? 1 : 0)
     );
   }

@@ -223,3 +223,23 @@ void test('a schema-1 file (before folding) is upgraded in place and its rows re
   );
   s.close();
 });
+
+void test('the ring grows past its first columns with rows in order and folding intact', () => {
+  const ring = new RowRing(3000, 1000);
+  for (let i = 0; i < 800; i++) ring.offer(blockEvent({ time: T0, target: `n${i}.example` }));
+  assert.equal(ring.take(500, Infinity)?.targets.length, 500);
+  for (let i = 800; i < 1800; i++) ring.offer(blockEvent({ time: T0, target: `n${i}.example` }));
+  ring.offer(blockEvent({ time: T0 + 1, target: 'n600.example' }));
+  ring.offer(blockEvent({ time: T0 + 2, target: 'n1700.example' }));
+  assert.equal(ring.length, 1300);
+  const b = ring.take(5000, Infinity)!;
+  assert.deepEqual(
+    b.targets,
+    Array.from({ length: 1300 }, (_, i) => `n${i + 500}.example`),
+  );
+  const counts = new Map(b.targets.map((t, i) => [t, b.numbers[i * 5 + 3]]));
+  assert.equal(counts.get('n600.example'), 2);
+  assert.equal(counts.get('n1700.example'), 2);
+  assert.equal(counts.get('n601.example'), 1);
+  assert.equal(ring.dropped, 0);
+});
