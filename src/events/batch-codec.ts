@@ -4,6 +4,7 @@
 // index (a burst from one client by one rule sends its client, group and rule once), so the
 // structured clone copies little more than the names.
 import type { StatementSync } from 'node:sqlite';
+import type { EventDecision, EventLayer, PolicyEvent } from './event.ts';
 
 /** Per row in `refs`: indexes into `strings` of these fields. */
 export const REF_FIELDS = [
@@ -81,6 +82,38 @@ export function insertBatch(
       n[j + 4], // intercepted
       n[j + 3], // count
       n[j + 1], // last
+    );
+  }
+}
+
+/** Each row back as an event with its count and last time (the writer folds them; tests read them). */
+export function forEachRow(b: EncodedBatch, fn: (e: PolicyEvent, count: number, last: number) => void): void {
+  const { strings: s, refs: r, numbers: n, targets } = b;
+  for (let row = 0; row < targets.length; row++) {
+    const i = row * REFS;
+    const j = row * NUMBERS;
+    fn(
+      {
+        time: n[j],
+        client: s[r[i]],
+        group: s[r[i + 1]],
+        identity: s[r[i + 2]],
+        layer: s[r[i + 3]] as EventLayer,
+        protocol: s[r[i + 4]],
+        target: targets[row],
+        kind: s[r[i + 5]],
+        decision: s[r[i + 6]] as EventDecision,
+        app: s[r[i + 7]],
+        category: s[r[i + 8]],
+        list: s[r[i + 9]],
+        rule: s[r[i + 10]],
+        source: s[r[i + 11]],
+        answer: s[r[i + 12]],
+        durationMs: n[j + 2],
+        intercepted: n[j + 4] === 1,
+      },
+      n[j + 3],
+      n[j + 1],
     );
   }
 }

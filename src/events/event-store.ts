@@ -1,5 +1,6 @@
-// The serving thread's side of the event store: a bounded ring of rows that folds identical repeats
-// (row-ring.ts), posted to the writer thread (store-worker.ts) once per flush interval. `offer` never
+// The serving thread's side of the event store: a bounded ring of rows (row-ring.ts, one column
+// write per field, no fold here: finding repeats costs a map lookup per event, which the writer
+// thread does instead), posted to the writer thread (store-worker.ts) once per flush interval. `offer` never
 // waits: a slow disk keeps rows in flight, then fills the ring, and then the oldest rows are dropped
 // and their events counted (banwall_events_dropped_total{sink="store"}).
 import { Worker } from 'node:worker_threads';
@@ -39,7 +40,7 @@ export class EventStore implements EventSink {
 
   constructor(opts: EventStoreOptions) {
     this.file = opts.file;
-    this.rows = new RowRing(opts.queueSize, opts.foldWindow ?? 0);
+    this.rows = new RowRing(opts.queueSize, 0);
     this.worker = new Worker(new URL('./store-worker.ts', import.meta.url), { workerData: opts });
     this.worker.on('message', (c: WriterCounts) => {
       this.counts = c;
@@ -75,11 +76,10 @@ export class EventStore implements EventSink {
     return this.counts.expired;
   }
 
-  /** Posts the rows whose fold window has passed (every row when closing), bounded in flight. */
-  private post(now = performance.now()): void {
-    const closing = now === Infinity;
+  /** Posts the queued rows, bounded in flight (every one when closing). */
+  private post(closing = false): void {
     while (closing || this.postedRows - this.counts.handledRows < IN_FLIGHT_MAX) {
-      const batch = this.rows.take(POST_MAX, now);
+      const batch = this.rows.take(POST_MAX, Infinity);
       if (batch === null) return;
       this.postedRows += batchSize(batch).rows;
       this.worker.postMessage({ batch } satisfies ToWriter, transferables(batch));
@@ -90,7 +90,7 @@ export class EventStore implements EventSink {
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       clearInterval(this.timer);
-      this.post(Infinity);
+      this.post(true);
       const done = (): void => {
         clearTimeout(guard);
         void this.worker.terminate().then(() => resolve());

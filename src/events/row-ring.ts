@@ -63,12 +63,13 @@ export class RowRing {
     return this.size;
   }
 
-  offer(e: PolicyEvent): void {
+  /** Adds an event, or a row that already stands for `count` events up to `last`. */
+  offer(e: PolicyEvent, count = 1, last = e.time): void {
     if (this.window > 0) {
       for (let s = this.byTarget.get(e.target) ?? NONE; s !== NONE; s = this.older[s]) {
         if (e.time - this.time[s] < this.window && this.same(s, e)) {
-          this.count[s]++;
-          if (e.time > this.last[s]) this.last[s] = e.time;
+          this.count[s] += count;
+          if (last > this.last[s]) this.last[s] = last;
           return;
         }
       }
@@ -85,9 +86,10 @@ export class RowRing {
     const s = (this.head + this.size) % this.cap;
     this.size++;
     this.time[s] = e.time;
-    this.added[s] = performance.now();
-    this.last[s] = e.time;
-    this.count[s] = 1;
+    // Unfolded rows are ready at once: no clock read per event.
+    this.added[s] = this.window > 0 ? performance.now() : 0;
+    this.last[s] = last;
+    this.count[s] = count;
     this.duration[s] = e.durationMs;
     this.intercepted[s] = e.intercepted ? 1 : 0;
     const t = this.text;

@@ -1,8 +1,10 @@
 // The embedded event store: one SQLite file (Node's built-in node:sqlite, no native addon), WAL mode,
 // indexed for time, client and app, so that `npm start` alone keeps a searchable history.
 //
-// Rows arrive encoded (batch-codec.ts) from the serving thread, or one event at a time through
-// `offer` (tests, tools: not folded),
+// Rows arrive encoded (batch-codec.ts) from the serving thread (`offerBatch`), or one event at a
+// time through `offer` (tests, tools); identical repeats within `foldWindow` become one row with a
+// count (row-ring.ts) here, on the writer thread, where the map that finds them costs the resolver
+// nothing. Rows are written once their window has passed,
 // and are written in batched transactions (one fsync-free WAL append per batch with
 // synchronous=NORMAL). Retention by age and by size runs while serving, and incremental vacuum
 // gives the space back. `written`, `expired` and `dropped` count events (a folded row's count).
@@ -13,7 +15,7 @@ import type { PolicyEvent } from './event.ts';
 import { RowRing } from './row-ring.ts';
 import { addressKey } from './address-key.ts';
 import { INSERT_COLUMNS } from './columns.ts';
-import { batchSize, insertBatch, type EncodedBatch } from './batch-codec.ts';
+import { batchSize, forEachRow, insertBatch, type EncodedBatch } from './batch-codec.ts';
 import { openDatabase } from './sqlite-schema.ts';
 
 export { openDatabase } from './sqlite-schema.ts';
@@ -43,8 +45,8 @@ const KEY_CACHE = 4096;
 export class SqliteEventStore {
   readonly file: string;
   readonly db: DatabaseSync;
-  /** Events offered one at a time (tests, tools); made on first use, the writer thread has none. */
-  private pending: RowRing | undefined;
+  /** Rows waiting for their fold window to pass and for the next flush. */
+  private readonly pending: RowRing;
   private readonly opts: EventStoreOptions;
   private readonly insert: StatementSync;
   private readonly keys = new Map<string, Uint8Array>();
@@ -75,6 +77,7 @@ export class SqliteEventStore {
     this.file = opts.file;
     mkdirSync(path.dirname(opts.file), { recursive: true });
     this.db = openDatabase(opts.file);
+    this.pending = new RowRing(opts.queueSize, opts.foldWindow ?? 0);
     this.insert = this.db.prepare(
       `INSERT INTO events (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`,
     );
@@ -82,42 +85,54 @@ export class SqliteEventStore {
 
   /** Starts the writer and the retention timers (separate from the constructor so tests can step). */
   start(): void {
-    this.flushTimer = setInterval(() => this.flush(), this.opts.flushInterval);
+    this.flushTimer = setInterval(() => this.flush(performance.now()), this.opts.flushInterval);
     this.flushTimer.unref();
     this.enforceRetention();
     this.retentionTimer = setInterval(() => this.enforceRetention(), this.opts.retentionInterval ?? 60_000);
     this.retentionTimer.unref();
   }
 
-  /** Queues one event as its own row; never blocks, never throws. */
+  /** Queues one event; never blocks, never throws. */
   offer(event: PolicyEvent): void {
     if (this.closed) return;
-    this.pending ??= new RowRing(this.opts.queueSize, 0);
     this.pending.offer(event);
+    this.flushSoonIfBig();
+  }
+
+  /** Queues the rows the serving thread posted (folding them into what is pending). */
+  offerBatch(batch: EncodedBatch): void {
+    if (this.closed) return;
+    forEachRow(batch, (e, count, last) => this.pending.offer(e, count, last));
+    this.flushSoonIfBig();
+  }
+
+  private flushSoonIfBig(): void {
     if (this.pending.length >= BATCH && !this.urgent) {
       // A burst: write it on the next turn instead of waiting for the timer.
       this.urgent = true;
       setImmediate(() => {
         this.urgent = false;
-        this.flush();
+        this.flush(performance.now());
       });
     }
   }
 
   /** Events dropped: overwritten in the queue, or lost with a batch that failed to commit. */
   get dropped(): number {
-    return (this.pending?.dropped ?? 0) + this.failedEvents;
+    return this.pending.dropped + this.failedEvents;
   }
 
   get queued(): number {
-    return this.pending?.length ?? 0;
+    return this.pending.length;
   }
 
-  /** Writes what is queued, one transaction per BATCH rows. */
-  flush(): void {
+  /**
+   * Writes the rows whose fold window has passed by `now` (performance.now(); Infinity: every row,
+   * as tests and close do), one transaction per BATCH rows.
+   */
+  flush(now = Infinity): void {
     const q = this.pending;
-    if (q === undefined) return;
-    for (let b = q.take(BATCH, Infinity); b !== null; b = q.take(BATCH, Infinity)) {
+    for (let b = q.take(BATCH, now); b !== null; b = q.take(BATCH, now)) {
       if (!this.write(b)) return;
     }
   }

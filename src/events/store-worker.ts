@@ -31,7 +31,7 @@ export type ToWriter = { readonly batch: EncodedBatch } | { readonly close: true
 export interface WriterCounts {
   readonly written: number;
   readonly rows: number;
-  /** Rows received from the serving thread and done with (written or failed). */
+  /** Rows received from the serving thread and taken into the writer's own bounded ring. */
   readonly handledRows: number;
   readonly expired: number;
   readonly failed: number;
@@ -78,7 +78,7 @@ port.on('message', (msg: ToWriter) => {
     port.postMessage(counts(true));
     return;
   }
-  store.write(msg.batch);
+  store.offerBatch(msg.batch);
   handledRows += batchSize(msg.batch).rows;
   port.postMessage(counts());
 });
