@@ -12,7 +12,7 @@ export function registerEventMetrics(pipeline: EventPipeline): void {
   });
   registerPulled({
     name: 'banwall_events_stored_total',
-    help: 'Events committed to the event store (written; folded: of those, the ones counted in a row that stands for more than one), and events removed by retention (expired).',
+    help: 'Events committed to the event store (written; folded: of those, the ones that took no row of their own), and events removed by retention (expired).',
     type: 'counter',
     collect: () => {
       const store = pipeline.find<EventStore>('store');

@@ -1,12 +1,10 @@
-// The store's rows on the serving thread, between the event and the writer thread: a ring of
-// columns (no object per event, so nothing here lives long enough to cost the garbage collector a
-// copy) that folds identical repeated events into one row, like syslog's "last message repeated N
-// times". A device retrying a blocked name ten times a second is one row with count 10, not ten
-// rows: SQLite's µs per row on the writer and the copy to it are most of what the store costs.
-// Identical: same client, group, identity, layer, protocol, name or URL, type or method, decision,
-// rule and answer, within `window` ms of the row's first event. A row is taken for the writer once
-// its window has passed, so the store shows it that much later. Only the store folds: the live
-// feed, syslog and dnstap get every event.
+// Rows of the event store on their way to SQLite: a ring of columns (no object per event, so
+// nothing here lives long enough to cost the garbage collector a copy). With a `window` it folds
+// identical events (same client, group, identity, layer, protocol, name or URL, type or method,
+// decision, rule and answer) within `window` ms of a row's start into that row's count, and a row
+// is taken once its window has passed; without one (the serving thread's ring, and the writer's
+// rows to write at once) every event is a row, ready at once. sqlite-store.ts uses one of each
+// for syslog-style "repeated N times" rows.
 //
 // Bounded: the columns grow (doubling) up to `capacity` rows; when full, the oldest row is dropped
 // and its events counted (`dropped`).
@@ -22,6 +20,8 @@ export class RowRing {
   private readonly max: number;
   private cap: number;
   private time: Float64Array;
+  /** The event time its fold window starts at (`time` moves to the first repeat in a repeats row). */
+  private start: Float64Array;
   /** performance.now() when the row was added: its window closes by this clock, which no wall-clock
    * step (NTP, DST) can hold back. */
   private added: Float64Array;
@@ -48,6 +48,7 @@ export class RowRing {
     const cap = Math.min(this.max, INITIAL);
     this.cap = cap;
     this.time = new Float64Array(cap);
+    this.start = new Float64Array(cap);
     this.added = new Float64Array(cap);
     this.last = new Float64Array(cap);
     this.count = new Float64Array(cap);
@@ -63,17 +64,31 @@ export class RowRing {
     return this.size;
   }
 
-  /** Adds an event, or a row that already stands for `count` events up to `last`. */
-  offer(e: PolicyEvent, count = 1, last = e.time): void {
-    if (this.window > 0) {
-      for (let s = this.byTarget.get(e.target) ?? NONE; s !== NONE; s = this.older[s]) {
-        if (e.time - this.time[s] < this.window && this.same(s, e)) {
-          this.count[s] += count;
-          if (last > this.last[s]) this.last[s] = last;
-          return;
-        }
+  /**
+   * Counts the event (or a row of `count` events up to `last`) into a held row identical to it
+   * whose window is still open; false when there is none. A row of count 0 (see `offer`) takes the
+   * time of the first event folded into it.
+   */
+  fold(e: PolicyEvent, count = 1, last = e.time): boolean {
+    if (this.window === 0) return false;
+    for (let s = this.byTarget.get(e.target) ?? NONE; s !== NONE; s = this.older[s]) {
+      if (e.time - this.start[s] < this.window && this.same(s, e)) {
+        if (this.count[s] === 0) this.time[s] = e.time;
+        this.count[s] += count;
+        if (last > this.last[s]) this.last[s] = last;
+        return true;
       }
     }
+    return false;
+  }
+
+  /**
+   * Adds an event, or a row that already stands for `count` events up to `last`, folding it into a
+   * held identical row when there is one. `count` 0 adds an empty row that later identical events
+   * fold into ("repeated N times"); it is never written while it stays empty.
+   */
+  offer(e: PolicyEvent, count = 1, last = e.time): void {
+    if (this.fold(e, count, last)) return;
     if (this.size === this.cap) {
       if (this.cap < this.max) {
         this.grow();
@@ -86,6 +101,7 @@ export class RowRing {
     const s = (this.head + this.size) % this.cap;
     this.size++;
     this.time[s] = e.time;
+    this.start[s] = e.time;
     // Unfolded rows are ready at once: no clock read per event.
     this.added[s] = this.window > 0 ? performance.now() : 0;
     this.last[s] = last;
@@ -118,8 +134,13 @@ export class RowRing {
    * Infinity takes every row), encoded for the writer; null when none is ready.
    */
   take(max: number, now = performance.now()): EncodedBatch | null {
-    let n = 0;
-    while (n < max && n < this.size && this.added[(this.head + n) % this.cap] + this.window <= now) n++;
+    // The slots stay as they are until the next offer, so they are read after their release.
+    const slots: number[] = [];
+    while (slots.length < max && this.size > 0 && this.added[this.head] + this.window <= now) {
+      if (this.count[this.head] > 0) slots.push(this.head);
+      this.release();
+    }
+    const n = slots.length;
     if (n === 0) return null;
     // Every string but the target once per batch, referred to by index. Neighbouring rows mostly
     // repeat a field (one client, one rule), so each field first checks the row before's string.
@@ -133,7 +154,7 @@ export class RowRing {
     let i = 0;
     let j = 0;
     for (let row = 0; row < n; row++) {
-      const s = this.head;
+      const s = slots[row];
       for (let f = 0; f < REFS; f++) {
         const text = this.text[f][s];
         if (text !== prevText[f]) {
@@ -154,7 +175,6 @@ export class RowRing {
       numbers[j++] = this.count[s];
       numbers[j++] = this.intercepted[s];
       targets[row] = this.target[s];
-      this.release();
     }
     return { strings, refs, numbers, targets };
   }
@@ -195,6 +215,7 @@ export class RowRing {
     };
     const slot = (s: number): number => (s - this.head + old) % old;
     this.time = moved(this.time, new Float64Array(cap));
+    this.start = moved(this.start, new Float64Array(cap));
     this.added = moved(this.added, new Float64Array(cap));
     this.last = moved(this.last, new Float64Array(cap));
     this.count = moved(this.count, new Float64Array(cap));

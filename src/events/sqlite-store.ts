@@ -2,9 +2,10 @@
 // indexed for time, client and app, so that `npm start` alone keeps a searchable history.
 //
 // Rows arrive encoded (batch-codec.ts) from the serving thread (`offerBatch`), or one event at a
-// time through `offer` (tests, tools); identical repeats within `foldWindow` become one row with a
-// count (row-ring.ts) here, on the writer thread, where the map that finds them costs the resolver
-// nothing. Rows are written once their window has passed,
+// time through `offer` (tests, tools). Like syslog's "last message repeated N times", here on the
+// writer thread (where the map that finds repeats costs the resolver nothing): an event is written
+// at the next flush, and identical events within `foldWindow` of it become one more row with their
+// count, written once the window has passed. Rows are written
 // and are written in batched transactions (one fsync-free WAL append per batch with
 // synchronous=NORMAL). Retention by age and by size runs while serving, and incremental vacuum
 // gives the space back. `written`, `expired` and `dropped` count events (a folded row's count).
@@ -45,8 +46,10 @@ const KEY_CACHE = 4096;
 export class SqliteEventStore {
   readonly file: string;
   readonly db: DatabaseSync;
-  /** Rows waiting for their fold window to pass and for the next flush. */
+  /** Rows to write at the next flush. */
   private readonly pending: RowRing;
+  /** Per event written, the row its repeats fold into until its window passes; null: no folding. */
+  private readonly repeats: RowRing | null;
   private readonly opts: EventStoreOptions;
   private readonly insert: StatementSync;
   private readonly keys = new Map<string, Uint8Array>();
@@ -77,7 +80,9 @@ export class SqliteEventStore {
     this.file = opts.file;
     mkdirSync(path.dirname(opts.file), { recursive: true });
     this.db = openDatabase(opts.file);
-    this.pending = new RowRing(opts.queueSize, opts.foldWindow ?? 0);
+    this.pending = new RowRing(opts.queueSize, 0);
+    const window = opts.foldWindow ?? 0;
+    this.repeats = window > 0 ? new RowRing(opts.queueSize, window) : null;
     this.insert = this.db.prepare(
       `INSERT INTO events (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`,
     );
@@ -95,15 +100,24 @@ export class SqliteEventStore {
   /** Queues one event; never blocks, never throws. */
   offer(event: PolicyEvent): void {
     if (this.closed) return;
-    this.pending.offer(event);
+    this.add(event, 1, event.time);
     this.flushSoonIfBig();
   }
 
   /** Queues the rows the serving thread posted (folding them into what is pending). */
   offerBatch(batch: EncodedBatch): void {
     if (this.closed) return;
-    forEachRow(batch, (e, count, last) => this.pending.offer(e, count, last));
+    forEachRow(batch, (e, count, last) => this.add(e, count, last));
     this.flushSoonIfBig();
+  }
+
+  private add(e: PolicyEvent, count: number, last: number): void {
+    if (this.repeats === null) {
+      this.pending.offer(e, count, last);
+    } else if (!this.repeats.fold(e, count, last)) {
+      this.pending.offer(e, count, last);
+      this.repeats.offer(e, 0);
+    }
   }
 
   private flushSoonIfBig(): void {
@@ -119,7 +133,7 @@ export class SqliteEventStore {
 
   /** Events dropped: overwritten in the queue, or lost with a batch that failed to commit. */
   get dropped(): number {
-    return this.pending.dropped + this.failedEvents;
+    return this.pending.dropped + (this.repeats?.dropped ?? 0) + this.failedEvents;
   }
 
   get queued(): number {
@@ -127,13 +141,15 @@ export class SqliteEventStore {
   }
 
   /**
-   * Writes the rows whose fold window has passed by `now` (performance.now(); Infinity: every row,
-   * as tests and close do), one transaction per BATCH rows.
+   * Writes the new rows, and the repeats rows whose window has passed by `now` (performance.now();
+   * Infinity: every one, as tests and close do), one transaction per BATCH rows.
    */
   flush(now = Infinity): void {
-    const q = this.pending;
-    for (let b = q.take(BATCH, now); b !== null; b = q.take(BATCH, now)) {
-      if (!this.write(b)) return;
+    for (const q of [this.pending, this.repeats]) {
+      if (q === null) continue;
+      for (let b = q.take(BATCH, now); b !== null; b = q.take(BATCH, now)) {
+        if (!this.write(b)) return;
+      }
     }
   }
 

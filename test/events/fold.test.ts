@@ -155,14 +155,15 @@ void test('the writer thread folds through to the file and counts written and fo
   s.offer(blockEvent({ target: 'other.example' }));
   await s.close();
   assert.equal(s.written, 11);
-  assert.equal(s.folded, 9);
+  assert.equal(s.folded, 8, 'the 9 repeats of the first event took one row');
   const db = openDatabase(file, true);
   const rows = searchEvents(db, {}).events;
   assert.deepEqual(
     rows.map((r) => [r.target, r.count]),
     [
+      ['weixin.qq.com', 9],
       ['other.example', 1],
-      ['weixin.qq.com', 10],
+      ['weixin.qq.com', 1],
     ],
   );
   db.close();
@@ -242,4 +243,43 @@ void test('the ring grows past its first columns with rows in order and folding 
   assert.equal(counts.get('n1700.example'), 2);
   assert.equal(counts.get('n601.example'), 1);
   assert.equal(ring.dropped, 0);
+});
+
+void test('the store writes an event at once and its repeats as one row when the window has passed', async () => {
+  const s = new SqliteEventStore({
+    file: await dbFile(),
+    queueSize: 100,
+    flushInterval: 50,
+    maxAge: 0,
+    maxBytes: 0,
+    foldWindow: 100,
+  });
+  for (let i = 0; i < 5; i++) s.offer(blockEvent({ time: T0 + i }));
+  s.offer(blockEvent({ time: T0, target: 'once.example' }));
+  s.flush(performance.now());
+  assert.deepEqual(
+    searchEvents(s.db, {}).events.map((e) => [e.target, e.count, e.time]),
+    [
+      ['once.example', 1, T0],
+      ['weixin.qq.com', 1, T0],
+    ],
+    'the first of each is searchable at once',
+  );
+  await sleep(150);
+  s.flush(performance.now());
+  const [repeats] = searchEvents(s.db, {}).events;
+  assert.deepEqual(
+    [repeats.target, repeats.count, repeats.time, repeats.last],
+    ['weixin.qq.com', 4, T0 + 1, T0 + 4],
+  );
+  assert.equal(searchEvents(s.db, {}).events.length, 3, "no row for once.example's (absent) repeats");
+  assert.equal(
+    summarize(
+      s.db,
+      'app',
+      filterFrom(() => undefined),
+    )[0].count,
+    6,
+  );
+  s.close();
 });
