@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts';
 import type { PolicySnapshot } from './snapshot.ts';
 import { compilePolicy, logReport, PolicyLoadError, type CompileReport } from './compile.ts';
 import { ListRefresher, type RefresherOptions } from './refresher.ts';
+import { CompileOffload } from './worker/compile-offload.ts';
 
 export { PolicyLoadError, type CompileReport } from './compile.ts';
 export type PolicyStoreOptions = RefresherOptions;
@@ -53,13 +54,23 @@ export class PolicyStore {
 
   /** Compiles `cfg` and swaps it in; runs inside the serial queue. */
   private async apply(cfg: LoadedConfig): Promise<CompileReport> {
-    const { report, snapshot, used } = await compilePolicy(
-      cfg,
-      this.refresher,
-      this.current,
-      this.generation + 1,
-      this.log,
-    );
+    // A reload compiles its big parts in a worker thread: the policy in force keeps answering.
+    // The first load runs here: nothing is served yet, and a worker would only add its start.
+    const offload = this.current ? new CompileOffload() : null;
+    let compiled;
+    try {
+      compiled = await compilePolicy(
+        cfg,
+        this.refresher,
+        this.current,
+        this.generation + 1,
+        this.log,
+        offload,
+      );
+    } finally {
+      offload?.close();
+    }
+    const { report, snapshot, used } = compiled;
     if (!snapshot) throw new PolicyLoadError(report);
     this.generation = snapshot.generation;
     this.cfg = cfg;

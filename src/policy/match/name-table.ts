@@ -106,8 +106,8 @@ export class NameBuilder {
 
   /** Drops the spare capacity once the list is parsed (kept between reloads, so worth trimming). */
   shrink(): void {
-    if (this.keysIn !== null) return;
     const n = this.count;
+    if (this.keysIn !== null || (this.hi.length === n && this.line.length === n)) return;
     this.hi = this.hi.slice(0, n);
     this.lo = this.lo.slice(0, n);
     this.line = this.line.slice(0, n);
