@@ -132,22 +132,10 @@ export async function compilePolicy(
     used.push(src);
   }
 
-  const unenforced = unenforcedLists(cfg).map((l) => ({
-    keyPath: `lists[${l.index}]`,
-    name: l.name,
-    unused: l.unused,
-  }));
-  const report: CompileReport = { lists: reports, errors, warnings, unenforced };
+  const report: CompileReport = { lists: reports, errors, warnings, unenforced: unenforcedOf(cfg) };
   if (errors.length > 0) return { report, snapshot: null, used };
 
-  const lists = used.map((src) => listMeta(src, cfg));
-  const groups = cfg.groups.map((g) => ({
-    name: g.name,
-    clients: g.clients,
-    lists: g.lists,
-    allow: g.allow,
-  }));
-  const builders = lists.map((l) => l.parsed.names);
+  const builders = used.map((src) => src.parsed!.names);
   let names: NameTable | undefined;
   if (offload && builders.reduce((n, b) => n + b.count, 0) >= OFFLOAD_MIN_NAMES) {
     try {
@@ -160,15 +148,43 @@ export async function compilePolicy(
       };
     }
   }
+  return finishPolicy(loaded, used, report, generation, names);
+}
+
+/**
+ * The policy of `used` (sources in config order, their contents in hand) with its name table
+ * (built here when not given), judged by the policy tests: the same end for a compile and for a
+ * start from the policy snapshot file.
+ */
+export async function finishPolicy(
+  loaded: LoadedConfig,
+  used: readonly ListSource[],
+  report: CompileReport,
+  generation: number,
+  names?: NameTable,
+): Promise<Compiled> {
+  const cfg = loaded.config;
+  const lists = used.map((src) => listMeta(src, cfg));
+  const groups = cfg.groups.map((g) => ({
+    name: g.name,
+    clients: g.clients,
+    lists: g.lists,
+    allow: g.allow,
+  }));
   const snapshot = new CompiledPolicy(generation, lists, groups, names);
   // The policy tests judge the new policy through the calls that enforce: a list edit that breaks
   // one is refused like a broken list, and the policy in force keeps serving.
   const tested = await runPolicyTests(loaded, snapshot);
   const withTests: CompileReport = { ...report, tests: tested.summary };
   if (tested.errors.length > 0) {
-    return { report: { ...withTests, errors: [...errors, ...tested.errors] }, snapshot: null, used };
+    return { report: { ...withTests, errors: [...report.errors, ...tested.errors] }, snapshot: null, used };
   }
   return { report: withTests, snapshot, used };
+}
+
+/** Lists no client is judged by: defined under `lists:` but named by no group. */
+export function unenforcedOf(cfg: Config): CompileReport['unenforced'] {
+  return unenforcedLists(cfg).map((l) => ({ keyPath: `lists[${l.index}]`, name: l.name, unused: l.unused }));
 }
 
 /** Reads and runs every `tests:` file; errors name file:line. */
@@ -233,7 +249,7 @@ export function maxShrinkOf(spec: SourceSpec, cfg: Config): number {
   return cfg.lists.find((l) => l.name === spec.name)?.maxShrink ?? cfg.blocking.maxShrink;
 }
 
-function listReport(spec: SourceSpec, parsed: ParsedList, refused?: string): ListReport {
+export function listReport(spec: SourceSpec, parsed: ParsedList, refused?: string): ListReport {
   return {
     name: spec.name,
     entries: parsed.entries,
