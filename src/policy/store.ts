@@ -66,6 +66,7 @@ export class PolicyStore {
         },
       );
       if (fromFile?.snapshot) {
+        this.log.info({ generation: fromFile.snapshot.generation }, 'policy taken from the snapshot file');
         this.swap(cfg, fromFile.snapshot, fromFile.used, fromFile.report);
         // Remote lists are fetched once at every start: the snapshot holds their copy on disk.
         this.refresher.refreshRemoteOnce();
