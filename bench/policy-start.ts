@@ -1,8 +1,10 @@
-// A real `banwall serve` with a generated list of N names (default 1,000,000), loopback only:
+// A real `banwall serve` with a generated list of N names (default 1,000,000), loopback only, beside
+// dnsdist (the list as a CDB file) and dnsmasq (`address=/name/`) with the same names, in one run:
 //   node bench/policy-start.ts [N]
-// Prints: ready (spawn → first NXDOMAIN for a listed name) from text (empty cache dir) and from the
-// policy snapshot file (a restart), whole-process RSS idle after each start, and the longest reply
-// gap seen by a paced DNS load (one query every 2 ms) while the list is reloaded (an edited copy).
+// Prints: ready (spawn → first NXDOMAIN for a listed name) of dnsdist, dnsmasq, banwall from text
+// (empty cache dir) and banwall from the policy snapshot file (a restart); whole-process RSS idle
+// 3 s after each start; and the longest reply gap seen by a paced DNS load (one query every 2 ms)
+// while banwall reloads the list (an edited copy: parse and table build in the compile worker).
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,11 +12,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { blockedName, writeCdb } from './lib/gen.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const n = Number(process.argv[2] ?? 1_000_000);
 const dir = await mkdtemp(path.join(tmpdir(), 'banwall-bench-start-'));
-const nameOf = (i: number) => `host${i}.d${i % 9973}.example${i % 7}.com`;
+const nameOf = blockedName;
 const list = path.join(dir, 'big.txt');
 
 async function writeList(extra: string): Promise<void> {
@@ -41,13 +44,14 @@ async function rssMB(pid: number): Promise<number> {
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
 }
 
-/** Starts banwall; resolves with the process and ms to the first NXDOMAIN for a listed name. */
-async function start(port: number): Promise<{ proc: ChildProcess; readyMs: number }> {
+/** Starts a server; resolves with the process and ms to the first NXDOMAIN for a listed name. */
+async function start(
+  port: number,
+  cmd = process.execPath,
+  args = [path.join(ROOT, 'bin/banwall.js'), 'serve', '--config', conf],
+): Promise<{ proc: ChildProcess; readyMs: number }> {
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [path.join(ROOT, 'bin/banwall.js'), 'serve', '--config', conf], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const proc = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   const sock = dgram.createSocket('udp4');
   sock.on('error', () => undefined);
   const readyMs = await new Promise<number>((resolve, reject) => {
@@ -111,6 +115,49 @@ await writeFile(
   }),
 );
 const idle = () => new Promise((r) => setTimeout(r, 3000));
+/** Ready ms and idle RSS of one peer, stopped after. */
+async function peer(cmd: string, args: string[], p: number): Promise<{ readyMs: number; rssMB: number }> {
+  const s = await start(p, cmd, args);
+  await idle();
+  const rss = await rssMB(s.proc.pid!);
+  await stop(s.proc);
+  return { readyMs: Math.round(s.readyMs), rssMB: rss };
+}
+const cdb = path.join(dir, 'list.cdb');
+await writeCdb(cdb, n);
+const dnsdistConf = path.join(dir, 'dnsdist.conf');
+await writeFile(
+  dnsdistConf,
+  `setSecurityPollSuffix('')\nsetLocal('127.0.0.1:${port + 1}')\n` +
+    `kvs = newCDBKVStore('${cdb}', 0)\n` +
+    `addAction(KeyValueStoreLookupRule(kvs, KeyValueLookupKeySuffix()), RCodeAction(DNSRCode.NXDOMAIN))\n`,
+);
+const dnsdist = await peer('dnsdist', ['--supervised', '--disable-syslog', '-C', dnsdistConf], port + 1);
+const masqList = path.join(dir, 'dnsmasq-list.conf');
+const fh = await open(masqList, 'w');
+for (let i = 0; i < n; i += 10_000) {
+  const chunk: string[] = [];
+  for (let j = i; j < Math.min(n, i + 10_000); j++) chunk.push(`address=/${nameOf(j)}/`);
+  await fh.write(`${chunk.join('\n')}\n`);
+}
+await fh.close();
+const dnsmasq = await peer(
+  'dnsmasq',
+  [
+    '-k',
+    `--port=${port + 2}`,
+    '--listen-address=127.0.0.1',
+    '--bind-interfaces',
+    '--no-resolv',
+    '--no-hosts',
+    '--no-poll',
+    '--server=127.0.0.1#9',
+    '--user=root',
+    '--pid-file=',
+    `--conf-file=${masqList}`,
+  ],
+  port + 2,
+);
 const fromText = await start(port);
 await idle();
 const rssText = await rssMB(fromText.proc.pid!);
@@ -127,6 +174,10 @@ await stop(fromSnapshot.proc);
 console.log(
   JSON.stringify({
     names: n,
+    dnsdistCdbReadyMs: dnsdist.readyMs,
+    dnsmasqReadyMs: dnsmasq.readyMs,
+    dnsdistRssMB: dnsdist.rssMB,
+    dnsmasqRssMB: dnsmasq.rssMB,
     readyFromTextMs: Math.round(fromText.readyMs),
     readyFromSnapshotMs: Math.round(fromSnapshot.readyMs),
     rssIdleFromTextMB: rssText,

@@ -44,7 +44,7 @@ export async function writeSnapshotFile(
   table: NameTable,
   meta: SnapshotMeta,
 ): Promise<void> {
-  const { buffer, offset, size, lists } = table.block;
+  const { buffer, offset, size, lists, crc } = table.block;
   const block = new Uint8Array(buffer, offset, blockLayout(size, lists).bytes);
   const json = Buffer.from(JSON.stringify(meta), 'utf8');
   const head = Buffer.alloc(HEADER);
@@ -54,7 +54,7 @@ export async function writeSnapshotFile(
   head.writeUInt32LE(size, 40);
   head.writeUInt32LE(lists, 44);
   head.writeUInt32LE(json.length, 48);
-  head.writeUInt32LE(crc32(block), 52);
+  head.writeUInt32LE(crc, 52);
   head.writeUInt32LE(crc32(json), 56);
   head.writeUInt32LE(HEADER + block.length + json.length, 60);
   await writeAtomic(file, [head, block, json]);
@@ -98,7 +98,13 @@ export async function readSnapshotFile(
   } catch {
     return 'meta is not JSON';
   }
-  const nameBlock: NameBlock = { buffer: bytes.buffer, offset: bytes.byteOffset + HEADER, size, lists };
+  const nameBlock: NameBlock = {
+    buffer: bytes.buffer,
+    offset: bytes.byteOffset + HEADER,
+    size,
+    lists,
+    crc: buf.readUInt32LE(52),
+  };
   const table = new NameTable(nameBlock);
   if (table.starts[lists] !== size || table.bucket[table.bucket.length - 1] !== size)
     return 'name table counts do not check out';
