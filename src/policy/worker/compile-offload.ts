@@ -3,6 +3,7 @@
 // element by element). One worker per reload, ended when the reload ends: an idle banwall keeps no
 // second V8 isolate (~10 MB). A worker that cannot start or dies fails the reload; the policy in
 // force keeps serving.
+import { getCompileCacheDir } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { NameTable, type NameBuilder } from '../match/name-table.ts';
 import { restoreParsed } from '../parse/parsed-data.ts';
@@ -54,7 +55,13 @@ export class CompileOffload {
   }
 
   private start(): Worker {
-    const w = new Worker(new URL('./compile-worker.ts', import.meta.url));
+    // Started through a one-line script that switches V8's compile cache on first, as bin/banwall.js
+    // does for the main thread: a worker started on the .ts file directly loaded Node's TypeScript
+    // stripper (its WebAssembly, 1.7 s of CPU under load) at every reload.
+    const entry = JSON.stringify(new URL('./compile-worker.ts', import.meta.url).href);
+    const cacheDir = getCompileCacheDir();
+    const enable = cacheDir ? `require('node:module').enableCompileCache(${JSON.stringify(cacheDir)});` : '';
+    const w = new Worker(`${enable}import(${entry});`, { eval: true });
     w.on('message', (r: WorkerReply) => {
       const p = this.pending.get(r.id);
       this.pending.delete(r.id);
