@@ -93,7 +93,9 @@ export class PolicyStore {
     if (!snapshot) throw new PolicyLoadError(report);
     this.swap(cfg, snapshot, used, report);
     // Kept for the next start; writes one after another (never two at once into one temporary file).
-    this.saving = this.saving.then(() => saveSnapshot(cfg, snapshot, used, this.log));
+    this.saving = this.saving
+      .then(() => saveSnapshot(cfg, snapshot, used, this.log))
+      .catch((err: Error) => this.log.warn({ err: err.message }, 'cannot write the policy snapshot file'));
     return report;
   }
 
