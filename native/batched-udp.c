@@ -73,10 +73,11 @@ static napi_value throw_errno(napi_env env, const char *syscall, int err) {
   return NULL;
 }
 
+// An out slot whose family is 0 has no destination: the socket is connected (upstream queries).
 static socklen_t addr_len(const uint8_t *a) {
   sa_family_t f;
   memcpy(&f, a, sizeof f);
-  return f == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+  return f == AF_INET6 ? sizeof(struct sockaddr_in6) : f == AF_INET ? sizeof(struct sockaddr_in) : 0;
 }
 
 // bind(host, port, v6, reusePort) -> [fd, boundPort]. IPv6 sockets are v6-only, as dgram's are here.
@@ -130,34 +131,88 @@ fail: {
 }
 }
 
+// connect(fd, host, port, v6): a connected socket (upstream queries) takes answers from that peer only.
+static napi_value js_connect(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd, port;
+  char host[64];
+  size_t hl;
+  bool v6;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  CHECK(napi_get_value_string_utf8(env, argv[1], host, sizeof host, &hl));
+  CHECK(napi_get_value_int32(env, argv[2], &port));
+  CHECK(napi_get_value_bool(env, argv[3], &v6));
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  socklen_t sl;
+  if (v6) {
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1) return throw_errno(env, "connect", EINVAL);
+    sl = sizeof *s6;
+  } else {
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) return throw_errno(env, "connect", EINVAL);
+    sl = sizeof *s4;
+  }
+  if (connect(fd, (struct sockaddr *)&ss, sl) < 0) return throw_errno(env, "connect", errno);
+  int rcvbuf = 4 * 1024 * 1024; // bursts of misses: let the kernel hold the answers (capped by rmem_max)
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  return NULL;
+}
+
+// Calls onBatch(n) the way Node calls its own I/O callbacks (make_callback: the microtask queue and
+// nextTicks run afterwards). Returns false when the callback threw (it is reported as uncaught).
+static bool call_js(batched_udp *u, napi_value recv, napi_value cb, int n) {
+  napi_env env = u->env;
+  napi_value argv[1], result;
+  napi_create_int32(env, n, &argv[0]);
+  if (napi_make_callback(env, u->async_ctx, recv, cb, 1, argv, &result) != napi_ok) {
+    napi_value err;
+    if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
+    return false;
+  }
+  return true;
+}
+
 static void on_poll(uv_poll_t *handle, int status, int events) {
   (void)events;
   batched_udp *u = handle->data;
-  if (status < 0 || u->closed) return;
+  if (u->closed) return;
   napi_env env = u->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value cb, recv;
   napi_get_reference_value(env, u->callback_ref, &cb);
   napi_get_global(env, &recv); // make_callback wants an object receiver
+  if (status < 0) {
+    // POLLERR: a connected socket's ICMP error (ECONNREFUSED: nobody listens at the upstream).
+    // libuv has stopped the watcher: read the error (which clears it), restart, tell JS (n < 0).
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    uv_poll_start(&u->poll, UV_READABLE, on_poll);
+    if (err != 0) call_js(u, recv, cb, -err);
+    napi_close_handle_scope(env, scope);
+    return;
+  }
   for (int round = 0; round < MAX_ROUNDS && !u->closed; round++) {
     for (int i = 0; i < u->in_slots; i++) {
       u->in_msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in6);
       u->in_msgs[i].msg_hdr.msg_flags = 0;
     }
     int n = recvmmsg(u->fd, u->in_msgs, (unsigned)u->in_slots, MSG_DONTWAIT, NULL);
-    if (n <= 0) break; // EAGAIN: drained; anything else: the next wakeup retries
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break; // drained
+    if (n < 0) n = -errno; // told to JS as a negative count: ECONNREFUSED on a connected socket
     for (int i = 0; i < n; i++) {
       u->in_len[i] = (u->in_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? -1 : (int32_t)u->in_msgs[i].msg_len;
     }
-    napi_value argv[1], result;
-    napi_create_int32(env, n, &argv[0]);
-    // make_callback: runs the microtask queue and nextTicks afterwards, as Node's own I/O callbacks do.
-    if (napi_make_callback(env, u->async_ctx, recv, cb, 1, argv, &result) != napi_ok) {
-      napi_value err;
-      if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
-      break;
-    }
+    if (!call_js(u, recv, cb, n)) break;
     if (n < u->in_slots) break;
   }
   napi_close_handle_scope(env, scope);
@@ -255,7 +310,9 @@ static napi_value js_flush(napi_env env, napi_callback_info info) {
   for (int i = 0; i < n; i++) {
     int32_t len = u->out_len[i];
     u->out_iov[i].iov_len = len < 0 ? 0 : (len > u->out_slot_size ? u->out_slot_size : len);
-    u->out_msgs[i].msg_hdr.msg_namelen = addr_len(u->out_addr + (size_t)i * ADDR_STRIDE);
+    uint8_t *a = u->out_addr + (size_t)i * ADDR_STRIDE;
+    u->out_msgs[i].msg_hdr.msg_namelen = addr_len(a);
+    u->out_msgs[i].msg_hdr.msg_name = u->out_msgs[i].msg_hdr.msg_namelen == 0 ? NULL : a;
   }
   int at = 0, ok = 0;
   while (at < n) {
@@ -292,7 +349,8 @@ static napi_value js_send_direct(napi_env env, napi_callback_info info) {
   if (u != NULL && !u->closed && slot >= 0 && slot < u->out_slots) {
     const uint8_t *a = u->out_addr + (size_t)slot * ADDR_STRIDE;
     ssize_t r;
-    do r = sendto(u->fd, data, len, MSG_DONTWAIT, (const struct sockaddr *)a, addr_len(a));
+    socklen_t al = addr_len(a);
+    do r = sendto(u->fd, data, len, MSG_DONTWAIT, al == 0 ? NULL : (const struct sockaddr *)a, al);
     while (r < 0 && errno == EINTR);
     sent = r >= 0;
   }
@@ -303,6 +361,16 @@ static napi_value js_send_direct(napi_env env, napi_callback_info info) {
 
 // The struct itself lives until both uv_close has finished and the JS handle is collected, so a
 // late flush() on a closed handle reads `closed`, never freed memory.
+// unref(handle): the socket does not keep the process alive (upstream sockets, as dgram's unref()).
+static napi_value js_unref(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  batched_udp *u = unwrap(env, argv[0]);
+  if (u != NULL && !u->closed) uv_unref((uv_handle_t *)&u->poll);
+  return NULL;
+}
+
 static void on_closed(uv_handle_t *h) {
   batched_udp *u = h->data;
   close(u->fd);
@@ -342,6 +410,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"flush", NULL, js_flush, NULL, NULL, NULL, napi_default, NULL},
       {"sendDirect", NULL, js_send_direct, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+      {"connect", NULL, js_connect, NULL, NULL, NULL, napi_default, NULL},
+      {"unref", NULL, js_unref, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof *props, props));
   return exports;

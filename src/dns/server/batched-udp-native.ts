@@ -21,7 +21,18 @@ export interface BatchedUdpAddon {
   /** sendto of one datagram larger than an out slot, to out slot `slot`'s address. */
   sendDirect(handle: BatchedHandle, reply: Buffer, slot: number): boolean;
   close(handle: BatchedHandle): void;
+  /** Connects `fd` (answers from that peer only; out slots with family 0 go to it). Throws with `code`. */
+  connect(fd: number, host: string, port: number, v6: boolean): void;
+  /** The socket no longer keeps the process alive. */
+  unref(handle: BatchedHandle): void;
 }
+
+/**
+ * The addon for upstream UDP sockets, set by the DNS front end at start when it serves with the
+ * addon (`dns.batchedIo`), so that misses use it too; null: node:dgram. Upstream sockets open lazily
+ * at the first query, after the front end has started.
+ */
+export const batchedUpstream: { addon: BatchedUdpAddon | null } = { addon: null };
 
 /** An opaque handle (a Node-API external). */
 export type BatchedHandle = { readonly __batchedUdp: unique symbol };

@@ -5,12 +5,11 @@
 // The socket is replaced every `rotateMs` (default 60 s) by a new one on a new random port; the old
 // one keeps receiving the answers it is owed until the timeout has passed. An off-path spoofer thus
 // has to find the port again every minute, not once for the life of the process (Kaminsky).
-import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
 import type { Exchange } from './exchange.ts';
 import { PendingTable } from './pending-table.ts';
 import type { Transport, TransportSink } from './transport.ts';
 import { deliverAnswer } from './deliver-answer.ts';
+import { createUpstreamSocket, type UpstreamUdpSocket } from './batched-upstream-socket.ts';
 
 const RECV_BUFFER = 4 * 1024 * 1024; // bursts of misses: let the kernel hold the answers
 export const ROTATE_MS = 60_000;
@@ -21,7 +20,7 @@ export class UdpTransport implements Transport {
   private readonly port: number;
   private readonly sink: TransportSink;
   private readonly table: PendingTable;
-  private socket: dgram.Socket | null = null;
+  private socket: UpstreamUdpSocket | null = null;
   private connected = false;
   private backlog: Buffer[] = [];
   private closed = false;
@@ -29,7 +28,7 @@ export class UdpTransport implements Transport {
   private readonly rotateMs: number;
   private rotateAt = 0;
   /** Replaced sockets still owed answers, closed once the timeout has passed. */
-  private readonly retiring = new Set<dgram.Socket>();
+  private readonly retiring = new Set<UpstreamUdpSocket>();
 
   constructor(host: string, port: number, timeoutMs: number, sink: TransportSink, rotateMs = ROTATE_MS) {
     this.host = host;
@@ -47,7 +46,7 @@ export class UdpTransport implements Transport {
     msg.writeUInt16BE(id, 0);
     if (this.connected && performance.now() >= this.rotateAt) this.rotate();
     if (this.connected) {
-      (this.socket as dgram.Socket).send(msg);
+      (this.socket as UpstreamUdpSocket).send(msg);
     } else {
       // Sent when the (new) socket is connected.
       this.backlog.push(msg);
@@ -77,7 +76,7 @@ export class UdpTransport implements Transport {
 
   /** A new socket (new random port) for what is sent from now on; the old one drains. */
   private rotate(): void {
-    const old = this.socket as dgram.Socket;
+    const old = this.socket as UpstreamUdpSocket;
     this.retiring.add(old);
     const timer = setTimeout(() => {
       this.retiring.delete(old);
@@ -93,7 +92,8 @@ export class UdpTransport implements Transport {
   }
 
   private open(): void {
-    const socket = dgram.createSocket(isIPv6(this.host) ? 'udp6' : 'udp4');
+    // node:dgram, or the batched addon when the front end serves with it (dns.batchedIo).
+    const socket = createUpstreamSocket(this.host);
     this.socket = socket;
     this.rotateAt = performance.now() + this.rotateMs;
     socket.on('message', this.onMessage);
@@ -125,7 +125,7 @@ export class UdpTransport implements Transport {
     deliverAnswer(msg, this.table, this.sink, this);
   }
 
-  private onError(socket: dgram.Socket, err: NodeJS.ErrnoException): void {
+  private onError(socket: UpstreamUdpSocket, err: NodeJS.ErrnoException): void {
     if (socket === this.socket && !this.connected) {
       // connect() failed (no route, bad address): start over on the next send; what waits expires.
       socket.close();

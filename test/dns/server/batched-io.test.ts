@@ -1,7 +1,8 @@
 // dns.batchedIo: the recvmmsg/sendmmsg addon against a real banwall process (dig, kdig, raw packets):
 // UDP answers (cache misses through an upstream and hits), truncation, IPv6, client-address policy
 // (the ACL must see the same address text as on node:dgram), /api/status; and the fallback to
-// node:dgram when the addon is absent (BANWALL_NO_NATIVE=1), including `on` refusing to start.
+// node:dgram when the addon is absent (BANWALL_NO_NATIVE=1), including `on` refusing to start; and
+// upstream UDP (cache misses) through the addon.
 import { describe, before, after, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -11,7 +12,9 @@ import { startBanwall, testConfig, type RunningBanwall } from '../../helpers/ban
 import { dig, parseDig, NO_DIG_KDIG } from '../../helpers/dig.ts';
 import { udpExchange } from '../../helpers/dns-client.ts';
 import { queryPacket } from '../../helpers/dns-query.ts';
-import { loadBatchedUdp } from '../../../src/dns/server/batched-udp-native.ts';
+import { batchedUpstream, loadBatchedUdp } from '../../../src/dns/server/batched-udp-native.ts';
+import { parsedQuery } from '../../helpers/dns-query.ts';
+import { decode, resolve, resolver } from '../upstream/upstream-helpers.ts';
 import { ipv6Text, sockaddrText } from '../../../src/dns/server/batched-udp-address.ts';
 
 const run = promisify(execFile);
@@ -193,3 +196,50 @@ void describe('dns.batchedIo without the addon (BANWALL_NO_NATIVE=1)', { skip: N
     );
   });
 });
+
+void describe(
+  'upstream UDP through the addon (misses, when the front end uses it)',
+  { skip: NO_ADDON },
+  () => {
+    let up: FakeUpstream;
+    before(async () => {
+      up = await startFakeUpstream({ zone: ZONE });
+      batchedUpstream.addon = loadBatchedUdp();
+    });
+    after(async () => {
+      batchedUpstream.addon = null;
+      await up.close();
+    });
+
+    void it('sends a burst of queries and matches every answer', async () => {
+      const r = resolver({ upstreams: [up.url], timeout: '2s' });
+      try {
+        const names = Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? 'a.test' : `x${i}.test`));
+        const answers = await Promise.all(names.map((n) => resolve(r, parsedQuery(n, 'A'))));
+        answers.forEach((a, i) => {
+          assert.equal(a.result, 'allowed');
+          assert.equal(decode(a).rcode, i % 2 === 0 ? 0 : 3);
+        });
+        // 26 names (identical questions in flight are asked once), all over UDP.
+        assert.ok(up.queries.filter((q) => q.protocol === 'udp').length >= 26);
+      } finally {
+        await r.close();
+      }
+    });
+
+    void it('an upstream port nobody listens on fails at once (ECONNREFUSED), not at the timeout', async () => {
+      const closed = await startFakeUpstream();
+      const url = closed.url;
+      await closed.close();
+      const r = resolver({ upstreams: [url], timeout: '5s' });
+      try {
+        const t0 = performance.now();
+        const a = await resolve(r, parsedQuery('a.test', 'A'));
+        assert.equal(a.result, 'servfail');
+        assert.ok(performance.now() - t0 < 4000, `failed after ${performance.now() - t0} ms`);
+      } finally {
+        await r.close();
+      }
+    });
+  },
+);
