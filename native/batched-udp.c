@@ -195,7 +195,10 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
     // libuv has stopped the watcher: read the error (which clears it), restart, tell JS (n < 0).
     int err = 0;
     socklen_t len = sizeof err;
-    getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) {
+      napi_close_handle_scope(env, scope); // not a socket any more: stay stopped
+      return;
+    }
     uv_poll_start(&u->poll, UV_READABLE, on_poll);
     if (err != 0) call_js(u, recv, cb, -err);
     napi_close_handle_scope(env, scope);
