@@ -15,7 +15,7 @@ import { dnsperf } from './lib/dnsperf.ts';
 import { cpuSeconds } from './lib/proc-stat.ts';
 import { installCleanup, startReady, stop } from './lib/procs.ts';
 import { freePort, waitForDnsAnswer } from './lib/probe.ts';
-import { BatchedLayout, loadBatchedUdp } from '../src/dns/server/batched-udp-native.ts';
+import { BatchedLayout, loadBatchedUdp } from '../src/net/batched-udp-addon.ts';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const DIR = path.join(BENCH, 'work/batched-floor');

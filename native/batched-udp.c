@@ -7,7 +7,7 @@
 // replies with one sendmmsg (bench/batched-floor.ts has the figures).
 //
 // The answer logic stays in TypeScript. This file only moves bytes between the socket and one
-// ArrayBuffer the JS side owns and lays out (src/dns/server/batched-udp-native.ts):
+// ArrayBuffer the JS side owns and lays out (src/net/batched-udp-addon.ts):
 //   in data  [inSlots  x inSlotSize]  in addr  [inSlots  x 32] (a sockaddr_in/sockaddr_in6)  in len  [int32 x inSlots]
 //   out data [outSlots x outSlotSize] out addr [outSlots x 32]                                out len [int32 x outSlots]
 // A received datagram longer than inSlotSize (MSG_TRUNC) is reported with length -1.

@@ -12,8 +12,8 @@
 // The batch path allocates one Buffer per query (the query bytes: the chain keeps them while an
 // upstream answers, and the slot is reused by the next batch), as dgram does; no closure, no rinfo,
 // and IPv4 client names come from a small cache.
-import type { BatchedHandle, BatchedUdpAddon } from './batched-udp-native.ts';
-import { ADDR_STRIDE, BatchedLayout } from './batched-udp-native.ts';
+import type { BatchedHandle, BatchedUdpAddon } from '../../net/batched-udp-addon.ts';
+import { ADDR_STRIDE, BatchedLayout } from '../../net/batched-udp-addon.ts';
 import { sockaddrText } from './batched-udp-address.ts';
 import type { FrontendCounters } from './frontend-counters.ts';
 import type { UdpFront, UdpReplyPath } from './udp-front.ts';

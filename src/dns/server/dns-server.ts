@@ -17,11 +17,11 @@ import { TcpFront } from './tcp-front.ts';
 import { DgramReplies, UdpFront } from './udp-front.ts';
 import { BatchedReplies } from './batched-udp.ts';
 import {
-  batchedUpstream,
+  useBatchedUpstream,
   loadBatchedUdp,
   nativeLoadError,
   type BatchedUdpAddon,
-} from './batched-udp-native.ts';
+} from '../../net/batched-udp-addon.ts';
 import { ServerCookies } from '../wire/server-cookie.ts';
 import { CookieSecrets, masterSecret } from './cookie-secrets.ts';
 import { REUSE_PORT } from '../../net/reuse-port.ts';
@@ -76,7 +76,7 @@ export class DnsServer {
       );
     }
     this.udpIo = addon === null ? 'dgram' : 'batched';
-    batchedUpstream.addon = addon; // upstream UDP sockets (opened at the first miss) follow the front end
+    useBatchedUpstream(addon); // the upstream UDP sockets follow the front end
     for (const { host, port } of this.cfg.listen) {
       const tcp = net.createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.tcpFront.accept(s));
       tcp.on('error', (err) => this.log.error({ err, host }, 'DNS TCP listener error'));

@@ -14,7 +14,7 @@ import {
   batchedUpstream,
   type BatchedHandle,
   type BatchedUdpAddon,
-} from '../server/batched-udp-native.ts';
+} from '../../net/batched-udp-addon.ts';
 
 /** What UdpTransport uses of a socket; node:dgram's Socket has it all. */
 export interface UpstreamUdpSocket {

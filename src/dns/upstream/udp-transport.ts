@@ -10,6 +10,7 @@ import { PendingTable } from './pending-table.ts';
 import type { Transport, TransportSink } from './transport.ts';
 import { deliverAnswer } from './deliver-answer.ts';
 import { createUpstreamSocket, type UpstreamUdpSocket } from './batched-upstream-socket.ts';
+import { batchedUpstream } from '../../net/batched-udp-addon.ts';
 
 const RECV_BUFFER = 4 * 1024 * 1024; // bursts of misses: let the kernel hold the answers
 export const ROTATE_MS = 60_000;
@@ -27,6 +28,8 @@ export class UdpTransport implements Transport {
   private readonly timeoutMs: number;
   private readonly rotateMs: number;
   private rotateAt = 0;
+  /** batchedUpstream.generation when the socket was made: a change replaces it (dns.batchedIo). */
+  private socketKind = 0;
   /** Replaced sockets still owed answers, closed once the timeout has passed. */
   private readonly retiring = new Set<UpstreamUdpSocket>();
 
@@ -44,7 +47,11 @@ export class UdpTransport implements Transport {
     const id = this.table.add(ex, performance.now());
     if (id < 0) return false;
     msg.writeUInt16BE(id, 0);
-    if (this.connected && performance.now() >= this.rotateAt) this.rotate();
+    if (
+      this.connected &&
+      (performance.now() >= this.rotateAt || this.socketKind !== batchedUpstream.generation)
+    )
+      this.rotate();
     if (this.connected) {
       (this.socket as UpstreamUdpSocket).send(msg);
     } else {
@@ -94,6 +101,7 @@ export class UdpTransport implements Transport {
   private open(): void {
     // node:dgram, or the batched addon when the front end serves with it (dns.batchedIo).
     const socket = createUpstreamSocket(this.host);
+    this.socketKind = batchedUpstream.generation;
     this.socket = socket;
     this.rotateAt = performance.now() + this.rotateMs;
     socket.on('message', this.onMessage);

@@ -12,7 +12,7 @@ import { startBanwall, testConfig, type RunningBanwall } from '../../helpers/ban
 import { dig, parseDig, NO_DIG_KDIG } from '../../helpers/dig.ts';
 import { udpExchange } from '../../helpers/dns-client.ts';
 import { queryPacket } from '../../helpers/dns-query.ts';
-import { batchedUpstream, loadBatchedUdp } from '../../../src/dns/server/batched-udp-native.ts';
+import { loadBatchedUdp, useBatchedUpstream } from '../../../src/net/batched-udp-addon.ts';
 import { parsedQuery } from '../../helpers/dns-query.ts';
 import { decode, resolve, resolver } from '../upstream/upstream-helpers.ts';
 import { ipv6Text, sockaddrText } from '../../../src/dns/server/batched-udp-address.ts';
@@ -204,10 +204,10 @@ void describe(
     let up: FakeUpstream;
     before(async () => {
       up = await startFakeUpstream({ zone: ZONE });
-      batchedUpstream.addon = loadBatchedUdp();
+      useBatchedUpstream(loadBatchedUdp());
     });
     after(async () => {
-      batchedUpstream.addon = null;
+      useBatchedUpstream(null);
       await up.close();
     });
 

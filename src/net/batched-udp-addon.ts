@@ -1,6 +1,7 @@
 // Loads the optional batched-UDP addon (native/batched-udp.c, built by native/build.ts) and lays out
 // the one ArrayBuffer it shares with JS. Absent, unloadable, or BANWALL_NO_NATIVE=1: null, and the
-// front end uses node:dgram.
+// front end uses node:dgram. Lives here, below the DNS front end and the upstream link, which both
+// use it (as reuse-port.ts does).
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,17 +30,27 @@ export interface BatchedUdpAddon {
 
 /**
  * The addon for upstream UDP sockets, set by the DNS front end at start when it serves with the
- * addon (`dns.batchedIo`), so that misses use it too; null: node:dgram. Upstream sockets open lazily
- * at the first query, after the front end has started.
+ * addon (`dns.batchedIo`), so that misses use it too; null: node:dgram. `generation` counts the
+ * changes: an upstream socket opened before (the health probe's, at start) is replaced at its
+ * next send, as at a rotation.
  */
-export const batchedUpstream: { addon: BatchedUdpAddon | null } = { addon: null };
+export const batchedUpstream: { addon: BatchedUdpAddon | null; generation: number } = {
+  addon: null,
+  generation: 0,
+};
+
+export function useBatchedUpstream(addon: BatchedUdpAddon | null): void {
+  if (batchedUpstream.addon === addon) return;
+  batchedUpstream.addon = addon;
+  batchedUpstream.generation++;
+}
 
 /** An opaque handle (a Node-API external). */
 export type BatchedHandle = { readonly __batchedUdp: unique symbol };
 
 export const ADDON_PATH = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
-  '../../../native/build/batched_udp.node',
+  '../../native/build/batched_udp.node',
 );
 
 let loaded: BatchedUdpAddon | null | undefined;
