@@ -6,20 +6,28 @@ import { unmapAddress } from './client-address.ts';
 const AF_INET = 2;
 
 // IPv4 clients repeat: one string per address, not one per query (dgram builds a new one each time).
-// Bounded: a flood from many sources only empties it more often.
-const V4_NAMES = new Map<number, string>();
+// One map per first octet, keyed by the other three (24 bits: a small integer, so a lookup allocates
+// nothing; a 32-bit key would be a heap number). Bounded: a flood from many sources only empties
+// it more often.
+const V4_NAMES: (Map<number, string> | undefined)[] = new Array<Map<number, string> | undefined>(256);
 const V4_NAMES_MAX = 4096;
+let v4Count = 0;
 
 /** The client address in the sockaddr at `at` (a sockaddr_in or sockaddr_in6, host-order family). */
 export function sockaddrText(b: Uint8Array, at: number): string {
   const family = b[at] | (b[at + 1] << 8);
   if (family === AF_INET) {
-    const key = ((b[at + 4] << 24) | (b[at + 5] << 16) | (b[at + 6] << 8) | b[at + 7]) >>> 0;
-    let name = V4_NAMES.get(key);
+    const key = (b[at + 5] << 16) | (b[at + 6] << 8) | b[at + 7];
+    const names = V4_NAMES[b[at + 4]] ?? (V4_NAMES[b[at + 4]] = new Map<number, string>());
+    let name = names.get(key);
     if (name === undefined) {
       name = `${b[at + 4]}.${b[at + 5]}.${b[at + 6]}.${b[at + 7]}`;
-      if (V4_NAMES.size >= V4_NAMES_MAX) V4_NAMES.clear();
-      V4_NAMES.set(key, name);
+      if (v4Count >= V4_NAMES_MAX) {
+        for (const m of V4_NAMES) m?.clear();
+        v4Count = 0;
+      }
+      names.set(key, name);
+      v4Count++;
     }
     return name;
   }

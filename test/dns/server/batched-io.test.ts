@@ -69,6 +69,8 @@ void test('IPv6 client addresses read from a sockaddr match inet_ntop (what dgra
   Buffer.from([127, 0, 0, 254]).copy(s4, 4);
   assert.equal(sockaddrText(s4, 0), '127.0.0.254');
   assert.equal(sockaddrText(s4, 0), '127.0.0.254', 'cached');
+  s4[4] = 10; // same last three octets, another first one
+  assert.equal(sockaddrText(s4, 0), '10.0.0.254');
 });
 
 void describe('dns.batchedIo: on', { skip: NO_DIG_KDIG || NO_ADDON }, () => {
