@@ -8,7 +8,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { CLI, ROOT, startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
+import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
+import { runCli as cli } from '../helpers/cli.ts';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
 
@@ -17,16 +18,6 @@ import { missingTools } from '../helpers/tools.ts';
 const TOOLS_SKIP = missingTools('dig', 'kdig');
 
 const run = promisify(execFile);
-
-async function cli(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 20_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** GET /api/explain with curl, every parameter URL-encoded by curl itself. */
 async function curl(port: number, params: Record<string, string>, headers: string[] = []) {
