@@ -13,7 +13,8 @@ import { stringify } from 'yaml';
 import { ROOT } from '../helpers/banwall.ts';
 import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
 import { issueLeaf, makeCa, type TestCa } from '../helpers/certs.ts';
-import { curlViaProxy, run, startStack, TOKEN, type Stack } from '../metrics/e2e-helpers.ts';
+import { run, startStack, TOKEN, type Stack } from '../metrics/e2e-helpers.ts';
+import { curlViaProxy } from '../helpers/curl.ts';
 import { startPrometheus, type RunningPrometheus } from '../metrics/prometheus-server.ts';
 
 import { missingTools } from '../helpers/tools.ts';

@@ -7,7 +7,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import net, { type AddressInfo } from 'node:net';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
 import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { TargetGuard, INTERNAL_RANGES } from '../../src/proxy/target-guard.ts';
@@ -15,18 +14,11 @@ import { proxySchema } from '../../src/proxy/config.ts';
 import { selfSigned, type SelfSigned } from '../helpers/certs.ts';
 import { fakeChain, fakePolicy, rawExchange, startHttpOrigin, startProxy, type Origin } from './fixtures.ts';
 import { curl } from '../helpers/curl.ts';
+import { freeTcpPort } from '../helpers/ports.ts';
 
 import { missingTools } from '../helpers/tools.ts';
 /** The system tools these tests run; absent ones make them skip, with the reason. */
 const TOOLS_SKIP = missingTools('curl', 'openssl');
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const status = (raw: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
 
@@ -42,11 +34,11 @@ void describe('a real banwall: curl -x to its own listeners is refused', { skip:
 
   before(async () => {
     cert = await selfSigned(['localhost', '127.0.0.1'], 'banwall-self-targets-');
-    [dotPort, dohPort] = [await freePort(), await freePort()];
+    [dotPort, dohPort] = [await freeTcpPort(), await freeTcpPort()];
     origin = await startHttpOrigin();
     const a = (ip: string): FakeRecord[] => [{ type: 'A', data: ip, ttl: 300 }];
     up = await startFakeUpstream({ zone: { 'self.test': a('127.0.0.2'), 'origin.test': a('127.0.0.1') } });
-    dnsPort = await freePort();
+    dnsPort = await freeTcpPort();
     bw = await startBanwall(
       testConfig([up.url], {
         dns: {
@@ -138,7 +130,7 @@ void describe(
     void test(
       'defaults: loopback (the host) and a name resolving to a private address are refused; named services pass',
       { skip: TOOLS_SKIP },
-      async () => {
+      async (t) => {
         const chain = fakeChain({
           'intranet.test': ['127.0.0.1'],
           'other.test': ['127.0.0.1'],
@@ -149,25 +141,22 @@ void describe(
           { allowInternal: ['intranet.test'], connectPorts: [443, origin.port] },
           fakePolicy({}),
           chain,
+          t,
         );
-        try {
-          const host = await curl(['-x', p.url, `http://other.test:${origin.port}/`]);
-          assert.equal(host.status, 403);
-          assert.match(host.body, /own host.*allowInternal/);
-          assert.equal((await curl(['-x', p.url, `http://127.0.0.1:${origin.port}/`])).status, 403);
-          // Never dialled: refused on the address the name resolved to.
-          for (const name of ['private.test', 'cgnat.test']) {
-            const r = await curl(['-x', p.url, `http://${name}/`]);
-            assert.equal(r.status, 403, name);
-            assert.match(r.body, /internal address \(proxy\.denyPrivate\)/, name);
-          }
-          const c = await rawExchange(p.port, `CONNECT private.test:443 HTTP/1.1\r\nHost: x\r\n\r\n`);
-          assert.equal(status(c), 403);
-          assert.equal((await curl(['-x', p.url, `http://intranet.test:${origin.port}/`])).status, 200);
-          assert.equal(p.stats.request('http', 'denied'), 4);
-        } finally {
-          await p.stop();
+        const host = await curl(['-x', p.url, `http://other.test:${origin.port}/`]);
+        assert.equal(host.status, 403);
+        assert.match(host.body, /own host.*allowInternal/);
+        assert.equal((await curl(['-x', p.url, `http://127.0.0.1:${origin.port}/`])).status, 403);
+        // Never dialled: refused on the address the name resolved to.
+        for (const name of ['private.test', 'cgnat.test']) {
+          const r = await curl(['-x', p.url, `http://${name}/`]);
+          assert.equal(r.status, 403, name);
+          assert.match(r.body, /internal address \(proxy\.denyPrivate\)/, name);
         }
+        const c = await rawExchange(p.port, `CONNECT private.test:443 HTTP/1.1\r\nHost: x\r\n\r\n`);
+        assert.equal(status(c), 403);
+        assert.equal((await curl(['-x', p.url, `http://intranet.test:${origin.port}/`])).status, 200);
+        assert.equal(p.stats.request('http', 'denied'), 4);
       },
     );
   },
