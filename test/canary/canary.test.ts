@@ -110,7 +110,6 @@ void describe('canaries', { skip: TOOLS_SKIP || NO_DIG_KDIG }, () => {
 
   after(async () => {
     await s?.close();
-    if (s) await rm(s.dir, { recursive: true, force: true });
     if (ca) await rm(ca.dir, { recursive: true, force: true });
   });
 
@@ -232,7 +231,6 @@ void describe('a broken ban', { skip: TOOLS_SKIP || NO_DIG_KDIG }, () => {
   after(async () => {
     await prom?.stop();
     await s?.close();
-    if (s) await rm(s.dir, { recursive: true, force: true });
   });
 
   void it(

@@ -6,12 +6,11 @@
 // refuse; curl -x is the attacker.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import type { RunningBanwall } from '../helpers/banwall.ts';
+import { aRecords, startProxiedBanwall, type ProxiedBanwall } from './banwall-proxy.ts';
 import { TargetGuard, INTERNAL_RANGES } from '../../src/proxy/target-guard.ts';
 import { proxySchema } from '../../src/proxy/config.ts';
-import { selfSigned, type SelfSigned } from '../helpers/certs.ts';
+import { selfSigned } from '../helpers/certs.ts';
 import { fakeChain, fakePolicy, rawExchange, startHttpOrigin, startProxy, type Origin } from './fixtures.ts';
 import { curl } from '../helpers/curl.ts';
 import { freeTcpPort } from '../helpers/ports.ts';
@@ -23,49 +22,41 @@ const TOOLS_SKIP = missingTools('curl', 'openssl');
 const status = (raw: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
 
 void describe('a real banwall: curl -x to its own listeners is refused', { skip: TOOLS_SKIP }, () => {
-  let up: FakeUpstream;
+  let stack: ProxiedBanwall;
   let bw: RunningBanwall;
   let origin: Origin;
   let proxyUrl: string;
   let dnsPort: number;
   let dotPort: number;
   let dohPort: number;
-  let cert: SelfSigned;
 
   before(async () => {
-    cert = await selfSigned(['localhost', '127.0.0.1'], 'banwall-self-targets-');
-    [dotPort, dohPort] = [await freeTcpPort(), await freeTcpPort()];
+    const cert = await selfSigned(['localhost', '127.0.0.1'], 'banwall-self-targets-');
+    [dnsPort, dotPort, dohPort] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
     origin = await startHttpOrigin();
-    const a = (ip: string): FakeRecord[] => [{ type: 'A', data: ip, ttl: 300 }];
-    up = await startFakeUpstream({ zone: { 'self.test': a('127.0.0.2'), 'origin.test': a('127.0.0.1') } });
-    dnsPort = await freeTcpPort();
-    bw = await startBanwall(
-      testConfig([up.url], {
+    stack = await startProxiedBanwall({
+      dir: cert.dir,
+      zone: { ...aRecords(['self.test'], '127.0.0.2'), ...aRecords(['origin.test']) },
+      config: {
         dns: {
           listen: [`127.0.0.1:${dnsPort}`],
           dot: { listen: [`127.0.0.1:${dotPort}`], cert: cert.certFile, key: cert.keyFile },
           doh: { listen: [`127.0.0.1:${dohPort}`], cert: cert.certFile, key: cert.keyFile },
         },
         http: { listen: ['127.0.0.2:0'] },
-        proxy: {
-          listen: ['127.0.0.1:0'],
-          // Neither the old deny list nor the new range check may be what refuses here.
-          deniedTargets: [],
-          allowInternal: ['127.0.0.0/8', '::1/128'],
-          httpPorts: ['1-65535'],
-          connectPorts: [443, dnsPort, dotPort, dohPort],
-        },
-      }),
-    );
-    proxyUrl = `http://127.0.0.1:${bw.proxyPort}`;
+      },
+      // Neither the old deny list (emptied) nor the new range check may be what refuses here.
+      proxy: {
+        allowInternal: ['127.0.0.0/8', '::1/128'],
+        httpPorts: ['1-65535'],
+        connectPorts: [443, dnsPort, dotPort, dohPort],
+      },
+      closeWith: [origin],
+    });
+    ({ bw, proxyUrl } = stack);
   });
 
-  after(async () => {
-    await bw?.stop();
-    await up?.close();
-    await origin?.close();
-    if (cert) await rm(cert.dir, { recursive: true, force: true });
-  });
+  after(() => stack?.close());
 
   void test(
     'the admin API on 127.0.0.2, by address, by another loopback address, by name and by numeric forms',
