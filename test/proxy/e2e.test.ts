@@ -4,15 +4,22 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { ProxyAgent, request } from 'undici';
-import { ROOT, type RunningBanwall } from '../helpers/banwall.ts';
+import type { RunningBanwall } from '../helpers/banwall.ts';
 import type { FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { aRecords, startProxiedBanwall, type ProxiedBanwall } from './banwall-proxy.ts';
-import { makeCert, rawExchange, startHttpOrigin, startTlsOrigin, waitFor, type Origin } from './fixtures.ts';
+import {
+  makeCert,
+  rawExchange,
+  shippedPolicy,
+  startHttpOrigin,
+  startTlsOrigin,
+  waitFor,
+  type Origin,
+} from './fixtures.ts';
 import { curl } from '../helpers/curl.ts';
 import { assertBlocked, tunnelHandshake } from './proxy-clients.ts';
 
@@ -29,21 +36,16 @@ let proxyUrl: string;
 
 /** The shipped policy with absolute list paths, plus a test list holding the loopback IP 127.0.0.2. */
 async function policySections(dir: string): Promise<Record<string, unknown>> {
-  const cfg = parse(await readFile(path.join(ROOT, 'config/banwall.yaml'), 'utf8')) as Record<string, never>;
-  const abs = (s: string) => path.resolve(ROOT, 'config', s);
+  const shipped = (await shippedPolicy(dir)) as {
+    lists: object[];
+    groups: { name: string; lists: string[] }[];
+  };
   const ipList = path.join(dir, 'test-ips.txt');
   await writeFile(ipList, 'ip 127.0.0.2   # stands in for a WeChat server address\n');
-  const groups = (cfg.groups as { name: string; lists: string[] }[]).map((g) =>
-    g.name === 'default' ? { ...g, lists: [...g.lists, 'test-ips'] } : g,
-  );
   return {
-    lists: [
-      ...(cfg.lists as { source: string }[]).map((l) => ({ ...l, source: abs(l.source) })),
-      { name: 'test-ips', app: 'wechat', category: 'core', source: ipList },
-    ],
-    allow: cfg.allow,
-    groups,
-    blocking: { ...(cfg.blocking as object), cacheDir: path.join(dir, 'lists') },
+    ...shipped,
+    lists: [...shipped.lists, { name: 'test-ips', app: 'wechat', category: 'core', source: ipList }],
+    groups: shipped.groups.map((g) => (g.name === 'default' ? { ...g, lists: [...g.lists, 'test-ips'] } : g)),
   };
 }
 
