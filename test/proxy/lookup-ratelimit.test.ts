@@ -31,6 +31,8 @@ after(async () => {
 });
 
 const upstreamAsked = (names: string[]) => stack.up.queries.filter((q) => names.includes(q.name)).length;
+/** What clients made banwall ask upstream: all but the health probes (`. NS` every 5 s). */
+const clientLookups = () => stack.up.queries.filter((q) => q.name !== '').length;
 /** The rcode banwall's DNS answers `name` with, asked from the source address `from`. */
 const digFrom = async (from: string, name: string) =>
   (await dig(stack.bw.dnsPort, name, 'A', ['-b', from])).status;
@@ -46,7 +48,7 @@ void test(
     assert.equal(await digFrom(from, 'p6.example'), 'REFUSED', 'DNS budget spent');
     // The attack of the issue: 30 names through the proxy.
     const names = Array.from({ length: 30 }, (_, i) => `p${i + 1}.example`);
-    const before = stack.up.queries.length;
+    const before = clientLookups();
     const statuses = new Set<number>();
     for (const name of names.slice(6)) {
       const r = await getFrom(from, `http://${name}:${origin.port}/`);
@@ -58,7 +60,7 @@ void test(
     }
     assert.deepEqual([...statuses], [429]);
     assert.equal(upstreamAsked(names.slice(6)), 0, 'no upstream lookup for an over-budget client');
-    assert.equal(stack.up.queries.length, before);
+    assert.equal(clientLookups(), before);
     // CONNECT too: refused before anything is resolved or dialled.
     const tunnel = await getFrom(from, 'https://p30.example/');
     assert.match(tunnel.headers, /^HTTP\/1\.1 429/m);
