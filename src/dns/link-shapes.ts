@@ -5,7 +5,13 @@
 //
 // Both keep the hit path as the links wrote it by hand: no promise, closure or allocation for a
 // synchronous answer; only an answer that is already a promise gets a `.then`.
-import { ChainedResolver, type DnsAnswer, type DnsQuery, type MaybePromise } from './resolver.ts';
+import {
+  ChainedResolver,
+  type DnsAnswer,
+  type DnsQuery,
+  type MaybePromise,
+  type Resolver,
+} from './resolver.ts';
 
 /** A link that answers some queries itself; `answer` returns null for the ones the next link gets. */
 export abstract class GuardResolver extends ChainedResolver {
@@ -18,8 +24,18 @@ export abstract class GuardResolver extends ChainedResolver {
   protected abstract answer(query: DnsQuery): DnsAnswer | null;
 }
 
-/** A link that sees every answer the links below it give, and changes none. */
-export abstract class ObservingResolver extends ChainedResolver {
+/**
+ * A link that hands every answer the links below it give to its `sink` (the counters, the event
+ * ring), and changes none.
+ */
+export abstract class ObservingResolver<Sink> extends ChainedResolver {
+  protected readonly sink: Sink;
+
+  constructor(next: Resolver, sink: Sink) {
+    super(next);
+    this.sink = sink;
+  }
+
   resolve(query: DnsQuery): MaybePromise<DnsAnswer> {
     const answer = this.next.resolve(query);
     if (answer instanceof Promise) {
@@ -32,6 +48,6 @@ export abstract class ObservingResolver extends ChainedResolver {
     return answer;
   }
 
-  /** Called once per answer, synchronously when the answer is. A rejection is not observed. */
+  /** Gives one answer to the sink; called synchronously when the answer is. A rejection is not observed. */
   protected abstract observe(query: DnsQuery, answer: DnsAnswer): void;
 }
