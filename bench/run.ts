@@ -1,7 +1,7 @@
 // `npm run bench`: banwall against dnsmasq, Unbound, dnsdist, Squid and tinyproxy on this machine, in one
 // run, on loopback only. Peers and banwall alternate within each round; the table shows medians.
 // Options: --rounds N, --seconds S (per DNS scenario), --quick (1 round, short runs),
-// --only dns|proxy, --servers a,b (only these, by table name), --no-workers (skip the `dns.workers: auto` column), --profile (see profile.ts).
+// --only dns|proxy|events, --servers a,b (only these, by table name), --no-workers (skip the `dns.workers: auto` column), --profile (see profile.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,7 @@ import { squid } from './servers/squid.ts';
 import { tinyproxy } from './servers/tinyproxy.ts';
 import { dgramFloor } from './servers/dgram-floor.ts';
 import { runProfile } from './profile.ts';
+import { eventsBench, formatEventsBench, type EventsBenchResult } from './events-bench.ts';
 import { waitForTcp } from './lib/probe.ts';
 import type { DnsPeer, ProxyPeer } from './servers/types.ts';
 
@@ -106,10 +107,10 @@ async function main(): Promise<void> {
   const keep = (p: { name: string }) => !args.servers || args.servers.split(',').includes(p.name);
   dnsPeers = dnsPeers.filter(keep);
   proxyPeers = proxyPeers.filter(keep);
-  const origin = args.only === 'dns' ? undefined : await startOrigin();
+  const origin = args.only === 'dns' || args.only === 'events' ? undefined : await startOrigin();
 
   for (let r = 0; r < rounds; r++) {
-    if (args.only !== 'proxy') {
+    if (args.only !== 'proxy' && args.only !== 'events') {
       log(`round ${r + 1}/${rounds}: DNS`);
       for (const peer of rotate(dnsPeers, r)) {
         await dnsRound(peer, data, nsd.port, res, { seconds, latencySeconds: 3, latencyRate, log });
@@ -126,8 +127,14 @@ async function main(): Promise<void> {
   }
   await origin?.stop();
   await stop(nsd.proc);
+  // The event store's cost (issue 14): its own banwalls and upstream, 5 (quick) or at least 7 alternating rounds.
+  let events: EventsBenchResult | undefined;
+  if (args.only === undefined || args.only === 'events') {
+    log('event store: off, blocks only, every query, blocks unfolded');
+    events = await eventsBench({ seconds: 2, rounds: quick ? 5 : Math.max(7, rounds), log });
+  }
 
-  const report = render(res, rounds, seconds, withWorkers);
+  const report = render(res, rounds, seconds, withWorkers, events);
   writeFileSync(path.join(RESULTS, 'latest.md'), report);
   writeFileSync(
     path.join(RESULTS, 'latest.json'),
@@ -141,7 +148,13 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-function render(res: Results, rounds: number, secs: number, withWorkers: boolean): string {
+function render(
+  res: Results,
+  rounds: number,
+  secs: number,
+  withWorkers: boolean,
+  events?: EventsBenchResult,
+): string {
   const cpus = os.cpus();
   const lines = [
     '# banwall benchmark',
@@ -168,6 +181,14 @@ function render(res: Results, rounds: number, secs: number, withWorkers: boolean
     '',
     table('HTTPS', res, interceptMetrics(), 'intercepted', ['spliced']),
     '',
+    ...(events === undefined
+      ? []
+      : [
+          '## Event store: what recording events costs the resolver (issue 14)',
+          '',
+          formatEventsBench(events),
+          '',
+        ]),
     '## Notes',
     '',
     `- Ratio columns are banwall ÷ peer for ↑ rows and peer ÷ banwall for ↓ rows: > 1× means banwall is better.`,
