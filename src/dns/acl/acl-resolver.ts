@@ -4,7 +4,7 @@
 // Per query this is one Map lookup of the client's address string in CidrList's small verdict cache:
 // no parse, no allocation for a client seen recently (39 M checks/s measured, src/net/cidr.ts).
 import type { DnsAnswer, DnsQuery, Resolver } from '../resolver.ts';
-import { GuardResolver } from '../link-shapes.ts';
+import { GuardResolver } from '../guard-resolver.ts';
 import { CidrList } from '../../net/cidr.ts';
 import { EDE_PROHIBITED, refused } from '../wire/errors.ts';
 

@@ -3,7 +3,7 @@
 // record of a name in the answer); neither mode asks the upstream or the cache. The link sits below
 // the blocking link, so a blocked name never gets here: it gets the block answer for ANY too.
 import type { DnsAnswer, DnsQuery, Resolver } from '../resolver.ts';
-import { GuardResolver } from '../link-shapes.ts';
+import { GuardResolver } from '../guard-resolver.ts';
 import { HINFO_TTL, hinfoAnswer } from './synthesize.ts';
 import { refused } from '../wire/errors.ts';
 

@@ -8,7 +8,7 @@
 // 6–13 M checks/s for the link alone, i.e. < 0.2 µs per query
 // (test/dns/ratelimit/rate-limiting-resolver.test.ts prints it).
 import { DROP_WIRE, type DnsAnswer, type DnsQuery, type Resolver } from '../resolver.ts';
-import { GuardResolver } from '../link-shapes.ts';
+import { GuardResolver } from '../guard-resolver.ts';
 import type { z } from 'zod';
 import type { rateLimitSchema } from './config.ts';
 import type { DnsStats } from '../stats/dns-stats.ts';
