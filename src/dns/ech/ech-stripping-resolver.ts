@@ -10,9 +10,7 @@ import {
   type Resolver,
 } from '../resolver.ts';
 import { stripEch } from './strip-ech.ts';
-
-const TYPE_SVCB = 64;
-const TYPE_HTTPS = 65;
+import { TYPE } from '../wire/constants.ts';
 
 export class EchStrippingResolver extends ChainedResolver {
   /** Answers rewritten (published as banwall_dns_ech_stripped_total). */
@@ -29,7 +27,7 @@ export class EchStrippingResolver extends ChainedResolver {
   }
 
   resolve(query: DnsQuery): MaybePromise<DnsAnswer> {
-    if (query.qtype !== TYPE_HTTPS && query.qtype !== TYPE_SVCB) return this.next.resolve(query);
+    if (query.qtype !== TYPE.HTTPS && query.qtype !== TYPE.SVCB) return this.next.resolve(query);
     return then(this.next.resolve(query), this.strip);
   }
 }

@@ -60,7 +60,8 @@ export class DnsServer {
     this.cookies = c.enabled
       ? new ServerCookies(new CookieSecrets(masterSecret(c.secret), c.rotation))
       : null;
-    this.tcpFront = new TcpFront(resolver, stats, this.counters, this.inFlight, cfg.tcp, this.cookies);
+    const deps = { resolver, stats, counters: this.counters, inFlight: this.inFlight, cookies: this.cookies };
+    this.tcpFront = new TcpFront(deps, cfg.tcp);
   }
 
   /** The UDP path in use (`dns.batchedIo`), for the start log and /api/status; known after start(). */

@@ -6,8 +6,8 @@
 // one keeps receiving the answers it is owed until the timeout has passed. An off-path spoofer thus
 // has to find the port again every minute, not once for the life of the process (Kaminsky).
 import type { Exchange } from './exchange.ts';
-import { PendingTable } from './pending-table.ts';
-import type { Transport, TransportSink } from './transport.ts';
+import { PendingTransport } from './pending-transport.ts';
+import type { TransportSink } from './transport.ts';
 import { deliverAnswer } from './deliver-answer.ts';
 import { createUpstreamSocket, type UpstreamUdpSocket } from './batched-upstream-socket.ts';
 import { batchedUpstream } from '../../net/batched-udp-addon.ts';
@@ -15,16 +15,13 @@ import { batchedUpstream } from '../../net/batched-udp-addon.ts';
 const RECV_BUFFER = 4 * 1024 * 1024; // bursts of misses: let the kernel hold the answers
 export const ROTATE_MS = 60_000;
 
-export class UdpTransport implements Transport {
+export class UdpTransport extends PendingTransport {
   readonly kind = 'udp' as const;
   private readonly host: string;
   private readonly port: number;
-  private readonly sink: TransportSink;
-  private readonly table: PendingTable;
   private socket: UpstreamUdpSocket | null = null;
   private connected = false;
   private backlog: Buffer[] = [];
-  private closed = false;
   private readonly timeoutMs: number;
   private readonly rotateMs: number;
   private rotateAt = 0;
@@ -34,18 +31,14 @@ export class UdpTransport implements Transport {
   private readonly retiring = new Set<UpstreamUdpSocket>();
 
   constructor(host: string, port: number, timeoutMs: number, sink: TransportSink, rotateMs = ROTATE_MS) {
+    super(timeoutMs, sink);
     this.host = host;
     this.port = port;
-    this.sink = sink;
     this.timeoutMs = timeoutMs;
     this.rotateMs = rotateMs;
-    this.table = new PendingTable(timeoutMs, (ex) => sink.failed(ex, 'timeout'));
   }
 
-  send(ex: Exchange, msg: Buffer): boolean {
-    if (this.closed) return false;
-    const id = this.table.add(ex, performance.now());
-    if (id < 0) return false;
+  protected transmit(_ex: Exchange, id: number, msg: Buffer): void {
     msg.writeUInt16BE(id, 0);
     if (
       this.connected &&
@@ -59,17 +52,9 @@ export class UdpTransport implements Transport {
       this.backlog.push(msg);
       if (this.socket === null) this.open();
     }
-    return true;
   }
 
-  oldestPending(): number {
-    return this.table.oldestSent();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.table.close();
-    this.table.drain((ex) => this.sink.failed(ex, 'network'));
+  protected release(): void {
     for (const s of [this.socket, ...this.retiring]) {
       try {
         s?.close();
