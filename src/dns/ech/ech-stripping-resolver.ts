@@ -3,7 +3,7 @@
 // to SVCB/HTTPS questions are read; every other query passes through untouched.
 import {
   ChainedResolver,
-  then,
+  mapAnswer,
   type DnsAnswer,
   type DnsQuery,
   type MaybePromise,
@@ -28,6 +28,6 @@ export class EchStrippingResolver extends ChainedResolver {
 
   resolve(query: DnsQuery): MaybePromise<DnsAnswer> {
     if (query.qtype !== TYPE.HTTPS && query.qtype !== TYPE.SVCB) return this.next.resolve(query);
-    return then(this.next.resolve(query), this.strip);
+    return mapAnswer(this.next.resolve(query), this.strip);
   }
 }
