@@ -12,7 +12,8 @@ import { lookupAddresses, type LookupResult } from '../dns/internal-lookup.ts';
 import { connectionState, portInRanges, type ProxyContext } from './context.ts';
 import { parseHttpTarget, type HttpTarget } from './target.ts';
 import { prepareRequestHeaders, prepareResponseHeaders } from './headers.ts';
-import { sendBlock, sendText, RATE_LIMITED, RETRY_AFTER } from './responses.ts';
+import { sendBlock, sendText, sendUpstreamError, RATE_LIMITED, RETRY_AFTER } from './responses.ts';
+import { isBodiless, UndiciForwarder } from './undici-forwarder.ts';
 import { proxyUser } from './client-gate.ts';
 import { TargetGuard } from './target-guard.ts';
 import { judgeUrl, monitoredUrl } from './url-judge.ts';
@@ -56,9 +57,12 @@ export class HttpForwarder {
   private readonly proxy: HttpProxy;
   private readonly upstreamMs: number;
   private readonly idleMs: number;
+  /** Bodiless GET/HEAD (`proxy.forwarder` auto or undici); null: everything on http-proxy-3. */
+  private readonly undici: UndiciForwarder | null;
 
   constructor(ctx: ProxyContext) {
     this.ctx = ctx;
+    this.undici = ctx.cfg.forwarder === 'http-proxy' ? null : new UndiciForwarder(ctx);
     this.upstreamMs = ctx.cfg.timeouts.upstream;
     this.idleMs = ctx.cfg.timeouts.idle;
     this.agent = new http.Agent({
@@ -259,7 +263,12 @@ export class HttpForwarder {
       sendText(req, res, 403, TargetGuard.message(refused, address, target.port));
       return;
     }
+    const bodiless = this.undici !== null && isBodiless(req);
     prepareRequestHeaders(req.headers, target.authority, this.ctx.via);
+    if (bodiless) {
+      this.undici!.forward(req, res, target.originForm, address, target.port);
+      return;
+    }
     req.url = target.originForm;
     this.proxy.web(req, res, { target: { protocol: 'http:', host: address, port: target.port } });
   }
@@ -298,24 +307,11 @@ export class HttpForwarder {
       return;
     }
     ctx.stats.recordRequest(kindOf(req), 'error');
-    if (r.headersSent) {
-      r.destroy();
-      return;
-    }
-    const code = (err as NodeJS.ErrnoException).code;
-    const timeout = code === 'EUPSTREAM_TIMEOUT' || code === 'ECONNECT_TIMEOUT' || code === 'ETIMEDOUT';
-    const host = req.headers.host ?? 'the origin';
-    sendText(
-      req,
-      r,
-      timeout ? 504 : 502,
-      timeout
-        ? `banwall: ${host} did not answer in time`
-        : `banwall: cannot reach ${host} (${code ?? err.message})`,
-    );
+    sendUpstreamError(req, r, err);
   };
 
   close(): void {
     this.agent.destroy();
+    this.undici?.close();
   }
 }

@@ -57,6 +57,35 @@ export function sendText(
   sendPage(req, res, status, plainPage(message), extra);
 }
 
+/** Error codes of an origin that connected or answered too slowly (Node's, http-proxy-3's, undici's). */
+const TIMEOUT_CODES = new Set([
+  'EUPSTREAM_TIMEOUT',
+  'ECONNECT_TIMEOUT',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+/**
+ * A forwarded request whose origin failed: 504 when it was too slow, 502 when it could not be reached
+ * or broke off; a response already under way is cut (its client sees a truncated body, not a lie).
+ * Shared by both forwarders, so they answer the same.
+ */
+export function sendUpstreamError(req: IncomingMessage, res: ServerResponse, err: Error): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const code = (err as NodeJS.ErrnoException).code;
+  const host = req.headers.host ?? 'the origin';
+  if (code !== undefined && TIMEOUT_CODES.has(code)) {
+    sendText(req, res, 504, `banwall: ${host} did not answer in time`);
+  } else {
+    sendText(req, res, 502, `banwall: cannot reach ${host} (${code ?? err.message})`);
+  }
+}
+
 /** The 403 page of a policy block, HTML or text by the client's Accept header. */
 export function sendBlock(
   req: IncomingMessage,
