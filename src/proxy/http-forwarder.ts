@@ -12,11 +12,12 @@ import { lookupAddresses, type LookupResult } from '../dns/internal-lookup.ts';
 import { connectionState, portInRanges, type ProxyContext } from './context.ts';
 import { parseHttpTarget, type HttpTarget } from './target.ts';
 import { prepareRequestHeaders, prepareResponseHeaders } from './headers.ts';
-import { sendBlock, sendText, sendUpstreamError, RATE_LIMITED, RETRY_AFTER } from './responses.ts';
+import { sendText, sendUpstreamError, RATE_LIMITED, RETRY_AFTER } from './responses.ts';
 import { isBodiless, UndiciForwarder } from './undici-forwarder.ts';
 import { proxyUser } from './client-gate.ts';
 import { TargetGuard } from './target-guard.ts';
 import { judgeUrl, monitoredUrl } from './url-judge.ts';
+import { internalError, noteMonitored, refuseRequest, type RequestSource } from './judged-request.ts';
 
 /** After a malformed request the connection's framing cannot be trusted: close it. */
 const CLOSE = { connection: 'close' };
@@ -91,9 +92,7 @@ export class HttpForwarder {
     try {
       this.judge(req, res);
     } catch (err) {
-      this.ctx.log.error({ err }, 'proxy request handler failed');
-      this.ctx.stats.recordRequest('http', 'error');
-      sendText(req, res, 500, 'banwall: internal error');
+      internalError(this.ctx, 'http', req, res, err);
     }
   };
 
@@ -216,24 +215,12 @@ export class HttpForwarder {
       }
       this.forward(req, res, target, address);
     } catch (err) {
-      this.ctx.log.error({ err }, 'proxy request handler failed');
-      this.ctx.stats.recordRequest('http', 'error');
-      sendText(req, res, 500, 'banwall: internal error');
+      internalError(this.ctx, 'http', req, res, err);
     }
   }
 
   private block(req: IncomingMessage, res: ServerResponse, match: BlockMatch, target: HttpTarget): void {
-    const what = `http://${target.authority}${target.originForm}`;
-    this.ctx.stats.recordBlocked(match, {
-      host: target.host,
-      client: connectionState(req.socket)?.client ?? '',
-      kind: 'http',
-      target: `${target.authority}${target.originForm}`,
-      method: req.method ?? 'GET',
-      status: 403,
-      identity: proxyUser(req.headers['proxy-authorization']),
-    });
-    sendBlock(req, res, this.ctx.cfg.blockPage, match, what.length > 300 ? `${what.slice(0, 300)}…` : what);
+    refuseRequest(this.ctx, req, res, match, target, this.source(req, target));
   }
 
   /** A list in monitor mode that would refuse this request: counted and recorded, then forwarded. */
@@ -244,16 +231,16 @@ export class HttpForwarder {
     client: string,
   ): void {
     const m = monitoredUrl(snap, target, client);
-    if (m === null) return;
-    this.ctx.stats.recordMonitored(m, {
-      host: target.host,
-      client,
+    if (m !== null) noteMonitored(this.ctx, req, m, target, this.source(req, target));
+  }
+
+  private source(req: IncomingMessage, target: HttpTarget): RequestSource {
+    return {
       kind: 'http',
-      target: `${target.authority}${target.originForm}`,
-      method: req.method ?? 'GET',
-      status: 0,
+      client: connectionState(req.socket)?.client ?? '',
+      authority: target.authority,
       identity: proxyUser(req.headers['proxy-authorization']),
-    });
+    };
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, target: HttpTarget, address: string): void {

@@ -6,6 +6,8 @@ import type { Duplex } from 'node:stream';
 import type { BlockMatch } from '../policy/snapshot.ts';
 import {
   blockHeaderValue,
+  blockTemplate,
+  fillTemplate,
   plainPage,
   renderBlockPage,
   wantsHtml,
@@ -86,7 +88,11 @@ export function sendUpstreamError(req: IncomingMessage, res: ServerResponse, err
   }
 }
 
-/** The 403 page of a policy block, HTML or text by the client's Accept header. */
+/**
+ * The 403 page of a policy block, HTML or text by the client's Accept header. The cheapest response
+ * the proxy writes (issue 17.5): the page and its header list come prebuilt from the rule's template
+ * (block-page.ts), and the body goes out as a string, which Node joins to the head in one write.
+ */
 export function sendBlock(
   req: IncomingMessage,
   res: ServerResponse,
@@ -94,8 +100,15 @@ export function sendBlock(
   match: BlockMatch,
   what: string,
 ): void {
-  const page = renderBlockPage(text, match, what, wantsHtml(req.headers.accept));
-  sendPage(req, res, 403, page, { 'x-banwall-block': blockHeaderValue(match) });
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const t = blockTemplate(text, match, wantsHtml(req.headers.accept));
+  const body = fillTemplate(t, what);
+  res.writeHead(403, t.lastHeaders);
+  if (req.method === 'HEAD') res.end();
+  else res.end(body);
 }
 
 /** Writes a complete HTTP/1.1 response on a raw socket and closes it. */
