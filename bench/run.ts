@@ -100,7 +100,9 @@ async function main(): Promise<void> {
   let proxyPeers: ProxyPeer[] = [
     squid(WORK, data),
     tinyproxy(WORK, data),
-    banwallProxy(WORK, data, { workers: 1 }),
+    banwallProxy(WORK, data, { workers: 1, forwarder: 'undici' }),
+    // The same banwall with every request on http-proxy-3 (proxy.forwarder: http-proxy), issue 17.5.
+    banwallProxy(WORK, data, { workers: 1, forwarder: 'http-proxy' }),
   ];
   const keep = (p: { name: string }) => !args.servers || args.servers.split(',').includes(p.name);
   dnsPeers = dnsPeers.filter(keep);
@@ -161,7 +163,14 @@ function render(res: Results, rounds: number, secs: number, withWorkers: boolean
     '',
     '## HTTP proxy (wrk, 1 thread, 50 connections, absolute-form requests, 100 k-name list)',
     '',
-    table('Proxy', res, proxyMetrics(), 'banwall', ['squid', 'tinyproxy'], ['origin direct']),
+    table(
+      'Proxy',
+      res,
+      proxyMetrics(),
+      'banwall',
+      ['squid', 'tinyproxy'],
+      ['banwall-http-proxy', 'origin direct'],
+    ),
     '',
     '## HTTPS through CONNECT: spliced beside intercepted (proxy.intercept), banwall only',
     '',
@@ -183,6 +192,8 @@ function render(res: Results, rounds: number, secs: number, withWorkers: boolean
     '- banwall-wauto = `dns.workers: auto` (one process per core); its RSS and CPU sum all its processes.',
     '- node dgram floor = a bare node:dgram server that flips each query into an answer (no parsing, no list): ' +
       "the most any single Node process can do here; banwall's own cost is what it spends above it.",
+    '- Proxy: banwall = `proxy.forwarder: undici` (bodiless GET/HEAD on an undici Pool, the default); ' +
+      'banwall-http-proxy = `proxy.forwarder: http-proxy` (every request through http-proxy-3), same run.',
     '- Proxy "allowed" targets the origin by IP literal (no proxy resolves a name); tinyproxy matches exact names ' +
       '(fnmatch), Squid and banwall names and subdomains.',
     '- HTTPS: a Node client in the harness process CONNECTs through banwall to a TLS origin (1 KiB); "spliced" is ' +
