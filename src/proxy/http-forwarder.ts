@@ -1,9 +1,10 @@
 // Plain HTTP through the proxy: absolute-form requests judged by the policy (host, URL and IP rules),
-// the host resolved through banwall's own chain, and the request forwarded with http-proxy-3 to the
-// address that was checked.
+// the host resolved through banwall's own chain, and the request forwarded to the address that was
+// checked: bodiless GET/HEAD by the undici forwarder (undici-forwarder.ts, `proxy.forwarder`), the
+// rest by http-proxy-3.
 //
 // Per request on the allowed path: one URL parse, one policy lookup, one chain lookup (a cache hit is
-// synchronous, no promise), then http-proxy-3. No logging, no closure per request of our own.
+// synchronous, no promise), then the forwarder. No logging, no closure per request of our own.
 import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { createProxyServer, type ProxyServer as HttpProxy } from 'http-proxy-3';
