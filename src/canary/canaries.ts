@@ -220,9 +220,9 @@ export class Canaries {
         default: {
           const wire =
             layer === 'udp'
-              ? await queryUdp(e.udp!.host, e.udp!.port, source, probe.target, timeout)
+              ? await queryUdp(e.udp!, source, probe.target, timeout)
               : layer === 'tcp'
-                ? await queryTcp(e.tcp!.host, e.tcp!.port, source, probe.target, timeout)
+                ? await queryTcp(e.tcp!, source, probe.target, timeout)
                 : layer === 'dot'
                   ? await queryDot(e.dot!, source, probe.target, timeout)
                   : await queryDoh(e.doh!, source, probe.target, timeout);

@@ -12,10 +12,14 @@ import type { BlockActionKind } from '../policy/snapshot.ts';
 const EDE_BLOCKED = 15;
 const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 
-/** Where and how to reach one encrypted listener: the certificate it serves is the trust anchor. */
-export interface TlsTarget {
+/** One of banwall's listeners, as a probe reaches it. */
+export interface HostPort {
   readonly host: string;
   readonly port: number;
+}
+
+/** Where and how to reach one encrypted listener: the certificate it serves is the trust anchor. */
+export interface TlsTarget extends HostPort {
   /** The configured certificate (PEM, chain allowed): trusted for this connection only. */
   readonly ca: Buffer;
   /** The certificate's own name (SNI and identity check), or an IP literal it names. */
@@ -131,13 +135,7 @@ function withTimeout<T>(
   });
 }
 
-export function queryUdp(
-  host: string,
-  port: number,
-  source: string,
-  name: string,
-  ms: number,
-): Promise<Buffer> {
+export function queryUdp(t: HostPort, source: string, name: string, ms: number): Promise<Buffer> {
   return withTimeout<Buffer>(ms, 'UDP', (done) => {
     const sock = dgram.createSocket('udp4');
     const q = buildQuery(name);
@@ -145,7 +143,7 @@ export function queryUdp(
     sock.on('message', (msg) => {
       if (msg.length >= 2 && msg.readUInt16BE(0) === q.readUInt16BE(0)) done(null, msg);
     });
-    sock.bind(0, source, () => sock.send(q, port, host));
+    sock.bind(0, source, () => sock.send(q, t.port, t.host));
     return () => sock.close();
   });
 }
@@ -167,15 +165,11 @@ function streamExchange(sock: net.Socket, name: string, done: (err: Error | null
   sock.write(framed);
 }
 
-export function queryTcp(
-  host: string,
-  port: number,
-  source: string,
-  name: string,
-  ms: number,
-): Promise<Buffer> {
+export function queryTcp(t: HostPort, source: string, name: string, ms: number): Promise<Buffer> {
   return withTimeout<Buffer>(ms, 'TCP', (done) => {
-    const sock = net.connect({ host, port, localAddress: source }, () => streamExchange(sock, name, done));
+    const sock = net.connect({ host: t.host, port: t.port, localAddress: source }, () =>
+      streamExchange(sock, name, done),
+    );
     sock.on('error', (err) => done(err));
     return () => sock.destroy();
   });

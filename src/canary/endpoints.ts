@@ -8,13 +8,8 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Config } from '../config/schema.ts';
 import type { CanaryLayer } from './config.ts';
-import type { TlsTarget } from './dns-probe.ts';
+import type { HostPort, TlsTarget } from './dns-probe.ts';
 import type { ProxyTarget } from './proxy-probe.ts';
-
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
 
 /** What the app has bound (port 0 resolved). */
 export interface BoundListeners {

@@ -2,10 +2,9 @@
 // must get 403 with `X-Banwall-Block: app/category`; a CONNECT must get the same 403 and no tunnel.
 import http from 'node:http';
 import net from 'node:net';
+import type { HostPort } from './dns-probe.ts';
 
-export interface ProxyTarget {
-  readonly host: string;
-  readonly port: number;
+export interface ProxyTarget extends HostPort {
   /** `Proxy-Authorization` when `proxy.auth` is on (the first configured user). */
   readonly authorization?: string;
 }

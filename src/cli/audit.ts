@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CliArgs } from './args.ts';
-import { ConfigError, configPath, loadConfig } from '../config/load.ts';
+import { loadCommandConfig } from './config-arg.ts';
 import { verifyAuditText } from '../audit/audit-log.ts';
 
 export async function run(args: CliArgs): Promise<number> {
@@ -14,16 +14,9 @@ export async function run(args: CliArgs): Promise<number> {
   }
   let file = given;
   if (file === undefined) {
-    try {
-      const loaded = await loadConfig(configPath(args.config));
-      file = path.resolve(loaded.dir, loaded.config.audit.path);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        process.stderr.write(`${err.message}\n`);
-        return 1;
-      }
-      throw err;
-    }
+    const loaded = await loadCommandConfig(args);
+    if (typeof loaded === 'number') return loaded;
+    file = path.resolve(loaded.dir, loaded.config.audit.path);
   }
   let text: string;
   try {

@@ -3,8 +3,8 @@
 // count), and exits 1 on any error, on a list no group enforces (unless marked `unused: true`) and,
 // strict by default (CI and pre-deploy hooks use it as is), on any bad line; `--no-strict` accepts
 // bad lines, which banwall itself skips.
-import type { CliArgs } from '../cli.ts';
-import { ConfigError, configPath, loadConfig } from '../config/load.ts';
+import type { CliArgs } from './args.ts';
+import { loadCommandConfig } from './config-arg.ts';
 import { PolicyStore } from '../policy/store.ts';
 import type { CompileReport } from '../policy/compile.ts';
 import { createLogger } from '../log.ts';
@@ -13,17 +13,8 @@ import { createLogger } from '../log.ts';
 export const BAD_LINES_SHOWN = 50;
 
 export async function run(args: CliArgs): Promise<number> {
-  const file = configPath(args.config);
-  let loaded;
-  try {
-    loaded = await loadConfig(file);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const loaded = await loadCommandConfig(args);
+  if (typeof loaded === 'number') return loaded;
   const store = new PolicyStore(createLogger('silent'), { refresh: false, watch: false });
   const report = await store.check(loaded);
   store.close();

@@ -26,8 +26,26 @@ export interface Command {
   load(): Promise<CommandModule>;
 }
 
-const CONFIG = { config: { type: 'string', short: 'c' } } as const;
-const HELP = { help: { type: 'boolean', short: 'h' } } as const;
+/** The options of one command, by long name and kind; every command also takes --config and --help. */
+interface OptionNames {
+  readonly strings?: readonly string[];
+  readonly booleans?: readonly string[];
+  /** Repeatable string options (`--resolver A --resolver B`). */
+  readonly lists?: readonly string[];
+}
+
+function options({ strings = [], booleans = [], lists = [] }: OptionNames): ParseArgsOptionsConfig {
+  const out: ParseArgsOptionsConfig = {
+    config: { type: 'string', short: 'c' },
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const name of strings) out[name] = { type: 'string' };
+  for (const name of booleans) out[name] = { type: 'boolean' };
+  for (const name of lists) out[name] = { type: 'string', multiple: true };
+  return out;
+}
+
+const NO_ARGS = { min: 0, max: 0, missing: '' } as const;
 const CONFIG_HELP = '  -c, --config FILE   the config (default: $BANWALL_CONFIG, then config/banwall.yaml)';
 
 export const COMMANDS: readonly Command[] = [
@@ -47,13 +65,8 @@ export const COMMANDS: readonly Command[] = [
       'Send them to the banwall process itself (the PID in --pid-file): npm forwards SIGTERM and SIGINT',
       'but not SIGHUP.',
     ],
-    options: {
-      ...CONFIG,
-      ...HELP,
-      'pid-file': { type: 'string' },
-      'exit-with-parent': { type: 'boolean' },
-    },
-    args: { min: 0, max: 0, missing: '' },
+    options: options({ strings: ['pid-file'], booleans: ['exit-with-parent'] }),
+    args: NO_ARGS,
     load: () => import('./serve.ts'),
   },
   {
@@ -69,9 +82,9 @@ export const COMMANDS: readonly Command[] = [
       'any error, on any bad line (unless --no-strict) and on a list no group names (unless the list',
       'says `unused: true`).',
     ],
-    options: { ...CONFIG, ...HELP, strict: { type: 'boolean' } },
+    options: options({ booleans: ['strict'] }),
     allowNegative: true,
-    args: { min: 0, max: 0, missing: '' },
+    args: NO_ARGS,
     load: () => import('./check.ts'),
   },
   {
@@ -92,14 +105,7 @@ export const COMMANDS: readonly Command[] = [
       'Exit status: 0 with an answer (blocked or allowed), 2 for input that is not a name, URL, address,',
       'client or type, 1 when the config or lists do not load or --resolve got no answer upstream.',
     ],
-    options: {
-      ...CONFIG,
-      ...HELP,
-      client: { type: 'string' },
-      type: { type: 'string' },
-      json: { type: 'boolean' },
-      resolve: { type: 'boolean' },
-    },
+    options: options({ strings: ['client', 'type'], booleans: ['json', 'resolve'] }),
     args: { min: 1, max: 1, missing: 'a name, URL or IP address to explain' },
     load: () => import('./explain.ts'),
   },
@@ -112,8 +118,8 @@ export const COMMANDS: readonly Command[] = [
       "Uses the config's http.listen and API token (http.token or $BANWALL_API_TOKEN); prints the new",
       'policy generation, or why the reload was rejected (the previous policy keeps serving).',
     ],
-    options: { ...CONFIG, ...HELP },
-    args: { min: 0, max: 0, missing: '' },
+    options: options({}),
+    args: NO_ARGS,
     load: () => import('./reload.ts'),
   },
   {
@@ -130,14 +136,7 @@ export const COMMANDS: readonly Command[] = [
       '  --drop-quic         also drop UDP/443 (QUIC) from the devices',
       CONFIG_HELP,
     ],
-    options: {
-      ...CONFIG,
-      ...HELP,
-      format: { type: 'string' },
-      resolver: { type: 'string', multiple: true },
-      family: { type: 'string' },
-      'drop-quic': { type: 'boolean' },
-    },
+    options: options({ strings: ['format', 'family'], booleans: ['drop-quic'], lists: ['resolver'] }),
     args: { min: 1, max: 1, missing: 'what to export: firewall' },
     load: () => import('./export.ts'),
   },
@@ -160,26 +159,14 @@ export const COMMANDS: readonly Command[] = [
       CONFIG_HELP,
     ],
     notes: ['Reads the store read-only: safe beside a running banwall, or on a copy of the file.'],
-    options: {
-      ...CONFIG,
-      ...HELP,
-      since: { type: 'string' },
-      until: { type: 'string' },
-      client: { type: 'string' },
-      group: { type: 'string' },
-      app: { type: 'string' },
-      category: { type: 'string' },
-      list: { type: 'string' },
-      layer: { type: 'string' },
-      decision: { type: 'string' },
-      q: { type: 'string' },
-      limit: { type: 'string' },
-      cursor: { type: 'string' },
-      summary: { type: 'string' },
-      format: { type: 'string' },
-      db: { type: 'string' },
-    },
-    args: { min: 0, max: 0, missing: '' },
+    options: options({
+      strings: [
+        // the filter, then paging and output
+        ...['since', 'until', 'client', 'group', 'app', 'category', 'list', 'layer', 'decision', 'q'],
+        ...['limit', 'cursor', 'summary', 'format', 'db'],
+      ],
+    }),
+    args: NO_ARGS,
     load: () => import('./events.ts'),
   },
   {
@@ -190,7 +177,7 @@ export const COMMANDS: readonly Command[] = [
     notes: [
       'Exit status: 0 when every line holds, 1 naming the first bad line (edited, removed, reordered).',
     ],
-    options: { ...CONFIG, ...HELP },
+    options: options({}),
     args: { min: 1, max: 2, missing: 'an action: verify' },
     load: () => import('./audit.ts'),
   },

@@ -3,7 +3,7 @@
 // SQLite file read-only, so it works beside a running banwall (WAL) and on a copied file alike.
 import path from 'node:path';
 import type { CliArgs } from './args.ts';
-import { ConfigError, configPath, loadConfig } from '../config/load.ts';
+import { loadCommandConfig } from './config-arg.ts';
 import { openDatabase } from '../events/sqlite-store.ts';
 import {
   csvHeader,
@@ -62,16 +62,9 @@ export async function run(args: CliArgs): Promise<number> {
   }
   let file = opt(args, 'db');
   if (file === undefined) {
-    try {
-      const loaded = await loadConfig(configPath(args.config));
-      file = path.resolve(loaded.dir, loaded.config.events.store.path);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        process.stderr.write(`${err.message}\n`);
-        return 1;
-      }
-      throw err;
-    }
+    const loaded = await loadCommandConfig(args);
+    if (typeof loaded === 'number') return loaded;
+    file = path.resolve(loaded.dir, loaded.config.events.store.path);
   }
   let db;
   try {

@@ -3,8 +3,9 @@
 // and the allow rule that won. Input is checked by src/explain/input.ts, as GET /api/explain does.
 // --resolve asks the config's upstreams (banwall's own upstream client: same transports, forward
 // zones and failover; no running banwall needed) and judges the live answer as the resolver does.
-import type { CliArgs } from '../cli.ts';
-import { ConfigError, configPath, loadConfig, type LoadedConfig } from '../config/load.ts';
+import type { CliArgs } from './args.ts';
+import type { LoadedConfig } from '../config/load.ts';
+import { loadCommandConfig } from './config-arg.ts';
 import { PolicyStore } from '../policy/store.ts';
 import { explainName, formatExplain } from '../policy/explain.ts';
 import type { PolicySnapshot } from '../policy/snapshot.ts';
@@ -41,16 +42,8 @@ export async function run(args: CliArgs): Promise<number> {
     return 2;
   }
   const input = checked.input;
-  let loaded;
-  try {
-    loaded = await loadConfig(configPath(args.config));
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const loaded = await loadCommandConfig(args);
+  if (typeof loaded === 'number') return loaded;
   const store = new PolicyStore(createLogger('silent'), { refresh: false, watch: false });
   try {
     await store.load(loaded);

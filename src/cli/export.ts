@@ -3,8 +3,8 @@
 // policy's IP rules and the bypass facts (src/firewall/README.md). The rules go to stdout, logs and
 // errors to stderr.
 import { pino } from 'pino';
-import type { CliArgs } from '../cli.ts';
-import { configPath, loadConfig } from '../config/load.ts';
+import type { CliArgs } from './args.ts';
+import { loadCommandConfig } from './config-arg.ts';
 import { PolicyStore } from '../policy/store.ts';
 import { parseUpstreamUrl } from '../dns/upstream/upstream-url.ts';
 import {
@@ -55,13 +55,8 @@ export async function run(args: CliArgs): Promise<number> {
   const families = familiesFor(format, args.family);
   if (typeof families === 'string') return fail(families);
 
-  let loaded;
-  try {
-    loaded = await loadConfig(configPath(args.config));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    return 1;
-  }
+  const loaded = await loadCommandConfig(args);
+  if (typeof loaded === 'number') return loaded;
   const cfg = loaded.config;
   let resolvers: string[];
   try {

@@ -2,8 +2,8 @@
 // HTTP listener, with the API token), and prints the outcome. Same effect as SIGHUP, but it reports
 // whether the new policy was accepted and works where signals cannot reach (containers, other users).
 import { request } from 'undici';
-import type { CliArgs } from '../cli.ts';
-import { configPath, ConfigError, loadConfig } from '../config/load.ts';
+import type { CliArgs } from './args.ts';
+import { loadCommandConfig } from './config-arg.ts';
 import { apiToken, TOKEN_ENV } from '../api/auth.ts';
 
 /** A wildcard listen address is reached through loopback of the same family. */
@@ -14,16 +14,8 @@ function reachable(host: string): string {
 }
 
 export async function run(args: CliArgs): Promise<number> {
-  let loaded;
-  try {
-    loaded = await loadConfig(configPath(args.config));
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`banwall reload: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const loaded = await loadCommandConfig(args, { prefix: 'banwall reload: ', exitCode: 2 });
+  if (typeof loaded === 'number') return loaded;
   const http = loaded.config.http;
   const token = apiToken(http.token);
   if (token === undefined) {

@@ -1,7 +1,7 @@
 // `banwall serve`: start everything, reload on SIGHUP, drain and exit 0 on SIGTERM/SIGINT; write the
 // PID file once every listener is bound; stop when the process that started banwall exits (npm).
-import type { CliArgs } from '../cli.ts';
-import { configPath, ConfigError, loadConfig } from '../config/load.ts';
+import type { CliArgs } from './args.ts';
+import { loadCommandConfig, type ConfigFailure } from './config-arg.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { Banwall } from '../app.ts';
 import { clusterRole } from '../cluster/role.ts';
@@ -9,6 +9,9 @@ import { runPrimary } from '../cluster/primary.ts';
 import { announceWorker, workerConfig } from '../cluster/worker.ts';
 import { claimPidFile, PidFileError, writePidFile } from './pid-file.ts';
 import { startedByNpm, watchParent } from './parent-watch.ts';
+
+/** A config that does not load is refused like a bad command line: exit 2. */
+const REFUSE_TO_START: ConfigFailure = { prefix: 'banwall: refusing to start: ', exitCode: 2 };
 
 /** What the serving process (single or cluster primary, never a worker) does once it serves. */
 function serving(args: CliArgs, log: Logger, parent: number): void {
@@ -30,16 +33,8 @@ function serving(args: CliArgs, log: Logger, parent: number): void {
 
 export async function run(args: CliArgs): Promise<number> {
   const parent = process.ppid;
-  let loaded;
-  try {
-    loaded = await loadConfig(configPath(args.config));
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`banwall: refusing to start: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  let loaded = await loadCommandConfig(args, REFUSE_TO_START);
+  if (typeof loaded === 'number') return loaded;
   // `dns.workers` > 1: this process supervises the workers (src/cluster/), or is one of them. Workers
   // get the same command line: the PID file and the parent are the primary's business.
   const role = clusterRole(loaded.config);

@@ -66,17 +66,15 @@ export function buildQuery(name: string, qtype: number): { packet: Buffer; quest
   return { packet, questionEnd: p + 4 };
 }
 
-/** One question to the chain; see lookupAddresses for the A-then-AAAA policy the proxy uses. */
-export function internalLookup(
-  resolver: Resolver,
-  name: string,
-  client: string,
-  qtype: number = TYPE_A,
-): MaybePromise<LookupResult> {
+/**
+ * A query banwall asks itself on behalf of `client` (protocol `internal`): the proxy's lookups and
+ * explain's live answer. Null for a name that cannot be a DNS name (see buildQuery).
+ */
+export function internalQuery(name: string, qtype: number, client: string): DnsQuery | null {
   const lower = name.toLowerCase();
   const built = buildQuery(lower, qtype);
-  if (built === null) return INVALID;
-  const query: DnsQuery = {
+  if (built === null) return null;
+  return {
     packet: built.packet,
     id: built.packet.readUInt16BE(0),
     name: lower,
@@ -88,12 +86,23 @@ export function internalLookup(
     edns: false,
     udpSize: 65535,
     doBit: false,
-    // Not spoofable: the proxy has a TCP connection from this client.
+    // Not spoofable: the proxy has a TCP connection from this client; explain asks for its caller.
     cookie: true,
     client,
     protocol: 'internal',
     received: performance.now(),
   };
+}
+
+/** One question to the chain; see lookupAddresses for the A-then-AAAA policy the proxy uses. */
+export function internalLookup(
+  resolver: Resolver,
+  name: string,
+  client: string,
+  qtype: number = TYPE_A,
+): MaybePromise<LookupResult> {
+  const query = internalQuery(name, qtype, client);
+  if (query === null) return INVALID;
   let answer: MaybePromise<DnsAnswer>;
   try {
     answer = resolver.resolve(query);

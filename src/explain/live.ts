@@ -3,11 +3,11 @@
 // the query name first (a blocked name is never forwarded), then every CNAME/DNAME target, then
 // every A/AAAA address, with the same matchName/matchIp calls; the first match decides.
 import { isIP } from 'node:net';
-import type { DnsAnswer, DnsQuery } from '../dns/resolver.ts';
+import type { DnsAnswer } from '../dns/resolver.ts';
 import type { BlockMatch, PolicySnapshot } from '../policy/snapshot.ts';
-import { buildQuery } from '../dns/internal-lookup.ts';
+import { internalQuery } from '../dns/internal-lookup.ts';
 import { readAnswer } from '../dns/wire/answer-facts.ts';
-import { explainName, toRule, type ExplainRule } from '../policy/explain.ts';
+import { explainName, toRule, type ExplainResult, type ExplainRule } from '../policy/explain.ts';
 import type { ExplainInput } from './input.ts';
 import type { LiveChain } from './live-chain.ts';
 
@@ -20,7 +20,11 @@ export interface LiveItem {
   readonly rule?: ExplainRule;
 }
 
-export interface LiveJudgement {
+/**
+ * For a block: the rule that blocked the live answer and what the client gets instead, in the policy
+ * answer's own terms (explainName decides both).
+ */
+export interface LiveJudgement extends Pick<ExplainResult, 'decidingRule' | 'answer'> {
   /**
    * blocked: the name, a target or an address is blocked; allowed: the answer goes to the client
    * as the upstream gave it; failed: no usable answer (the client gets SERVFAIL); not-asked: there is
@@ -34,35 +38,10 @@ export interface LiveJudgement {
   readonly rcode?: string;
   readonly targets: readonly LiveItem[];
   readonly addresses: readonly LiveItem[];
-  /** The rule that blocked the live answer, and what the client gets instead. */
-  readonly decidingRule?: ExplainRule;
-  readonly answer?: string;
 }
 
 function item(value: string, m: BlockMatch | null): LiveItem {
   return m === null ? { value, decision: 'allowed' } : { value, decision: 'blocked', rule: toRule(m.rule) };
-}
-
-function queryFor(input: ExplainInput): DnsQuery | null {
-  const built = buildQuery(input.host, input.qtype);
-  if (built === null) return null;
-  return {
-    packet: built.packet,
-    id: built.packet.readUInt16BE(0),
-    name: input.host,
-    qtype: input.qtype,
-    qclass: 1,
-    questionEnd: built.questionEnd,
-    rd: true,
-    cd: false,
-    edns: false,
-    udpSize: 65535,
-    doBit: false,
-    cookie: true,
-    client: input.client,
-    protocol: 'internal',
-    received: performance.now(),
-  };
 }
 
 /** Asks `live` (local zones over the upstreams: no cache, no policy) and judges the answer with `policy`. */
@@ -86,7 +65,7 @@ export async function followLive(
       ...none,
     };
   }
-  const query = queryFor(input);
+  const query = internalQuery(input.host, input.qtype, input.client);
   if (query === null) {
     return { decision: 'failed', asked: false, note: 'the name cannot be put in a DNS query', ...none };
   }

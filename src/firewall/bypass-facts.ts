@@ -8,16 +8,19 @@ export interface BypassAddress {
   readonly why: string;
 }
 
+/** The addresses of one endpoint, all blocked for the same reason. */
+function endpoint(why: string, ...cidrs: string[]): BypassAddress[] {
+  return cidrs.map((cidr) => ({ cidr, why }));
+}
+
 /** Private-DNS and HTTPDNS endpoints: every port, TCP and UDP. Their only service is name resolution. */
 export const HTTPDNS_ADDRESSES: readonly BypassAddress[] = [
-  { cidr: '43.130.30.240/32', why: 'WeChat newdns dns.weixin.qq.com (S13)' },
-  { cidr: '43.130.30.237/32', why: 'WeChat newdns dns.weixin.qq.com (S13)' },
-  { cidr: '119.29.29.29/32', why: 'Tencent HTTPDNS / DNSPod Public DNS+ (S32)' },
-  { cidr: '43.132.55.55/32', why: 'Tencent Cloud HTTPDNS, HTTP (S32)' },
-  { cidr: '43.132.55.56/32', why: 'Tencent Cloud HTTPDNS, HTTPS (S32)' },
-  { cidr: '1.12.12.12/32', why: 'DNSPod DoH/DoT (S8, M)' },
-  { cidr: '120.53.53.53/32', why: 'DNSPod DoH/DoT (S8, M)' },
-  { cidr: '2402:4e00::/128', why: 'DNSPod public DNS, IPv6 (S9, M)' },
+  ...endpoint('WeChat newdns dns.weixin.qq.com (S13)', '43.130.30.240/32', '43.130.30.237/32'),
+  ...endpoint('Tencent HTTPDNS / DNSPod Public DNS+ (S32)', '119.29.29.29/32'),
+  ...endpoint('Tencent Cloud HTTPDNS, HTTP (S32)', '43.132.55.55/32'),
+  ...endpoint('Tencent Cloud HTTPDNS, HTTPS (S32)', '43.132.55.56/32'),
+  ...endpoint('DNSPod DoH/DoT (S8, M)', '1.12.12.12/32', '120.53.53.53/32'),
+  ...endpoint('DNSPod public DNS, IPv6 (S9, M)', '2402:4e00::/128'),
 ];
 
 /**
@@ -29,12 +32,12 @@ export const HTTPDNS_ADDRESSES: readonly BypassAddress[] = [
  * the export complete for a config that leaves that list out.
  */
 export const PUBLIC_RESOLVER_ADDRESSES: readonly BypassAddress[] = [
-  { cidr: '8.8.8.8/32', why: 'Google Public DNS, Kaspersky fallback (S23)' },
-  { cidr: '1.1.1.1/32', why: 'Cloudflare DNS, Kaspersky fallback (S23)' },
-  { cidr: '223.6.6.6/32', why: 'Alibaba DNS, Kaspersky fallback (S23)' },
-  { cidr: '9.9.9.9/32', why: 'Quad9, Kaspersky fallback (S23)' },
-  { cidr: '185.228.168.168/32', why: 'CleanBrowsing, Kaspersky fallback (S23)' },
-];
+  ['Google Public DNS', '8.8.8.8/32'],
+  ['Cloudflare DNS', '1.1.1.1/32'],
+  ['Alibaba DNS', '223.6.6.6/32'],
+  ['Quad9', '9.9.9.9/32'],
+  ['CleanBrowsing', '185.228.168.168/32'],
+].map(([name, cidr]) => ({ cidr, why: `${name}, Kaspersky fallback (S23)` }));
 
 /** Device DNS: plain DNS (53) and DoT (853), TCP and UDP (DoQ also uses UDP 853). */
 export const DNS_PORTS: readonly number[] = [53, 853];

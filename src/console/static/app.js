@@ -32,26 +32,71 @@ function el(tag, text, className) {
   return e;
 }
 
-function row(cells) {
-  const tr = document.createElement('tr');
-  for (const c of cells) tr.append(c instanceof window.Node ? wrapCell(c) : el('td', c));
-  return tr;
-}
-
-function wrapCell(node) {
+function cell(value) {
+  if (!(value instanceof window.Node)) return el('td', value);
   const td = document.createElement('td');
-  td.append(node);
+  td.append(value);
   return td;
 }
 
-function fill(tbody, rows) {
-  tbody.replaceChildren(...rows);
+/**
+ * The table `#id`, its header row built from `heads` and each body row from `cells(item)` (text or a
+ * node per column): a table's columns are declared once, here, beside what fills them.
+ */
+function table(id, heads, cells) {
+  const t = $(`#${id}`);
+  const head = document.createElement('tr');
+  for (const h of heads) head.append(el('th', h));
+  t.createTHead().append(head);
+  const body = t.createTBody();
+  const row = (item) => {
+    const tr = document.createElement('tr');
+    for (const c of cells(item)) tr.append(cell(c));
+    return tr;
+  };
+  return { body, row, fill: (items) => body.replaceChildren(...items.map(row)) };
 }
 
 function time(iso) {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? '' : d.toLocaleString();
 }
+
+/** An event's cells: the live feed's few (`full` false) or a search result's all. */
+function eventCells(e, full) {
+  const cells = [time(e.time), e.client, `${e.layer}/${e.protocol}`, el('span', e.target, 'target')];
+  if (full) cells.push(e.kind);
+  cells.push(full ? `${e.app} / ${e.category}` : e.app);
+  if (full) cells.push(e.rule ? `${e.rule} (${e.source})` : '');
+  cells.push(el('span', e.answer, e.decision === 'blocked' ? 'blocked' : ''));
+  return cells;
+}
+
+const upstreamTable = table('upstreams', ['Upstream', 'Health', 'Latency'], (u) => [
+  u.url,
+  el('span', u.healthy ? 'healthy' : 'down', u.healthy ? 'allowed' : 'blocked'),
+  `${u.latencyMs ?? '?'} ms`,
+]);
+const listTable = table(
+  'lists',
+  ['List', 'App / category', 'Entries', 'Bad lines', 'Last refresh', 'Last error'],
+  (l) => [
+    l.name,
+    `${l.app} / ${l.category}`,
+    l.entries,
+    l.badLines,
+    l.lastSuccess ? time(l.lastSuccess) : 'never',
+    l.lastError ?? (l.refreshFailures ? `${l.refreshFailures} failed refreshes` : ''),
+  ],
+);
+const feedTable = table('feed', ['Time', 'Client', 'Layer', 'Target', 'App', 'Answer'], (e) =>
+  eventCells(e, false),
+);
+const resultTable = table(
+  'results',
+  ['Time', 'Client', 'Layer', 'Target', 'Kind', 'App / category', 'Rule', 'Answer'],
+  (e) => eventCells(e, true),
+);
 
 function showLogin() {
   $('#login-view').hidden = false;
@@ -110,39 +155,8 @@ async function refresh() {
       ),
     ),
   );
-  fill(
-    $('#upstreams tbody'),
-    (st.upstreams ?? []).map((u) =>
-      row([
-        u.url,
-        el('span', u.healthy ? 'healthy' : 'down', u.healthy ? 'allowed' : 'blocked'),
-        `${u.latencyMs ?? '?'} ms`,
-      ]),
-    ),
-  );
-  fill(
-    $('#lists tbody'),
-    (st.lists ?? []).map((l) =>
-      row([
-        l.name,
-        `${l.app} / ${l.category}`,
-        l.entries,
-        l.badLines,
-        l.lastSuccess ? time(l.lastSuccess) : 'never',
-        l.lastError ?? (l.refreshFailures ? `${l.refreshFailures} failed refreshes` : ''),
-      ]),
-    ),
-  );
-}
-
-function eventCells(e, full) {
-  const cells = [time(e.time), e.client, `${e.layer}/${e.protocol}`, el('span', e.target)];
-  cells[3].className = 'target';
-  if (full) cells.push(e.kind);
-  cells.push(full ? `${e.app} / ${e.category}` : e.app);
-  if (full) cells.push(e.rule ? `${e.rule} (${e.source})` : '');
-  cells.push(el('span', e.answer, e.decision === 'blocked' ? 'blocked' : ''));
-  return cells;
+  upstreamTable.fill(st.upstreams ?? []);
+  listTable.fill(st.lists ?? []);
 }
 
 function startFeed() {
@@ -153,8 +167,8 @@ function startFeed() {
   feed.onerror = () => (state.textContent = '(reconnecting…)');
   feed.addEventListener('event', (m) => {
     const e = JSON.parse(m.data);
-    const tbody = $('#feed tbody');
-    tbody.prepend(row(eventCells(e, false)));
+    const tbody = feedTable.body;
+    tbody.prepend(feedTable.row(e));
     while (tbody.children.length > FEED_MAX) tbody.lastElementChild.remove();
     // New blocks move the counters and the top lists: refresh them, at most once a second.
     if (pendingRefresh === undefined) {
@@ -214,10 +228,8 @@ async function search(append) {
   const r = await api(`/api/events?${params}`);
   $('#search-error').textContent = r.ok ? '' : (r.body?.error ?? `error ${r.status}`);
   if (!r.ok) return;
-  const rows = r.body.events.map((e) => row(eventCells(e, true)));
-  const tbody = $('#results tbody');
-  if (append) tbody.append(...rows);
-  else fill(tbody, rows);
+  if (append) resultTable.body.append(...r.body.events.map(resultTable.row));
+  else resultTable.fill(r.body.events);
   nextCursor = r.body.next;
   $('#more').hidden = nextCursor === undefined;
 }
@@ -267,7 +279,14 @@ async function login(ev) {
   showApp();
 }
 
+/** A search filter's fixed values (its `data-choices`), after `any` (no filter). */
+function fillChoices(select) {
+  select.append(el('option', 'any'), ...select.dataset.choices.split(' ').map((v) => el('option', v)));
+  select.options[0].value = '';
+}
+
 async function init() {
+  for (const select of document.querySelectorAll('select[data-choices]')) fillChoices(select);
   $('#login').addEventListener('submit', (e) => void login(e));
   $('#logout').addEventListener('click', async () => {
     await api('/api/session/logout', { method: 'POST' });
