@@ -79,6 +79,10 @@ export async function proxyRound(
       ['allowed', allowedUrl],
       ['blocked', blockedUrl],
     ] as const) {
+      // An unmeasured second first, the same for every peer: banwall's JIT tiers up and the garbage
+      // of loading the list is collected before the clock starts (a cold first run cost it up to
+      // 5× the CPU per request of a warm one here), and every peer has its keep-alive pools filled.
+      await wrk(opts.workDir, s.port, url, 1);
       const cpu0 = cpuSeconds(s.proc.pid);
       const t0 = performance.now();
       const r = await wrk(opts.workDir, s.port, url, opts.seconds);
