@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { curl } from '../helpers/curl.ts';
+import { MAX_POOLS, OriginPools } from '../../src/proxy/origin-pools.ts';
 import { missingTools } from '../helpers/tools.ts';
 import {
   fakeChain,
@@ -256,9 +257,53 @@ void describe('the undici forwarder only', { skip: TOOLS_SKIP }, () => {
     await waitFor(() => origin.abandoned === abandoned + 1, 3000, 'the origin request to be cancelled');
   });
 
+  void test('an IPv6 literal origin: the pool dials [::1], Host names it', async (t) => {
+    const v6 = http.createServer((req, res) => res.end(`host ${req.headers.host}`));
+    const listening = await new Promise<boolean>((resolve) => {
+      v6.once('error', () => resolve(false));
+      v6.listen(0, '::1', () => resolve(true));
+    });
+    if (!listening) {
+      t.skip('no ::1 here');
+      return;
+    }
+    try {
+      const port = (v6.address() as AddressInfo).port;
+      const r = await curl(['-x', proxy.url, `http://[::1]:${port}/`]);
+      assert.equal(r.status, 200);
+      assert.equal(r.body, `host [::1]:${port}`);
+    } finally {
+      v6.closeAllConnections();
+      await new Promise<void>((resolve) => v6.close(() => resolve()));
+    }
+  });
+
   void test('a slow reader gets all of a large body (backpressure)', async () => {
     const r = await curl(['-x', proxy.url, '--limit-rate', '1M', `${base}/big`]);
     assert.equal(r.status, 200);
     assert.equal(r.body.length, BIG);
   });
+});
+
+void test('origin pools: one per address and port, at most MAX_POOLS, the least recently used closed', () => {
+  const pools = new OriginPools({ upstreamMs: 1000, connections: 4 });
+  try {
+    const first = pools.get('127.0.0.1', 8080, 4);
+    assert.equal(pools.get('127.0.0.1', 8080, 4), first, 'the same origin, the same pool');
+    const other = pools.get('127.0.0.1', 8081, 4);
+    assert.notEqual(other, first, 'another port, another pool');
+    const v6 = pools.get('::1', 8080, 6);
+    assert.notEqual(v6, first);
+    // Touch the first again: the least recently used is now `other`.
+    assert.equal(pools.get('127.0.0.1', 8080, 4), first);
+    for (let i = 0; i < MAX_POOLS - 2; i++) pools.get(`10.0.${i >> 8}.${i & 255}`, 80, 4);
+    assert.equal(pools.size, MAX_POOLS);
+    assert.equal(other.closed, true, 'the least recently used was closed');
+    assert.equal(pools.get('127.0.0.1', 8080, 4), first, 'recently used: kept');
+    assert.equal(pools.get('::1', 8080, 6), v6);
+    assert.notEqual(pools.get('127.0.0.1', 8081, 4), other, 'an evicted origin gets a new pool');
+    assert.equal(pools.size, MAX_POOLS);
+  } finally {
+    pools.destroy();
+  }
 });
