@@ -111,6 +111,26 @@ export function sendBlock(
   else res.end(body);
 }
 
+/** The status Node's own clientError handler would send, which the proxy's handlers replace to count it. */
+export function clientErrorStatus(code: string | undefined): number {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return 431;
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return 413;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return 408;
+    default:
+      return 400;
+  }
+}
+
+/** Answers a request Node's parser refused (`clientError`) with its status, then closes. */
+export function rawClientError(socket: Duplex, code: string | undefined): void {
+  const status = clientErrorStatus(code);
+  rawText(socket, status, `banwall: ${STATUS_CODES[status] ?? 'Error'}`);
+}
+
 /** Writes a complete HTTP/1.1 response on a raw socket and closes it. */
 export function rawResponse(
   socket: Duplex | Socket,

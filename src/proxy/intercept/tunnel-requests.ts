@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { connectionState, type ProxyContext } from '../context.ts';
 import type { HttpForwarder } from '../http-forwarder.ts';
 import { prepareRequestHeaders } from '../headers.ts';
-import { sendText } from '../responses.ts';
+import { rawClientError, sendText } from '../responses.ts';
 import { internalError, noteMonitored, refuseRequest, type RequestSource } from '../judged-request.ts';
 import { judgeUrl, monitoredUrl } from '../url-judge.ts';
 import { tunnelRequestTarget } from './decisions.ts';
@@ -126,13 +126,7 @@ export class TunnelRequests {
       return;
     }
     this.ctx.stats.recordRequest('https', 'badrequest');
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = `banwall: ${http.STATUS_CODES[status]}\n`;
-    socket.end(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: text/plain\r\n` +
-        `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-    );
-    setTimeout(() => socket.destroy(), 1000).unref();
+    rawClientError(socket, err.code);
   };
 
   close(): void {
