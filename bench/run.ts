@@ -1,7 +1,8 @@
 // `npm run bench`: banwall against dnsmasq, Unbound, dnsdist, Squid and tinyproxy on this machine, in one
 // run, on loopback only. Peers and banwall alternate within each round; the table shows medians.
 // Options: --rounds N, --seconds S (per DNS scenario), --quick (1 round, short runs),
-// --only dns|proxy, --servers a,b (only these, by table name), --no-workers (skip the `dns.workers: auto` column), --profile (see profile.ts).
+// --only dns|proxy, --servers a,b (only these, by table name), --no-workers (skip the `dns.workers: auto` column),
+// --profile (see profile.ts; with --only proxy, proxy-profile.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +25,7 @@ import { squid } from './servers/squid.ts';
 import { tinyproxy } from './servers/tinyproxy.ts';
 import { dgramFloor } from './servers/dgram-floor.ts';
 import { runProfile } from './profile.ts';
+import { runProxyProfile } from './proxy-profile.ts';
 import { waitForTcp } from './lib/probe.ts';
 import type { DnsPeer, ProxyPeer } from './servers/types.ts';
 
@@ -82,7 +84,13 @@ async function main(): Promise<void> {
   log(`upstream: NSD on 127.0.0.1:${nsd.port}, bench. zone ready in ${(nsd.readyMs / 1000).toFixed(2)} s`);
 
   if (args.profile) {
-    await runProfile(WORK, data, nsd.port, seconds, log);
+    if (args.only === 'proxy') {
+      const o = await startOrigin();
+      await runProxyProfile(WORK, data, nsd.port, o.port, proxySeconds, log);
+      await o.stop();
+    } else {
+      await runProfile(WORK, data, nsd.port, seconds, log);
+    }
     await stop(nsd.proc);
     return;
   }
