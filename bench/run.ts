@@ -102,6 +102,7 @@ async function main(): Promise<void> {
     unbound(WORK, data),
     dnsdist(WORK, data),
     banwallDns(WORK, data, { workers: 1 }),
+    banwallDns(WORK, data, { workers: 1, batchedIo: 'off' }),
   ];
   if (withWorkers) dnsPeers.push(banwallDns(WORK, data, { workers: 'auto' }));
   dnsPeers.push(dgramFloor(WORK));
@@ -166,7 +167,7 @@ function render(res: Results, rounds: number, secs: number, withWorkers: boolean
       dnsMetrics(),
       'banwall',
       ['unbound', 'dnsdist', 'dnsmasq'],
-      [...(withWorkers ? ['banwall-wauto'] : []), 'node dgram floor'],
+      ['banwall-dgram', ...(withWorkers ? ['banwall-wauto'] : []), 'node dgram floor'],
     ),
     '',
     '## HTTP proxy (wrk, 1 thread, 50 connections, absolute-form requests, 100 k-name list)',
@@ -197,7 +198,9 @@ function render(res: Results, rounds: number, secs: number, withWorkers: boolean
       'whole list is loaded), or the probe name for the empty list. RSS sums the whole process tree.',
     '- "lost" is dnsperf\'s count; it includes the queries still outstanding (up to 400) when the time limit ' +
       'stops the run, so a few hundred is the floor for every server.',
-    '- banwall-wauto = `dns.workers: auto` (one process per core); its RSS and CPU sum all its processes.',
+    '- banwall = the default config, `dns.batchedIo: auto`: UDP through the recvmmsg/sendmmsg addon when it is built ' +
+      '(its start log says `dnsUdpIo`); banwall-dgram = `dns.batchedIo: off`, the pure-JS node:dgram path.',
+    '- banwall-wauto = `dns.workers: auto` (one process per core, batched I/O as banwall); its RSS and CPU sum all its processes.',
     '- node dgram floor = a bare node:dgram server that flips each query into an answer (no parsing, no list): ' +
       "the most any single Node process can do here; banwall's own cost is what it spends above it.",
     '- Proxy: banwall = `proxy.forwarder: undici` (bodiless GET/HEAD on an undici Pool, the default); ' +

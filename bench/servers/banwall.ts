@@ -17,6 +17,11 @@ export interface BanwallOptions {
   workers: number | 'auto';
   /** `proxy.forwarder` for the proxy peer (default: banwall's own default). */
   forwarder?: 'auto' | 'undici' | 'http-proxy';
+  /**
+   * `dns.batchedIo`; default `auto`, what ships (the recvmmsg/sendmmsg addon when it is built).
+   * `off` is the node:dgram path, the column `banwall-dgram`.
+   */
+  batchedIo?: 'auto' | 'on' | 'off';
   /** Directory for `node --cpu-prof` output; no profiling when absent. */
   profileDir?: string;
 }
@@ -35,6 +40,7 @@ function config(
       listen: [`127.0.0.1:${dnsPort}`],
       upstreams: [`udp://127.0.0.1:${upstreamPort}`],
       workers: opts.workers,
+      batchedIo: opts.batchedIo ?? 'auto',
     },
     lists: [{ name: 'bench', app: 'bench', category: 'core', source: listFile, format: 'domains' }],
     groups: [{ name: 'default', lists: ['bench'] }],
@@ -75,13 +81,15 @@ async function launch(
 }
 
 export function banwallDns(workDir: string, data: DataFiles, opts: BanwallOptions): DnsPeer {
-  const name = opts.workers === 1 ? 'banwall' : `banwall-w${opts.workers}`;
+  const name =
+    (opts.workers === 1 ? 'banwall' : `banwall-w${opts.workers}`) +
+    (opts.batchedIo === 'off' ? '-dgram' : '');
   const dir = path.join(workDir, name);
   mkdirSync(dir, { recursive: true });
   return {
     name,
     // The worker processes load the same lists as one process: the 1 M start is enough to show it.
-    largestListOnly: opts.workers !== 1,
+    largestListOnly: opts.workers !== 1 || opts.batchedIo === 'off',
     async start(listSize: number, upstreamPort: number): Promise<RunningServer> {
       const dnsPort = await freePort();
       const httpPort = await freePort();
