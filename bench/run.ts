@@ -1,7 +1,8 @@
 // `npm run bench`: banwall against dnsmasq, Unbound, dnsdist, Squid and tinyproxy on this machine, in one
 // run, on loopback only. Peers and banwall alternate within each round; the table shows medians.
 // Options: --rounds N, --seconds S (per DNS scenario), --quick (1 round, short runs),
-// --only dns|proxy|events, --servers a,b (only these, by table name), --no-workers (skip the `dns.workers: auto` column), --profile (see profile.ts).
+// --only dns|proxy|events, --servers a,b (only these, by table name), --no-workers (skip the `dns.workers: auto` column),
+// --profile (see profile.ts; with --only proxy, proxy-profile.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +26,7 @@ import { tinyproxy } from './servers/tinyproxy.ts';
 import { dgramFloor } from './servers/dgram-floor.ts';
 import { runProfile } from './profile.ts';
 import { eventsBench, formatEventsBench, type EventsBenchResult } from './events-bench.ts';
+import { runProxyProfile } from './proxy-profile.ts';
 import { waitForTcp } from './lib/probe.ts';
 import type { DnsPeer, ProxyPeer } from './servers/types.ts';
 
@@ -83,7 +85,13 @@ async function main(): Promise<void> {
   log(`upstream: NSD on 127.0.0.1:${nsd.port}, bench. zone ready in ${(nsd.readyMs / 1000).toFixed(2)} s`);
 
   if (args.profile) {
-    await runProfile(WORK, data, nsd.port, seconds, log);
+    if (args.only === 'proxy') {
+      const o = await startOrigin();
+      await runProxyProfile(WORK, data, nsd.port, o.port, proxySeconds, log);
+      await o.stop();
+    } else {
+      await runProfile(WORK, data, nsd.port, seconds, log);
+    }
     await stop(nsd.proc);
     return;
   }
@@ -102,7 +110,9 @@ async function main(): Promise<void> {
   let proxyPeers: ProxyPeer[] = [
     squid(WORK, data),
     tinyproxy(WORK, data),
-    banwallProxy(WORK, data, { workers: 1 }),
+    banwallProxy(WORK, data, { workers: 1, forwarder: 'undici' }),
+    // The same banwall with every request on http-proxy-3 (proxy.forwarder: http-proxy), issue 17.5.
+    banwallProxy(WORK, data, { workers: 1, forwarder: 'http-proxy' }),
   ];
   const keep = (p: { name: string }) => !args.servers || args.servers.split(',').includes(p.name);
   dnsPeers = dnsPeers.filter(keep);
@@ -175,7 +185,14 @@ function render(
     '',
     '## HTTP proxy (wrk, 1 thread, 50 connections, absolute-form requests, 100 k-name list)',
     '',
-    table('Proxy', res, proxyMetrics(), 'banwall', ['squid', 'tinyproxy'], ['origin direct']),
+    table(
+      'Proxy',
+      res,
+      proxyMetrics(),
+      'banwall',
+      ['squid', 'tinyproxy'],
+      ['banwall-http-proxy', 'origin direct'],
+    ),
     '',
     '## HTTPS through CONNECT: spliced beside intercepted (proxy.intercept), banwall only',
     '',
@@ -207,6 +224,8 @@ function render(
     '- banwall-wauto = `dns.workers: auto` (one process per core, batched I/O as banwall); its RSS and CPU sum all its processes.',
     '- node dgram floor = a bare node:dgram server that flips each query into an answer (no parsing, no list): ' +
       "the most any single Node process can do here; banwall's own cost is what it spends above it.",
+    '- Proxy: banwall = `proxy.forwarder: undici` (bodiless GET/HEAD on an undici Pool, the default); ' +
+      'banwall-http-proxy = `proxy.forwarder: http-proxy` (every request through http-proxy-3), same run.',
     '- Proxy "allowed" targets the origin by IP literal (no proxy resolves a name); tinyproxy matches exact names ' +
       '(fnmatch), Squid and banwall names and subdomains.',
     '- HTTPS: a Node client in the harness process CONNECTs through banwall to a TLS origin (1 KiB); "spliced" is ' +
