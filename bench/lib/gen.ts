@@ -68,7 +68,7 @@ function wireName(name: string): string {
  * parent, so a key blocks the name and its subdomains, as the other servers' lists do). Built by
  * tinycdb's `cdb -c` from its `+klen,dlen:key->data` input; labels are ASCII, so characters = bytes.
  */
-async function writeCdb(file: string, count: number): Promise<void> {
+export async function writeCdb(file: string, count: number): Promise<void> {
   if (existsSync(file)) return;
   const input = `${file}.in`;
   await writeLines(input, count + 1, (i) => {

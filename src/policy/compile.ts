@@ -12,6 +12,8 @@ import type { BlockAction, PolicySnapshot } from './snapshot.ts';
 import { isMonitored, unenforcedLists } from './config.ts';
 import { CompiledPolicy } from './compiled/compiled-policy.ts';
 import type { ListMeta } from './compiled/list-meta.ts';
+import type { NameTable } from './match/name-table.ts';
+import type { CompileOffload } from './worker/compile-offload.ts';
 import { broadRuleErrors, type BroadGuardList } from './compiled/broad-guard.ts';
 import { shrinksTooMuch, SourceError, type ListSource, type SourceSpec } from './sources/list-source.ts';
 import { isUrl, remoteUrlProblem } from './sources/remote-list.ts';
@@ -66,6 +68,12 @@ export class PolicyLoadError extends Error {
   }
 }
 
+/**
+ * Below this many names a table is built on the main thread: it takes a few ms, less than starting
+ * the compile worker.
+ */
+const OFFLOAD_MIN_NAMES = 50_000;
+
 /** Where compile gets the source of a spec: the one kept from earlier loads (its parse reused), or new. */
 export interface SourcePool {
   sourceFor(spec: SourceSpec): ListSource;
@@ -82,6 +90,8 @@ export interface Compiled {
 /**
  * Compiles `loaded`. With `inForce` (the snapshot serving now), a list whose entry count falls by more
  * than its `maxShrink` share is refused: an emptied or half-written file must not unblock names.
+ * With `offload` (a reload), big list files are read and the name table is built in the compile
+ * worker; everything else (guards, reports, policy tests) runs here as at start.
  */
 export async function compilePolicy(
   loaded: LoadedConfig,
@@ -89,6 +99,7 @@ export async function compilePolicy(
   inForce: PolicySnapshot | undefined,
   generation: number,
   log: Logger,
+  offload: CompileOffload | null = null,
 ): Promise<Compiled> {
   const cfg = loaded.config;
   const errors: string[] = [];
@@ -104,7 +115,7 @@ export async function compilePolicy(
     const src = pool.sourceFor(spec);
     try {
       if (spec.kind === 'url') await src.initRemote(cacheDir, fetchOpts, log);
-      else await src.syncLocal(cacheDir, log);
+      else await src.syncLocal(cacheDir, log, offload);
       if (src.unavailable) warnings.push(src.unavailable);
     } catch (err) {
       const message =
@@ -121,14 +132,38 @@ export async function compilePolicy(
     used.push(src);
   }
 
-  const unenforced = unenforcedLists(cfg).map((l) => ({
-    keyPath: `lists[${l.index}]`,
-    name: l.name,
-    unused: l.unused,
-  }));
-  const report: CompileReport = { lists: reports, errors, warnings, unenforced };
+  const report: CompileReport = { lists: reports, errors, warnings, unenforced: unenforcedOf(cfg) };
   if (errors.length > 0) return { report, snapshot: null, used };
 
+  const builders = used.map((src) => src.parsed!.names);
+  let names: NameTable | undefined;
+  if (offload && builders.reduce((n, b) => n + b.count, 0) >= OFFLOAD_MIN_NAMES) {
+    try {
+      names = await offload.buildTable(builders);
+    } catch (err) {
+      return {
+        report: { ...report, errors: [`policy not compiled: ${(err as Error).message}`] },
+        snapshot: null,
+        used,
+      };
+    }
+  }
+  return finishPolicy(loaded, used, report, generation, names);
+}
+
+/**
+ * The policy of `used` (sources in config order, their contents in hand) with its name table
+ * (built here when not given), judged by the policy tests: the same end for a compile and for a
+ * start from the policy snapshot file.
+ */
+export async function finishPolicy(
+  loaded: LoadedConfig,
+  used: readonly ListSource[],
+  report: CompileReport,
+  generation: number,
+  names?: NameTable,
+): Promise<Compiled> {
+  const cfg = loaded.config;
   const lists = used.map((src) => listMeta(src, cfg));
   const groups = cfg.groups.map((g) => ({
     name: g.name,
@@ -136,15 +171,20 @@ export async function compilePolicy(
     lists: g.lists,
     allow: g.allow,
   }));
-  const snapshot = new CompiledPolicy(generation, lists, groups);
+  const snapshot = new CompiledPolicy(generation, lists, groups, names);
   // The policy tests judge the new policy through the calls that enforce: a list edit that breaks
   // one is refused like a broken list, and the policy in force keeps serving.
   const tested = await runPolicyTests(loaded, snapshot);
   const withTests: CompileReport = { ...report, tests: tested.summary };
   if (tested.errors.length > 0) {
-    return { report: { ...withTests, errors: [...errors, ...tested.errors] }, snapshot: null, used };
+    return { report: { ...withTests, errors: [...report.errors, ...tested.errors] }, snapshot: null, used };
   }
   return { report: withTests, snapshot, used };
+}
+
+/** Lists no client is judged by: defined under `lists:` but named by no group. */
+export function unenforcedOf(cfg: Config): CompileReport['unenforced'] {
+  return unenforcedLists(cfg).map((l) => ({ keyPath: `lists[${l.index}]`, name: l.name, unused: l.unused }));
 }
 
 /** Reads and runs every `tests:` file; errors name file:line. */
@@ -209,7 +249,7 @@ export function maxShrinkOf(spec: SourceSpec, cfg: Config): number {
   return cfg.lists.find((l) => l.name === spec.name)?.maxShrink ?? cfg.blocking.maxShrink;
 }
 
-function listReport(spec: SourceSpec, parsed: ParsedList, refused?: string): ListReport {
+export function listReport(spec: SourceSpec, parsed: ParsedList, refused?: string): ListReport {
   return {
     name: spec.name,
     entries: parsed.entries,

@@ -4,10 +4,14 @@
 // from the refresher (it moves without a recompile).
 import { registerPulled } from '../metrics/pulled.ts';
 import type { PolicyStore } from './store.ts';
+import type { ListSummary } from './snapshot.ts';
 
 /** Publishes `store` (replacing any store published before in this process). Call once per app. */
 export function registerPolicyMetrics(store: PolicyStore): void {
   const lists = () => store.current?.lists() ?? [];
+  /** One sample per list in force, labelled by its name. */
+  const perList = (value: (l: ListSummary) => number) => () =>
+    lists().map((l) => ({ labels: { list: l.name }, value: value(l) }));
   registerPulled({
     name: 'banwall_list_entries',
     help: 'Rules loaded from each list (names, URL, IP and regex rules).',
@@ -22,7 +26,7 @@ export function registerPolicyMetrics(store: PolicyStore): void {
     help: 'Lines of each list in force that are not rules and were skipped (see `banwall check`).',
     type: 'gauge',
     aggregator: 'first',
-    collect: () => lists().map((l) => ({ labels: { list: l.name }, value: l.badLines })),
+    collect: perList((l) => l.badLines),
   });
   registerPulled({
     name: 'banwall_list_last_success_timestamp_seconds',
@@ -30,20 +34,12 @@ export function registerPolicyMetrics(store: PolicyStore): void {
     type: 'gauge',
     // Workers fetch on their own: the oldest success, so a stale worker shows.
     aggregator: 'min',
-    collect: () =>
-      lists().map((l) => ({
-        labels: { list: l.name },
-        value: store.refresher.health(l.name).lastSuccess / 1000,
-      })),
+    collect: perList((l) => store.refresher.health(l.name).lastSuccess / 1000),
   });
   registerPulled({
     name: 'banwall_list_refresh_failures_total',
     help: 'Failed fetches of each remote list (the previous contents stay in force).',
     type: 'counter',
-    collect: () =>
-      lists().map((l) => ({
-        labels: { list: l.name },
-        value: store.refresher.health(l.name).refreshFailures,
-      })),
+    collect: perList((l) => store.refresher.health(l.name).refreshFailures),
   });
 }

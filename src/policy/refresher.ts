@@ -96,6 +96,15 @@ export class ListRefresher implements SourcePool {
     this.watcher?.watchFiles(files);
   }
 
+  /**
+   * Fetches every remote list once now (after a start from the policy snapshot file: a start always
+   * asks for the current contents); a change recompiles as a timed refresh does.
+   */
+  refreshRemoteOnce(): void {
+    for (const s of this.sources.values())
+      if (s.spec.kind === 'url' && this.refreshOn) void this.refreshSource(s, true);
+  }
+
   /** Stops refresh timers of remote lists and file watchers. */
   close(): void {
     this.closed = true;
@@ -138,8 +147,8 @@ export class ListRefresher implements SourcePool {
     this.timers.set(src, timer);
   }
 
-  private async refreshSource(src: ListSource): Promise<void> {
-    this.timers.delete(src);
+  private async refreshSource(src: ListSource, once = false): Promise<void> {
+    if (!once) this.timers.delete(src);
     if (this.closed || !this.cfg) return;
     const cfg = this.cfg.config;
     const cacheDir = path.resolve(this.cfg.dir, cfg.blocking.cacheDir);
@@ -170,7 +179,7 @@ export class ListRefresher implements SourcePool {
         'list refresh failed; keeping the previous contents',
       );
     } finally {
-      if (!this.closed && this.sources.get(sourceKey(src.spec)) === src) this.schedule(src);
+      if (!once && !this.closed && this.sources.get(sourceKey(src.spec)) === src) this.schedule(src);
     }
   }
 }

@@ -8,6 +8,10 @@ import type { Logger } from '../log.ts';
 import type { PolicySnapshot } from './snapshot.ts';
 import { compilePolicy, logReport, PolicyLoadError, type CompileReport } from './compile.ts';
 import { ListRefresher, type RefresherOptions } from './refresher.ts';
+import { CompileOffload } from './worker/compile-offload.ts';
+import { loadSnapshot, saveSnapshot } from './snapshot-cache.ts';
+import type { CompiledPolicy } from './compiled/compiled-policy.ts';
+import type { ListSource } from './sources/list-source.ts';
 
 export { PolicyLoadError, type CompileReport } from './compile.ts';
 export type PolicyStoreOptions = RefresherOptions;
@@ -21,6 +25,7 @@ export class PolicyStore {
   private cfg: LoadedConfig | null = null;
   private generation = 0;
   private queue: Promise<unknown> = Promise.resolve();
+  private saving: Promise<void> = Promise.resolve();
   private closed = false;
   /**
    * Told of every recompile the refresher starts (a list file changed, a remote list refreshed):
@@ -53,20 +58,63 @@ export class PolicyStore {
 
   /** Compiles `cfg` and swaps it in; runs inside the serial queue. */
   private async apply(cfg: LoadedConfig): Promise<CompileReport> {
-    const { report, snapshot, used } = await compilePolicy(
-      cfg,
-      this.refresher,
-      this.current,
-      this.generation + 1,
-      this.log,
-    );
+    if (!this.current) {
+      const fromFile = await loadSnapshot(cfg, this.refresher, this.generation + 1, this.log).catch(
+        (err: Error) => {
+          this.log.warn({ err: err.message }, 'policy snapshot not used; compiling the lists');
+          return null;
+        },
+      );
+      if (fromFile?.snapshot) {
+        this.log.info({ generation: fromFile.snapshot.generation }, 'policy taken from the snapshot file');
+        this.swap(cfg, fromFile.snapshot, fromFile.used, fromFile.report);
+        // Remote lists are fetched once at every start: the snapshot holds their copy on disk.
+        this.refresher.refreshRemoteOnce();
+        return fromFile.report;
+      }
+    }
+    // A reload compiles its big parts in a worker thread: the policy in force keeps answering.
+    // The first load runs here: nothing is served yet, and a worker would only add its start.
+    const offload = this.current ? new CompileOffload() : null;
+    let compiled;
+    try {
+      compiled = await compilePolicy(
+        cfg,
+        this.refresher,
+        this.current,
+        this.generation + 1,
+        this.log,
+        offload,
+      );
+    } finally {
+      offload?.close();
+    }
+    const { report, snapshot, used } = compiled;
     if (!snapshot) throw new PolicyLoadError(report);
+    this.swap(cfg, snapshot, used, report);
+    // Kept for the next start; writes one after another (never two at once into one temporary file).
+    this.saving = this.saving
+      .then(() => saveSnapshot(cfg, snapshot, used, this.log))
+      .catch((err: Error) => this.log.warn({ err: err.message }, 'cannot write the policy snapshot file'));
+    return report;
+  }
+
+  private swap(
+    cfg: LoadedConfig,
+    snapshot: CompiledPolicy,
+    used: readonly ListSource[],
+    report: CompileReport,
+  ): void {
     this.generation = snapshot.generation;
     this.cfg = cfg;
     this.current = snapshot;
     this.refresher.track(used, cfg);
     logReport(report, this.log);
-    return report;
+  }
+
+  /** Resolves once the snapshot file of the last compile is written (tests, a clean stop). */
+  snapshotWritten(): Promise<void> {
+    return this.saving;
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

@@ -25,7 +25,7 @@ import { IpTable } from '../match/ip-table.ts';
 import type { LinearRegex } from '../match/name-regex.ts';
 import { RegexRuleSet } from '../match/regex-set.ts';
 import { urlRuleMatches, decodePath, type UrlRuleSpec } from '../match/url-rule.ts';
-import { Rule, type ListMeta } from './list-meta.ts';
+import { ruleOf, type Rule, type ListMeta } from './list-meta.ts';
 import { Groups, type GroupSpec } from './groups.ts';
 import { EntryStart, RuleTrace, type RuleRecorder } from './rule-trace.ts';
 
@@ -52,7 +52,7 @@ export class CompiledPolicy implements PolicySnapshot {
   readonly generation: number;
   readonly lists_: readonly ListMeta[];
   readonly groups: Groups;
-  private readonly names: NameTable;
+  readonly names: NameTable;
   /** Regex rules, exceptions and blocks apart (an exception wins over any block, so it is tried first). */
   private readonly allowRegexes: CompiledRule<LinearRegex>[] = [];
   private readonly blockRegexes: CompiledRule<LinearRegex>[] = [];
@@ -68,19 +68,28 @@ export class CompiledPolicy implements PolicySnapshot {
   /** Per list index: 1 for an allow source (every rule in it is an exception). */
   private readonly allowList: Uint8Array;
 
-  constructor(generation: number, lists: readonly ListMeta[], groups: readonly GroupSpec[]) {
+  /**
+   * `names`: the table of every list's names, built here when not given (small policies); a reload
+   * builds it in the compile worker, a start may take it from the policy snapshot file.
+   */
+  constructor(
+    generation: number,
+    lists: readonly ListMeta[],
+    groups: readonly GroupSpec[],
+    names: NameTable = NameTable.build(lists.map((l) => l.parsed.names)),
+  ) {
     this.generation = generation;
     this.lists_ = lists;
     this.groups = new Groups(groups, lists);
     this.allowList = Uint8Array.from(lists, (l) => (l.allowSource ? 1 : 0));
-    this.names = new NameTable(lists.map((l, i) => ({ builder: l.parsed.names, list: i })));
+    this.names = names;
     let id = this.names.size;
     const compiled = <T>(
       meta: ListMeta,
       li: number,
       r: { value: T; allow: boolean; line: number; text: string },
     ) => {
-      const rule = new Rule(meta, r.line, r.text, r.allow || meta.allowSource);
+      const rule = ruleOf(meta, r.line, r.text, r.allow || meta.allowSource);
       return { value: r.value, list: li, rule, id: id++ };
     };
     lists.forEach((meta, li) => {
@@ -250,7 +259,7 @@ export class CompiledPolicy implements PolicySnapshot {
             const e = t.ent[p];
             const list = t.listOf(e);
             if (applies[list] === 0) continue;
-            const f = t.flagsOf(e, list);
+            const f = t.flags[e];
             if ((f & EXACT) !== 0 && !atStart) continue;
             if ((f & SUBONLY) !== 0 && atStart) continue;
             if (rec !== null) rec.nameEntry(e, i + 1);
@@ -306,9 +315,9 @@ export class CompiledPolicy implements PolicySnapshot {
     const t = this.names;
     const list = t.listOf(e);
     const meta = this.lists_[list];
-    const f = t.flagsOf(e, list);
+    const f = t.flags[e];
     const suffix = name.slice(start, name.endsWith('.') ? -1 : undefined).toLowerCase();
-    return new Rule(meta, t.lineOf(e, list), ruleText(f, suffix), (f & ALLOW) !== 0 || meta.allowSource);
+    return ruleOf(meta, t.lines[e], ruleText(f, suffix), (f & ALLOW) !== 0 || meta.allowSource);
   }
 
   private cachedMatch<T>(r: CompiledRule<T>, g: number): BlockMatch {

@@ -18,28 +18,15 @@ export interface ListMeta {
   readonly refreshInterval: number;
 }
 
-/** A rule's identity; built once per rule that matches (names) or per rule at compile (the rest). */
-export class Rule implements RuleRef {
-  readonly list: string;
-  readonly app: string;
-  readonly category: Category;
-  readonly source: string;
-  readonly line: number;
-  readonly rule: string;
-  readonly action: BlockAction;
+/** A rule's identity, with whether it is an exception and whether its list is monitored. */
+export interface Rule extends RuleRef {
   /** Whether this is an exception (allow) rule. */
   readonly allow: boolean;
-  /** Whether the rule's list is in monitor mode (it would block, but does not). */
   readonly monitor: boolean;
-  constructor(meta: ListMeta, line: number, rule: string, allow: boolean) {
-    this.list = meta.name;
-    this.app = meta.app;
-    this.category = meta.category;
-    this.source = meta.source;
-    this.line = line;
-    this.rule = rule;
-    this.action = meta.action;
-    this.allow = allow;
-    this.monitor = meta.monitor;
-  }
+}
+
+/** The identity of a rule of `meta`; built once per rule that matches (names) or per rule at compile. */
+export function ruleOf(meta: ListMeta, line: number, rule: string, allow: boolean): Rule {
+  const { name: list, app, category, source, action, monitor } = meta;
+  return { list, app, category, source, line, rule, action, allow, monitor };
 }

@@ -1,14 +1,17 @@
 // The packed name table: every name rule of every list as a 53-bit hash, sorted in one Float64Array
-// with a parallel array of entry ids; entry ids are numbered list after list, and each list keeps its
-// own line and flag arrays.
+// with a parallel array of entry ids; entry ids are numbered list after list, and the table keeps
+// each entry's line and flags. All of it lives in one buffer of 8-byte-aligned sections (a
+// `NameBlock`): built in the compile worker at a reload and shared with the main thread, or read from
+// the policy snapshot file and used in place.
 //
 // Why not a Set<string>: the anchors of this field spend 30–300 bytes per name; here a name costs
 // 8 + 4 (sorted key and id) + 4 + 1 (line, flags) = 17 bytes and no string at all (between reloads
-// the lists hand their key arrays to the table; they get them back when the next table is built).
-// Lookup is a binary search inside one hash bucket per label of the queried name: O(labels × log n),
-// no allocation. Measured by bench/policy-load.ts (1,000,000 generated names, this 2-core machine,
-// shared and loaded): parse + compile 1.1–1.3 s, from the compiled copy 0.26–0.33 s, 17 MB of typed
-// arrays kept, lookup 1.1–1.3 µs for a listed name and 0.2–0.5 µs for an unlisted one.
+// the lists' own line and flag arrays are views of the table's, and their keys are taken back out of
+// it when the next table is built). Lookup is a binary search inside one hash bucket per label of the
+// queried name: O(labels × log n), no allocation. Measured by bench/policy-load.ts (1,000,000
+// generated names, this 2-core machine, shared and loaded): 17 MB of typed arrays kept, lookup
+// 0.4–2.2 µs for a listed name and 0.13–0.7 µs for an unlisted one.
+import { crc32 } from 'node:zlib';
 import { resetHash, pushChar, hiOf, loOf, type HashState } from './name-hash.ts';
 
 /** Entry flags. */
@@ -16,15 +19,15 @@ export const EXACT = 1; // `=name`, `|name^`: that name only
 export const SUBONLY = 2; // `*.name`: subdomains only
 export const ALLOW = 4; // `@@||name^`, or a name in an allow source
 
-const EMPTY = new Uint32Array(0);
+const EMPTY: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
 /** Collects the names of one list while it is parsed; no string is kept. */
 export class NameBuilder {
   count = 0;
-  hi = new Uint32Array(1024);
-  lo = new Uint32Array(1024);
-  line = new Uint32Array(1024);
-  flags = new Uint8Array(1024);
+  hi: Uint32Array<ArrayBufferLike> = new Uint32Array(1024);
+  lo: Uint32Array<ArrayBufferLike> = new Uint32Array(1024);
+  line: Uint32Array<ArrayBufferLike> = new Uint32Array(1024);
+  flags: Uint8Array<ArrayBufferLike> = new Uint8Array(1024);
   private readonly h: HashState = { a: 0, b: 0 };
 
   /**
@@ -70,22 +73,44 @@ export class NameBuilder {
   }
 
   /**
-   * The table that holds this list's keys while `hi`/`lo` are released (see `release`): the keys
-   * are restored from it when the next table is built. Saves 8 bytes a name between reloads.
+   * The table that holds this list's keys while `hi`/`lo` are released (see `bind`): the keys are
+   * taken back from it when the next table is built. Saves 8 bytes a name between reloads.
    */
   keysIn: { table: NameTable; part: number } | null = null;
 
-  /** Hands the keys over to `table` (which holds them sorted) and frees this copy. */
-  release(table: NameTable, part: number): void {
-    if (this.count === 0) return;
+  /**
+   * Hands the names over to `table` (part `part`), which holds them sorted: the keys are freed here,
+   * lines and flags become views of the table's arrays (no second copy).
+   */
+  bind(table: NameTable, part: number): void {
+    const s = table.starts[part];
+    const e = table.starts[part + 1];
     this.keysIn = { table, part };
     this.hi = EMPTY;
     this.lo = EMPTY;
+    this.line = table.lines.subarray(s, e);
+    this.flags = table.flags.subarray(s, e);
+  }
+
+  /** What a table build needs of this list: its arrays, or where an earlier table holds them. */
+  part(): NamePart {
+    if (this.keysIn !== null) return { kind: 'old', block: this.keysIn.table.block, part: this.keysIn.part };
+    const n = this.count;
+    const { hi, lo, line, flags } = this;
+    return {
+      kind: 'arrays',
+      count: n,
+      hi: hi.subarray(0, n),
+      lo: lo.subarray(0, n),
+      line: line.subarray(0, n),
+      flags: flags.subarray(0, n),
+    };
   }
 
   /** Drops the spare capacity once the list is parsed (kept between reloads, so worth trimming). */
   shrink(): void {
     const n = this.count;
+    if (this.keysIn !== null || (this.hi.length === n && this.line.length === n)) return;
     this.hi = this.hi.slice(0, n);
     this.lo = this.lo.slice(0, n);
     this.line = this.line.slice(0, n);
@@ -93,24 +118,67 @@ export class NameBuilder {
   }
 
   private grow(): void {
-    const n = this.hi.length * 2;
-    const hi = new Uint32Array(n);
-    hi.set(this.hi);
-    this.hi = hi;
-    const lo = new Uint32Array(n);
-    lo.set(this.lo);
-    this.lo = lo;
-    const line = new Uint32Array(n);
-    line.set(this.line);
-    this.line = line;
-    const flags = new Uint8Array(n);
+    const twice = (a: Uint32Array) => {
+      const b = new Uint32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.hi = twice(this.hi);
+    this.lo = twice(this.lo);
+    this.line = twice(this.line);
+    const flags = new Uint8Array(this.flags.length * 2);
     flags.set(this.flags);
     this.flags = flags;
   }
 }
 
+/** Where a table's arrays live: one buffer (shared with the build worker), sections 8-byte aligned. */
+export interface NameBlock {
+  readonly buffer: ArrayBufferLike;
+  /** Byte offset of the first section (the snapshot file's header comes before it). */
+  readonly offset: number;
+  /** Names in the table. */
+  readonly size: number;
+  /** Lists (parts) in the table. */
+  readonly lists: number;
+  /** CRC-32 of the block's bytes (for the snapshot file), computed where the block was built. */
+  readonly crc: number;
+}
+
+/** One list's names for a table build: fresh arrays, or part `part` of an earlier table's block. */
+export type NamePart =
+  | {
+      readonly kind: 'arrays';
+      readonly count: number;
+      readonly hi: Uint32Array;
+      readonly lo: Uint32Array;
+      readonly line: Uint32Array;
+      readonly flags: Uint8Array;
+    }
+  | { readonly kind: 'old'; readonly block: NameBlock; readonly part: number };
+
+/** Buckets on the top 16 key bits. */
+const BUCKETS = 1 << 16;
+const align8 = (n: number) => (n + 7) & ~7;
+
+/**
+ * Byte offsets of a block's sections, relative to its offset: keys (f64), entry ids, lines, bucket
+ * starts and part starts (u32), flags (u8). Every section starts 8-byte aligned, so the arrays are
+ * views of the buffer as read from disk: no copy and no per-entry work at start.
+ */
+export function blockLayout(size: number, lists: number) {
+  const keys = 0;
+  const ent = keys + size * 8;
+  const lines = align8(ent + size * 4);
+  const bucket = align8(lines + size * 4);
+  const starts = align8(bucket + (BUCKETS + 1) * 4);
+  const flags = align8(starts + (lists + 1) * 4);
+  return { keys, ent, lines, bucket, starts, flags, bytes: align8(flags + size) };
+}
+
 /** Every list's names merged and sorted by key. Immutable once built. */
 export class NameTable {
+  readonly block: NameBlock;
   readonly size: number;
   /**
    * Sorted keys, hi × 2^32 + lo (53 bits, exact in a double): one array and one comparison per probe,
@@ -125,41 +193,36 @@ export class NameTable {
    * table; 20 dependent cache misses per label made a lookup at 1 M names cost microseconds.
    */
   readonly bucket: Uint32Array;
-  /**
-   * Entry ids are numbered list after list: part i (list i) holds ids [starts[i], starts[i + 1]).
-   * Lines and flags stay in the lists' own arrays instead of being copied (7 bytes a name saved).
-   */
+  /** Entry ids are numbered list after list: part i (list i) holds ids [starts[i], starts[i + 1]). */
   readonly starts: Uint32Array;
-  private readonly lines: Uint32Array[] = [];
-  private readonly flagArrays: Uint8Array[] = [];
+  /** 1-based line and flags of each entry id (the lists' own arrays are views of these). */
+  readonly lines: Uint32Array;
+  readonly flags: Uint8Array;
 
-  constructor(parts: readonly { builder: NameBuilder; list: number }[]) {
-    restoreKeys(parts.map((p) => p.builder));
-    let n = 0;
-    for (const p of parts) n += p.builder.count;
-    this.size = n;
-    const hi = new Uint32Array(n);
-    const lo = new Uint32Array(n);
-    const ent = new Uint32Array(n);
-    this.starts = new Uint32Array(parts.length + 1);
-    let o = 0;
-    parts.forEach(({ builder: b, list }, i) => {
-      if (list !== i) throw new Error('name table parts must be given in list order');
-      hi.set(b.hi.subarray(0, b.count), o);
-      lo.set(b.lo.subarray(0, b.count), o);
-      this.lines.push(b.line);
-      this.flagArrays.push(b.flags);
-      this.starts[i] = o;
-      o += b.count;
-    });
-    this.starts[parts.length] = o;
-    for (let i = 0; i < n; i++) ent[i] = i;
-    const sorted = radixSort(hi, lo, ent);
-    this.keys = new Float64Array(n);
-    for (let i = 0; i < n; i++) this.keys[i] = sorted.hi[i] * 4294967296 + sorted.lo[i];
-    this.ent = sorted.ent;
-    this.bucket = sorted.start;
-    parts.forEach((p, i) => p.builder.release(this, i));
+  /** Views of a block built by `buildNameBlock` or read from a policy snapshot file. */
+  constructor(block: NameBlock) {
+    const { buffer, offset, size, lists } = block;
+    const l = blockLayout(size, lists);
+    this.block = block;
+    this.size = size;
+    this.keys = new Float64Array(buffer, offset + l.keys, size);
+    this.ent = new Uint32Array(buffer, offset + l.ent, size);
+    this.lines = new Uint32Array(buffer, offset + l.lines, size);
+    this.bucket = new Uint32Array(buffer, offset + l.bucket, BUCKETS + 1);
+    this.starts = new Uint32Array(buffer, offset + l.starts, lists + 1);
+    this.flags = new Uint8Array(buffer, offset + l.flags, size);
+  }
+
+  /** Builds the table of `builders` here, on this thread (small policies, `banwall check`). */
+  static build(builders: readonly NameBuilder[]): NameTable {
+    const table = new NameTable(buildNameBlock(builders.map((b) => b.part())));
+    table.bindAll(builders);
+    return table;
+  }
+
+  /** After a build: every list hands its names over to this table (`NameBuilder.bind`). */
+  bindAll(builders: readonly NameBuilder[]): void {
+    builders.forEach((b, i) => b.bind(this, i));
   }
 
   /** The list (part) of entry `e`: the last part starting at or before it (empty parts share starts). */
@@ -174,72 +237,102 @@ export class NameTable {
     }
     return a;
   }
-
-  /** Flags of entry `e` in list `list`. */
-  flagsOf(e: number, list: number): number {
-    return this.flagArrays[list][e - this.starts[list]];
-  }
-
-  /** 1-based line of entry `e` in list `list`. */
-  lineOf(e: number, list: number): number {
-    return this.lines[list][e - this.starts[list]];
-  }
-}
-
-/** Gives released builders their keys back, one pass over each table that holds some of them. */
-function restoreKeys(builders: readonly NameBuilder[]): void {
-  const byTable = new Map<NameTable, Map<number, NameBuilder>>();
-  for (const b of builders) {
-    if (b.keysIn === null) continue;
-    let parts = byTable.get(b.keysIn.table);
-    if (!parts) byTable.set(b.keysIn.table, (parts = new Map()));
-    parts.set(b.keysIn.part, b);
-    b.hi = new Uint32Array(b.count);
-    b.lo = new Uint32Array(b.count);
-  }
-  for (const [table, parts] of byTable) {
-    const { keys, ent, starts } = table;
-    for (let p = 0; p < table.size; p++) {
-      const e = ent[p];
-      const part = table.listOf(e);
-      const b = parts.get(part);
-      if (b === undefined) continue;
-      const i = e - starts[part];
-      const hi = Math.floor(keys[p] / 4294967296);
-      b.hi[i] = hi;
-      b.lo[i] = keys[p] - hi * 4294967296;
-    }
-  }
-  for (const b of builders) b.keysIn = null;
 }
 
 /**
- * Sorts (hi, lo) keys with their payload: one counting pass on the top 16 bits of the (uniform)
- * hash into 65,536 buckets, then an insertion sort inside each bucket (about 15 entries per bucket
- * at 1 M names, all in cache). Measured on this machine under load, 1 M entries: 142 ms, against
- * 433 ms for a 4-pass LSD radix sort and over a second for a comparator sort of index pairs.
+ * Builds the sorted table of `parts` (in list order) into one new buffer: shared memory when this
+ * runtime has it, so the build worker hands it over without a copy. Pure: runs in the worker
+ * (src/policy/worker) or, for small policies, on the main thread.
  */
-function radixSort(
-  hi: Uint32Array,
-  lo: Uint32Array,
-  ent: Uint32Array,
-): { hi: Uint32Array; lo: Uint32Array; ent: Uint32Array; start: Uint32Array } {
+export function buildNameBlock(parts: readonly NamePart[]): NameBlock {
+  const arrays = takeOldParts(parts);
+  let n = 0;
+  for (const a of arrays) n += a.count;
+  const lists = parts.length;
+  const l = blockLayout(n, lists);
+  const buffer =
+    typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(l.bytes) : new ArrayBuffer(l.bytes);
+  const t = new NameTable({ buffer, offset: 0, size: n, lists, crc: 0 });
+  const hi = new Uint32Array(n);
+  const lo = new Uint32Array(n);
+  let o = 0;
+  arrays.forEach((a, i) => {
+    hi.set(a.hi.subarray(0, a.count), o);
+    lo.set(a.lo.subarray(0, a.count), o);
+    t.lines.set(a.line.subarray(0, a.count), o);
+    t.flags.set(a.flags.subarray(0, a.count), o);
+    t.starts[i] = o;
+    o += a.count;
+  });
+  t.starts[lists] = o;
+  sortInto(hi, lo, t);
+  // Computed here, in the worker at a reload: 17 MB at 1 M names is a few ms the resolver keeps.
+  const crc = crc32(new Uint8Array(buffer, 0, l.bytes));
+  return { buffer, offset: 0, size: n, lists, crc };
+}
+
+/** Fresh arrays for every part, the `old` ones taken back out of their tables (one pass a table). */
+function takeOldParts(parts: readonly NamePart[]): Extract<NamePart, { kind: 'arrays' }>[] {
+  const out = new Array<Extract<NamePart, { kind: 'arrays' }>>(parts.length);
+  const byBlock = new Map<ArrayBufferLike, { block: NameBlock; want: Map<number, number> }>();
+  parts.forEach((p, i) => {
+    if (p.kind === 'arrays') out[i] = p;
+    else {
+      let g = byBlock.get(p.block.buffer);
+      if (!g) byBlock.set(p.block.buffer, (g = { block: p.block, want: new Map() }));
+      g.want.set(p.part, i);
+    }
+  });
+  for (const { block, want } of byBlock.values()) {
+    const t = new NameTable(block);
+    for (const [part, i] of want) {
+      const s = t.starts[part];
+      const count = t.starts[part + 1] - s;
+      out[i] = {
+        kind: 'arrays',
+        count,
+        hi: new Uint32Array(count),
+        lo: new Uint32Array(count),
+        line: t.lines.subarray(s, s + count),
+        flags: t.flags.subarray(s, s + count),
+      };
+    }
+    for (let p = 0; p < t.size; p++) {
+      const e = t.ent[p];
+      const part = t.listOf(e);
+      const i = want.get(part);
+      if (i === undefined) continue;
+      const a = out[i];
+      const hi = Math.floor(t.keys[p] / 4294967296);
+      a.hi[e - t.starts[part]] = hi;
+      a.lo[e - t.starts[part]] = t.keys[p] - hi * 4294967296;
+    }
+  }
+  return out;
+}
+
+/**
+ * Sorts the (hi, lo) keys of entries 0..n-1 into `t`: one counting pass on the top 16 bits of the
+ * (uniform) hash into 65,536 buckets, then an insertion sort inside each bucket (about 15 entries
+ * per bucket at 1 M names, all in cache). Measured on this machine under load, 1 M entries: 142 ms,
+ * against 433 ms for a 4-pass LSD radix sort and over a second for a comparator sort of index pairs.
+ */
+function sortInto(hi: Uint32Array, lo: Uint32Array, t: NameTable): void {
   const n = hi.length;
   const th = new Uint32Array(n);
   const tl = new Uint32Array(n);
-  const te = new Uint32Array(n);
-  const B = 1 << 16;
-  const start = new Uint32Array(B + 1);
+  const te = t.ent;
+  const start = t.bucket;
   for (let i = 0; i < n; i++) start[(hi[i] >>> 5) + 1]++;
-  for (let d = 0; d < B; d++) start[d + 1] += start[d];
-  const pos = start.slice(0, B);
+  for (let d = 0; d < BUCKETS; d++) start[d + 1] += start[d];
+  const pos = start.slice(0, BUCKETS);
   for (let i = 0; i < n; i++) {
     const j = pos[hi[i] >>> 5]++;
     th[j] = hi[i];
     tl[j] = lo[i];
-    te[j] = ent[i];
+    te[j] = i;
   }
-  for (let d = 0; d < B; d++) {
+  for (let d = 0; d < BUCKETS; d++) {
     const a = start[d];
     const b = start[d + 1];
     if (b - a > 256) sortRange(th, tl, te, a, b);
@@ -261,7 +354,7 @@ function radixSort(
       }
     }
   }
-  return { hi: th, lo: tl, ent: te, start };
+  for (let i = 0; i < n; i++) t.keys[i] = th[i] * 4294967296 + tl[i];
 }
 
 /** A crowded bucket (many copies of one name): a comparator sort keeps it O(k log k). */

@@ -2,10 +2,10 @@
 // keyed by the file's path, size and mtime. A restart with an unchanged 1 M-name file reads ~13 MB
 // of typed arrays instead of parsing a million lines. Any mismatch or error falls back to parsing.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { ParsedList, type ParsedFormat } from '../parse/parsed-list.ts';
-import { PARSERS } from '../parse/parse-list.ts';
+import type { ParsedList, ParsedFormat } from '../parse/parsed-list.ts';
+import { parsedData, restoreParsed } from '../parse/parsed-data.ts';
 
 const MAGIC = 0x4c505742; // 'BWPL'
 /** Bump when the hash, the flags or the layout change: old files are then ignored. */
@@ -25,29 +25,36 @@ export function compiledCachePath(
 }
 
 export async function writeCompiled(target: string, p: ParsedList): Promise<void> {
-  const n = p.names.count;
+  const d = parsedData(p);
+  const n = d.names.count;
   const meta = Buffer.from(
-    JSON.stringify({ special: p.specialLines, bad: p.badLines, broad: p.broad }),
+    JSON.stringify({ special: d.specialLines, bad: d.badLines, broad: d.broad }),
     'utf8',
   );
-  const out = Buffer.alloc(HEADER + n * 13 + meta.length);
-  out.writeUInt32LE(MAGIC, 0);
-  out.writeUInt32LE(VERSION, 4);
-  out.writeUInt32LE(n, 8);
-  out.writeUInt32LE(p.ruleLines, 12);
-  out.writeUInt32LE(p.badCount, 16);
-  out.writeUInt32LE(FORMATS.indexOf(p.format), 20);
-  out.writeUInt32LE(meta.length, 24);
-  let o = HEADER;
-  for (const a of [p.names.hi, p.names.lo, p.names.line]) {
-    Buffer.from(a.buffer, a.byteOffset, n * 4).copy(out, o);
-    o += n * 4;
-  }
-  Buffer.from(p.names.flags.buffer, p.names.flags.byteOffset, n).copy(out, o);
-  meta.copy(out, o + n);
+  const head = Buffer.alloc(HEADER);
+  head.writeUInt32LE(MAGIC, 0);
+  head.writeUInt32LE(VERSION, 4);
+  head.writeUInt32LE(n, 8);
+  head.writeUInt32LE(d.ruleLines, 12);
+  head.writeUInt32LE(d.badCount, 16);
+  head.writeUInt32LE(FORMATS.indexOf(d.format), 20);
+  head.writeUInt32LE(meta.length, 24);
+  const { hi, lo, line, flags } = d.names;
+  const bytes = (a: Uint32Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  await writeAtomic(target, [head, bytes(hi), bytes(lo), bytes(line), bytes(flags), meta]);
+}
+
+/** Writes `parts` to `target` through a temporary file and a rename: a reader never sees half a file. */
+export async function writeAtomic(target: string, parts: readonly Uint8Array[]): Promise<void> {
   await mkdir(path.dirname(target), { recursive: true });
-  await writeFile(`${target}.tmp`, out);
-  await rename(`${target}.tmp`, target);
+  const tmp = `${target}.${process.pid}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writev(parts as Uint8Array[]);
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, target);
 }
 
 /** The cached parse, or null when there is none or it does not check out. */
@@ -63,9 +70,6 @@ export async function readCompiled(target: string): Promise<ParsedList | null> {
   const format = FORMATS[buf.readUInt32LE(20)];
   const metaLen = buf.readUInt32LE(24);
   if (format === undefined || buf.length !== HEADER + n * 13 + metaLen) return null;
-  const p = new ParsedList();
-  p.format = format;
-  p.ruleLines = buf.readUInt32LE(12);
   let o = HEADER;
   // Copies into fresh arrays: `buf` may be unaligned for Uint32Array views.
   const u32 = () => {
@@ -74,11 +78,10 @@ export async function readCompiled(target: string): Promise<ParsedList | null> {
     o += n * 4;
     return a;
   };
-  p.names.hi = u32();
-  p.names.lo = u32();
-  p.names.line = u32();
-  p.names.flags = Uint8Array.from(buf.subarray(o, o + n));
-  p.names.count = n;
+  const hi = u32();
+  const lo = u32();
+  const line = u32();
+  const flags = Uint8Array.from(buf.subarray(o, o + n));
   let meta: {
     special: { line: number; text: string }[];
     bad: { line: number; text: string; reason: string }[];
@@ -89,16 +92,15 @@ export async function readCompiled(target: string): Promise<ParsedList | null> {
   } catch {
     return null;
   }
-  // Regex, URL and IP rules are few: parse their lines again (they hold RegExps and specs).
-  const parseLine = PARSERS[format];
-  for (const s of meta.special) {
-    p.specialLines.push(s);
-    parseLine(p, s.text, 0, s.text.length, s.line);
-  }
-  p.badLines.length = 0;
-  p.badLines.push(...meta.bad);
-  p.broad.length = 0; // the special lines above re-added theirs; meta.broad holds every one
-  p.broad.push(...(meta.broad ?? []));
-  p.badCount = buf.readUInt32LE(16);
-  return p;
+  return restoreParsed(
+    {
+      format,
+      ruleLines: buf.readUInt32LE(12),
+      badCount: buf.readUInt32LE(16),
+      badLines: meta.bad,
+      specialLines: meta.special,
+      broad: meta.broad ?? [],
+    },
+    { count: n, hi, lo, line, flags },
+  );
 }

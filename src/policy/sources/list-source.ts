@@ -1,11 +1,12 @@
 // One configured list (or allow source) and its latest good contents. Local files are re-read when
 // their mtime or size changes; remote lists are fetched at first load and then on their refresh timer.
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Logger } from '../../log.ts';
-import { parseList, parseListChunks, looksBroken, type ListFormat } from '../parse/parse-list.ts';
+import { parseList, looksBroken, type ListFormat } from '../parse/parse-list.ts';
 import type { ParsedList } from '../parse/parsed-list.ts';
-import { compiledCachePath, readCompiled, writeCompiled } from './compiled-cache.ts';
+import { compiledCachePath } from './compiled-cache.ts';
+import { readListFile } from './list-file.ts';
+import type { CompileOffload } from '../worker/compile-offload.ts';
 import { fetchList, readCachedCopy, writeCachedCopy, type FetchOptions } from './remote-list.ts';
 
 /** A source that cannot be used; `parsed` holds what was read when the contents were refused. */
@@ -17,8 +18,8 @@ export class SourceError extends Error {
   }
 }
 
-/** Lists smaller than this parse faster than their compiled copy is worth keeping. */
-const COMPILE_MIN_NAMES = 50_000;
+/** Smaller files are read on the main thread at a reload too: quicker than a message round trip. */
+const OFFLOAD_MIN_BYTES = 1 << 20;
 
 export interface SourceSpec {
   /** `lists` or `allow`: with the index, the key path errors name. */
@@ -57,9 +58,10 @@ export class ListSource {
 
   /**
    * Brings a file or inline source up to date; throws SourceError when it cannot be used. With a
-   * `cacheDir`, an unchanged file is read back from its compiled copy instead of being parsed.
+   * `cacheDir`, an unchanged file is read back from its compiled copy instead of being parsed. With
+   * `offload`, the file is read in the compile worker (a reload: the resolver keeps answering).
    */
-  async syncLocal(cacheDir?: string, log?: Logger): Promise<void> {
+  async syncLocal(cacheDir?: string, log?: Logger, offload?: CompileOffload | null): Promise<void> {
     const s = this.spec;
     if (s.kind === 'inline') {
       if (!this.parsed) this.accept(await parseList((s.inline ?? []).join('\n'), s.format), '(inline)');
@@ -74,24 +76,40 @@ export class ListSource {
       );
     }
     if (this.parsed && st.mtimeMs === this.mtimeMs && st.size === this.size) return;
-    const compiled = cacheDir ? compiledCachePath(cacheDir, s.location, st.size, st.mtimeMs, s.format) : null;
-    let parsed = compiled ? await readCompiled(compiled) : null;
-    if (parsed === null) {
-      try {
-        parsed = await parseListChunks(readLines(s.location), s.format);
-      } catch (err) {
-        throw new SourceError(`${s.keyPath}.source: cannot read ${s.location}: ${(err as Error).message}`);
-      }
-      // Only big lists are worth a compiled copy; a failed write only costs the next start a parse.
-      if (compiled && parsed.names.count >= COMPILE_MIN_NAMES && !looksBroken(parsed)) {
-        await writeCompiled(compiled, parsed).catch((err: Error) =>
-          log?.warn({ list: s.name, err: err.message }, 'cannot keep a compiled copy of the list'),
-        );
-      }
+    const compiledPath = cacheDir
+      ? compiledCachePath(cacheDir, s.location, st.size, st.mtimeMs, s.format)
+      : null;
+    const job = { file: s.location, format: s.format, compiledPath };
+    let read;
+    try {
+      read =
+        offload && st.size >= OFFLOAD_MIN_BYTES ? await offload.readListFile(job) : await readListFile(job);
+    } catch (err) {
+      throw new SourceError(`${s.keyPath}.source: cannot read ${s.location}: ${(err as Error).message}`);
     }
-    this.accept(parsed, s.location);
+    if (read.warning)
+      log?.warn({ list: s.name, err: read.warning }, 'cannot keep a compiled copy of the list');
+    this.accept(read.parsed, s.location);
     this.mtimeMs = st.mtimeMs;
     this.size = st.size;
+  }
+
+  /** The size and mtime of the file version in `parsed` (-1 before the first read). */
+  fileStamp(): { readonly size: number; readonly mtimeMs: number } {
+    return { size: this.size, mtimeMs: this.mtimeMs };
+  }
+
+  /**
+   * Takes contents from the policy snapshot file (src/policy/snapshot-file): `stamp` is the file
+   * version they were compiled from, so an unchanged file is not read again at the next reload.
+   */
+  adopt(parsed: ParsedList, stamp: { size: number; mtimeMs: number } | null, lastSuccess: number): void {
+    this.parsed = parsed;
+    this.lastSuccess = lastSuccess;
+    if (stamp) {
+      this.size = stamp.size;
+      this.mtimeMs = stamp.mtimeMs;
+    }
   }
 
   /**
@@ -190,21 +208,4 @@ export class ListSource {
 /** The reload guard's test: `after` entries lose more than the `maxShrink` share of `before`. */
 export function shrinksTooMuch(before: number, after: number, maxShrink: number): boolean {
   return before > 0 && after < before * (1 - maxShrink);
-}
-
-/** A file as chunks of whole lines, 1 MiB at a time (UTF-8 decoded across chunk boundaries). */
-async function* readLines(file: string): AsyncGenerator<string> {
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  let carry = '';
-  for await (const chunk of stream as AsyncIterable<string>) {
-    const text = carry + chunk;
-    const nl = text.lastIndexOf('\n');
-    if (nl < 0) {
-      carry = text;
-      continue;
-    }
-    carry = text.slice(nl + 1);
-    yield text.slice(0, nl + 1);
-  }
-  if (carry !== '') yield carry;
 }

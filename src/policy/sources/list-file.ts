@@ -1,0 +1,53 @@
+// Reads one local list file into a ParsedList: from its compiled copy when the file is unchanged
+// (compiled-cache.ts), else parsed 1 MiB at a time, then a compiled copy written for big lists.
+// Runs on the main thread at start and in the compile worker (src/policy/worker) at a reload.
+import { createReadStream } from 'node:fs';
+import { parseListChunks, looksBroken, type ListFormat } from '../parse/parse-list.ts';
+import type { ParsedList } from '../parse/parsed-list.ts';
+import { readCompiled, writeCompiled } from './compiled-cache.ts';
+
+/** Lists smaller than this parse faster than their compiled copy is worth keeping. */
+const COMPILE_MIN_NAMES = 50_000;
+
+export interface ListFileJob {
+  readonly file: string;
+  readonly format: ListFormat;
+  /** Where the compiled copy of this file (this size and mtime) is kept; null: none. */
+  readonly compiledPath: string | null;
+}
+
+/**
+ * The parsed file, with `warning` set when its compiled copy could not be written (a failed write
+ * only costs the next start a parse). Throws when the file cannot be read.
+ */
+export async function readListFile(job: ListFileJob): Promise<{ parsed: ParsedList; warning?: string }> {
+  const cached = job.compiledPath ? await readCompiled(job.compiledPath) : null;
+  if (cached) return { parsed: cached };
+  const parsed = await parseListChunks(readLines(job.file), job.format);
+  parsed.names.shrink();
+  if (job.compiledPath && parsed.names.count >= COMPILE_MIN_NAMES && !looksBroken(parsed)) {
+    try {
+      await writeCompiled(job.compiledPath, parsed);
+    } catch (err) {
+      return { parsed, warning: (err as Error).message };
+    }
+  }
+  return { parsed };
+}
+
+/** A file as chunks of whole lines, 1 MiB at a time (UTF-8 decoded across chunk boundaries). */
+async function* readLines(file: string): AsyncGenerator<string> {
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  let carry = '';
+  for await (const chunk of stream as AsyncIterable<string>) {
+    const text = carry + chunk;
+    const nl = text.lastIndexOf('\n');
+    if (nl < 0) {
+      carry = text;
+      continue;
+    }
+    carry = text.slice(nl + 1);
+    yield text.slice(0, nl + 1);
+  }
+  if (carry !== '') yield carry;
+}
