@@ -3,7 +3,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { loadConfig, type LoadedConfig } from './config/load.ts';
+import type { LoadedConfig } from './config/config-error.ts';
+import { loadConfigIsolated } from './config/load-isolated.ts';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './log.ts';
 import { PolicyLoadError, PolicyStore, type CompileReport } from './policy/store.ts';
@@ -366,7 +367,7 @@ export class Banwall implements AdminOps {
     const started = performance.now();
     const before = policyFacts(this.lists());
     try {
-      const next = await loadConfig(this.loaded.file);
+      const next = await loadConfigIsolated(this.loaded.file);
       const changed = (Object.keys(next.config) as (keyof Config)[]).filter(
         (k) => !RELOADABLE.includes(k) && !isDeepStrictEqual(next.config[k], this.loaded.config[k]),
       );

@@ -1,7 +1,8 @@
 // The serving thread's side of the event store: a bounded queue, posted to the writer thread
 // (store-worker.ts) once per flush interval. `offer` never waits: a slow disk fills the queue, and
 // then the oldest events are dropped and counted (banwall_events_dropped_total{sink="store"}).
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { tsWorker } from '../ts-worker.ts';
 import { EventQueue } from './event-queue.ts';
 import type { PolicyEvent } from './event.ts';
 import type { EventStoreOptions } from './sqlite-store.ts';
@@ -26,7 +27,8 @@ export class EventStore implements EventSink {
   constructor(opts: EventStoreOptions) {
     this.file = opts.file;
     this.queue = new EventQueue(opts.queueSize);
-    this.worker = new Worker(new URL('./store-worker.ts', import.meta.url), { workerData: opts });
+    // Through tsWorker: a plain Worker on the .ts file loaded Node's type stripper at every start.
+    this.worker = tsWorker(new URL('./store-worker.ts', import.meta.url), { workerData: opts });
     this.worker.on('message', (c: WriterCounts) => {
       this.counts = c;
       if (c.error !== undefined) this.error = c.error;
