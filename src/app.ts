@@ -14,7 +14,7 @@ import { DnsServer } from './dns/server/dns-server.ts';
 import type { EncryptedDnsServers } from './dns/encrypted/encrypted-servers.ts';
 import type { ProxyServer } from './proxy/proxy-server.ts';
 import { ProxyStats } from './proxy/proxy-stats.ts';
-import { HttpServer } from './api/http-server.ts';
+import type { HttpServer } from './api/http-server.ts';
 import type { AdminOps, ReloadResult, TopBlocked } from './api/admin-ops.ts';
 import { RESULTS, type Result } from './dns/resolver.ts';
 import type { UpstreamHealth } from './dns/upstream/upstream-resolver.ts';
@@ -24,9 +24,8 @@ import { ReloadStats } from './metrics/reload-stats.ts';
 import type { ExplainInput } from './explain/input.ts';
 import type { LiveJudgement } from './explain/live.ts';
 import type { LiveChain } from './explain/live-chain.ts';
-import { registerMetrics } from './app-metrics.ts';
 import { createEvents, type AppEvents } from './app-events.ts';
-import { AuditLog, type AuditEntry } from './audit/audit-log.ts';
+import type { AuditLog, AuditEntry } from './audit/audit-log.ts';
 import { policyChange, policyFacts, type PolicyFacts } from './audit/policy-change.ts';
 import { openDatabase } from './events/sqlite-store.ts';
 import {
@@ -236,18 +235,6 @@ export class Banwall implements AdminOps {
     const cfg = this.loaded.config;
     const report = await this.policy.load(this.loaded);
     this.log.info({ lists: listCounts(report) }, 'policy loaded');
-    if (cfg.audit.enabled) {
-      this.audit = new AuditLog(path.resolve(this.loaded.dir, cfg.audit.path));
-      // Changes the refresher makes between reloads are policy changes too.
-      this.policy.onRecompile = (reason, problems) => this.auditRecompile(reason, problems);
-      this.recordAudit({
-        actor: 'start',
-        action: 'start',
-        result: 'applied',
-        generation: this.policy.current.generation,
-        ...policyChange(null, policyFacts(this.lists())),
-      });
-    }
     this.events = await createEvents(cfg, this.loaded.dir, this.log);
     this.proxyStats = new ProxyStats(this.dnsStats, this.events.pipeline);
     this.chain = createQueryResolver({
@@ -261,6 +248,21 @@ export class Banwall implements AdminOps {
     this.chain.upstream.startHealthProbe();
     this.dns = new DnsServer(this.chain.resolver, cfg.dns, this.dnsStats, this.log);
     await this.dns.start();
+    // DNS answers from here on. What the first answer does not need is imported and started after
+    // it (the audit log, metrics, the HTTP listener): /readyz is only served once all of it is up.
+    if (cfg.audit.enabled) {
+      const { AuditLog } = await import('./audit/audit-log.ts');
+      this.audit = new AuditLog(path.resolve(this.loaded.dir, cfg.audit.path));
+      // Changes the refresher makes between reloads are policy changes too.
+      this.policy.onRecompile = (reason, problems) => this.auditRecompile(reason, problems);
+      this.recordAudit({
+        actor: 'start',
+        action: 'start',
+        result: 'applied',
+        generation: this.policy.current.generation,
+        ...policyChange(null, policyFacts(this.lists())),
+      });
+    }
     // The encrypted front ends and the proxy (with dns2 and http-proxy-3) are imported only when
     // configured: a resolver-only instance does not load them (~3 MB of RSS measured here).
     if (cfg.dns.dot || cfg.dns.doh) {
@@ -287,6 +289,10 @@ export class Banwall implements AdminOps {
       await this.proxy.start();
     }
     if (cfg.canaries.enabled) this.canaries = await this.createCanaries();
+    const [{ registerMetrics }, { HttpServer }] = await Promise.all([
+      import('./app-metrics.ts'),
+      import('./api/http-server.ts'),
+    ]);
     await registerMetrics({
       app: { version: this.version, reloadStats: this.reloadStats, lists: () => this.lists() },
       policy: this.policy,

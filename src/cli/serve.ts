@@ -31,7 +31,11 @@ function serving(args: CliArgs, log: Logger, parent: number): void {
 
 export async function run(args: CliArgs): Promise<number> {
   const parent = process.ppid;
+  // Every role imports prom-client (with @opentelemetry/api, ~80 CommonJS modules): this thread loads
+  // it while the config is validated in its own thread (src/config/load-isolated.ts).
+  const preloaded = import('prom-client').catch(() => undefined);
   let loaded = await loadCommandConfig(args, REFUSE_TO_START);
+  await preloaded;
   if (typeof loaded === 'number') return loaded;
   // `dns.workers` > 1: this process supervises the workers (src/cluster/), or is one of them. Workers
   // get the same command line: the PID file and the parent are the primary's business.
