@@ -31,11 +31,14 @@ function serving(args: CliArgs, log: Logger, parent: number): void {
 
 export async function run(args: CliArgs): Promise<number> {
   const parent = process.ppid;
-  // Every role imports prom-client (with @opentelemetry/api, ~80 CommonJS modules): this thread loads
-  // it while the config is validated in its own thread (src/config/load-isolated.ts).
-  const preloaded = import('prom-client').catch(() => undefined);
+  // The app's module graph (~300 modules, prom-client's among them) loads on this thread while the
+  // config is validated on its own (src/config/load-isolated.ts): the two took 0.4–0.7 s each, one
+  // after the other, on the way to the first answer. The cost: a cluster primary (`dns.workers` > 1,
+  // known only from the config) holds the modules it does not run (~30 MB); a single process, the
+  // default, needs them all.
+  const appModule = import('../app.ts');
+  appModule.catch(() => undefined); // a failure is reported where it is awaited, below
   let loaded = await loadCommandConfig(args, REFUSE_TO_START);
-  await preloaded;
   if (typeof loaded === 'number') return loaded;
   // `dns.workers` > 1: this process supervises the workers (src/cluster/), or is one of them. Workers
   // get the same command line: the PID file and the parent are the primary's business.
@@ -61,9 +64,9 @@ export async function run(args: CliArgs): Promise<number> {
   }
   const cluster = role === 'worker' ? await import('../cluster/worker.ts') : null;
   if (cluster !== null) loaded = cluster.workerConfig(loaded);
-  // Imported here, not at the top: a cluster primary never loads the resolver, the proxy or the
-  // policy engine (about 120 MB it would otherwise carry for nothing).
-  const { Banwall } = await import('../app.ts');
+  // Started above, not a static import: a cluster primary never builds the resolver, the proxy or
+  // the policy (about 120 MB it would otherwise carry for nothing).
+  const { Banwall } = await appModule;
   let app: Banwall;
   try {
     app = await Banwall.start(loaded, log);
