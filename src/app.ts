@@ -196,6 +196,10 @@ export class Banwall implements AdminOps {
 
   /** A recompile the refresher started: a list file changed (`watch`) or a remote list refreshed. */
   private auditRecompile(reason: string, problems: readonly string[] | null): void {
+    // A list file edited just before a reload: the watcher may recompile while the reload's config is
+    // read (in a worker thread, 0.1–0.5 s). The reload reads the same files; its entry, with `before`
+    // taken when it began, records the change once.
+    if (this.reloading !== null && reason === 'list file changed') return;
     const actor = reason === 'list file changed' ? 'watch' : 'refresh';
     const before = this.lastFacts;
     if (problems !== null) {
