@@ -20,8 +20,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 # --- 2. the runtime image.
 FROM node:24-bookworm-slim
 # MALLOC_ARENA_MAX=1 (one malloc arena instead of one per thread) and V8's young generation capped at
-# 1 MB a semi-space (ENTRYPOINT): -12 MB of idle RSS with a 1 M list, no throughput cost measured
-# (bench/README.md, "RSS budget"); `npm start` sets the same.
+# 1 MB a semi-space (ENTRYPOINT): -11 MB of idle RSS with a 1 M list, no throughput cost shown under
+# load (bench/README.md, "RSS budget"); `npm start` sets the same.
 ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=1 \
     BANWALL_CONFIG=/etc/banwall/banwall.yaml
