@@ -20,6 +20,7 @@ const STAGES: [RegExp, string][] = [
   [/src\/dns\/wire\/parse-query/, 'parse the query'],
   [/src\/dns\/wire\/encode-reply/, 'encode the reply'],
   [/src\/dns\/wire\/answer-facts/, 'answer check (read upstream answer, facts)'],
+  [/src\/dns\/server\/batched-udp\.ts/, 'front end: batched I/O (sendmmsg, slot copies; JS per batch)'],
   [/src\/dns\/server\//, 'front end (receive, send to client)'],
   [/src\/(dns\/blocking|policy)\//, 'blocking (name, CNAME, IP checks)'],
   [/src\/dns\/cache\//, 'cache (lookup, miss, insert)'],

@@ -1,7 +1,8 @@
 // `npm run bench`: banwall against dnsmasq, Unbound, dnsdist, Squid and tinyproxy on this machine, in one
 // run, on loopback only. Peers and banwall alternate within each round; the table shows medians.
 // Options: --rounds N, --seconds S (per DNS scenario), --quick (1 round, short runs),
-// --only dns|proxy, --servers a,b (only these, by table name), --no-workers (skip the `dns.workers: auto` column), --profile (see profile.ts).
+// --only dns|proxy|events, --servers a,b (only these, by table name), --no-workers (skip the `dns.workers: auto` column),
+// --profile (see profile.ts; with --only proxy, proxy-profile.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +25,8 @@ import { squid } from './servers/squid.ts';
 import { tinyproxy } from './servers/tinyproxy.ts';
 import { dgramFloor } from './servers/dgram-floor.ts';
 import { runProfile } from './profile.ts';
+import { eventsBench, formatEventsBench, type EventsBenchResult } from './events-bench.ts';
+import { runProxyProfile } from './proxy-profile.ts';
 import { waitForTcp } from './lib/probe.ts';
 import type { DnsPeer, ProxyPeer } from './servers/types.ts';
 
@@ -82,7 +85,13 @@ async function main(): Promise<void> {
   log(`upstream: NSD on 127.0.0.1:${nsd.port}, bench. zone ready in ${(nsd.readyMs / 1000).toFixed(2)} s`);
 
   if (args.profile) {
-    await runProfile(WORK, data, nsd.port, seconds, log);
+    if (args.only === 'proxy') {
+      const o = await startOrigin();
+      await runProxyProfile(WORK, data, nsd.port, o.port, proxySeconds, log);
+      await o.stop();
+    } else {
+      await runProfile(WORK, data, nsd.port, seconds, log);
+    }
     await stop(nsd.proc);
     return;
   }
@@ -94,21 +103,24 @@ async function main(): Promise<void> {
     unbound(WORK, data),
     dnsdist(WORK, data),
     banwallDns(WORK, data, { workers: 1 }),
+    banwallDns(WORK, data, { workers: 1, batchedIo: 'off' }),
   ];
   if (withWorkers) dnsPeers.push(banwallDns(WORK, data, { workers: 'auto' }));
   dnsPeers.push(dgramFloor(WORK));
   let proxyPeers: ProxyPeer[] = [
     squid(WORK, data),
     tinyproxy(WORK, data),
-    banwallProxy(WORK, data, { workers: 1 }),
+    banwallProxy(WORK, data, { workers: 1, forwarder: 'undici' }),
+    // The same banwall with every request on http-proxy-3 (proxy.forwarder: http-proxy), issue 17.5.
+    banwallProxy(WORK, data, { workers: 1, forwarder: 'http-proxy' }),
   ];
   const keep = (p: { name: string }) => !args.servers || args.servers.split(',').includes(p.name);
   dnsPeers = dnsPeers.filter(keep);
   proxyPeers = proxyPeers.filter(keep);
-  const origin = args.only === 'dns' ? undefined : await startOrigin();
+  const origin = args.only === 'dns' || args.only === 'events' ? undefined : await startOrigin();
 
   for (let r = 0; r < rounds; r++) {
-    if (args.only !== 'proxy') {
+    if (args.only !== 'proxy' && args.only !== 'events') {
       log(`round ${r + 1}/${rounds}: DNS`);
       for (const peer of rotate(dnsPeers, r)) {
         await dnsRound(peer, data, nsd.port, res, { seconds, latencySeconds: 3, latencyRate, log });
@@ -125,8 +137,14 @@ async function main(): Promise<void> {
   }
   await origin?.stop();
   await stop(nsd.proc);
+  // The event store's cost (issue 14): its own banwalls and upstream, 5 (quick) or at least 7 alternating rounds.
+  let events: EventsBenchResult | undefined;
+  if (args.only === undefined || args.only === 'events') {
+    log('event store: off, blocks only, every query, blocks unfolded');
+    events = await eventsBench({ seconds: 2, rounds: quick ? 5 : Math.max(7, rounds), log });
+  }
 
-  const report = render(res, rounds, seconds, withWorkers);
+  const report = render(res, rounds, seconds, withWorkers, events);
   writeFileSync(path.join(RESULTS, 'latest.md'), report);
   writeFileSync(
     path.join(RESULTS, 'latest.json'),
@@ -140,7 +158,13 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-function render(res: Results, rounds: number, secs: number, withWorkers: boolean): string {
+function render(
+  res: Results,
+  rounds: number,
+  secs: number,
+  withWorkers: boolean,
+  events?: EventsBenchResult,
+): string {
   const cpus = os.cpus();
   const lines = [
     '# banwall benchmark',
@@ -156,17 +180,32 @@ function render(res: Results, rounds: number, secs: number, withWorkers: boolean
       dnsMetrics(),
       'banwall',
       ['unbound', 'dnsdist', 'dnsmasq'],
-      [...(withWorkers ? ['banwall-wauto'] : []), 'node dgram floor'],
+      ['banwall-dgram', ...(withWorkers ? ['banwall-wauto'] : []), 'node dgram floor'],
     ),
     '',
     '## HTTP proxy (wrk, 1 thread, 50 connections, absolute-form requests, 100 k-name list)',
     '',
-    table('Proxy', res, proxyMetrics(), 'banwall', ['squid', 'tinyproxy'], ['origin direct']),
+    table(
+      'Proxy',
+      res,
+      proxyMetrics(),
+      'banwall',
+      ['squid', 'tinyproxy'],
+      ['banwall-http-proxy', 'origin direct'],
+    ),
     '',
     '## HTTPS through CONNECT: spliced beside intercepted (proxy.intercept), banwall only',
     '',
     table('HTTPS', res, interceptMetrics(), 'intercepted', ['spliced']),
     '',
+    ...(events === undefined
+      ? []
+      : [
+          '## Event store: what recording events costs the resolver (issue 14)',
+          '',
+          formatEventsBench(events),
+          '',
+        ]),
     '## Notes',
     '',
     `- Ratio columns are banwall ÷ peer for ↑ rows and peer ÷ banwall for ↓ rows: > 1× means banwall is better.`,
@@ -180,9 +219,13 @@ function render(res: Results, rounds: number, secs: number, withWorkers: boolean
       'whole list is loaded), or the probe name for the empty list. RSS sums the whole process tree.',
     '- "lost" is dnsperf\'s count; it includes the queries still outstanding (up to 400) when the time limit ' +
       'stops the run, so a few hundred is the floor for every server.',
-    '- banwall-wauto = `dns.workers: auto` (one process per core); its RSS and CPU sum all its processes.',
+    '- banwall = the default config, `dns.batchedIo: auto`: UDP through the recvmmsg/sendmmsg addon when it is built ' +
+      '(its start log says `dnsUdpIo`); banwall-dgram = `dns.batchedIo: off`, the pure-JS node:dgram path.',
+    '- banwall-wauto = `dns.workers: auto` (one process per core, batched I/O as banwall); its RSS and CPU sum all its processes.',
     '- node dgram floor = a bare node:dgram server that flips each query into an answer (no parsing, no list): ' +
       "the most any single Node process can do here; banwall's own cost is what it spends above it.",
+    '- Proxy: banwall = `proxy.forwarder: undici` (bodiless GET/HEAD on an undici Pool, the default); ' +
+      'banwall-http-proxy = `proxy.forwarder: http-proxy` (every request through http-proxy-3), same run.',
     '- Proxy "allowed" targets the origin by IP literal (no proxy resolves a name); tinyproxy matches exact names ' +
       '(fnmatch), Squid and banwall names and subdomains.',
     '- HTTPS: a Node client in the harness process CONNECTs through banwall to a TLS origin (1 KiB); "spliced" is ' +

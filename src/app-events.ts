@@ -38,6 +38,7 @@ export async function createEvents(cfg: Config, dir: string, log: Logger): Promi
       flushInterval: storeCfg.flushInterval,
       maxAge: storeCfg.maxAge,
       maxBytes: storeCfg.maxBytes,
+      foldWindow: storeCfg.foldWindow,
     });
     pipeline.add(store, recordAll ? 'all' : 'blocked');
   }

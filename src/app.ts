@@ -113,6 +113,10 @@ export class Banwall implements AdminOps {
     return followLive(this.live, this.policy.current, input);
   }
 
+  dnsUdpIo(): 'batched' | 'dgram' | null {
+    return this.dns?.udpIo ?? null;
+  }
+
   dnsAddresses(): { protocol: 'udp' | 'tcp'; host: string; port: number }[] {
     return this.dns?.addresses() ?? [];
   }
@@ -321,6 +325,7 @@ export class Banwall implements AdminOps {
       {
         version: VERSION,
         dns: this.dnsAddresses(),
+        dnsUdpIo: this.dnsUdpIo(), // dns.batchedIo: recvmmsg/sendmmsg addon, or node:dgram
         proxy: this.proxyAddresses(),
         http: this.httpAddresses(),
       },

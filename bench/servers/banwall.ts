@@ -15,6 +15,13 @@ const CLI = path.join(ROOT, 'bin/banwall.js');
 export interface BanwallOptions {
   /** `dns.workers`: 1 or 'auto'. */
   workers: number | 'auto';
+  /** `proxy.forwarder` for the proxy peer (default: banwall's own default). */
+  forwarder?: 'auto' | 'undici' | 'http-proxy';
+  /**
+   * `dns.batchedIo`; default `auto`, what ships (the recvmmsg/sendmmsg addon when it is built).
+   * `off` is the node:dgram path, the column `banwall-dgram`.
+   */
+  batchedIo?: 'auto' | 'on' | 'off';
   /** Directory for `node --cpu-prof` output; no profiling when absent. */
   profileDir?: string;
 }
@@ -33,6 +40,7 @@ function config(
       listen: [`127.0.0.1:${dnsPort}`],
       upstreams: [`udp://127.0.0.1:${upstreamPort}`],
       workers: opts.workers,
+      batchedIo: opts.batchedIo ?? 'auto',
     },
     lists: [{ name: 'bench', app: 'bench', category: 'core', source: listFile, format: 'domains' }],
     groups: [{ name: 'default', lists: ['bench'] }],
@@ -40,7 +48,13 @@ function config(
     queryLog: { enabled: false },
     ...(proxyPort === undefined
       ? {}
-      : { proxy: { listen: [`127.0.0.1:${proxyPort}`], allowInternal: ['127.0.0.0/8'] } }),
+      : {
+          proxy: {
+            listen: [`127.0.0.1:${proxyPort}`],
+            allowInternal: ['127.0.0.0/8'],
+            ...(opts.forwarder === undefined ? {} : { forwarder: opts.forwarder }),
+          },
+        }),
   };
 }
 
@@ -72,13 +86,15 @@ async function launch(
 }
 
 export function banwallDns(workDir: string, data: DataFiles, opts: BanwallOptions): DnsPeer {
-  const name = opts.workers === 1 ? 'banwall' : `banwall-w${opts.workers}`;
+  const name =
+    (opts.workers === 1 ? 'banwall' : `banwall-w${opts.workers}`) +
+    (opts.batchedIo === 'off' ? '-dgram' : '');
   const dir = path.join(workDir, name);
   mkdirSync(dir, { recursive: true });
   return {
     name,
     // The worker processes load the same lists as one process: the 1 M start is enough to show it.
-    largestListOnly: opts.workers !== 1,
+    largestListOnly: opts.workers !== 1 || opts.batchedIo === 'off',
     async start(listSize: number, upstreamPort: number): Promise<RunningServer> {
       const dnsPort = await freePort();
       const httpPort = await freePort();
@@ -88,23 +104,25 @@ export function banwallDns(workDir: string, data: DataFiles, opts: BanwallOption
   };
 }
 
+/** The proxy peer; with `forwarder: 'http-proxy'` it is the `banwall-http-proxy` column. */
 export function banwallProxy(workDir: string, data: DataFiles, opts: BanwallOptions): ProxyPeer {
-  const dir = path.join(workDir, 'banwall-proxy');
+  const name = opts.forwarder === 'http-proxy' ? 'banwall-http-proxy' : 'banwall';
+  const dir = path.join(workDir, name === 'banwall' ? 'banwall-proxy' : name);
   mkdirSync(dir, { recursive: true });
   return {
-    name: 'banwall',
+    name,
     async start(upstreamPort: number): Promise<RunningServer> {
       const [dnsPort, httpPort, proxyPort] = [await freePort(), await freePort(), await freePort()];
       const list = data.lists.get(PROXY_LIST_SIZE)!.plain;
       const cfg = config(dnsPort, httpPort, upstreamPort, list, opts, proxyPort);
-      const s = await launch('banwall', dir, cfg, dnsPort, opts);
+      const s = await launch(name, dir, cfg, dnsPort, opts);
       try {
         await waitForTcp(proxyPort, 30_000, () => s.proc.proc.exitCode === null);
       } catch (err) {
         await stop(s.proc);
         throw err;
       }
-      return { name: 'banwall', proc: s.proc, port: proxyPort, readyMs: performance.now() - s.started };
+      return { name, proc: s.proc, port: proxyPort, readyMs: performance.now() - s.started };
     },
   };
 }

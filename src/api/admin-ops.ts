@@ -48,6 +48,8 @@ export interface AdminOps {
   cacheSize(): { readonly entries: number; readonly bytes: number };
   /** Answered queries by result since start. */
   queryTotals(): Readonly<Record<Result, number>>;
+  /** The DNS UDP path in this process (`dns.batchedIo`): the addon or node:dgram; null without DNS. */
+  dnsUdpIo?(): 'batched' | 'dgram' | null;
   /** The longest window `topBlocked` can cover, in minutes. */
   readonly topWindowMinutes: number;
   /** The blocked names (DNS and proxy) and the clients that asked, highest first. */

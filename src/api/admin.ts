@@ -17,6 +17,7 @@ export function status(app: AppHandle, res: ServerResponse): void {
     upstreams: app.upstreams(),
     cache: app.cacheSize(),
     queries: app.queryTotals(),
+    dnsUdpIo: app.dnsUdpIo?.() ?? null,
     canaries: app.canaryStatus?.() ?? null,
   });
 }

@@ -30,7 +30,7 @@ function tableLine(e: StoredEvent): string {
     new Date(e.time).toISOString(),
     e.client,
     `${e.layer}/${e.protocol}`,
-    e.decision,
+    e.count > 1 ? `${e.decision} ×${e.count}` : e.decision,
     e.kind,
     e.target,
     e.app === '' ? '-' : `${e.app}/${e.category}`,

@@ -3,7 +3,7 @@
 // proxy is serving. The system resolver is never asked, so a device cannot reach through the proxy a
 // name its own DNS would have refused.
 import dns2 from 'dns2';
-import { then, type DnsAnswer, type DnsQuery, type MaybePromise, type Resolver } from './resolver.ts';
+import { mapAnswer, type DnsAnswer, type DnsQuery, type MaybePromise, type Resolver } from './resolver.ts';
 import type { BlockMatch } from '../policy/snapshot.ts';
 
 const { Packet } = dns2;
@@ -126,7 +126,7 @@ export function lookupAddresses(
   name: string,
   client: string,
 ): MaybePromise<LookupResult> {
-  return then(internalLookup(resolver, name, client, TYPE_A), (r) =>
+  return mapAnswer(internalLookup(resolver, name, client, TYPE_A), (r) =>
     r.kind === 'failed' && r.reason === 'nodata' ? internalLookup(resolver, name, client, TYPE_AAAA) : r,
   ) as MaybePromise<LookupResult>;
 }

@@ -119,6 +119,6 @@ export abstract class ChainedResolver implements Resolver {
 }
 
 /** Applies `fn` to a maybe-promise without creating a promise when the value is already there. */
-export function then<T, U>(value: MaybePromise<T>, fn: (v: T) => U): MaybePromise<U> {
+export function mapAnswer<T, U>(value: MaybePromise<T>, fn: (v: T) => U): MaybePromise<U> {
   return value instanceof Promise ? value.then(fn) : fn(value);
 }

@@ -1,88 +1,119 @@
-// A batch of events as the writer thread receives it: the fields a rule gives (app, category, list,
-// rule, source) are sent once per distinct rule, not once per event, which halves what the
-// structured clone copies on the serving thread for a burst of blocks by the same list.
-import type { PolicyEvent } from './event.ts';
+// A batch of store rows as the writer thread receives it (RowRing.take builds it), and the one place
+// that binds a row to the INSERT. Columns, not an object per row: the numbers go in typed arrays that
+// are transferred (no copy), every string but the name is sent once per batch and referred to by
+// index (a burst from one client by one rule sends its client, group and rule once), so the
+// structured clone copies little more than the names.
+import type { StatementSync } from 'node:sqlite';
+import type { EventDecision, EventLayer, PolicyEvent } from './event.ts';
 
-type RuleTuple = readonly [app: string, category: string, list: string, rule: string, source: string];
-type EventTuple = readonly [
-  time: number,
-  client: string,
-  group: string,
-  identity: string,
-  layer: PolicyEvent['layer'],
-  protocol: string,
-  target: string,
-  kind: string,
-  decision: PolicyEvent['decision'],
-  rule: number,
-  answer: string,
-  durationMs: number,
-  intercepted: boolean,
-];
+/** Per row in `refs`: indexes into `strings` of these fields. */
+export const REF_FIELDS = [
+  'client',
+  'group',
+  'identity',
+  'layer',
+  'protocol',
+  'kind',
+  'decision',
+  'app',
+  'category',
+  'list',
+  'rule',
+  'source',
+  'answer',
+] as const;
+export const REFS = REF_FIELDS.length;
+/** Per row in `numbers`: time, last, durationMs, count, intercepted (0/1). */
+export const NUMBERS = 5;
 
 export interface EncodedBatch {
-  readonly rules: readonly RuleTuple[];
-  readonly events: readonly EventTuple[];
+  /** The distinct strings of the batch (all fields but the target). */
+  readonly strings: readonly string[];
+  readonly refs: Int32Array;
+  readonly numbers: Float64Array;
+  /** The name or URL of each row. */
+  readonly targets: readonly string[];
 }
 
-export function encodeBatch(batch: readonly PolicyEvent[]): EncodedBatch {
-  // Two lookups (list, then rule text) instead of a composite key: no string built per event.
-  const index = new Map<string, Map<string, number>>();
-  const rules: RuleTuple[] = [];
-  const events: EventTuple[] = new Array<EventTuple>(batch.length);
-  for (let i = 0; i < batch.length; i++) {
-    const e = batch[i];
-    let byRule = index.get(e.list);
-    if (byRule === undefined) {
-      byRule = new Map();
-      index.set(e.list, byRule);
-    }
-    let r = byRule.get(e.rule);
-    if (r === undefined || rules[r][4] !== e.source || rules[r][0] !== e.app || rules[r][1] !== e.category) {
-      r = rules.length;
-      rules.push([e.app, e.category, e.list, e.rule, e.source]);
-      byRule.set(e.rule, r);
-    }
-    events[i] = [
-      e.time,
-      e.client,
-      e.group,
-      e.identity,
-      e.layer,
-      e.protocol,
-      e.target,
-      e.kind,
-      e.decision,
-      r,
-      e.answer,
-      e.durationMs,
-      e.intercepted,
-    ];
+/** Rows and the events they stand for. */
+export function batchSize(b: EncodedBatch): { rows: number; events: number } {
+  let events = 0;
+  for (let o = 3; o < b.numbers.length; o += NUMBERS) events += b.numbers[o];
+  return { rows: b.targets.length, events };
+}
+
+/** The buffers `postMessage` can move instead of copying. */
+export function transferables(b: EncodedBatch): ArrayBuffer[] {
+  return [b.refs.buffer as ArrayBuffer, b.numbers.buffer as ArrayBuffer];
+}
+
+/**
+ * Runs `insert` once per row, its parameters in the table's column order (columns.ts, with the
+ * client's 16-byte key after the client).
+ */
+export function insertBatch(
+  insert: StatementSync,
+  b: EncodedBatch,
+  keyOf: (client: string) => Uint8Array,
+): void {
+  const { strings: s, refs: r, numbers: n, targets } = b;
+  for (let row = 0; row < targets.length; row++) {
+    const i = row * REFS;
+    const j = row * NUMBERS;
+    const client = s[r[i]];
+    insert.run(
+      n[j], // time
+      client,
+      keyOf(client),
+      s[r[i + 1]], // group
+      s[r[i + 2]], // identity
+      s[r[i + 3]], // layer
+      s[r[i + 4]], // protocol
+      targets[row],
+      s[r[i + 5]], // kind
+      s[r[i + 6]], // decision
+      s[r[i + 7]], // app
+      s[r[i + 8]], // category
+      s[r[i + 9]], // list
+      s[r[i + 10]], // rule
+      s[r[i + 11]], // source
+      s[r[i + 12]], // answer
+      n[j + 2], // durationMs
+      n[j + 4], // intercepted
+      n[j + 3], // count
+      n[j + 1], // last
+    );
   }
-  return { rules, events };
 }
 
-export function decodeBatch(b: EncodedBatch): PolicyEvent[] {
-  return b.events.map((t) => {
-    const [app, category, list, rule, source] = b.rules[t[9]];
-    return {
-      time: t[0],
-      client: t[1],
-      group: t[2],
-      identity: t[3],
-      layer: t[4],
-      protocol: t[5],
-      target: t[6],
-      kind: t[7],
-      decision: t[8],
-      app,
-      category,
-      list,
-      rule,
-      source,
-      answer: t[10],
-      durationMs: t[11],
-      intercepted: t[12],
-    };
-  });
+/** Each row back as an event with its count and last time (the writer folds them; tests read them). */
+export function forEachRow(b: EncodedBatch, fn: (e: PolicyEvent, count: number, last: number) => void): void {
+  const { strings: s, refs: r, numbers: n, targets } = b;
+  for (let row = 0; row < targets.length; row++) {
+    const i = row * REFS;
+    const j = row * NUMBERS;
+    fn(
+      {
+        time: n[j],
+        client: s[r[i]],
+        group: s[r[i + 1]],
+        identity: s[r[i + 2]],
+        layer: s[r[i + 3]] as EventLayer,
+        protocol: s[r[i + 4]],
+        target: targets[row],
+        kind: s[r[i + 5]],
+        decision: s[r[i + 6]] as EventDecision,
+        app: s[r[i + 7]],
+        category: s[r[i + 8]],
+        list: s[r[i + 9]],
+        rule: s[r[i + 10]],
+        source: s[r[i + 11]],
+        answer: s[r[i + 12]],
+        durationMs: n[j + 2],
+        intercepted: n[j + 4] === 1,
+      },
+      n[j + 3],
+      n[j + 1],
+    );
+  }
 }

@@ -22,6 +22,12 @@ export const eventsSchema = z
         queueSize: z.number().int().min(1).max(10_000_000).default(65_536),
         /** How often queued events are committed (the most a process crash can lose). */
         flushInterval: duration.default(250),
+        /** Identical events (client, name, type, rule, answer) within this span after one written
+         * are one more row with their count; 0 writes a row per event. Streams and the live feed
+         * still get every event. */
+        foldWindow: duration
+          .refine((ms) => ms <= 60_000, 'foldWindow is at most 1m (rows wait that long to be written)')
+          .default(1000),
       })
       .strict()
       .prefault({}),

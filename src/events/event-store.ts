@@ -1,32 +1,47 @@
-// The serving thread's side of the event store: a bounded queue, posted to the writer thread
-// (store-worker.ts) once per flush interval. `offer` never waits: a slow disk fills the queue, and
-// then the oldest events are dropped and counted (banwall_events_dropped_total{sink="store"}).
+// The serving thread's side of the event store: a bounded ring of rows (row-ring.ts, one column
+// write per field, no fold here: finding repeats costs a map lookup per event, which the writer
+// thread does instead), posted to the writer thread (store-worker.ts) once per flush interval. `offer` never
+// waits: a slow disk keeps rows in flight, then fills the ring, and then the oldest rows are dropped
+// and their events counted (banwall_events_dropped_total{sink="store"}).
 import type { Worker } from 'node:worker_threads';
 import { tsWorker } from '../ts-worker.ts';
-import { EventQueue } from './event-queue.ts';
 import type { PolicyEvent } from './event.ts';
+import { RowRing } from './row-ring.ts';
 import type { EventStoreOptions } from './sqlite-store.ts';
 import type { ToWriter, WriterCounts } from './store-worker.ts';
-import { encodeBatch } from './batch-codec.ts';
+import { batchSize, transferables } from './batch-codec.ts';
 import type { EventSink } from './event-sink.ts';
 
 /** What one post may carry at most; a larger backlog goes in several posts. */
 const POST_MAX = 4096;
+/**
+ * Rows posted and not yet written, at most: beyond it rows wait in the ring (which drops the
+ * oldest when full), so a writer that cannot keep up never grows the worker's message queue.
+ */
+const IN_FLIGHT_MAX = 2 * POST_MAX;
 
 export class EventStore implements EventSink {
   readonly name = 'store';
   readonly file: string;
-  private readonly queue: EventQueue;
+  private readonly rows: RowRing;
   private readonly worker: Worker;
   private readonly timer: NodeJS.Timeout;
-  private counts: WriterCounts = { written: 0, expired: 0, failed: 0, failedRows: 0 };
+  private counts: WriterCounts = {
+    written: 0,
+    rows: 0,
+    handledRows: 0,
+    expired: 0,
+    failed: 0,
+    lostEvents: 0,
+  };
+  private postedRows = 0;
   private closing: Promise<void> | null = null;
   /** Set when the writer could not open the file; the store then only counts drops. */
   error: string | undefined;
 
   constructor(opts: EventStoreOptions) {
     this.file = opts.file;
-    this.queue = new EventQueue(opts.queueSize);
+    this.rows = new RowRing(opts.queueSize, 0);
     // Through tsWorker: a plain Worker on the .ts file loaded Node's type stripper at every start.
     this.worker = tsWorker(new URL('./store-worker.ts', import.meta.url), { workerData: opts });
     this.worker.on('message', (c: WriterCounts) => {
@@ -42,25 +57,34 @@ export class EventStore implements EventSink {
   }
 
   offer(event: PolicyEvent): void {
-    if (this.closing === null) this.queue.push(event);
+    if (this.closing === null) this.rows.offer(event);
   }
 
   get dropped(): number {
-    return this.queue.dropped + this.counts.failedRows;
+    return this.rows.dropped + this.counts.lostEvents;
   }
 
+  /** Events committed (a folded row counts its events). */
   get written(): number {
     return this.counts.written;
+  }
+
+  /** Events committed as part of a row that stands for more than one (written minus rows). */
+  get folded(): number {
+    return this.counts.written - this.counts.rows;
   }
 
   get expired(): number {
     return this.counts.expired;
   }
 
-  private post(): void {
-    while (this.queue.length > 0) {
-      const msg: ToWriter = { batch: encodeBatch(this.queue.take(POST_MAX)) };
-      this.worker.postMessage(msg);
+  /** Posts the queued rows, bounded in flight (every one when closing). */
+  private post(closing = false): void {
+    while (closing || this.postedRows - this.counts.handledRows < IN_FLIGHT_MAX) {
+      const batch = this.rows.take(POST_MAX, Infinity);
+      if (batch === null) return;
+      this.postedRows += batchSize(batch).rows;
+      this.worker.postMessage({ batch } satisfies ToWriter, transferables(batch));
     }
   }
 
@@ -68,7 +92,7 @@ export class EventStore implements EventSink {
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       clearInterval(this.timer);
-      this.post();
+      this.post(true);
       const done = (): void => {
         clearTimeout(guard);
         void this.worker.terminate().then(() => resolve());

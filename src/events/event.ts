@@ -67,3 +67,15 @@ export function ruleFields(
     source: sourceOf(r),
   };
 }
+
+/**
+ * An event as the store keeps it: identical repeats (same client, name, type, rule and answer)
+ * within `events.foldWindow` are one row that counts them, like syslog's "last message repeated N
+ * times". Every event is still on record: searches sum `count`.
+ */
+export interface FoldedEvent extends PolicyEvent {
+  /** How many identical events this row stands for (1 when none was folded into it). */
+  readonly count: number;
+  /** Epoch ms of the last of them (`time` when count is 1). */
+  readonly last: number;
+}

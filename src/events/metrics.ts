@@ -12,13 +12,14 @@ export function registerEventMetrics(pipeline: EventPipeline): void {
   });
   registerPulled({
     name: 'banwall_events_stored_total',
-    help: 'Events committed to the event store, and rows removed by retention.',
+    help: 'Events committed to the event store (written; folded: of those, the ones that took no row of their own), and events removed by retention (expired).',
     type: 'counter',
     collect: () => {
       const store = pipeline.find<EventStore>('store');
       if (store === undefined) return [];
       return [
         { labels: { outcome: 'written' }, value: store.written },
+        { labels: { outcome: 'folded' }, value: store.folded },
         { labels: { outcome: 'expired' }, value: store.expired },
       ];
     },

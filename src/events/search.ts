@@ -1,8 +1,9 @@
 // Searches of the event store, shared by `GET /api/events`, its summary and export, and the
 // `banwall events` command: one filter shape, one SQL builder, values always bound as parameters.
 import type { DatabaseSync } from 'node:sqlite';
-import { EVENT_DECISIONS, EVENT_LAYERS, type PolicyEvent } from './event.ts';
+import { EVENT_DECISIONS, EVENT_LAYERS, type FoldedEvent } from './event.ts';
 import { cidrRange } from './address-key.ts';
+import { CSV_FIELDS, SELECT_FIELDS } from './columns.ts';
 
 export interface EventFilter {
   /** Epoch ms, inclusive. */
@@ -29,7 +30,8 @@ export const DEFAULT_LIMIT = 100;
 export const SUMMARY_KEYS = ['client', 'app', 'category', 'list', 'group', 'layer', 'decision'] as const;
 export type SummaryKey = (typeof SUMMARY_KEYS)[number];
 
-export interface StoredEvent extends PolicyEvent {
+/** A row of the store: an event, or identical repeats folded into one with their `count`. */
+export interface StoredEvent extends FoldedEvent {
   readonly id: number;
 }
 
@@ -141,48 +143,11 @@ function where(f: EventFilter): { sql: string; params: (string | number | Uint8A
   return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
 
-interface Row {
-  id: number;
-  time: number;
-  client: string;
-  grp: string;
-  identity: string;
-  layer: string;
-  protocol: string;
-  target: string;
-  kind: string;
-  decision: string;
-  app: string;
-  category: string;
-  list: string;
-  rule: string;
-  source: string;
-  answer: string;
-  duration_ms: number;
-  intercepted: number;
-}
+/** A row as SELECT_FIELDS names it: the event's fields, `intercepted` as 0/1. */
+type Row = Omit<StoredEvent, 'intercepted'> & { intercepted: number };
 
 function toEvent(r: Row): StoredEvent {
-  return {
-    id: r.id,
-    time: r.time,
-    client: r.client,
-    group: r.grp,
-    identity: r.identity,
-    layer: r.layer as StoredEvent['layer'],
-    protocol: r.protocol,
-    target: r.target,
-    kind: r.kind,
-    decision: r.decision as StoredEvent['decision'],
-    app: r.app,
-    category: r.category,
-    list: r.list,
-    rule: r.rule,
-    source: r.source,
-    answer: r.answer,
-    durationMs: r.duration_ms,
-    intercepted: r.intercepted === 1,
-  };
+  return { ...r, intercepted: r.intercepted === 1 };
 }
 
 /** Newest first, one page; `next` continues with older rows. */
@@ -190,18 +155,14 @@ export function searchEvents(db: DatabaseSync, f: EventFilter): EventPage {
   const limit = f.limit ?? DEFAULT_LIMIT;
   const w = where(f);
   const rows = db
-    .prepare(
-      `SELECT id, time, client, grp, identity, layer, protocol, target, kind, decision, app, category,
-              list, rule, source, answer, duration_ms, intercepted
-       FROM events ${w.sql} ORDER BY id DESC LIMIT ?`,
-    )
+    .prepare(`SELECT id, ${SELECT_FIELDS} FROM events ${w.sql} ORDER BY id DESC LIMIT ?`)
     .all(...w.params, limit + 1) as unknown as Row[];
   const more = rows.length > limit;
   const events = rows.slice(0, limit).map(toEvent);
   return more ? { events, next: events[events.length - 1].id } : { events };
 }
 
-/** Counts per value of `by` over the filter, highest first. */
+/** Events per value of `by` over the filter (a folded row counts its events), highest first. */
 export function summarize(
   db: DatabaseSync,
   by: SummaryKey,
@@ -212,37 +173,16 @@ export function summarize(
   const limit = f.limit ?? DEFAULT_LIMIT;
   return db
     .prepare(
-      `SELECT ${column} AS key, count(*) AS count, max(time) AS last FROM events ${w.sql}
+      `SELECT ${column} AS key, sum(count) AS count, max(coalesce(last_time, time)) AS last FROM events ${w.sql}
        GROUP BY ${column} ORDER BY count DESC, key LIMIT ?`,
     )
     .all(...w.params, limit)
     .map((r) => ({ key: String(r.key), count: Number(r.count), last: Number(r.last) }));
 }
 
-const CSV_FIELDS = [
-  'id',
-  'time',
-  'client',
-  'group',
-  'identity',
-  'layer',
-  'protocol',
-  'target',
-  'kind',
-  'decision',
-  'app',
-  'category',
-  'list',
-  'rule',
-  'source',
-  'answer',
-  'durationMs',
-  'intercepted',
-] as const;
-
 /** An event as one JSON line, with the time in ISO form for people and log shippers. */
 export function ndjsonLine(e: StoredEvent): string {
-  return `${JSON.stringify({ ...e, time: new Date(e.time).toISOString() })}\n`;
+  return `${JSON.stringify({ ...e, time: new Date(e.time).toISOString(), last: new Date(e.last).toISOString() })}\n`;
 }
 
 export function csvHeader(): string {
@@ -252,7 +192,7 @@ export function csvHeader(): string {
 /** RFC 4180: every field quoted when it holds a comma, a quote or a line break. */
 export function csvLine(e: StoredEvent): string {
   const cells = CSV_FIELDS.map((k) => {
-    const v = k === 'time' ? new Date(e.time).toISOString() : String(e[k]);
+    const v = k === 'time' || k === 'last' ? new Date(e[k]).toISOString() : String(e[k as keyof StoredEvent]);
     // A leading = + - @ would be a formula in a spreadsheet (CSV injection): prefix a quote.
     const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
     return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;

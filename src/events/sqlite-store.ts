@@ -1,16 +1,25 @@
 // The embedded event store: one SQLite file (Node's built-in node:sqlite, no native addon), WAL mode,
 // indexed for time, client and app, so that `npm start` alone keeps a searchable history.
 //
-// The serving path only pushes onto a bounded EventQueue; a timer drains it in batched transactions
-// (one fsync-free WAL append per batch with synchronous=NORMAL). A process crash therefore loses at
-// most the events still queued: those of the last flush interval, and never more than the queue holds.
-// Retention by age and by size runs while serving, and incremental vacuum gives the space back.
+// Rows arrive encoded (batch-codec.ts) from the serving thread (`offerBatch`), or one event at a
+// time through `offer` (tests, tools). Like syslog's "last message repeated N times", here on the
+// writer thread (where the map that finds repeats costs the resolver nothing): an event is written
+// at the next flush, and identical events within `foldWindow` of it become one more row with their
+// count, written once the window has passed. Rows are written
+// and are written in batched transactions (one fsync-free WAL append per batch with
+// synchronous=NORMAL). Retention by age and by size runs while serving, and incremental vacuum
+// gives the space back. `written`, `expired` and `dropped` count events (a folded row's count).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { PolicyEvent } from './event.ts';
-import { EventQueue } from './event-queue.ts';
+import { RowRing } from './row-ring.ts';
 import { addressKey } from './address-key.ts';
+import { INSERT_COLUMNS } from './columns.ts';
+import { batchSize, forEachRow, insertBatch, type EncodedBatch } from './batch-codec.ts';
+import { openDatabase } from './sqlite-schema.ts';
+
+export { openDatabase } from './sqlite-schema.ts';
 
 export interface EventStoreOptions {
   /** The database file (created with its directory when missing). */
@@ -23,135 +32,146 @@ export interface EventStoreOptions {
   readonly maxAge: number;
   /** Above this many bytes of live pages the oldest rows are deleted; 0 for no bound. */
   readonly maxBytes: number;
+  /** Identical events within this many ms are one row with a count (event-folder.ts); 0 folds none. */
+  readonly foldWindow?: number;
   /** How often retention runs, in ms. */
   readonly retentionInterval?: number;
 }
 
 /** Rows a transaction writes at most; a larger backlog is written over several turns. */
 const BATCH = 2000;
-const SCHEMA_VERSION = 1;
-
-const COLUMNS = [
-  'time',
-  'client',
-  'client_key',
-  'grp',
-  'identity',
-  'layer',
-  'protocol',
-  'target',
-  'kind',
-  'decision',
-  'app',
-  'category',
-  'list',
-  'rule',
-  'source',
-  'answer',
-  'duration_ms',
-  'intercepted',
-] as const;
+/** Client keys kept: a network has few clients, and the parse is a third of a row's cost. */
+const KEY_CACHE = 4096;
 
 export class SqliteEventStore {
   readonly file: string;
   readonly db: DatabaseSync;
-  private readonly queue: EventQueue;
+  /** Rows to write at the next flush. */
+  private readonly pending: RowRing;
+  /** Per event written, the row its repeats fold into until its window passes; null: no folding. */
+  private readonly repeats: RowRing | null;
   private readonly opts: EventStoreOptions;
   private readonly insert: StatementSync;
+  private readonly keys = new Map<string, Uint8Array>();
+  private readonly keyOf = (client: string): Uint8Array => {
+    let k = this.keys.get(client);
+    if (k === undefined) {
+      if (this.keys.size >= KEY_CACHE) this.keys.clear();
+      k = addressKey(client);
+      this.keys.set(client, k);
+    }
+    return k;
+  };
   private flushTimer: NodeJS.Timeout | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
   private urgent = false;
   private closed = false;
-  /** Rows committed since start, and rows removed by retention. */
+  /** Events committed since start (a folded row counts its events), and rows written. */
   written = 0;
+  rows = 0;
+  /** Events removed by retention. */
   expired = 0;
   /** Batches that failed to commit (disk full, file removed), and the events they held. */
   failed = 0;
-  private failedRows = 0;
+  private failedEvents = 0;
 
   constructor(opts: EventStoreOptions) {
     this.opts = opts;
     this.file = opts.file;
     mkdirSync(path.dirname(opts.file), { recursive: true });
     this.db = openDatabase(opts.file);
-    this.queue = new EventQueue(opts.queueSize);
+    this.pending = new RowRing(opts.queueSize, 0);
+    const window = opts.foldWindow ?? 0;
+    this.repeats = window > 0 ? new RowRing(opts.queueSize, window) : null;
     this.insert = this.db.prepare(
-      `INSERT INTO events (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`,
+      `INSERT INTO events (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`,
     );
   }
 
   /** Starts the writer and the retention timers (separate from the constructor so tests can step). */
   start(): void {
-    this.flushTimer = setInterval(() => this.flush(), this.opts.flushInterval);
+    this.flushTimer = setInterval(() => this.flush(performance.now()), this.opts.flushInterval);
     this.flushTimer.unref();
     this.enforceRetention();
     this.retentionTimer = setInterval(() => this.enforceRetention(), this.opts.retentionInterval ?? 60_000);
     this.retentionTimer.unref();
   }
 
-  /** Called on the serving path: never blocks, never throws. */
+  /** Queues one event; never blocks, never throws. */
   offer(event: PolicyEvent): void {
     if (this.closed) return;
-    this.queue.push(event);
-    if (this.queue.length >= BATCH && !this.urgent) {
+    this.add(event, 1, event.time);
+    this.flushSoonIfBig();
+  }
+
+  /** Queues the rows the serving thread posted (folding them into what is pending). */
+  offerBatch(batch: EncodedBatch): void {
+    if (this.closed) return;
+    forEachRow(batch, (e, count, last) => this.add(e, count, last));
+    this.flushSoonIfBig();
+  }
+
+  private add(e: PolicyEvent, count: number, last: number): void {
+    if (this.repeats === null) {
+      this.pending.offer(e, count, last);
+    } else if (!this.repeats.fold(e, count, last)) {
+      this.pending.offer(e, count, last);
+      this.repeats.offer(e, 0);
+    }
+  }
+
+  private flushSoonIfBig(): void {
+    if (this.pending.length >= BATCH && !this.urgent) {
       // A burst: write it on the next turn instead of waiting for the timer.
       this.urgent = true;
       setImmediate(() => {
         this.urgent = false;
-        this.flush();
+        this.flush(performance.now());
       });
     }
   }
 
   /** Events dropped: overwritten in the queue, or lost with a batch that failed to commit. */
   get dropped(): number {
-    return this.queue.dropped + this.failedRows;
+    return this.pending.dropped + (this.repeats?.dropped ?? 0) + this.failedEvents;
   }
 
   get queued(): number {
-    return this.queue.length;
+    return this.pending.length;
   }
 
-  /** Writes what is queued, one transaction per BATCH events. */
-  flush(): void {
-    while (this.queue.length > 0) {
-      const batch = this.queue.take(BATCH);
-      try {
-        this.db.exec('BEGIN');
-        for (const e of batch) {
-          this.insert.run(
-            e.time,
-            e.client,
-            addressKey(e.client),
-            e.group,
-            e.identity,
-            e.layer,
-            e.protocol,
-            e.target,
-            e.kind,
-            e.decision,
-            e.app,
-            e.category,
-            e.list,
-            e.rule,
-            e.source,
-            e.answer,
-            e.durationMs,
-            e.intercepted ? 1 : 0,
-          );
-        }
-        this.db.exec('COMMIT');
-        this.written += batch.length;
-      } catch {
-        try {
-          this.db.exec('ROLLBACK');
-        } catch {
-          // no transaction was open
-        }
-        this.failed++;
-        this.failedRows += batch.length;
-        return;
+  /**
+   * Writes the new rows, and the repeats rows whose window has passed by `now` (performance.now();
+   * Infinity: every one, as tests and close do), one transaction per BATCH rows.
+   */
+  flush(now = Infinity): void {
+    for (const q of [this.pending, this.repeats]) {
+      if (q === null) continue;
+      for (let b = q.take(BATCH, now); b !== null; b = q.take(BATCH, now)) {
+        if (!this.write(b)) return;
       }
+    }
+  }
+
+  /** Writes one encoded batch in one transaction; false (and counted) when it could not. */
+  write(batch: EncodedBatch): boolean {
+    const size = batchSize(batch);
+    try {
+      this.db.exec('BEGIN');
+      insertBatch(this.insert, batch, this.keyOf);
+      this.db.exec('COMMIT');
+      this.written += size.events;
+      this.rows += size.rows;
+      return true;
+    } catch {
+      try {
+        this.db.exec('ROLLBACK');
+      } catch {
+        // no transaction was open
+      }
+      this.failed++;
+      this.failedEvents += size.events;
+      return false;
     }
   }
 
@@ -159,8 +179,9 @@ export class SqliteEventStore {
   enforceRetention(now = Date.now()): void {
     try {
       if (this.opts.maxAge > 0) {
-        const r = this.db.prepare('DELETE FROM events WHERE time < ?').run(now - this.opts.maxAge);
-        this.expired += Number(r.changes);
+        const cutoff = now - this.opts.maxAge;
+        this.expired += this.countEvents('SELECT count FROM events WHERE time < ?', cutoff);
+        this.db.prepare('DELETE FROM events WHERE time < ?').run(cutoff);
       }
       if (this.opts.maxBytes > 0) {
         for (let round = 0; round < 8; round++) {
@@ -171,16 +192,24 @@ export class SqliteEventStore {
           // Rows vary in size: estimate from the average, aim 10 % under the bound, and check again.
           const excess = live - this.opts.maxBytes * 0.9;
           const rows = Math.min(n, Math.max(1, Math.ceil((excess / live) * n)));
-          const r = this.db
+          this.expired += this.countEvents('SELECT count FROM events ORDER BY id LIMIT ?', rows);
+          this.db
             .prepare('DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?)')
             .run(rows);
-          this.expired += Number(r.changes);
         }
       }
       this.db.exec('PRAGMA incremental_vacuum');
     } catch {
       // Retention is retried on the next interval; a locked or full disk must not stop serving.
     }
+  }
+
+  /** The events the rows of `rowsSql` stand for (their counts summed). */
+  private countEvents(rowsSql: string, arg: number): number {
+    const r = this.db.prepare(`SELECT coalesce(sum(count), 0) AS n FROM (${rowsSql})`).get(arg) as {
+      n: number;
+    };
+    return Number(r.n);
   }
 
   /** Bytes in pages that hold data (the file may be larger until vacuumed). */
@@ -200,59 +229,4 @@ export class SqliteEventStore {
     this.flush();
     this.db.close();
   }
-}
-
-/** Opens (creating when new) an event database; readers (`banwall events`) open the same file. */
-export function openDatabase(file: string, readOnly = false): DatabaseSync {
-  const db = new DatabaseSync(file, { readOnly });
-  // Wait a little for a writer's transaction instead of failing a search at once.
-  db.exec('PRAGMA busy_timeout = 2000');
-  if (readOnly) {
-    // A reader can open the file between the writer creating it and creating the table.
-    const v = db.prepare('PRAGMA user_version').get() as { user_version: number };
-    if (v.user_version !== SCHEMA_VERSION) {
-      db.close();
-      throw new Error(`${file}: not an event store of this banwall (yet): schema ${v.user_version}`);
-    }
-    return db;
-  }
-  // auto_vacuum must be chosen before the first table exists; it lets retention shrink the file.
-  db.exec('PRAGMA auto_vacuum = INCREMENTAL');
-  db.exec('PRAGMA journal_mode = WAL');
-  // NORMAL in WAL mode: a commit survives a process crash; only a power loss can lose the last ones.
-  db.exec('PRAGMA synchronous = NORMAL');
-  const v = db.prepare('PRAGMA user_version').get() as { user_version: number };
-  if (v.user_version === 0) {
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS events (
-        id INTEGER PRIMARY KEY,
-        time INTEGER NOT NULL,
-        client TEXT NOT NULL,
-        client_key BLOB NOT NULL,
-        grp TEXT NOT NULL,
-        identity TEXT NOT NULL,
-        layer TEXT NOT NULL,
-        protocol TEXT NOT NULL,
-        target TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        decision TEXT NOT NULL,
-        app TEXT NOT NULL,
-        category TEXT NOT NULL,
-        list TEXT NOT NULL,
-        rule TEXT NOT NULL,
-        source TEXT NOT NULL,
-        answer TEXT NOT NULL,
-        duration_ms REAL NOT NULL,
-        intercepted INTEGER NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS events_time ON events (time);
-      CREATE INDEX IF NOT EXISTS events_client ON events (client_key, time);
-      CREATE INDEX IF NOT EXISTS events_app ON events (app, time);
-      PRAGMA user_version = ${SCHEMA_VERSION};
-    `);
-  } else if (v.user_version !== SCHEMA_VERSION) {
-    db.close();
-    throw new Error(`${file}: event store schema ${v.user_version}, this banwall reads ${SCHEMA_VERSION}`);
-  }
-  return db;
 }

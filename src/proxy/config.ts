@@ -85,6 +85,13 @@ export const proxySchema = z
      * banwall's own listeners, never deniedTargets.
      */
     allowInternal: z.array(internalTarget).default([]),
+    /**
+     * Which code forwards plain-HTTP requests. `undici`: bodiless GET/HEAD (no body, no Upgrade) on
+     * a keep-alive undici Pool per origin address (undici-forwarder.ts), everything else on
+     * http-proxy-3; `http-proxy`: everything on http-proxy-3; `auto` (default): today `undici`,
+     * the faster one measured here (bench/README.md).
+     */
+    forwarder: z.enum(['auto', 'undici', 'http-proxy']).default('auto'),
     /** Close a tunnel whose first bytes are not a TLS ClientHello (the SNI check needs one). */
     requireTls: z.boolean().default(true),
     auth: z

@@ -1,9 +1,10 @@
 // Plain HTTP through the proxy: absolute-form requests judged by the policy (host, URL and IP rules),
-// the host resolved through banwall's own chain, and the request forwarded with http-proxy-3 to the
-// address that was checked.
+// the host resolved through banwall's own chain, and the request forwarded to the address that was
+// checked: bodiless GET/HEAD by the undici forwarder (undici-forwarder.ts, `proxy.forwarder`), the
+// rest by http-proxy-3.
 //
 // Per request on the allowed path: one URL parse, one policy lookup, one chain lookup (a cache hit is
-// synchronous, no promise), then http-proxy-3. No logging, no closure per request of our own.
+// synchronous, no promise), then the forwarder. No logging, no closure per request of our own.
 import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { createProxyServer, type ProxyServer as HttpProxy } from 'http-proxy-3';
@@ -12,10 +13,12 @@ import { lookupAddresses, type LookupResult } from '../dns/internal-lookup.ts';
 import { connectionState, portInRanges, type ProxyContext } from './context.ts';
 import { parseHttpTarget, type HttpTarget } from './target.ts';
 import { prepareRequestHeaders, prepareResponseHeaders } from './headers.ts';
-import { sendBlock, sendText, RATE_LIMITED, RETRY_AFTER } from './responses.ts';
+import { sendText, sendUpstreamError, RATE_LIMITED, RETRY_AFTER } from './responses.ts';
+import { isBodiless, UndiciForwarder } from './undici-forwarder.ts';
 import { proxyUser } from './client-gate.ts';
 import { TargetGuard } from './target-guard.ts';
 import { judgeUrl, monitoredUrl } from './url-judge.ts';
+import { internalError, noteMonitored, refuseRequest, type RequestSource } from './judged-request.ts';
 
 /** After a malformed request the connection's framing cannot be trusted: close it. */
 const CLOSE = { connection: 'close' };
@@ -56,9 +59,12 @@ export class HttpForwarder {
   private readonly proxy: HttpProxy;
   private readonly upstreamMs: number;
   private readonly idleMs: number;
+  /** Bodiless GET/HEAD (`proxy.forwarder` auto or undici); null: everything on http-proxy-3. */
+  private readonly undici: UndiciForwarder | null;
 
   constructor(ctx: ProxyContext) {
     this.ctx = ctx;
+    this.undici = ctx.cfg.forwarder === 'http-proxy' ? null : new UndiciForwarder(ctx);
     this.upstreamMs = ctx.cfg.timeouts.upstream;
     this.idleMs = ctx.cfg.timeouts.idle;
     this.agent = new http.Agent({
@@ -87,9 +93,7 @@ export class HttpForwarder {
     try {
       this.judge(req, res);
     } catch (err) {
-      this.ctx.log.error({ err }, 'proxy request handler failed');
-      this.ctx.stats.recordRequest('http', 'error');
-      sendText(req, res, 500, 'banwall: internal error');
+      internalError(this.ctx, 'http', req, res, err);
     }
   };
 
@@ -212,24 +216,12 @@ export class HttpForwarder {
       }
       this.forward(req, res, target, address);
     } catch (err) {
-      this.ctx.log.error({ err }, 'proxy request handler failed');
-      this.ctx.stats.recordRequest('http', 'error');
-      sendText(req, res, 500, 'banwall: internal error');
+      internalError(this.ctx, 'http', req, res, err);
     }
   }
 
   private block(req: IncomingMessage, res: ServerResponse, match: BlockMatch, target: HttpTarget): void {
-    const what = `http://${target.authority}${target.originForm}`;
-    this.ctx.stats.recordBlocked(match, {
-      host: target.host,
-      client: connectionState(req.socket)?.client ?? '',
-      kind: 'http',
-      target: `${target.authority}${target.originForm}`,
-      method: req.method ?? 'GET',
-      status: 403,
-      identity: proxyUser(req.headers['proxy-authorization']),
-    });
-    sendBlock(req, res, this.ctx.cfg.blockPage, match, what.length > 300 ? `${what.slice(0, 300)}…` : what);
+    refuseRequest(this.ctx, req, res, match, target, this.source(req, target));
   }
 
   /** A list in monitor mode that would refuse this request: counted and recorded, then forwarded. */
@@ -240,16 +232,16 @@ export class HttpForwarder {
     client: string,
   ): void {
     const m = monitoredUrl(snap, target, client);
-    if (m === null) return;
-    this.ctx.stats.recordMonitored(m, {
-      host: target.host,
-      client,
+    if (m !== null) noteMonitored(this.ctx, req, m, target, this.source(req, target));
+  }
+
+  private source(req: IncomingMessage, target: HttpTarget): RequestSource {
+    return {
       kind: 'http',
-      target: `${target.authority}${target.originForm}`,
-      method: req.method ?? 'GET',
-      status: 0,
+      client: connectionState(req.socket)?.client ?? '',
+      authority: target.authority,
       identity: proxyUser(req.headers['proxy-authorization']),
-    });
+    };
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, target: HttpTarget, address: string): void {
@@ -259,7 +251,12 @@ export class HttpForwarder {
       sendText(req, res, 403, TargetGuard.message(refused, address, target.port));
       return;
     }
+    const bodiless = this.undici !== null && isBodiless(req);
     prepareRequestHeaders(req.headers, target.authority, this.ctx.via);
+    if (bodiless) {
+      this.undici!.forward(req, res, target.originForm, address, target.port);
+      return;
+    }
     req.url = target.originForm;
     this.proxy.web(req, res, { target: { protocol: 'http:', host: address, port: target.port } });
   }
@@ -298,24 +295,11 @@ export class HttpForwarder {
       return;
     }
     ctx.stats.recordRequest(kindOf(req), 'error');
-    if (r.headersSent) {
-      r.destroy();
-      return;
-    }
-    const code = (err as NodeJS.ErrnoException).code;
-    const timeout = code === 'EUPSTREAM_TIMEOUT' || code === 'ECONNECT_TIMEOUT' || code === 'ETIMEDOUT';
-    const host = req.headers.host ?? 'the origin';
-    sendText(
-      req,
-      r,
-      timeout ? 504 : 502,
-      timeout
-        ? `banwall: ${host} did not answer in time`
-        : `banwall: cannot reach ${host} (${code ?? err.message})`,
-    );
+    sendUpstreamError(req, r, err);
   };
 
   close(): void {
     this.agent.destroy();
+    this.undici?.close();
   }
 }

@@ -9,46 +9,47 @@ import {
   type ProxyStats,
 } from './proxy-stats.ts';
 
+/** Every (first, result) pair, zeros included, so that a dashboard sees each series. */
+function grid<A extends string, R extends string>(
+  label: string,
+  firsts: readonly A[],
+  results: readonly R[],
+  value: (a: A, r: R) => number,
+): MetricValue[] {
+  const out: MetricValue[] = [];
+  for (const a of firsts)
+    for (const result of results) out.push({ labels: { [label]: a, result }, value: value(a, result) });
+  return out;
+}
+
+/** `app|category|group` → count (ProxyStats' folded keys) as labelled values. */
+function byAppCategoryGroup(counts: Map<string, number>): MetricValue[] {
+  const out: MetricValue[] = [];
+  for (const [key, value] of counts) {
+    const [app, category, group] = key.split('|');
+    out.push({ labels: { app, category, group }, value });
+  }
+  return out;
+}
+
 export function registerProxyMetrics(stats: ProxyStats): void {
   registerPulled({
     name: 'banwall_proxy_requests_total',
     help: 'Proxy requests by kind (http, connect, https inside an intercepted tunnel) and result (allowed, blocked, denied, limited, badrequest, error).',
     type: 'counter',
-    collect: () => {
-      const out: MetricValue[] = [];
-      for (const kind of PROXY_KINDS) {
-        for (const result of PROXY_RESULTS) {
-          out.push({ labels: { kind, result }, value: stats.request(kind, result) });
-        }
-      }
-      return out;
-    },
+    collect: () => grid('kind', PROXY_KINDS, PROXY_RESULTS, (kind, result) => stats.request(kind, result)),
   });
   registerPulled({
     name: 'banwall_proxy_blocked_total',
     help: 'Proxy requests refused by the policy, by app, category and client group.',
     type: 'counter',
-    collect: () => {
-      const out: MetricValue[] = [];
-      for (const [key, value] of stats.blocked) {
-        const [app, category, group] = key.split('|');
-        out.push({ labels: { app, category, group }, value });
-      }
-      return out;
-    },
+    collect: () => byAppCategoryGroup(stats.blocked),
   });
   registerPulled({
     name: 'banwall_proxy_monitored_total',
     help: 'Proxy requests a list in monitor (dry-run) mode would have refused, forwarded, by app, category and client group.',
     type: 'counter',
-    collect: () => {
-      const out: MetricValue[] = [];
-      for (const [key, value] of stats.monitored) {
-        const [app, category, group] = key.split('|');
-        out.push({ labels: { app, category, group }, value });
-      }
-      return out;
-    },
+    collect: () => byAppCategoryGroup(stats.monitored),
   });
   registerPulled({
     name: 'banwall_proxy_open_connections',
@@ -66,15 +67,8 @@ export function registerProxyMetrics(stats: ProxyStats): void {
     name: 'banwall_proxy_intercept_total',
     help: 'CONNECTs to intercepted hosts by class (url-rules, configured) and result (intercepted, untrusted, client-refused, mismatch, error).',
     type: 'counter',
-    collect: () => {
-      const out: MetricValue[] = [];
-      for (const cls of INTERCEPT_CLASSES) {
-        for (const result of INTERCEPT_RESULTS) {
-          out.push({ labels: { class: cls, result }, value: stats.intercept(cls, result) });
-        }
-      }
-      return out;
-    },
+    collect: () =>
+      grid('class', INTERCEPT_CLASSES, INTERCEPT_RESULTS, (cls, result) => stats.intercept(cls, result)),
   });
   registerPulled({
     name: 'banwall_proxy_intercept_leaves_minted_total',

@@ -16,6 +16,7 @@ import { setConnectionState, type ConnectionState, type ProxyContext } from './c
 import { HttpForwarder } from './http-forwarder.ts';
 import { TargetGuard } from './target-guard.ts';
 import { ConnectTunnels } from './connect-tunnel.ts';
+import { rawClientError } from './responses.ts';
 
 const TOO_MANY_BODY = 'banwall: too many connections from your address\n';
 const TOO_MANY = Buffer.from(
@@ -23,20 +24,6 @@ const TOO_MANY = Buffer.from(
     `Content-Length: ${TOO_MANY_BODY.length}\r\nConnection: close\r\n\r\n${TOO_MANY_BODY}`,
   'latin1',
 );
-
-/** The status Node's own clientError handler would send, which we replace to count the error. */
-function clientErrorStatus(code: string | undefined): number {
-  switch (code) {
-    case 'HPE_HEADER_OVERFLOW':
-      return 431;
-    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
-      return 413;
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return 408;
-    default:
-      return 400;
-  }
-}
 
 export class ProxyServer {
   private readonly cfg: NonNullable<Config['proxy']>;
@@ -213,12 +200,6 @@ export class ProxyServer {
       socket.destroy();
       return;
     }
-    const status = clientErrorStatus(err.code);
-    const body = `banwall: ${http.STATUS_CODES[status]}\n`;
-    socket.end(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: text/plain\r\n` +
-        `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-    );
-    setTimeout(() => socket.destroy(), 1000).unref();
+    rawClientError(socket, err.code);
   };
 }

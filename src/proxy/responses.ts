@@ -6,6 +6,8 @@ import type { Duplex } from 'node:stream';
 import type { BlockMatch } from '../policy/snapshot.ts';
 import {
   blockHeaderValue,
+  blockTemplate,
+  fillTemplate,
   plainPage,
   renderBlockPage,
   wantsHtml,
@@ -57,7 +59,40 @@ export function sendText(
   sendPage(req, res, status, plainPage(message), extra);
 }
 
-/** The 403 page of a policy block, HTML or text by the client's Accept header. */
+/** Error codes of an origin that connected or answered too slowly (Node's, http-proxy-3's, undici's). */
+const TIMEOUT_CODES = new Set([
+  'EUPSTREAM_TIMEOUT',
+  'ECONNECT_TIMEOUT',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+/**
+ * A forwarded request whose origin failed: 504 when it was too slow, 502 when it could not be reached
+ * or broke off; a response already under way is cut (its client sees a truncated body, not a lie).
+ * Shared by both forwarders, so they answer the same.
+ */
+export function sendUpstreamError(req: IncomingMessage, res: ServerResponse, err: Error): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const code = (err as NodeJS.ErrnoException).code;
+  const host = req.headers.host ?? 'the origin';
+  if (code !== undefined && TIMEOUT_CODES.has(code)) {
+    sendText(req, res, 504, `banwall: ${host} did not answer in time`);
+  } else {
+    sendText(req, res, 502, `banwall: cannot reach ${host} (${code ?? err.message})`);
+  }
+}
+
+/**
+ * The 403 page of a policy block, HTML or text by the client's Accept header. The cheapest response
+ * the proxy writes (issue 17.5): the page and its header list come prebuilt from the rule's template
+ * (block-page.ts), and the body goes out as a string, which Node joins to the head in one write.
+ */
 export function sendBlock(
   req: IncomingMessage,
   res: ServerResponse,
@@ -65,8 +100,35 @@ export function sendBlock(
   match: BlockMatch,
   what: string,
 ): void {
-  const page = renderBlockPage(text, match, what, wantsHtml(req.headers.accept));
-  sendPage(req, res, 403, page, { 'x-banwall-block': blockHeaderValue(match) });
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const t = blockTemplate(text, match, wantsHtml(req.headers.accept));
+  const body = fillTemplate(t, what);
+  res.writeHead(403, t.lastHeaders);
+  if (req.method === 'HEAD') res.end();
+  else res.end(body);
+}
+
+/** The status Node's own clientError handler would send, which the proxy's handlers replace to count it. */
+export function clientErrorStatus(code: string | undefined): number {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return 431;
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return 413;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return 408;
+    default:
+      return 400;
+  }
+}
+
+/** Answers a request Node's parser refused (`clientError`) with its status, then closes. */
+export function rawClientError(socket: Duplex, code: string | undefined): void {
+  const status = clientErrorStatus(code);
+  rawText(socket, status, `banwall: ${STATUS_CODES[status] ?? 'Error'}`);
 }
 
 /** Writes a complete HTTP/1.1 response on a raw socket and closes it. */

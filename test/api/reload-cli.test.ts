@@ -1,33 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { HttpServer } from '../../src/api/http-server.ts';
-import { CLI, ROOT } from '../helpers/banwall.ts';
+import { runCli as cli } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 import { fakeApp } from './fake-app.ts';
 
 const TOKEN = 'reload-token-0123456789abcdef';
-
-function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env2: NodeJS.ProcessEnv = { ...process.env, ...env };
-    if (!('BANWALL_API_TOKEN' in env)) delete env2.BANWALL_API_TOKEN;
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd: ROOT, env: env2, timeout: 20_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 void test('banwall reload posts to the running banwall with the token and reports the outcome', async (t) => {
   const app = fakeApp({ http: { listen: ['127.0.0.1:0'], token: TOKEN } });
@@ -36,7 +18,7 @@ void test('banwall reload posts to the running banwall with the token and report
   t.after(() => server.stop());
   const { port } = server.addresses()[0];
 
-  const dir = await mkdtemp(path.join(tmpdir(), 'banwall-reload-'));
+  const dir = await tempDir(t, 'banwall-reload-');
   const file = path.join(dir, 'banwall.yaml');
   const config = {
     dns: { upstreams: ['udp://127.0.0.1:53'] },
@@ -58,7 +40,7 @@ void test('banwall reload posts to the running banwall with the token and report
   );
 
   // A wrong token (the environment overrides the file) is refused by the server.
-  r = await cli(['reload', '--config', file], { BANWALL_API_TOKEN: 'not-the-right-token-xxxxxx' });
+  r = await cli(['reload', '--config', file], { env: { BANWALL_API_TOKEN: 'not-the-right-token-xxxxxx' } });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /HTTP 403: wrong API token/);
 

@@ -13,8 +13,9 @@ import { stringify } from 'yaml';
 import { ROOT } from '../helpers/banwall.ts';
 import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
 import { issueLeaf, makeCa, type TestCa } from '../helpers/certs.ts';
-import { curlViaProxy, run, startStack, TOKEN, type Stack } from '../metrics/e2e-helpers.ts';
-import { startPrometheus, type RunningPrometheus } from '../metrics/prometheus-server.ts';
+import { run, startStack, TOKEN, type Stack } from '../metrics/e2e-helpers.ts';
+import { curlViaProxy } from '../helpers/curl.ts';
+import { startPrometheus } from '../metrics/prometheus-server.ts';
 
 import { missingTools } from '../helpers/tools.ts';
 /** The system tools these tests run; absent ones make them skip, with the reason. */
@@ -109,7 +110,6 @@ void describe('canaries', { skip: TOOLS_SKIP || NO_DIG_KDIG }, () => {
 
   after(async () => {
     await s?.close();
-    if (s) await rm(s.dir, { recursive: true, force: true });
     if (ca) await rm(ca.dir, { recursive: true, force: true });
   });
 
@@ -218,26 +218,15 @@ void describe('canaries', { skip: TOOLS_SKIP || NO_DIG_KDIG }, () => {
 });
 
 void describe('a broken ban', { skip: TOOLS_SKIP || NO_DIG_KDIG }, () => {
-  let s: Stack;
-  let prom: RunningPrometheus;
-
-  before(async () => {
-    s = await startStack({ canaries: { interval: `${INTERVAL_MS}ms`, timeout: '1s' } });
-    prom = await startPrometheus(`127.0.0.1:${s.bw.httpPort}`, [
-      path.join(ROOT, 'deploy/prometheus/alerts.yml'),
-    ]);
-  });
-
-  after(async () => {
-    await prom?.stop();
-    await s?.close();
-    if (s) await rm(s.dir, { recursive: true, force: true });
-  });
-
   void it(
     'an allow rule for a canary name drops banwall_canary_ok within one interval and fires BanwallBanNotEnforced',
     { skip: TOOLS_SKIP },
-    async () => {
+    async (t) => {
+      const s = await startStack({ canaries: { interval: `${INTERVAL_MS}ms`, timeout: '1s' } }, t);
+      const prom = await startPrometheus(`127.0.0.1:${s.bw.httpPort}`, [
+        path.join(ROOT, 'deploy/prometheus/alerts.yml'),
+      ]);
+      t.after(() => prom.stop());
       const value = async (expr: string) => {
         const r = await prom.query(expr);
         assert.equal(r.status, 'success', r.error);

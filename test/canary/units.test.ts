@@ -2,14 +2,14 @@
 // group covers, and how a DNS reply is judged against the block action.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { configSchema } from '../../src/config/schema.ts';
 import { pickTargets, planProbes } from '../../src/canary/probe-plan.ts';
 import { buildQuery, checkBlockReply, parseReply } from '../../src/canary/dns-probe.ts';
 import { certificateName } from '../../src/canary/endpoints.ts';
 import { selfSigned } from '../helpers/certs.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 import { missingTools } from '../helpers/tools.ts';
 /** The system tools these tests run; absent ones make them skip, with the reason. */
@@ -47,50 +47,46 @@ void test('the first name entry and the first url rule of every list format', { 
 void test(
   'only the lists of the probe source group are planned; unreadable and regex-only lists are skipped with a reason',
   { skip: TOOLS_SKIP },
-  async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'banwall-canary-plan-'));
-    try {
-      await writeFile(path.join(dir, 'a.txt'), 'a.example\n');
-      await writeFile(path.join(dir, 'b.txt'), 'b.example\n');
-      await writeFile(path.join(dir, 're.txt'), '/^x/\n');
-      const cfg = configSchema.parse({
-        dns: { upstreams: ['udp://127.0.0.1:53'] },
-        lists: [
-          { name: 'a', app: 'wechat', category: 'core', source: 'a.txt' },
-          { name: 'b', app: 'wechat', category: 'update', source: 'b.txt' },
-          { name: 're', app: 'kaspersky', category: 'core', source: 're.txt' },
-          { name: 'gone', app: 'kaspersky', category: 'update', source: 'missing.txt' },
+  async (t) => {
+    const dir = await tempDir(t, 'banwall-canary-plan-');
+    await writeFile(path.join(dir, 'a.txt'), 'a.example\n');
+    await writeFile(path.join(dir, 'b.txt'), 'b.example\n');
+    await writeFile(path.join(dir, 're.txt'), '/^x/\n');
+    const cfg = configSchema.parse({
+      dns: { upstreams: ['udp://127.0.0.1:53'] },
+      lists: [
+        { name: 'a', app: 'wechat', category: 'core', source: 'a.txt' },
+        { name: 'b', app: 'wechat', category: 'update', source: 'b.txt' },
+        { name: 're', app: 'kaspersky', category: 'core', source: 're.txt' },
+        { name: 'gone', app: 'kaspersky', category: 'update', source: 'missing.txt' },
+      ],
+      groups: [
+        { name: 'default', lists: ['a', 're', 'gone'] },
+        { name: 'kids', clients: ['10.0.0.0/8'], lists: ['b'] },
+      ],
+      canaries: {
+        probes: [
+          { target: 'Extra.Example.' },
+          { target: 'http://x.example/y', app: 'wechat', category: 'download' },
         ],
-        groups: [
-          { name: 'default', lists: ['a', 're', 'gone'] },
-          { name: 'kids', clients: ['10.0.0.0/8'], lists: ['b'] },
-        ],
-        canaries: {
-          probes: [
-            { target: 'Extra.Example.' },
-            { target: 'http://x.example/y', app: 'wechat', category: 'download' },
-          ],
-        },
-      });
-      const plan = await planProbes(cfg, dir, 'default');
-      assert.deepEqual(
-        plan.probes.map((p) => [p.app, p.category, p.kind, p.target, p.origin]),
-        [
-          ['wechat', 'core', 'name', 'a.example', 'a'],
-          ['operator', 'probe', 'name', 'extra.example', 'canaries.probes[0]'],
-          ['wechat', 'download', 'url', 'http://x.example/y', 'canaries.probes[1]'],
-        ],
-      );
-      assert.deepEqual(
-        plan.skipped.map((s) => s.list),
-        ['b', 're', 'gone'],
-      );
-      assert.match(plan.skipped[0].reason, /not applied to group default/);
-      assert.match(plan.skipped[1].reason, /regex and IP rules are not probed/);
-      assert.match(plan.skipped[2].reason, /cannot read/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+      },
+    });
+    const plan = await planProbes(cfg, dir, 'default');
+    assert.deepEqual(
+      plan.probes.map((p) => [p.app, p.category, p.kind, p.target, p.origin]),
+      [
+        ['wechat', 'core', 'name', 'a.example', 'a'],
+        ['operator', 'probe', 'name', 'extra.example', 'canaries.probes[0]'],
+        ['wechat', 'download', 'url', 'http://x.example/y', 'canaries.probes[1]'],
+      ],
+    );
+    assert.deepEqual(
+      plan.skipped.map((s) => s.list),
+      ['b', 're', 'gone'],
+    );
+    assert.match(plan.skipped[0].reason, /not applied to group default/);
+    assert.match(plan.skipped[1].reason, /regex and IP rules are not probed/);
+    assert.match(plan.skipped[2].reason, /cannot read/);
   },
 );
 

@@ -2,24 +2,13 @@
 // one help page per command, unknown commands and options refused with exit code 2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { CLI, ROOT } from '../helpers/banwall.ts';
+import { runCli as cli } from '../helpers/cli.ts';
 
-const run = promisify(execFile);
 const CONFIG = path.join(ROOT, 'config/banwall.yaml');
-
-async function cli(args: string[], node = process.execPath) {
-  try {
-    const { stdout, stderr } = await run(node, [CLI, ...args], { cwd: ROOT, timeout: 20_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const OLD_NODE = '/usr/bin/node';
 const oldNodeVersion = spawnSync(OLD_NODE, ['-p', 'process.versions.node'], {
@@ -35,7 +24,7 @@ void test(
   { skip: oldNodeMissing },
   async () => {
     for (const args of [['check'], ['serve'], []]) {
-      const r = await cli(args, OLD_NODE);
+      const r = await cli(args, { node: OLD_NODE });
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /^banwall needs Node ≥ 22\.19\.0; this is Node 20\./);
       assert.doesNotMatch(r.stderr, /SyntaxError|enableCompileCache/);

@@ -4,11 +4,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { CLI, ROOT, startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
+import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
+import { runCli as cli } from '../helpers/cli.ts';
+import { onCleanup, type Cleanup } from '../helpers/cleanup.ts';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
 
@@ -17,16 +19,6 @@ import { missingTools } from '../helpers/tools.ts';
 const TOOLS_SKIP = missingTools('dig', 'kdig');
 
 const run = promisify(execFile);
-
-async function cli(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 20_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** GET /api/explain with curl, every parameter URL-encoded by curl itself. */
 async function curl(port: number, params: Record<string, string>, headers: string[] = []) {
@@ -51,7 +43,14 @@ interface Live {
   answer?: string;
 }
 
-async function setup(extra: Record<string, unknown> = {}): Promise<{ up: FakeUpstream; bw: RunningBanwall }> {
+interface Explained {
+  readonly up: FakeUpstream;
+  readonly bw: RunningBanwall;
+  close(): Promise<void>;
+}
+
+/** banwall with one list in front of a fake upstream; `cleanup` (a test's context) closes both. */
+async function setup(extra: Record<string, unknown> = {}, cleanup?: Cleanup): Promise<Explained> {
   const up = await startFakeUpstream({
     zone: {
       'fine.test': [{ type: 'A', data: '192.0.2.10' }],
@@ -69,61 +68,74 @@ async function setup(extra: Record<string, unknown> = {}): Promise<{ up: FakeUps
     }),
     { dir },
   );
-  return { up, bw };
+  const close = async () => {
+    await bw.stop();
+    await up.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  if (cleanup) onCleanup(cleanup, close);
+  return { up, bw, close };
 }
 
 void describe(
   'explain: input, --json and --resolve in the CLI and the API',
   { skip: TOOLS_SKIP || NO_DIG_KDIG },
   () => {
+    let explained: Explained;
     let up: FakeUpstream;
     let bw: RunningBanwall;
     let http: number;
     before(async () => {
-      ({ up, bw } = await setup());
+      ({ up, bw } = explained = await setup());
       http = bw.httpPort!;
     });
-    after(async () => {
-      await bw.stop();
-      await up.close();
-    });
+    after(() => explained?.close());
 
     void it(
       'refuses what is not a name, URL or address, a client that is not an IP, an unknown type',
       { skip: TOOLS_SKIP },
       async () => {
-        const bad: [string[], Record<string, string>, RegExp][] = [
-          [
-            ['fine.test', '--client', 'notanip'],
-            { name: 'fine.test', client: 'notanip' },
-            /client "notanip" is not an IP address/,
-          ],
-          [
-            ['fine.test', '--type', 'FOO'],
-            { name: 'fine.test', type: 'FOO' },
-            /type "FOO" is not a query type/,
-          ],
-          [
-            ['not a name!'],
-            { name: 'not a name!' },
-            /"not a name!" is not a domain name, an http\(s\) URL or an IP address/,
-          ],
-          [['ftp://fine.test/x'], { name: 'ftp://fine.test/x' }, /only http and https URLs/],
-          [['a..test'], { name: 'a..test' }, /is not a domain name/],
-          [[`${'a'.repeat(64)}.test`], { name: `${'a'.repeat(64)}.test` }, /is not a domain name/],
-          [
-            ['fine.test', '--type', 'TYPE70000'],
-            { name: 'fine.test', type: 'TYPE70000' },
-            /is not a query type/,
-          ],
+        // Each bad input as the CLI takes it (`args`) and as the API does (`params`), and the error.
+        const bad: { args: string[]; params: Record<string, string>; error: RegExp }[] = [
+          {
+            args: ['fine.test', '--client', 'notanip'],
+            params: { name: 'fine.test', client: 'notanip' },
+            error: /client "notanip" is not an IP address/,
+          },
+          {
+            args: ['fine.test', '--type', 'FOO'],
+            params: { name: 'fine.test', type: 'FOO' },
+            error: /type "FOO" is not a query type/,
+          },
+          {
+            args: ['not a name!'],
+            params: { name: 'not a name!' },
+            error: /"not a name!" is not a domain name, an http\(s\) URL or an IP address/,
+          },
+          {
+            args: ['ftp://fine.test/x'],
+            params: { name: 'ftp://fine.test/x' },
+            error: /only http and https URLs/,
+          },
+          { args: ['a..test'], params: { name: 'a..test' }, error: /is not a domain name/ },
+          {
+            args: [`${'a'.repeat(64)}.test`],
+            params: { name: `${'a'.repeat(64)}.test` },
+            error: /is not a domain name/,
+          },
+          {
+            args: ['fine.test', '--type', 'TYPE70000'],
+            params: { name: 'fine.test', type: 'TYPE70000' },
+            error: /is not a query type/,
+          },
         ];
-        for (const [args, params, re] of bad) {
+        for (const { args, params, error } of bad) {
           const r = await cli(['explain', ...args, '--config', bw.configFile]);
           assert.equal(r.code, 2, args.join(' '));
-          assert.match(r.stderr, re);
+          assert.match(r.stderr, error);
           const a = await curl(http, params);
           assert.equal(a.status, 400, JSON.stringify(params));
-          assert.match(String(a.body.error), re);
+          assert.match(String(a.body.error), error);
         }
       },
     );
@@ -253,19 +265,14 @@ void describe(
 void it(
   '/api/explain?resolve=1 through a dns.workers primary: a worker follows the live answer',
   { skip: TOOLS_SKIP },
-  async () => {
-    const { up, bw } = await setup({ dns: { workers: 2 } });
-    try {
-      // The primary's http.listen (the first 'banwall started' line is a worker's internal listener).
-      const started = await bw.waitForLog((l) => l.msg === 'banwall cluster started', 60_000);
-      const port = (started.http as { port: number }[])[0].port;
-      const cloak = await curl(port, { name: 'cloak.test', resolve: '1' });
-      assert.equal(cloak.status, 200, JSON.stringify(cloak.body));
-      assert.equal(cloak.body.decision, 'allowed', 'the name alone');
-      assert.equal((cloak.body.live as Live).decision, 'blocked', 'its live answer');
-    } finally {
-      await bw.stop();
-      await up.close();
-    }
+  async (t) => {
+    const { bw } = await setup({ dns: { workers: 2 } }, t);
+    // The primary's http.listen (the first 'banwall started' line is a worker's internal listener).
+    const started = await bw.waitForLog((l) => l.msg === 'banwall cluster started', 60_000);
+    const port = (started.http as { port: number }[])[0].port;
+    const cloak = await curl(port, { name: 'cloak.test', resolve: '1' });
+    assert.equal(cloak.status, 200, JSON.stringify(cloak.body));
+    assert.equal(cloak.body.decision, 'allowed', 'the name alone');
+    assert.equal((cloak.body.live as Live).decision, 'blocked', 'its live answer');
   },
 );

@@ -43,6 +43,12 @@ async function waitStarted(name: string): Promise<void> {
   throw new Error(`${name} did not start: ${await podman('logs', name).catch(() => '')}`);
 }
 
+/** Starts the image as container `name` with its config dir `conf` and the engine's `args`. */
+async function runBanwall(name: string, conf: string, args: string[]): Promise<void> {
+  await podman('run', '-d', '--name', name, ...args, '-v', `${conf}:/etc/banwall:ro`, image);
+  await waitStarted(name);
+}
+
 async function containerConfig(): Promise<Record<string, Record<string, unknown>>> {
   return parse(await readFile(path.join(ROOT, 'config/container.yaml'), 'utf8')) as Record<
     string,
@@ -70,20 +76,12 @@ async function hostMode(): Promise<void> {
     cfg.proxy.listen = ['127.0.0.1:3128'];
     cfg.http.listen = ['127.0.0.1:9153'];
     await writeFile(path.join(conf, 'banwall.yaml'), stringify(cfg));
-    await podman(
-      'run',
-      '-d',
-      '--name',
-      name,
+    await runBanwall(name, conf, [
       '--network=host',
       '--cap-drop=ALL',
       '--cap-add=NET_BIND_SERVICE',
       '--read-only',
-      '-v',
-      `${conf}:/etc/banwall:ro`,
-      image,
-    );
-    await waitStarted(name);
+    ]);
     const status = await podman('exec', name, 'cat', '/proc/1/status');
     const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
     const capEff = /^CapEff:\s+(\S+)/m.exec(status)?.[1];
@@ -137,22 +135,12 @@ async function bridgeMode(): Promise<void> {
     // leaves the machine. Only names the policy answers itself can be asked.
     cfg.dns.upstreams = ['udp://127.0.0.1:5300'];
     await writeFile(path.join(conf, 'banwall.yaml'), stringify(cfg));
-    await podman(
-      'run',
-      '-d',
-      '--name',
+    const published = [`${dnsPort}:53/udp`, `${dnsPort}:53/tcp`, `${httpPort}:9153`];
+    await runBanwall(
       name,
-      '-p',
-      `127.0.0.1:${dnsPort}:53/udp`,
-      '-p',
-      `127.0.0.1:${dnsPort}:53/tcp`,
-      '-p',
-      `127.0.0.1:${httpPort}:9153`,
-      '-v',
-      `${conf}:/etc/banwall:ro`,
-      image,
+      conf,
+      published.flatMap((p) => ['-p', `127.0.0.1:${p}`]),
     );
-    await waitStarted(name);
     const blocked = await dig(dnsPort, 'dns.weixin.qq.com');
     check(
       `published 127.0.0.1:${dnsPort} → 53/udp, blocked name`,

@@ -177,7 +177,7 @@ void test('committed events are there after the file is reopened, and a reader s
 });
 
 void test('CSV export quotes fields and defuses spreadsheet formulas', () => {
-  const line = csvLine({ ...event({ target: '=cmd|x,y', rule: 'a"b' }), id: 1 });
+  const line = csvLine({ ...event({ target: '=cmd|x,y', rule: 'a"b' }), id: 1, count: 1, last: 0 });
   assert.match(line, /"'=cmd\|x,y"/);
   assert.match(line, /"a""b"/);
 });

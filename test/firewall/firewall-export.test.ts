@@ -1,12 +1,10 @@
 // The exported firewall rules are accepted by the real tools: `nft -c -f` and `iptables-restore --test`,
 // each run in a throwaway network namespace (`unshare --net`) so the check can never touch the host.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import type { PolicySnapshot, RuleRef } from '../../src/policy/snapshot.ts';
 import { buildEgressPlan } from '../../src/firewall/egress-plan.ts';
@@ -14,8 +12,7 @@ import { renderNftables } from '../../src/firewall/nftables.ts';
 import { renderIptables } from '../../src/firewall/iptables.ts';
 import { CLI, ROOT } from '../helpers/banwall.ts';
 import { hasTool } from '../helpers/tools.ts';
-
-const run = promisify(execFile);
+import { tempDir } from '../helpers/temp-dir.ts';
 
 function rule(list: string, category: RuleRef['category'] = 'core'): RuleRef {
   return {
@@ -86,75 +83,9 @@ void test('iptables and ip6tables output pass iptables-restore --test', (t) => {
   assert.equal(v6?.status, 0, v6?.stderr);
 });
 
-void test('banwall export firewall needs to know banwall address when dns.listen is loopback', async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'banwall-fw-'));
-  try {
-    const file = path.join(dir, 'banwall.yaml');
-    await writeFile(
-      file,
-      stringify({ dns: { listen: ['127.0.0.1:1053'], upstreams: ['udp://127.0.0.1:9'] } }),
-    );
-    const r = spawnSync(process.execPath, [CLI, 'export', 'firewall', '--config', file], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 15_000,
-    });
-    assert.equal(r.status, 2);
-    assert.match(r.stderr, /--resolver/);
-    assert.equal(r.stdout, '');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
-
-void test('banwall export firewall prints rules from the compiled policy of a config', async (t) => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'banwall-fw-'));
-  try {
-    await writeFile(path.join(dir, 'ips.txt'), '# test IP rules\n203.0.113.7\n198.51.100.0/24\n');
-    const file = path.join(dir, 'banwall.yaml');
-    await writeFile(
-      file,
-      stringify({
-        dns: { listen: ['127.0.0.1:1053'], upstreams: ['udp://127.0.0.1:9'] },
-        lists: [{ name: 'test-ips', app: 'wechat', category: 'core', source: 'ips.txt' }],
-        groups: [{ name: 'default', lists: ['test-ips'] }],
-      }),
-    );
-    const { stdout } = await run(
-      process.execPath,
-      // IPv4 only: --family ipv4 says so (without it the export refuses, see below).
-      [
-        CLI,
-        'export',
-        'firewall',
-        '--format',
-        'nftables',
-        '--resolver',
-        '192.0.2.53',
-        '--family',
-        'ipv4',
-        '--config',
-        file,
-      ],
-      { cwd: ROOT, timeout: 15_000 },
-    );
-    assert.match(stdout, /203\.0\.113\.7\/32/);
-    assert.match(stdout, /198\.51\.100\.0\/24/);
-    assert.match(stdout, /192\.0\.2\.53\/32/);
-    assert.doesNotMatch(stdout, /ip6 daddr/, '--family ipv4 writes no IPv6 rule');
-    assert.match(stdout, /meta nfproto ipv4 meta l4proto \{ tcp, udp \} th dport \{ 53, 853 \} counter drop/);
-    if (!hasTool('nft')) return t.skip('nft not installed (Debian package nftables): syntax not checked');
-    const r = inNetns(['nft', '-c', '-f', '-'], stdout);
-    if (r === null) return t.skip('cannot create a network namespace here');
-    assert.equal(r.status, 0, r.stderr);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
-
-/** Runs `banwall export firewall ARGS` against a config; never throws on a non-zero exit. */
-function exportFirewall(args: readonly string[]) {
-  return spawnSync(process.execPath, [CLI, 'export', 'firewall', ...args], {
+/** Runs `banwall export firewall ARGS --config CONFIG`; never throws on a non-zero exit. */
+function exportFirewall(config: string, args: readonly string[]) {
+  return spawnSync(process.execPath, [CLI, 'export', 'firewall', ...args, '--config', config], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 30_000,
@@ -168,42 +99,88 @@ function nftSet(text: string, name: string): string {
   return m[1];
 }
 
-void test('a family without a banwall address is refused, not silently dropped (issue 13)', async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'banwall-fw-'));
-  try {
-    const file = path.join(dir, 'banwall.yaml');
-    await writeFile(
-      file,
-      stringify({ dns: { listen: ['127.0.0.1:1053'], upstreams: ['udp://127.0.0.1:9'] } }),
-    );
-    const v4 = exportFirewall(['--format', 'iptables', '--resolver', '2001:db8::53', '--config', file]);
-    assert.equal(v4.status, 2, v4.stderr);
-    assert.match(v4.stderr, /no IPv4 address of banwall/);
-    assert.equal(v4.stdout, '');
-    const v6 = exportFirewall(['--format', 'ip6tables', '--resolver', '192.0.2.53', '--config', file]);
-    assert.equal(v6.status, 2);
-    assert.match(v6.stderr, /no IPv6 address/);
-    const nft = exportFirewall(['--resolver', '192.0.2.53', '--config', file]);
-    assert.equal(nft.status, 2);
-    assert.match(nft.stderr, /--family ipv4/);
-    const bad = exportFirewall([
-      '--format',
-      'iptables',
-      '--family',
-      'ipv6',
-      '--resolver',
-      '2001:db8::53',
-      '--config',
-      file,
-    ]);
-    assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /IPv4 rules only/);
-    const ok = exportFirewall(['--family', 'ipv6', '--resolver', '2001:db8::53', '--config', file]);
-    assert.equal(ok.status, 0, ok.stderr);
-    assert.doesNotMatch(ok.stdout, /\bip daddr/);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+/**
+ * A banwall.yaml with loopback DNS (so no banwall address can be guessed), `extra` sections and the
+ * list `files` beside it, in a directory removed when the test ends; resolves with the config's path.
+ */
+async function loopbackConfig(
+  t: TestContext,
+  extra: Record<string, unknown> = {},
+  files: Record<string, string> = {},
+): Promise<string> {
+  const dir = await tempDir(t, 'banwall-fw-');
+  for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
+  const file = path.join(dir, 'banwall.yaml');
+  await writeFile(
+    file,
+    stringify({ dns: { listen: ['127.0.0.1:1053'], upstreams: ['udp://127.0.0.1:9'] }, ...extra }),
+  );
+  return file;
+}
+
+void test('banwall export firewall needs to know banwall address when dns.listen is loopback', async (t) => {
+  const r = exportFirewall(await loopbackConfig(t), []);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--resolver/);
+  assert.equal(r.stdout, '');
+});
+
+void test('banwall export firewall prints rules from the compiled policy of a config', async (t) => {
+  const file = await loopbackConfig(
+    t,
+    {
+      lists: [{ name: 'test-ips', app: 'wechat', category: 'core', source: 'ips.txt' }],
+      groups: [{ name: 'default', lists: ['test-ips'] }],
+    },
+    { 'ips.txt': '# test IP rules\n203.0.113.7\n198.51.100.0/24\n' },
+  );
+  // IPv4 only: --family ipv4 says so (without it the export refuses, see below).
+  const exported = exportFirewall(file, [
+    '--format',
+    'nftables',
+    '--resolver',
+    '192.0.2.53',
+    '--family',
+    'ipv4',
+  ]);
+  assert.equal(exported.status, 0, exported.stderr);
+  const stdout = exported.stdout;
+  assert.match(stdout, /203\.0\.113\.7\/32/);
+  assert.match(stdout, /198\.51\.100\.0\/24/);
+  assert.match(stdout, /192\.0\.2\.53\/32/);
+  assert.doesNotMatch(stdout, /ip6 daddr/, '--family ipv4 writes no IPv6 rule');
+  assert.match(stdout, /meta nfproto ipv4 meta l4proto \{ tcp, udp \} th dport \{ 53, 853 \} counter drop/);
+  if (!hasTool('nft')) return t.skip('nft not installed (Debian package nftables): syntax not checked');
+  const r = inNetns(['nft', '-c', '-f', '-'], stdout);
+  if (r === null) return t.skip('cannot create a network namespace here');
+  assert.equal(r.status, 0, r.stderr);
+});
+
+void test('a family without a banwall address is refused, not silently dropped (issue 13)', async (t) => {
+  const file = await loopbackConfig(t);
+  const v4 = exportFirewall(file, ['--format', 'iptables', '--resolver', '2001:db8::53']);
+  assert.equal(v4.status, 2, v4.stderr);
+  assert.match(v4.stderr, /no IPv4 address of banwall/);
+  assert.equal(v4.stdout, '');
+  const v6 = exportFirewall(file, ['--format', 'ip6tables', '--resolver', '192.0.2.53']);
+  assert.equal(v6.status, 2);
+  assert.match(v6.stderr, /no IPv6 address/);
+  const nft = exportFirewall(file, ['--resolver', '192.0.2.53']);
+  assert.equal(nft.status, 2);
+  assert.match(nft.stderr, /--family ipv4/);
+  const bad = exportFirewall(file, [
+    '--format',
+    'iptables',
+    '--family',
+    'ipv6',
+    '--resolver',
+    '2001:db8::53',
+  ]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /IPv4 rules only/);
+  const ok = exportFirewall(file, ['--family', 'ipv6', '--resolver', '2001:db8::53']);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.doesNotMatch(ok.stdout, /\bip daddr/);
 });
 
 void test("the plan exempts banwall's upstreams from every drop set and keeps resolvers to DNS ports", () => {
@@ -247,16 +224,9 @@ void test("the plan exempts banwall's upstreams from every drop set and keeps re
 });
 
 void test("the shipped config's export: resolver set minus banwall's upstreams, QUIC dropped, accepted by nft and iptables-restore", async (t) => {
-  const base = [
-    '--config',
-    'config/banwall.yaml',
-    '--resolver',
-    '192.0.2.53',
-    '--resolver',
-    '2001:db8::53',
-    '--drop-quic',
-  ];
-  const nft = exportFirewall(base);
+  const shipped = 'config/banwall.yaml';
+  const base = ['--resolver', '192.0.2.53', '--resolver', '2001:db8::53', '--drop-quic'];
+  const nft = exportFirewall(shipped, base);
   assert.equal(nft.status, 0, nft.stderr);
   const pub4 = nftSet(nft.stdout, 'publicdns4');
   const pub6 = nftSet(nft.stdout, 'publicdns6');
@@ -281,29 +251,13 @@ void test("the shipped config's export: resolver set minus banwall's upstreams, 
   assert.match(nft.stdout, /# QUIC \(HTTP\/3, UDP 443\) is dropped: the HTTP proxy only sees TCP/);
   assert.match(nft.stdout, /udp dport 443 counter drop comment "banwall: QUIC bypasses the proxy"/);
 
-  const v4 = exportFirewall([
-    '--format',
-    'iptables',
-    '--config',
-    'config/banwall.yaml',
-    '--resolver',
-    '192.0.2.53',
-    '--drop-quic',
-  ]);
+  const v4 = exportFirewall(shipped, ['--format', 'iptables', '--resolver', '192.0.2.53', '--drop-quic']);
   assert.equal(v4.status, 0, v4.stderr);
   assert.match(v4.stdout, /-A BANWALL-EGRESS -p udp --dport 443 .*-j DROP/);
   assert.match(v4.stdout, /-d 8\.8\.8\.8\/32 .*encrypted DNS to a public resolver/);
   assert.doesNotMatch(v4.stdout, /-d 9\.9\.9\.9\/32 .*-j DROP/);
   assert.match(v4.stdout, /-s 192\.0\.2\.53\/32 -d 9\.9\.9\.9\/32 .*-j RETURN/);
-  const v6 = exportFirewall([
-    '--format',
-    'ip6tables',
-    '--config',
-    'config/banwall.yaml',
-    '--resolver',
-    '2001:db8::53',
-    '--drop-quic',
-  ]);
+  const v6 = exportFirewall(shipped, ['--format', 'ip6tables', '--resolver', '2001:db8::53', '--drop-quic']);
   assert.equal(v6.status, 0, v6.stderr);
 
   if (!hasTool('nft') || !hasTool('iptables-restore')) {

@@ -34,6 +34,15 @@ export async function curl(args: string[], timeoutMs = 10_000): Promise<CurlResu
   }
 }
 
+/**
+ * `url` through the proxy on 127.0.0.1:`proxyPort` (`extra` arguments first): the HTTP status as curl
+ * prints it, '000' when no response came back.
+ */
+export async function curlViaProxy(proxyPort: number, url: string, extra: string[] = []): Promise<string> {
+  const r = await curl([...extra, '-x', `http://127.0.0.1:${proxyPort}`, url], 5000);
+  return String(r.status).padStart(3, '0');
+}
+
 function parseCurl(stdout: string, exitCode: number, marker: string): CurlResult {
   const at = stdout.lastIndexOf(marker);
   const status = at >= 0 ? Number(stdout.slice(at + marker.length)) : 0;

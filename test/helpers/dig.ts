@@ -1,5 +1,6 @@
 // Runs the real `dig` and `kdig` (over UDP/TCP, DoT or DoH) against banwall on loopback and parses what
 // a test needs.
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { TEST_HOSTNAME } from './certs.ts';
@@ -30,6 +31,17 @@ export async function dig(port: number, name: string, type = 'A', extra: string[
     },
   );
   return parseDig(stdout);
+}
+
+/** One expected answer: the name, its type, the rcode dig must see, and dig's extra arguments. */
+export type ExpectedRcode = readonly [name: string, type: string, status: string, extra?: string[]];
+
+/** Asks dig each name in turn and asserts its rcode, naming the query that differs. */
+export async function assertRcodes(port: number, expected: readonly ExpectedRcode[]): Promise<void> {
+  for (const [name, type, status, extra] of expected) {
+    const what = [name, type, ...(extra ?? [])].join(' ');
+    assert.equal((await dig(port, name, type, extra)).status, status, what);
+  }
 }
 
 /**

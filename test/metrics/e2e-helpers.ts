@@ -1,11 +1,12 @@
 // Shared by the observability end-to-end tests: a banwall with two lists and a proxy in front of a
-// fake upstream, plus small HTTP and process helpers.
+// fake upstream, plus a helper to run a command (curl through the proxy is helpers/curl.ts).
 import { execFile } from 'node:child_process';
-import { writeFile, mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { onCleanup, type Cleanup } from '../helpers/cleanup.ts';
 
 export const TOKEN = 'e2e-observability-token-0123456789';
 
@@ -14,14 +15,16 @@ export interface Stack {
   readonly bw: RunningBanwall;
   readonly base: string;
   readonly dir: string;
+  /** Stops banwall and the upstream, removes `dir`. */
   close(): Promise<void>;
 }
 
 /**
  * banwall with a WeChat `core` list and a Kaspersky `update` list (files), the proxy on, the query log
- * to a file, in front of a fake upstream that knows `allowed.test`.
+ * to a file, in front of a fake upstream that knows `allowed.test`. `extra` sections are merged into
+ * the config; `cleanup` (a test's context) closes it all when the test ends.
  */
-export async function startStack(extra: Record<string, unknown> = {}): Promise<Stack> {
+export async function startStack(extra: Record<string, unknown> = {}, cleanup?: Cleanup): Promise<Stack> {
   const up = await startFakeUpstream({
     zone: {
       'allowed.test': [{ type: 'A', data: '127.0.0.1' }],
@@ -43,23 +46,23 @@ export async function startStack(extra: Record<string, unknown> = {}): Promise<S
     queryLog: { enabled: true, target: 'query.log' },
     ...extra,
   });
+  const closeRest = async () => {
+    await up.close();
+    await rm(dir, { recursive: true, force: true });
+  };
   let bw: RunningBanwall;
   try {
     bw = await startBanwall(config, { dir });
   } catch (err) {
-    await up.close();
+    await closeRest();
     throw err;
   }
-  return {
-    up,
-    bw,
-    dir,
-    base: `http://127.0.0.1:${bw.httpPort}`,
-    close: async () => {
-      await bw.stop();
-      await up.close();
-    },
+  const close = async () => {
+    await bw.stop();
+    await closeRest();
   };
+  if (cleanup) onCleanup(cleanup, close);
+  return { up, bw, dir, base: `http://127.0.0.1:${bw.httpPort}`, close };
 }
 
 /** Runs a command, resolving with its exit code and combined output (never rejects). */
@@ -74,22 +77,4 @@ export function run(
     );
     child.stdin?.end(opts.input ?? '');
   });
-}
-
-/** curl through banwall's proxy (extra arguments first); resolves with the HTTP status (000 when refused). */
-export async function curlViaProxy(proxyPort: number, url: string, extra: string[] = []): Promise<string> {
-  const r = await run('curl', [
-    '-s',
-    '-o',
-    '/dev/null',
-    '-w',
-    '%{http_code}',
-    '--max-time',
-    '5',
-    ...extra,
-    '-x',
-    `http://127.0.0.1:${proxyPort}`,
-    url,
-  ]);
-  return r.out.trim();
 }

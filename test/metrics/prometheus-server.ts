@@ -2,10 +2,10 @@
 // scraping one target every second, and queries its HTTP API. Stopped by PID; the directory removed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { freeTcpPort } from '../helpers/ports.ts';
 
 export interface RunningPrometheus {
   readonly url: string;
@@ -22,14 +22,6 @@ export interface PromResult {
   readonly result: { metric: Record<string, string>; value: [number, string] }[];
 }
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
 export async function startPrometheus(target: string, ruleFiles: string[] = []): Promise<RunningPrometheus> {
   const dir = await mkdtemp(path.join(tmpdir(), 'banwall-prom-'));
   const config = {
@@ -39,7 +31,7 @@ export async function startPrometheus(target: string, ruleFiles: string[] = []):
   };
   const configFile = path.join(dir, 'prometheus.yml');
   await writeFile(configFile, stringify(config));
-  const port = await freePort();
+  const port = await freeTcpPort();
   const url = `http://127.0.0.1:${port}`;
   let log = '';
   const proc = spawn(

@@ -9,8 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ROOT } from '../helpers/banwall.ts';
-import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
-import { curlViaProxy, startStack, TOKEN } from './e2e-helpers.ts';
+import { assertRcodes, NO_DIG_KDIG } from '../helpers/dig.ts';
+import { startStack, TOKEN } from './e2e-helpers.ts';
+import { curlViaProxy } from '../helpers/curl.ts';
 import { startPrometheus, type RunningPrometheus } from './prometheus-server.ts';
 
 /** Every `expr` in the dashboard (panels, nested rows, annotations), with Grafana's variables filled. */
@@ -62,8 +63,7 @@ void test(
     t.after(() => new Promise<void>((r) => origin.close(() => r())));
     const originPort = (origin.address() as AddressInfo).port;
 
-    const s = await startStack();
-    t.after(() => s.close());
+    const s = await startStack({}, t);
     const prom = await startPrometheus(`127.0.0.1:${s.bw.httpPort}`, [
       path.join(ROOT, 'deploy/prometheus/alerts.yml'),
     ]);
@@ -74,11 +74,14 @@ void test(
     // One scrape before the traffic, so counters are seen rising (and reload changes() has a before).
     assert.equal(await value(prom, 'sum(banwall_dns_blocked_total{app="wechat"})'), 0);
 
-    for (let i = 0; i < 3; i++) assert.equal((await dig(s.bw.dnsPort, 'allowed.test')).status, 'NOERROR');
-    for (const name of ['weixin.qq.com', 'long.weixin.qq.com', 'wechat.com'])
-      assert.equal((await dig(s.bw.dnsPort, name)).status, 'NXDOMAIN');
-    assert.equal((await dig(s.bw.dnsPort, 'dnl-01.upd.kaspersky.com', 'AAAA', ['+tcp'])).status, 'NXDOMAIN');
-    assert.equal((await dig(s.bw.dnsPort, 'nx.allowed.test')).status, 'NXDOMAIN');
+    await assertRcodes(s.bw.dnsPort, [
+      ...Array.from({ length: 3 }, () => ['allowed.test', 'A', 'NOERROR'] as const),
+      ['weixin.qq.com', 'A', 'NXDOMAIN'],
+      ['long.weixin.qq.com', 'A', 'NXDOMAIN'],
+      ['wechat.com', 'A', 'NXDOMAIN'],
+      ['dnl-01.upd.kaspersky.com', 'AAAA', 'NXDOMAIN', ['+tcp']],
+      ['nx.allowed.test', 'A', 'NXDOMAIN'],
+    ]);
 
     assert.equal(await curlViaProxy(s.bw.proxyPort!, `http://www.allowed.test:${originPort}/`), '200');
     assert.equal(await curlViaProxy(s.bw.proxyPort!, 'http://weixin.qq.com/'), '403');
@@ -90,23 +93,21 @@ void test(
     });
     assert.equal(reload.status, 200);
 
-    await waitFor('the blocked counters', async () => {
-      const wechat = await value(prom, 'sum(banwall_dns_blocked_total{app="wechat",category="core"})');
-      const kaspersky = await value(
-        prom,
-        'sum(banwall_dns_blocked_total{app="kaspersky",category="update"})',
+    // The blocked counters of each layer, as Prometheus sees them: WeChat core and Kaspersky update.
+    const blocked = (layer: string, app: string, category: string) =>
+      value(prom, `sum(banwall_${layer}_blocked_total{app="${app}",category="${category}"})`);
+    for (const [layer, wechat, kaspersky] of [
+      ['dns', 3, 1],
+      ['proxy', 1, 1],
+    ] as const) {
+      await waitFor(
+        `the ${layer} blocked counters`,
+        async () =>
+          (await blocked(layer, 'wechat', 'core')) === wechat &&
+          (await blocked(layer, 'kaspersky', 'update')) === kaspersky,
       );
-      return wechat === 3 && kaspersky === 1;
-    });
+    }
     assert.equal(await value(prom, 'sum(banwall_dns_blocked_total{app="wechat",category!="core"})'), 0);
-    await waitFor('the proxy counters', async () => {
-      const wechat = await value(prom, 'sum(banwall_proxy_blocked_total{app="wechat",category="core"})');
-      const kaspersky = await value(
-        prom,
-        'sum(banwall_proxy_blocked_total{app="kaspersky",category="update"})',
-      );
-      return wechat === 1 && kaspersky === 1;
-    });
     assert.equal(await value(prom, 'sum(banwall_dns_queries_total{result="blocked"})'), 4);
 
     // Every dashboard expression returns at least one series (values may be 0 or NaN, never absent).

@@ -2,8 +2,9 @@
 // traffic, and the metric families the issue names are all present.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
-import { run, startStack, curlViaProxy } from './e2e-helpers.ts';
+import { assertRcodes, NO_DIG_KDIG } from '../helpers/dig.ts';
+import { run, startStack } from './e2e-helpers.ts';
+import { curlViaProxy } from '../helpers/curl.ts';
 import { ISSUE_METRICS } from './issue-metrics.ts';
 
 const FAMILIES = [
@@ -19,12 +20,13 @@ void test(
   'a scrape of a running banwall passes promtool and has every metric family',
   { skip: NO_DIG_KDIG },
   async (t) => {
-    const s = await startStack();
-    t.after(() => s.close());
-    assert.equal((await dig(s.bw.dnsPort, 'allowed.test')).status, 'NOERROR');
-    assert.equal((await dig(s.bw.dnsPort, 'allowed.test')).status, 'NOERROR');
-    assert.equal((await dig(s.bw.dnsPort, 'weixin.qq.com', 'AAAA')).status, 'NXDOMAIN');
-    assert.equal((await dig(s.bw.dnsPort, 'dnl-01.upd.kaspersky.com', 'A', ['+tcp'])).status, 'NXDOMAIN');
+    const s = await startStack({}, t);
+    await assertRcodes(s.bw.dnsPort, [
+      ['allowed.test', 'A', 'NOERROR'],
+      ['allowed.test', 'A', 'NOERROR'],
+      ['weixin.qq.com', 'AAAA', 'NXDOMAIN'],
+      ['dnl-01.upd.kaspersky.com', 'A', 'NXDOMAIN', ['+tcp']],
+    ]);
     await curlViaProxy(s.bw.proxyPort!, 'http://weixin.qq.com/');
 
     const res = await fetch(`${s.base}/metrics`);

@@ -16,6 +16,7 @@ import { ProxyServer } from '../../src/proxy/proxy-server.ts';
 import { ProxyStats } from '../../src/proxy/proxy-stats.ts';
 import { selfSigned } from '../helpers/certs.ts';
 import { ROOT } from '../helpers/banwall.ts';
+import { onCleanup, type Cleanup } from '../helpers/cleanup.ts';
 
 export const silentLog = pino({ level: 'silent' });
 
@@ -250,10 +251,12 @@ export interface RunningProxy {
   stop(): Promise<void>;
 }
 
+/** A ProxyServer on 127.0.0.1; `cleanup` (a test's context) stops it when the test ends. */
 export async function startProxy(
   overrides: Record<string, unknown>,
   policy: PolicyStore,
   chain: Resolver,
+  cleanup?: Cleanup,
 ): Promise<RunningProxy> {
   // The origins of these tests listen on loopback, which the shipped config refuses to dial (deniedTargets)
   // and the proxy refuses as its own host's address unless allowInternal lists it.
@@ -267,7 +270,9 @@ export async function startProxy(
   const server = new ProxyServer(cfg, policy, chain, stats, silentLog);
   await server.start();
   const port = server.addresses()[0].port;
-  return { server, stats, port, url: `http://127.0.0.1:${port}`, stop: () => server.stop(200) };
+  const stop = () => server.stop(200);
+  if (cleanup) onCleanup(cleanup, stop);
+  return { server, stats, port, url: `http://127.0.0.1:${port}`, stop };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import {
   type Origin,
   type RunningProxy,
 } from './fixtures.ts';
+import { openIdle } from './proxy-clients.ts';
 import { curl } from '../helpers/curl.ts';
 
 import { missingTools } from '../helpers/tools.ts';
@@ -207,87 +208,60 @@ void test(
 void test(
   '1,000 idle connections do not stop service, and the headers timeout closes them',
   { skip: TOOLS_SKIP },
-  async () => {
+  async (t) => {
     const p = await startProxy(
       { maxConnectionsPerClient: 2000, timeouts: { headers: '3s', idle: '30s' } },
       policy,
       chain,
+      t,
     );
-    const idle: net.Socket[] = [];
-    try {
-      await Promise.all(
-        Array.from(
-          { length: 1000 },
-          () =>
-            new Promise<void>((resolve) => {
-              const s = net.connect(p.port, '127.0.0.1', () => resolve());
-              s.on('error', () => resolve());
-              idle.push(s);
-            }),
-        ),
-      );
-      await waitFor(() => p.stats.openConnections >= 1000, 3000, '1,000 open connections');
-      const t0 = Date.now();
-      await stillServes(p);
-      assert.ok(Date.now() - t0 < 2000, 'answered promptly');
-      await waitFor(
-        () => idle.every((s) => s.destroyed || s.readableEnded),
-        5000,
-        'idle connections to be closed',
-      );
-      await waitFor(() => p.stats.openConnections === 0, 3000, 'the proxy to count them closed');
-    } finally {
-      for (const s of idle) s.destroy();
-      await p.stop();
-    }
+    const idle = await openIdle(p.port, 1000, t);
+    await waitFor(() => p.stats.openConnections >= 1000, 3000, '1,000 open connections');
+    const t0 = Date.now();
+    await stillServes(p);
+    assert.ok(Date.now() - t0 < 2000, 'answered promptly');
+    await waitFor(
+      () => idle.every((s) => s.destroyed || s.readableEnded),
+      5000,
+      'idle connections to be closed',
+    );
+    await waitFor(() => p.stats.openConnections === 0, 3000, 'the proxy to count them closed');
   },
 );
 
 void test(
   'the per-client connection cap refuses the extra connections of one client only',
   { skip: TOOLS_SKIP },
-  async () => {
-    const p = await startProxy({ maxConnectionsPerClient: 5 }, policy, chain);
-    const held: net.Socket[] = [];
-    try {
-      for (let i = 0; i < 5; i++) {
-        await new Promise<void>((resolve) => {
-          const s = net.connect(p.port, '127.0.0.1', () => resolve());
-          s.on('error', () => {});
-          held.push(s);
-        });
-      }
-      await waitFor(() => p.stats.openConnections === 5, 2000, 'five connections');
-      const sixth = await rawExchange(
-        p.port,
-        `GET http://allowed.test:${origin.port}/ HTTP/1.1\r\nHost: x\r\n\r\n`,
-      );
-      assert.equal(status(sixth), 429);
-      assert.equal(p.stats.request('http', 'limited'), 1);
-      // Another client address is not affected.
-      const other = await curl([
-        '--interface',
-        '127.0.0.2',
-        '-x',
-        p.url,
-        `http://allowed.test:${origin.port}/other`,
-      ]);
-      assert.equal(other.status, 200);
-      // Once one closes, the client may connect again.
-      held.pop()!.destroy();
-      await waitFor(() => p.stats.openConnections === 4, 2000, 'one connection to close');
-      await stillServes(p);
-    } finally {
-      for (const s of held) s.destroy();
-      await p.stop();
-    }
+  async (t) => {
+    const p = await startProxy({ maxConnectionsPerClient: 5 }, policy, chain, t);
+    const held = await openIdle(p.port, 5, t);
+    await waitFor(() => p.stats.openConnections === 5, 2000, 'five connections');
+    const sixth = await rawExchange(
+      p.port,
+      `GET http://allowed.test:${origin.port}/ HTTP/1.1\r\nHost: x\r\n\r\n`,
+    );
+    assert.equal(status(sixth), 429);
+    assert.equal(p.stats.request('http', 'limited'), 1);
+    // Another client address is not affected.
+    const other = await curl([
+      '--interface',
+      '127.0.0.2',
+      '-x',
+      p.url,
+      `http://allowed.test:${origin.port}/other`,
+    ]);
+    assert.equal(other.status, 200);
+    // Once one closes, the client may connect again.
+    held.pop()!.destroy();
+    await waitFor(() => p.stats.openConnections === 4, 2000, 'one connection to close');
+    await stillServes(p);
   },
 );
 
 void test(
   'deniedTargets: the proxy does not dial its own host or link-local addresses (no SSRF)',
   { skip: TOOLS_SKIP },
-  async () => {
+  async (t) => {
     // The shipped config's list: loopback and link-local.
     const p = await startProxy(
       {
@@ -296,19 +270,16 @@ void test(
       },
       policy,
       fakeChain({ 'allowed.test': ['127.0.0.1'], 'meta.test': ['169.254.169.254'] }),
+      t,
     );
-    try {
-      const byName = await curl(['-x', p.url, `http://allowed.test:${origin.port}/`]);
-      assert.equal(byName.status, 403);
-      assert.match(byName.body, /deniedTargets/);
-      assert.equal((await curl(['-x', p.url, `http://127.0.0.1:${origin.port}/`])).status, 403);
-      assert.equal((await curl(['-x', p.url, 'http://meta.test/latest/meta-data/'])).status, 403);
-      const c = await rawExchange(p.port, `CONNECT allowed.test:${origin.port} HTTP/1.1\r\nHost: x\r\n\r\n`);
-      assert.equal(status(c), 403);
-      assert.equal(p.stats.request('http', 'denied'), 3);
-    } finally {
-      await p.stop();
-    }
+    const byName = await curl(['-x', p.url, `http://allowed.test:${origin.port}/`]);
+    assert.equal(byName.status, 403);
+    assert.match(byName.body, /deniedTargets/);
+    assert.equal((await curl(['-x', p.url, `http://127.0.0.1:${origin.port}/`])).status, 403);
+    assert.equal((await curl(['-x', p.url, 'http://meta.test/latest/meta-data/'])).status, 403);
+    const c = await rawExchange(p.port, `CONNECT allowed.test:${origin.port} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.equal(status(c), 403);
+    assert.equal(p.stats.request('http', 'denied'), 3);
   },
 );
 
@@ -330,38 +301,31 @@ void test(
 void test(
   'a tunnel that sends no ClientHello is closed after timeouts.clientHello',
   { skip: TOOLS_SKIP },
-  async () => {
+  async (t) => {
     const p = await startProxy(
       { connectPorts: [origin.port], timeouts: { clientHello: '500ms' } },
       policy,
       chain,
+      t,
     );
-    try {
-      const started = Date.now();
-      const out = await rawExchange(
-        p.port,
-        `CONNECT allowed.test:${origin.port} HTTP/1.1\r\nHost: x\r\n\r\n`,
-        4000,
-      );
-      assert.match(out, /^HTTP\/1\.1 200 Connection Established\r\n\r\n$/);
-      assert.ok(Date.now() - started < 3000, 'closed by the ClientHello timeout');
-      assert.equal(p.stats.request('connect', 'badrequest'), 1);
-    } finally {
-      await p.stop();
-    }
+    const started = Date.now();
+    const out = await rawExchange(
+      p.port,
+      `CONNECT allowed.test:${origin.port} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      4000,
+    );
+    assert.match(out, /^HTTP\/1\.1 200 Connection Established\r\n\r\n$/);
+    assert.ok(Date.now() - started < 3000, 'closed by the ClientHello timeout');
+    assert.equal(p.stats.request('connect', 'badrequest'), 1);
   },
 );
 
-void test('requireTls: false relays a tunnel that does not speak TLS', { skip: TOOLS_SKIP }, async () => {
-  const p = await startProxy({ connectPorts: [origin.port], requireTls: false }, policy, chain);
-  try {
-    const out = await rawExchange(
-      p.port,
-      `CONNECT allowed.test:${origin.port} HTTP/1.1\r\nHost: x\r\n\r\nGET /inside HTTP/1.1\r\nHost: allowed.test\r\nConnection: close\r\n\r\n`,
-    );
-    assert.match(out, /^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200 OK/);
-    assert.match(out, /"url":"\/inside"/);
-  } finally {
-    await p.stop();
-  }
+void test('requireTls: false relays a tunnel that does not speak TLS', { skip: TOOLS_SKIP }, async (t) => {
+  const p = await startProxy({ connectPorts: [origin.port], requireTls: false }, policy, chain, t);
+  const out = await rawExchange(
+    p.port,
+    `CONNECT allowed.test:${origin.port} HTTP/1.1\r\nHost: x\r\n\r\nGET /inside HTTP/1.1\r\nHost: allowed.test\r\nConnection: close\r\n\r\n`,
+  );
+  assert.match(out, /^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200 OK/);
+  assert.match(out, /"url":"\/inside"/);
 });

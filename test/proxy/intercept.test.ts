@@ -11,66 +11,47 @@ import tls from 'node:tls';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import type { RunningBanwall } from '../helpers/banwall.ts';
+import { aRecords, startProxiedBanwall, startTrustedOrigin, type ProxiedBanwall } from './banwall-proxy.ts';
 import { rawExchange, shippedPolicy, startTlsOrigin, type Origin } from './fixtures.ts';
 import { curl } from '../helpers/curl.ts';
-import { issueLeaf, makeCa, selfSigned, type Pem } from '../helpers/certs.ts';
+import { selfSigned, type Pem } from '../helpers/certs.ts';
 
 import { missingTools } from '../helpers/tools.ts';
 /** The system tools these tests run; absent ones make them skip, with the reason. */
 const TOOLS_SKIP = missingTools('curl', 'openssl');
 
-let dir: string;
-let up: FakeUpstream;
+let stack: ProxiedBanwall;
 let bw: RunningBanwall;
 let bwCa: Pem;
 let originCa: Pem;
-let trusted: Awaited<ReturnType<typeof startTlsOrigin>>;
+let trusted: Origin;
 let untrusted: Origin;
 let proxy: string;
 const run = promisify(execFile);
 
 before(async () => {
   if (TOOLS_SKIP) return; // every test here skips
-  dir = await mkdtemp(path.join(tmpdir(), 'banwall-intercept-'));
-  bwCa = await makeCa(dir, 'banwall-ca', 'banwall test interception CA');
-  originCa = await makeCa(dir, 'origin-ca', 'test origin CA');
+  const dir = await mkdtemp(path.join(tmpdir(), 'banwall-intercept-'));
   const names = ['apps.apple.com', 'dldir1.qq.com', 'allowed.test'];
-  const leaf = await issueLeaf(dir, 'origin', originCa, names);
-  trusted = await startTlsOrigin({ key: Buffer.from(leaf.key), cert: Buffer.from(leaf.cert) });
+  ({ bwCa, originCa, origin: trusted } = await startTrustedOrigin(dir, names));
   // play.google.com carries URL rules (Kaspersky listings) but this origin's certificate is its own.
   const self = await selfSigned(['play.google.com'], 'banwall-untrusted-');
   untrusted = await startTlsOrigin({ key: Buffer.from(self.key), cert: Buffer.from(self.cert) });
   await rm(self.dir, { recursive: true, force: true });
-  const a: FakeRecord[] = [{ type: 'A', data: '127.0.0.1', ttl: 300 }];
-  up = await startFakeUpstream({
-    zone: Object.fromEntries([...names, 'play.google.com', 'itunes.apple.com'].map((n) => [n, a])),
+  stack = await startProxiedBanwall({
+    dir,
+    zone: aRecords([...names, 'play.google.com', 'itunes.apple.com']),
+    config: await shippedPolicy(dir),
+    proxy: { connectPorts: [443, trusted.port, untrusted.port] },
+    intercept: { bwCa, originCa },
+    closeWith: [trusted, untrusted],
   });
-  bw = await startBanwall(
-    testConfig([up.url], {
-      ...(await shippedPolicy(dir)),
-      proxy: {
-        listen: ['127.0.0.1:0'],
-        connectPorts: [443, trusted.port, untrusted.port],
-        deniedTargets: [],
-        allowInternal: ['127.0.0.0/8'],
-        intercept: { ca: { cert: 'banwall-ca.pem', key: 'banwall-ca.key' } },
-      },
-    }),
-    { dir, env: { NODE_EXTRA_CA_CERTS: originCa.certFile } },
-  );
-  assert.ok(bw.proxyPort);
-  proxy = `http://127.0.0.1:${bw.proxyPort}`;
+  ({ bw, proxyUrl: proxy } = stack);
 });
 
 after(async () => {
-  if (TOOLS_SKIP) return;
-  await bw?.stop();
-  await up?.close();
-  await trusted?.close();
-  await untrusted?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 const url = (host: string, p: string, port = trusted.port) => `https://${host}:${port}${p}`;

@@ -5,65 +5,53 @@
 // client.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { aRecords, startProxiedBanwall, type ProxiedBanwall } from './banwall-proxy.ts';
 import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
 import { startHttpOrigin, type Origin } from './fixtures.ts';
 import { curl } from '../helpers/curl.ts';
 
 const BURST = 5;
 
-let up: FakeUpstream;
-let bw: RunningBanwall;
+let stack: ProxiedBanwall;
 let origin: Origin;
-let proxyUrl: string;
 
 before(async () => {
   origin = await startHttpOrigin();
-  const zone: Record<string, FakeRecord[]> = {};
-  for (const prefix of ['p', 'q', 'r']) {
-    for (let i = 1; i <= 30; i++)
-      zone[`${prefix}${i}.example`] = [{ type: 'A', data: '127.0.0.1', ttl: 300 }];
-  }
-  up = await startFakeUpstream({ zone });
-  bw = await startBanwall(
-    testConfig([up.url], {
-      // One token every 100 s: nothing refills during the test.
-      dns: { rateLimit: { qps: 0.01, burst: BURST } },
-      proxy: { listen: ['127.0.0.1:0'], deniedTargets: [], allowInternal: ['127.0.0.0/8'] },
-    }),
-  );
-  proxyUrl = `http://127.0.0.1:${bw.proxyPort}`;
+  const names = ['p', 'q', 'r'].flatMap((p) => Array.from({ length: 30 }, (_, i) => `${p}${i + 1}.example`));
+  stack = await startProxiedBanwall({
+    zone: aRecords(names),
+    // One token every 100 s: nothing refills during the test.
+    config: { dns: { rateLimit: { qps: 0.01, burst: BURST } } },
+    closeWith: [origin],
+  });
 });
 
 after(async () => {
-  await bw?.stop();
-  await up?.close();
-  await origin?.close();
+  await stack?.close();
 });
 
-const upstreamAsked = (names: string[]) => up.queries.filter((q) => names.includes(q.name)).length;
+const upstreamAsked = (names: string[]) => stack.up.queries.filter((q) => names.includes(q.name)).length;
+/** What clients made banwall ask upstream: all but the health probes (`. NS` every 5 s). */
+const clientLookups = () => stack.up.queries.filter((q) => q.name !== '').length;
+/** The rcode banwall's DNS answers `name` with, asked from the source address `from`. */
+const digFrom = async (from: string, name: string) =>
+  (await dig(stack.bw.dnsPort, name, 'A', ['-b', from])).status;
+/** `url` through banwall's proxy, from the source address `from`. */
+const getFrom = (from: string, url: string) => curl(['--interface', from, '-x', stack.proxyUrl, url]);
 
 void test(
   'a client refused by the DNS rate limiter gets 429 from the proxy, and nothing is asked upstream',
   { skip: NO_DIG_KDIG },
   async () => {
     const from = '127.0.0.5';
-    for (let i = 1; i <= BURST; i++) {
-      assert.equal((await dig(bw.dnsPort, `p${i}.example`, 'A', ['-b', from])).status, 'NOERROR');
-    }
-    assert.equal(
-      (await dig(bw.dnsPort, 'p6.example', 'A', ['-b', from])).status,
-      'REFUSED',
-      'DNS budget spent',
-    );
+    for (let i = 1; i <= BURST; i++) assert.equal(await digFrom(from, `p${i}.example`), 'NOERROR');
+    assert.equal(await digFrom(from, 'p6.example'), 'REFUSED', 'DNS budget spent');
     // The attack of the issue: 30 names through the proxy.
-    const names: string[] = [];
-    for (let i = 1; i <= 30; i++) names.push(`p${i}.example`);
-    const before = up.queries.length;
+    const names = Array.from({ length: 30 }, (_, i) => `p${i + 1}.example`);
+    const before = clientLookups();
     const statuses = new Set<number>();
     for (const name of names.slice(6)) {
-      const r = await curl(['--interface', from, '-x', proxyUrl, `http://${name}:${origin.port}/`]);
+      const r = await getFrom(from, `http://${name}:${origin.port}/`);
       statuses.add(r.status);
       if (name === 'p7.example') {
         assert.match(r.headers, /Retry-After: 1/i);
@@ -72,9 +60,9 @@ void test(
     }
     assert.deepEqual([...statuses], [429]);
     assert.equal(upstreamAsked(names.slice(6)), 0, 'no upstream lookup for an over-budget client');
-    assert.equal(up.queries.length, before);
+    assert.equal(clientLookups(), before);
     // CONNECT too: refused before anything is resolved or dialled.
-    const tunnel = await curl(['--interface', from, '-x', proxyUrl, 'https://p30.example/']);
+    const tunnel = await getFrom(from, 'https://p30.example/');
     assert.match(tunnel.headers, /^HTTP\/1\.1 429/m);
     assert.equal(upstreamAsked(['p30.example']), 0);
   },
@@ -86,18 +74,11 @@ void test(
   async () => {
     const from = '127.0.0.6';
     for (let i = 1; i <= BURST; i++) {
-      const r = await curl(['--interface', from, '-x', proxyUrl, `http://q${i}.example:${origin.port}/`]);
-      assert.equal(r.status, 200, `q${i}`);
+      assert.equal((await getFrom(from, `http://q${i}.example:${origin.port}/`)).status, 200, `q${i}`);
     }
-    assert.equal((await dig(bw.dnsPort, 'q9.example', 'A', ['-b', from])).status, 'REFUSED');
+    assert.equal(await digFrom(from, 'q9.example'), 'REFUSED');
     assert.equal(upstreamAsked(['q9.example']), 0);
-    const other = await curl([
-      '--interface',
-      '127.0.0.7',
-      '-x',
-      proxyUrl,
-      `http://r1.example:${origin.port}/`,
-    ]);
+    const other = await getFrom('127.0.0.7', `http://r1.example:${origin.port}/`);
     assert.equal(other.status, 200);
   },
 );

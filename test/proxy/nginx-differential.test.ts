@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseHttpTarget } from '../../src/proxy/target.ts';
 import { hasTool } from '../helpers/tools.ts';
+import { freeTcpPort } from '../helpers/ports.ts';
 
 const COUNT = 1000;
 
@@ -76,14 +77,6 @@ function generate(next: () => number): string {
   return out;
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 async function waitForPort(port: number, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -119,7 +112,7 @@ void test(
     const nginx = nginxBinary();
     if (nginx === null) return t.skip('nginx not installed (Debian package nginx-light)');
     const dir = await mkdtemp(path.join(tmpdir(), 'banwall-nginx-'));
-    const port = await freePort();
+    const port = await freeTcpPort();
     await writeFile(
       path.join(dir, 'nginx.conf'),
       `daemon off;

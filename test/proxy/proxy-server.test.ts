@@ -4,7 +4,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import tls from 'node:tls';
 import { ProxyAgent, request } from 'undici';
 import {
   fakeChain,
@@ -20,6 +19,7 @@ import {
   type RunningProxy,
 } from './fixtures.ts';
 import { curl } from '../helpers/curl.ts';
+import { assertBlocked, tunnelHandshake } from './proxy-clients.ts';
 
 import { missingTools } from '../helpers/tools.ts';
 /** The system tools these tests run; absent ones make them skip, with the reason. */
@@ -182,8 +182,7 @@ void describe('plain HTTP', { skip: TOOLS_SKIP }, () => {
     { skip: TOOLS_SKIP },
     async () => {
       const text = await curl(['-x', proxy.url, at('blocked.test', '/x')]);
-      assert.equal(text.status, 403);
-      assert.match(text.headers, /^x-banwall-block: wechat\/core\r?$/im);
+      assertBlocked(text, 'wechat/core');
       assert.match(text.headers, /^content-type: text\/plain/im);
       assert.match(text.body, /Blocked: http:\/\/blocked\.test:\d+\/x/);
       assert.match(text.body, /WeChat \(service\)/);
@@ -219,9 +218,11 @@ void describe('plain HTTP', { skip: TOOLS_SKIP }, () => {
         '/%77eixin/WeChatSetup.exe',
         '//weixin/WeChatSetup.exe',
       ]) {
-        const r = await curl(['-x', proxy.url, '--path-as-is', at('dldir1.qq.com', p)]);
-        assert.equal(r.status, 403, p);
-        assert.match(r.headers, /^x-banwall-block: wechat\/download\r?$/im);
+        assertBlocked(
+          await curl(['-x', proxy.url, '--path-as-is', at('dldir1.qq.com', p)]),
+          'wechat/download',
+          p,
+        );
       }
       const trailingDot = await curl(['-x', proxy.url, `http://DLDIR1.qq.com.:${origin.port}/weixin/a.exe`]);
       assert.equal(trailingDot.status, 403);
@@ -238,11 +239,7 @@ void describe('plain HTTP', { skip: TOOLS_SKIP }, () => {
         at('apps.apple.com', '/ca/app/wechat/id414478124'),
         at('apps.apple.com', '/app/id414478124?mt=8'),
       ];
-      for (const u of refused) {
-        const r = await curl(['-x', proxy.url, u]);
-        assert.equal(r.status, 403, u);
-        assert.match(r.headers, /^x-banwall-block: wechat\/app-store\r?$/im, u);
-      }
+      for (const u of refused) assertBlocked(await curl(['-x', proxy.url, u]), 'wechat/app-store', u);
       const allowed = [
         at('play.google.com', '/store/apps/details?id=com.whatsapp'),
         at('play.google.com', '/store/apps/details?id=com.tencent.mmx'),
@@ -257,9 +254,7 @@ void describe('plain HTTP', { skip: TOOLS_SKIP }, () => {
     'CNAME cloaking and answer-IP rules of the chain apply (the chain says blocked)',
     { skip: TOOLS_SKIP },
     async () => {
-      const r = await curl(['-x', proxy.url, at('cloaked.test', '/')]);
-      assert.equal(r.status, 403);
-      assert.match(r.headers, /^x-banwall-block: wechat\/telemetry\r?$/im);
+      assertBlocked(await curl(['-x', proxy.url, at('cloaked.test', '/')]), 'wechat/telemetry');
     },
   );
 
@@ -352,35 +347,14 @@ void describe('CONNECT', { skip: TOOLS_SKIP }, () => {
     assert.match(smtp, /proxy\.connectPorts/);
   });
 
-  /** CONNECT to `authority`, then a TLS handshake naming `servername`; resolves with what happened. */
-  function tunnelHandshake(authority: string, servername: string): Promise<'ok' | 'closed' | string> {
-    return new Promise((resolve) => {
-      const sock = net.connect(proxy.port, '127.0.0.1');
-      sock.on('error', () => resolve('closed'));
-      sock.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`);
-      let head = '';
-      const onData = (c: Buffer) => {
-        head += c.toString('latin1');
-        if (!head.includes('\r\n\r\n')) return;
-        sock.off('data', onData);
-        if (!head.startsWith('HTTP/1.1 200')) return resolve(head.split('\r\n')[0]);
-        const t = tls.connect({ socket: sock, servername, rejectUnauthorized: false });
-        t.on('secureConnect', () => {
-          t.destroy();
-          resolve('ok');
-        });
-        t.on('error', () => resolve('closed'));
-        t.on('close', () => resolve('closed'));
-      };
-      sock.on('data', onData);
-    });
-  }
+  const handshake = (authority: string, servername: string) =>
+    tunnelHandshake(proxy.port, authority, servername);
 
   void test('a ClientHello that names a blocked host closes the tunnel', { skip: TOOLS_SKIP }, async () => {
     const blockedBefore = proxy.stats.request('connect', 'blocked');
-    assert.equal(await tunnelHandshake(`allowed.test:${tlsOrigin.port}`, 'allowed.test'), 'ok');
-    assert.equal(await tunnelHandshake(`allowed.test:${tlsOrigin.port}`, 'blocked.test'), 'closed');
-    assert.equal(await tunnelHandshake(`allowed.test:${tlsOrigin.port}`, 'x.weixin.qq.com'), 'closed');
+    assert.equal(await handshake(`allowed.test:${tlsOrigin.port}`, 'allowed.test'), 'ok');
+    assert.equal(await handshake(`allowed.test:${tlsOrigin.port}`, 'blocked.test'), 'closed');
+    assert.equal(await handshake(`allowed.test:${tlsOrigin.port}`, 'x.weixin.qq.com'), 'closed');
     assert.equal(proxy.stats.request('connect', 'blocked'), blockedBefore + 2);
     assert.ok(!tlsOrigin.servernames.includes('blocked.test'), 'the origin never saw the blocked hello');
   });
@@ -389,9 +363,9 @@ void describe('CONNECT', { skip: TOOLS_SKIP }, () => {
     'CONNECT by IP literal: the SNI decides (CNAME cloaking through the chain included)',
     { skip: TOOLS_SKIP },
     async () => {
-      assert.equal(await tunnelHandshake(`127.0.0.1:${tlsOrigin.port}`, 'allowed.test'), 'ok');
-      assert.equal(await tunnelHandshake(`127.0.0.1:${tlsOrigin.port}`, 'blocked.test'), 'closed');
-      assert.equal(await tunnelHandshake(`127.0.0.1:${tlsOrigin.port}`, 'cloaked.test'), 'closed');
+      assert.equal(await handshake(`127.0.0.1:${tlsOrigin.port}`, 'allowed.test'), 'ok');
+      assert.equal(await handshake(`127.0.0.1:${tlsOrigin.port}`, 'blocked.test'), 'closed');
+      assert.equal(await handshake(`127.0.0.1:${tlsOrigin.port}`, 'cloaked.test'), 'closed');
     },
   );
 
@@ -412,57 +386,45 @@ void describe('access', { skip: TOOLS_SKIP }, () => {
   void test(
     'clients outside allowedClients get 403 for HTTP and CONNECT (no open proxy)',
     { skip: TOOLS_SKIP },
-    async () => {
-      const p = await startProxy({ allowedClients: ['10.0.0.0/8'] }, policy, chain);
-      try {
-        const r = await curl(['-x', p.url, at('allowed.test')]);
-        assert.equal(r.status, 403);
-        assert.match(r.body, /allowedClients/);
-        const c = await rawExchange(p.port, 'CONNECT allowed.test:443 HTTP/1.1\r\nHost: x\r\n\r\n');
-        assert.match(c, /^HTTP\/1\.1 403 /);
-        assert.equal(p.stats.request('http', 'denied'), 1);
-        assert.equal(p.stats.request('connect', 'denied'), 1);
-      } finally {
-        await p.stop();
-      }
+    async (t) => {
+      const p = await startProxy({ allowedClients: ['10.0.0.0/8'] }, policy, chain, t);
+      const r = await curl(['-x', p.url, at('allowed.test')]);
+      assert.equal(r.status, 403);
+      assert.match(r.body, /allowedClients/);
+      const c = await rawExchange(p.port, 'CONNECT allowed.test:443 HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.match(c, /^HTTP\/1\.1 403 /);
+      assert.equal(p.stats.request('http', 'denied'), 1);
+      assert.equal(p.stats.request('connect', 'denied'), 1);
     },
   );
 
   void test(
     'Basic authentication: 407 with Proxy-Authenticate, then through with the password',
     { skip: TOOLS_SKIP },
-    async () => {
-      const p = await startProxy({ auth: { users: { alice: 's3cret' } } }, policy, chain);
-      try {
-        const none = await curl(['-x', p.url, at('allowed.test')]);
-        assert.equal(none.status, 407);
-        assert.match(none.headers, /^proxy-authenticate: Basic realm="banwall"/im);
-        const wrong = await curl(['-x', p.url, '-U', 'alice:nope', at('allowed.test')]);
-        assert.equal(wrong.status, 407);
-        const ok = await curl(['-x', p.url, '-U', 'alice:s3cret', at('allowed.test', '/auth')]);
-        assert.equal(ok.status, 200);
-        assert.equal(
-          JSON.parse(ok.body).headers['proxy-authorization'],
-          undefined,
-          'credentials stay with the proxy',
-        );
-        const c = await rawExchange(p.port, 'CONNECT allowed.test:443 HTTP/1.1\r\nHost: x\r\n\r\n');
-        assert.match(c, /^HTTP\/1\.1 407 /);
-      } finally {
-        await p.stop();
-      }
+    async (t) => {
+      const p = await startProxy({ auth: { users: { alice: 's3cret' } } }, policy, chain, t);
+      const none = await curl(['-x', p.url, at('allowed.test')]);
+      assert.equal(none.status, 407);
+      assert.match(none.headers, /^proxy-authenticate: Basic realm="banwall"/im);
+      const wrong = await curl(['-x', p.url, '-U', 'alice:nope', at('allowed.test')]);
+      assert.equal(wrong.status, 407);
+      const ok = await curl(['-x', p.url, '-U', 'alice:s3cret', at('allowed.test', '/auth')]);
+      assert.equal(ok.status, 200);
+      assert.equal(
+        JSON.parse(ok.body).headers['proxy-authorization'],
+        undefined,
+        'credentials stay with the proxy',
+      );
+      const c = await rawExchange(p.port, 'CONNECT allowed.test:443 HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.match(c, /^HTTP\/1\.1 407 /);
     },
   );
 });
 
-void test('an asynchronous chain (cache miss) gives the same decisions', { skip: TOOLS_SKIP }, async () => {
+void test('an asynchronous chain (cache miss) gives the same decisions', { skip: TOOLS_SKIP }, async (t) => {
   const slowChain = fakeChain(zone, { 'cloaked.test': { rule: CLOAK, group: 'default' } }, { async: true });
-  const p = await startProxy({ connectPorts: [tlsOrigin.port] }, policy, slowChain);
-  try {
-    assert.equal((await curl(['-x', p.url, at('allowed.test', '/async')])).status, 200);
-    assert.equal((await curl(['-x', p.url, at('cloaked.test', '/')])).status, 403);
-    assert.equal((await curl(['-k', '-x', p.url, `https://allowed.test:${tlsOrigin.port}/`])).status, 200);
-  } finally {
-    await p.stop();
-  }
+  const p = await startProxy({ connectPorts: [tlsOrigin.port] }, policy, slowChain, t);
+  assert.equal((await curl(['-x', p.url, at('allowed.test', '/async')])).status, 200);
+  assert.equal((await curl(['-x', p.url, at('cloaked.test', '/')])).status, 403);
+  assert.equal((await curl(['-k', '-x', p.url, `https://allowed.test:${tlsOrigin.port}/`])).status, 200);
 });

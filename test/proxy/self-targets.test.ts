@@ -6,74 +6,57 @@
 // refuse; curl -x is the attacker.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import net, { type AddressInfo } from 'node:net';
-import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import type { RunningBanwall } from '../helpers/banwall.ts';
+import { aRecords, startProxiedBanwall, type ProxiedBanwall } from './banwall-proxy.ts';
 import { TargetGuard, INTERNAL_RANGES } from '../../src/proxy/target-guard.ts';
 import { proxySchema } from '../../src/proxy/config.ts';
-import { selfSigned, type SelfSigned } from '../helpers/certs.ts';
+import { selfSigned } from '../helpers/certs.ts';
 import { fakeChain, fakePolicy, rawExchange, startHttpOrigin, startProxy, type Origin } from './fixtures.ts';
 import { curl } from '../helpers/curl.ts';
+import { freeTcpPort } from '../helpers/ports.ts';
 
 import { missingTools } from '../helpers/tools.ts';
 /** The system tools these tests run; absent ones make them skip, with the reason. */
 const TOOLS_SKIP = missingTools('curl', 'openssl');
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 const status = (raw: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
 
 void describe('a real banwall: curl -x to its own listeners is refused', { skip: TOOLS_SKIP }, () => {
-  let up: FakeUpstream;
+  let stack: ProxiedBanwall;
   let bw: RunningBanwall;
   let origin: Origin;
   let proxyUrl: string;
   let dnsPort: number;
   let dotPort: number;
   let dohPort: number;
-  let cert: SelfSigned;
 
   before(async () => {
-    cert = await selfSigned(['localhost', '127.0.0.1'], 'banwall-self-targets-');
-    [dotPort, dohPort] = [await freePort(), await freePort()];
+    const cert = await selfSigned(['localhost', '127.0.0.1'], 'banwall-self-targets-');
+    [dnsPort, dotPort, dohPort] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
     origin = await startHttpOrigin();
-    const a = (ip: string): FakeRecord[] => [{ type: 'A', data: ip, ttl: 300 }];
-    up = await startFakeUpstream({ zone: { 'self.test': a('127.0.0.2'), 'origin.test': a('127.0.0.1') } });
-    dnsPort = await freePort();
-    bw = await startBanwall(
-      testConfig([up.url], {
+    stack = await startProxiedBanwall({
+      dir: cert.dir,
+      zone: { ...aRecords(['self.test'], '127.0.0.2'), ...aRecords(['origin.test']) },
+      config: {
         dns: {
           listen: [`127.0.0.1:${dnsPort}`],
           dot: { listen: [`127.0.0.1:${dotPort}`], cert: cert.certFile, key: cert.keyFile },
           doh: { listen: [`127.0.0.1:${dohPort}`], cert: cert.certFile, key: cert.keyFile },
         },
         http: { listen: ['127.0.0.2:0'] },
-        proxy: {
-          listen: ['127.0.0.1:0'],
-          // Neither the old deny list nor the new range check may be what refuses here.
-          deniedTargets: [],
-          allowInternal: ['127.0.0.0/8', '::1/128'],
-          httpPorts: ['1-65535'],
-          connectPorts: [443, dnsPort, dotPort, dohPort],
-        },
-      }),
-    );
-    proxyUrl = `http://127.0.0.1:${bw.proxyPort}`;
+      },
+      // Neither the old deny list (emptied) nor the new range check may be what refuses here.
+      proxy: {
+        allowInternal: ['127.0.0.0/8', '::1/128'],
+        httpPorts: ['1-65535'],
+        connectPorts: [443, dnsPort, dotPort, dohPort],
+      },
+      closeWith: [origin],
+    });
+    ({ bw, proxyUrl } = stack);
   });
 
-  after(async () => {
-    await bw?.stop();
-    await up?.close();
-    await origin?.close();
-    if (cert) await rm(cert.dir, { recursive: true, force: true });
-  });
+  after(() => stack?.close());
 
   void test(
     'the admin API on 127.0.0.2, by address, by another loopback address, by name and by numeric forms',
@@ -138,7 +121,7 @@ void describe(
     void test(
       'defaults: loopback (the host) and a name resolving to a private address are refused; named services pass',
       { skip: TOOLS_SKIP },
-      async () => {
+      async (t) => {
         const chain = fakeChain({
           'intranet.test': ['127.0.0.1'],
           'other.test': ['127.0.0.1'],
@@ -149,25 +132,22 @@ void describe(
           { allowInternal: ['intranet.test'], connectPorts: [443, origin.port] },
           fakePolicy({}),
           chain,
+          t,
         );
-        try {
-          const host = await curl(['-x', p.url, `http://other.test:${origin.port}/`]);
-          assert.equal(host.status, 403);
-          assert.match(host.body, /own host.*allowInternal/);
-          assert.equal((await curl(['-x', p.url, `http://127.0.0.1:${origin.port}/`])).status, 403);
-          // Never dialled: refused on the address the name resolved to.
-          for (const name of ['private.test', 'cgnat.test']) {
-            const r = await curl(['-x', p.url, `http://${name}/`]);
-            assert.equal(r.status, 403, name);
-            assert.match(r.body, /internal address \(proxy\.denyPrivate\)/, name);
-          }
-          const c = await rawExchange(p.port, `CONNECT private.test:443 HTTP/1.1\r\nHost: x\r\n\r\n`);
-          assert.equal(status(c), 403);
-          assert.equal((await curl(['-x', p.url, `http://intranet.test:${origin.port}/`])).status, 200);
-          assert.equal(p.stats.request('http', 'denied'), 4);
-        } finally {
-          await p.stop();
+        const host = await curl(['-x', p.url, `http://other.test:${origin.port}/`]);
+        assert.equal(host.status, 403);
+        assert.match(host.body, /own host.*allowInternal/);
+        assert.equal((await curl(['-x', p.url, `http://127.0.0.1:${origin.port}/`])).status, 403);
+        // Never dialled: refused on the address the name resolved to.
+        for (const name of ['private.test', 'cgnat.test']) {
+          const r = await curl(['-x', p.url, `http://${name}/`]);
+          assert.equal(r.status, 403, name);
+          assert.match(r.body, /internal address \(proxy\.denyPrivate\)/, name);
         }
+        const c = await rawExchange(p.port, `CONNECT private.test:443 HTTP/1.1\r\nHost: x\r\n\r\n`);
+        assert.equal(status(c), 403);
+        assert.equal((await curl(['-x', p.url, `http://intranet.test:${origin.port}/`])).status, 200);
+        assert.equal(p.stats.request('http', 'denied'), 4);
       },
     );
   },

@@ -21,6 +21,11 @@ function blockOf(host: string, client: string): ProxyBlock {
   return { host, client, kind: 'http', target: `${host}/`, method: 'GET', status: 403, identity: '' };
 }
 
+/** Each input is refused: the parser returns null for it. */
+function assertRefused(parse: (text: string) => unknown, inputs: readonly string[]): void {
+  for (const bad of inputs) assert.equal(parse(bad), null, bad);
+}
+
 void test('absolute-form targets are normalised the way the origin reads them', () => {
   const t = parseHttpTarget('http://DLDIR1.qq.com.:80/qqfile/../%77eixin//x%2fy?id=com.tencent.mm#frag')!;
   assert.equal(t.host, 'dldir1.qq.com');
@@ -37,34 +42,18 @@ void test('absolute-form targets are normalised the way the origin reads them', 
   );
   assert.equal(parseHttpTarget('http://0x7f.1/')!.host, '127.0.0.1');
   assert.equal(parseHttpTarget('http://u:p@h.test/')!.host, 'h.test');
-  for (const bad of [
-    '/',
-    'https://a.test/',
-    'ftp://a.test/',
-    'http://a..b/',
-    'http://1.2.3.4.5/',
-    'http://a.test:0/',
-    'x',
-  ]) {
-    assert.equal(parseHttpTarget(bad), null, bad);
-  }
+  // Not an absolute http:// URL; a bad host or port.
+  assertRefused(parseHttpTarget, ['/', 'https://a.test/', 'ftp://a.test/', 'x']);
+  assertRefused(parseHttpTarget, ['http://a..b/', 'http://1.2.3.4.5/', 'http://a.test:0/']);
 });
 
 void test('CONNECT targets: host:port only, IP forms normalised', () => {
   assert.deepEqual(parseConnectTarget('Example.TEST.:443'), { host: 'example.test', ipFamily: 0, port: 443 });
   assert.deepEqual(parseConnectTarget('[2001:db8::1]:443'), { host: '2001:db8::1', ipFamily: 6, port: 443 });
   assert.deepEqual(parseConnectTarget('2130706433:443'), { host: '127.0.0.1', ipFamily: 4, port: 443 });
-  for (const bad of [
-    'a.test',
-    'a.test:65536',
-    '[::1]',
-    '::1:443',
-    'a b:443',
-    'a.test:443/x',
-    '999.1.1.1:443',
-  ]) {
-    assert.equal(parseConnectTarget(bad), null, bad);
-  }
+  // No port, or a bad one; not host:port (an unbracketed IPv6 address, a path), or a bad host.
+  assertRefused(parseConnectTarget, ['a.test', 'a.test:65536', '[::1]']);
+  assertRefused(parseConnectTarget, ['::1:443', 'a.test:443/x', 'a b:443', '999.1.1.1:443']);
 });
 
 void test('hop-by-hop headers go, framing headers cannot be removed through Connection', () => {

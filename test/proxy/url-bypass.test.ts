@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { aRecords, startProxiedBanwall, type ProxiedBanwall } from './banwall-proxy.ts';
 import { shippedPolicy, startHttpOrigin, type Origin } from './fixtures.ts';
 import { curl } from '../helpers/curl.ts';
 
@@ -16,36 +15,25 @@ import { missingTools } from '../helpers/tools.ts';
 /** The system tools these tests run; absent ones make them skip, with the reason. */
 const TOOLS_SKIP = missingTools('curl');
 
-let up: FakeUpstream;
-let bw: RunningBanwall;
+let stack: ProxiedBanwall;
 let origin: Origin;
-let proxyUrl: string;
 
 before(async () => {
   origin = await startHttpOrigin();
-  const a: FakeRecord[] = [{ type: 'A', data: '127.0.0.1', ttl: 300 }];
-  up = await startFakeUpstream({
-    zone: { 'dldir1.qq.com': a, 'dldir1v6.qq.com': a, 'allowed.test': a },
-  });
   const dir = await mkdtemp(path.join(tmpdir(), 'banwall-url-bypass-'));
-  bw = await startBanwall(
-    testConfig([up.url], {
-      ...(await shippedPolicy(dir)),
-      // The origin is on this host's loopback: allowed explicitly (issue 12.3 refuses it otherwise).
-      proxy: { listen: ['127.0.0.1:0'], deniedTargets: [], allowInternal: ['127.0.0.0/8'] },
-    }),
-    { dir },
-  );
-  proxyUrl = `http://127.0.0.1:${bw.proxyPort}`;
+  stack = await startProxiedBanwall({
+    dir,
+    zone: aRecords(['dldir1.qq.com', 'dldir1v6.qq.com', 'allowed.test']),
+    config: await shippedPolicy(dir),
+    closeWith: [origin],
+  });
 });
 
 after(async () => {
-  await bw?.stop();
-  await up?.close();
-  await origin?.close();
+  await stack?.close();
 });
 
-const get = (url: string) => curl(['--path-as-is', '-x', proxyUrl, url]);
+const get = (url: string) => curl(['--path-as-is', '-x', stack.proxyUrl, url]);
 
 void test(
   'encoded slashes and dot segments do not bypass URL rules (the attacks of issue 12.1)',

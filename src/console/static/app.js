@@ -64,7 +64,9 @@ function time(iso) {
 
 /** An event's cells: the live feed's few (`full` false) or a search result's all. */
 function eventCells(e, full) {
-  const cells = [time(e.time), e.client, `${e.layer}/${e.protocol}`, el('span', e.target, 'target')];
+  // A stored row may stand for identical repeats (events.store.foldWindow): show how many.
+  const target = e.count > 1 ? `${e.target} ×${e.count}` : e.target;
+  const cells = [time(e.time), e.client, `${e.layer}/${e.protocol}`, el('span', target, 'target')];
   if (full) cells.push(e.kind);
   cells.push(full ? `${e.app} / ${e.category}` : e.app);
   if (full) cells.push(e.rule ? `${e.rule} (${e.source})` : '');

@@ -3,20 +3,15 @@
 //
 // Per query this is one Map lookup of the client's address string in CidrList's small verdict cache:
 // no parse, no allocation for a client seen recently (39 M checks/s measured, src/net/cidr.ts).
-import {
-  ChainedResolver,
-  type DnsQuery,
-  type DnsAnswer,
-  type MaybePromise,
-  type Resolver,
-} from '../resolver.ts';
+import type { DnsAnswer, DnsQuery, Resolver } from '../resolver.ts';
+import { GuardResolver } from '../guard-resolver.ts';
 import { CidrList } from '../../net/cidr.ts';
 import { EDE_PROHIBITED, refused } from '../wire/errors.ts';
 
 /** REFUSED with EDE 18, Prohibited: built once, shared by every refusal (the front end adds the question). */
 const REFUSED_PROHIBITED = refused(EDE_PROHIBITED);
 
-export class AclResolver extends ChainedResolver {
+export class AclResolver extends GuardResolver {
   private readonly allowed: CidrList;
   /** Queries refused here since start (also counted by the stats link as result="refused"). */
   refused = 0;
@@ -26,9 +21,9 @@ export class AclResolver extends ChainedResolver {
     this.allowed = new CidrList(allowed);
   }
 
-  resolve(query: DnsQuery): MaybePromise<DnsAnswer> {
+  protected answer(query: DnsQuery): DnsAnswer | null {
     // 'internal' queries come from banwall itself (the proxy resolving a target).
-    if (query.protocol === 'internal' || this.allowed.contains(query.client)) return this.next.resolve(query);
+    if (query.protocol === 'internal' || this.allowed.contains(query.client)) return null;
     this.refused++;
     return REFUSED_PROHIBITED;
   }

@@ -5,12 +5,7 @@
 import type { DnsQuery } from '../resolver.ts';
 import type { BlockAction } from '../../policy/snapshot.ts';
 import { parseIpv4, parseIpv6 } from '../../policy/match/ip-parse.ts';
-
-const TYPE_A = 1;
-const TYPE_AAAA = 28;
-const RCODE_NOERROR = 0;
-const RCODE_NXDOMAIN = 3;
-const RCODE_REFUSED = 5;
+import { RCODE, TYPE } from '../wire/constants.ts';
 
 /** The records after the question for one qtype family, and the counts they add. */
 interface Tail {
@@ -77,7 +72,7 @@ function soa(ttl: number): Buffer {
 function addressRecords(type: number, ttl: number, addrs: readonly string[]): Buffer[] {
   const out: Buffer[] = [];
   for (const a of addrs) {
-    if (type === TYPE_A) {
+    if (type === TYPE.A) {
       const v = parseIpv4(a);
       if (v < 0) continue;
       const b = Buffer.alloc(4);
@@ -96,10 +91,10 @@ function addressRecords(type: number, ttl: number, addrs: readonly string[]): Bu
 
 export function buildTemplates(action: BlockAction, ttl: number): Templates {
   const negative = soa(ttl);
-  const nodata: Tail = { rcode: RCODE_NOERROR, bytes: negative, ancount: 0, nscount: 1 };
+  const nodata: Tail = { rcode: RCODE.NOERROR, bytes: negative, ancount: 0, nscount: 1 };
   switch (action.kind) {
     case 'refused': {
-      const t = { rcode: RCODE_REFUSED, bytes: Buffer.alloc(0), ancount: 0, nscount: 0 };
+      const t = { rcode: RCODE.REFUSED, bytes: Buffer.alloc(0), ancount: 0, nscount: 0 };
       return { a: t, aaaa: t, other: t };
     }
     case 'nodata':
@@ -112,12 +107,12 @@ export function buildTemplates(action: BlockAction, ttl: number): Templates {
         const recs = addressRecords(type, ttl, addrs);
         return recs.length === 0
           ? nodata
-          : { rcode: RCODE_NOERROR, bytes: Buffer.concat(recs), ancount: recs.length, nscount: 0 };
+          : { rcode: RCODE.NOERROR, bytes: Buffer.concat(recs), ancount: recs.length, nscount: 0 };
       };
-      return { a: tail(TYPE_A, v4), aaaa: tail(TYPE_AAAA, v6), other: nodata };
+      return { a: tail(TYPE.A, v4), aaaa: tail(TYPE.AAAA, v6), other: nodata };
     }
     default: {
-      const t = { rcode: RCODE_NXDOMAIN, bytes: negative, ancount: 0, nscount: 1 };
+      const t = { rcode: RCODE.NXDOMAIN, bytes: negative, ancount: 0, nscount: 1 };
       return { a: t, aaaa: t, other: t };
     }
   }
@@ -125,7 +120,7 @@ export function buildTemplates(action: BlockAction, ttl: number): Templates {
 
 /** The answer wire for `query` from a template: one allocation and two copies. */
 export function writeBlockAnswer(query: DnsQuery, t: Templates): Buffer {
-  const tail = query.qtype === TYPE_A ? t.a : query.qtype === TYPE_AAAA ? t.aaaa : t.other;
+  const tail = query.qtype === TYPE.A ? t.a : query.qtype === TYPE.AAAA ? t.aaaa : t.other;
   const qEnd = query.questionEnd;
   const out = Buffer.allocUnsafe(qEnd + tail.bytes.length);
   const p = query.packet;

@@ -3,16 +3,14 @@
 // to SVCB/HTTPS questions are read; every other query passes through untouched.
 import {
   ChainedResolver,
-  then,
+  mapAnswer,
   type DnsAnswer,
   type DnsQuery,
   type MaybePromise,
   type Resolver,
 } from '../resolver.ts';
 import { stripEch } from './strip-ech.ts';
-
-const TYPE_SVCB = 64;
-const TYPE_HTTPS = 65;
+import { TYPE } from '../wire/constants.ts';
 
 export class EchStrippingResolver extends ChainedResolver {
   /** Answers rewritten (published as banwall_dns_ech_stripped_total). */
@@ -29,7 +27,7 @@ export class EchStrippingResolver extends ChainedResolver {
   }
 
   resolve(query: DnsQuery): MaybePromise<DnsAnswer> {
-    if (query.qtype !== TYPE_HTTPS && query.qtype !== TYPE_SVCB) return this.next.resolve(query);
-    return then(this.next.resolve(query), this.strip);
+    if (query.qtype !== TYPE.HTTPS && query.qtype !== TYPE.SVCB) return this.next.resolve(query);
+    return mapAnswer(this.next.resolve(query), this.strip);
   }
 }

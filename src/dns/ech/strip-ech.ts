@@ -14,9 +14,8 @@
 
 import { readAnswer } from '../wire/answer-facts.ts';
 import type { AnswerFacts } from '../resolver.ts';
+import { TYPE } from '../wire/constants.ts';
 
-const TYPE_SVCB = 64;
-const TYPE_HTTPS = 65;
 const SVC_ECH = 5;
 
 /** rdata offsets of the names in types that may carry compressed names (RFC 1035, RFC 3597 §4). */
@@ -51,8 +50,8 @@ function rdataNames(type: number, rdata: number, end: number, msg: Buffer): numb
     }
     case 33: // SRV (uncompressed by RFC 2782, compressed by some servers)
       return [rdata + 6];
-    case TYPE_SVCB:
-    case TYPE_HTTPS:
+    case TYPE.SVCB:
+    case TYPE.HTTPS:
       return [rdata + 2];
     default:
       return [];
@@ -123,7 +122,7 @@ export function stripEch(msg: Buffer, ttlOffsets: Uint16Array | undefined): Stri
     const end = rdata + msg.readUInt16BE(rdlenAt);
     if (end > msg.length) return null;
     for (const n of rdataNames(type, rdata, end, msg)) if (n < end) names.push(n);
-    if ((type === TYPE_SVCB || type === TYPE_HTTPS) && end >= rdata + 3) {
+    if ((type === TYPE.SVCB || type === TYPE.HTTPS) && end >= rdata + 3) {
       let p = skipName(msg, rdata + 2);
       if (p < 0 || p > end) return null;
       while (p + 4 <= end) {

@@ -3,15 +3,11 @@
 // `dns.doh.listen` address. `Cache-Control: max-age` is the answer's smallest TTL (§5.1).
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
-import type { Resolver, DnsAnswer } from '../resolver.ts';
-import type { DnsStats } from '../stats/dns-stats.ts';
-import type { Logger } from '../../log.ts';
+import type { DnsAnswer } from '../resolver.ts';
 import type { KeyPair } from './cert-files.ts';
-import type { StreamLimits } from './dot-server.ts';
 import { answerMaxAge, exchange, STREAM_LIMIT } from './exchange.ts';
 import { unmapAddress } from '../server/client-address.ts';
-import { ClientSlots } from './client-slots.ts';
-import { listen, boundAddresses } from '../../net/listen.ts';
+import { TlsFront, type TlsFrontOptions } from './tls-front.ts';
 
 type Request = http2.Http2ServerRequest;
 type Response = http2.Http2ServerResponse;
@@ -25,67 +21,43 @@ function plain(res: Response, status: number, text: string, headers: Record<stri
   res.end(`${text}\n`);
 }
 
-export class DohServer {
-  private readonly servers: http2.Http2SecureServer[] = [];
+export class DohServer extends TlsFront<http2.Http2SecureServer> {
+  protected readonly name = 'DoH';
   private readonly sessions = new Set<http2.Http2Session>();
   private readonly sockets = new Set<Socket>();
-  private readonly resolver: Resolver;
-  private readonly stats: DnsStats | null;
-  private readonly listen: readonly { host: string; port: number }[];
   private readonly path: string;
-  private readonly limits: StreamLimits;
-  private readonly log: Logger;
 
-  constructor(
-    resolver: Resolver,
-    stats: DnsStats | null,
-    listen: readonly { host: string; port: number }[],
-    path: string,
-    limits: StreamLimits,
-    log: Logger,
-  ) {
-    this.resolver = resolver;
-    this.stats = stats;
-    this.listen = listen;
-    this.path = path;
-    this.limits = limits;
-    this.log = log;
+  /** `path`: `dns.doh.path`, the one URL path that answers. */
+  constructor(opts: TlsFrontOptions & { readonly path: string }) {
+    super(opts);
+    this.path = opts.path;
   }
 
-  async start(pair: KeyPair): Promise<void> {
-    const slots = new ClientSlots(this.limits.maxConnectionsPerClient);
-    for (const { host, port } of this.listen) {
-      const server = http2.createSecureServer(
-        {
-          cert: pair.cert,
-          key: pair.key,
-          allowHTTP1: true,
-          minVersion: 'TLSv1.2',
-          // A client that connects and never finishes the handshake is cut off (default: 120 s).
-          handshakeTimeout: this.limits.idleTimeout,
-        },
-        (req, res) => this.handle(req, res),
-      );
-      server.maxConnections = this.limits.maxConnections;
-      server.on('connection', slots.admit);
-      // Idle sessions and sockets are closed (Node passes the idle socket or session to the callback).
-      server.setTimeout(this.limits.idleTimeout, ((idle: { destroy(): void }) =>
-        idle.destroy()) as () => void);
-      server.on('session', (session) => {
-        this.sessions.add(session);
-        session.on('close', () => this.sessions.delete(session));
-        session.on('error', () => session.destroy());
-      });
-      server.on('secureConnection', (socket: Socket) => {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-      });
-      server.on('tlsClientError', (_err, socket: Socket) => socket.destroy());
-      server.on('sessionError', () => {});
-      server.on('error', (err) => this.log.error({ err }, 'DoH listener error'));
-      await listen(server, host, port);
-      this.servers.push(server);
-    }
+  protected createServer(pair: KeyPair): http2.Http2SecureServer {
+    const server = http2.createSecureServer(
+      {
+        cert: pair.cert,
+        key: pair.key,
+        allowHTTP1: true,
+        minVersion: 'TLSv1.2',
+        // A client that connects and never finishes the handshake is cut off (default: 120 s).
+        handshakeTimeout: this.limits.idleTimeout,
+      },
+      (req, res) => this.handle(req, res),
+    );
+    // Idle sessions and sockets are closed (Node passes the idle socket or session to the callback).
+    server.setTimeout(this.limits.idleTimeout, ((idle: { destroy(): void }) => idle.destroy()) as () => void);
+    server.on('session', (session) => {
+      this.sessions.add(session);
+      session.on('close', () => this.sessions.delete(session));
+      session.on('error', () => session.destroy());
+    });
+    server.on('secureConnection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    server.on('sessionError', () => {});
+    return server;
   }
 
   private handle(req: Request, res: Response): void {
@@ -154,16 +126,8 @@ export class DohServer {
     );
   }
 
-  setKeyPair(pair: KeyPair): void {
-    for (const s of this.servers) s.setSecureContext({ cert: pair.cert, key: pair.key });
-  }
-
-  addresses(): { host: string; port: number }[] {
-    return boundAddresses(this.servers);
-  }
-
   async stop(graceMs: number): Promise<void> {
-    const closed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    const closed = this.closeListeners();
     // GOAWAY: streams already open finish, no new ones start.
     for (const s of this.sessions) s.close();
     const timer = setTimeout(() => {

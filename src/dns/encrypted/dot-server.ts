@@ -2,21 +2,12 @@
 // RFC 7766 stream framing (2-byte length), several queries per connection answered as each completes
 // (pipelining, out of order), an idle timeout and a cap on open connections from `dns.tcp`.
 import tls from 'node:tls';
-import type { Socket } from 'node:net';
 import type { Resolver } from '../resolver.ts';
 import type { DnsStats } from '../stats/dns-stats.ts';
-import type { Logger } from '../../log.ts';
 import type { KeyPair } from './cert-files.ts';
 import { exchange } from './exchange.ts';
 import { unmapAddress } from '../server/client-address.ts';
-import { ClientSlots } from './client-slots.ts';
-import { listen, boundAddresses } from '../../net/listen.ts';
-
-export interface StreamLimits {
-  readonly idleTimeout: number;
-  readonly maxConnections: number;
-  readonly maxConnectionsPerClient: number;
-}
+import { TlsFront } from './tls-front.ts';
 
 /** One TLS connection: frames queries, answers each as it completes, closes when idle. */
 class DotConnection {
@@ -76,67 +67,30 @@ class DotConnection {
   }
 }
 
-export class DotServer {
-  private readonly servers: tls.Server[] = [];
+export class DotServer extends TlsFront<tls.Server> {
+  protected readonly name = 'DoT';
   private readonly connections = new Set<DotConnection>();
-  private readonly resolver: Resolver;
-  private readonly stats: DnsStats | null;
-  private readonly listen: readonly { host: string; port: number }[];
-  private readonly limits: StreamLimits;
-  private readonly log: Logger;
 
-  constructor(
-    resolver: Resolver,
-    stats: DnsStats | null,
-    listen: readonly { host: string; port: number }[],
-    limits: StreamLimits,
-    log: Logger,
-  ) {
-    this.resolver = resolver;
-    this.stats = stats;
-    this.listen = listen;
-    this.limits = limits;
-    this.log = log;
-  }
-
-  async start(pair: KeyPair): Promise<void> {
-    const slots = new ClientSlots(this.limits.maxConnectionsPerClient);
-    for (const { host, port } of this.listen) {
-      const server = tls.createServer({
-        cert: pair.cert,
-        key: pair.key,
-        minVersion: 'TLSv1.2',
-        // RFC 7858 §3.2 and RFC 8310: "dot" is the registered ALPN identifier.
-        ALPNProtocols: ['dot'],
-        // A client that connects and never finishes the handshake is cut off.
-        handshakeTimeout: this.limits.idleTimeout,
-      });
-      server.maxConnections = this.limits.maxConnections;
-      server.on('connection', slots.admit);
-      server.on('secureConnection', (socket) => {
-        const conn = new DotConnection(socket, this.resolver, this.stats, this.limits.idleTimeout);
-        this.connections.add(conn);
-        socket.on('close', () => this.connections.delete(conn));
-      });
-      // Failed handshakes (scanners, wrong certificate) are normal traffic, not errors.
-      server.on('tlsClientError', (_err, socket: Socket) => socket.destroy());
-      server.on('error', (err) => this.log.error({ err }, 'DoT listener error'));
-      await listen(server, host, port);
-      this.servers.push(server);
-    }
-  }
-
-  /** Serves `pair` to every new connection; open connections keep the certificate they agreed on. */
-  setKeyPair(pair: KeyPair): void {
-    for (const s of this.servers) s.setSecureContext({ cert: pair.cert, key: pair.key });
-  }
-
-  addresses(): { host: string; port: number }[] {
-    return boundAddresses(this.servers);
+  protected createServer(pair: KeyPair): tls.Server {
+    const server = tls.createServer({
+      cert: pair.cert,
+      key: pair.key,
+      minVersion: 'TLSv1.2',
+      // RFC 7858 §3.2 and RFC 8310: "dot" is the registered ALPN identifier.
+      ALPNProtocols: ['dot'],
+      // A client that connects and never finishes the handshake is cut off.
+      handshakeTimeout: this.limits.idleTimeout,
+    });
+    server.on('secureConnection', (socket) => {
+      const conn = new DotConnection(socket, this.resolver, this.stats, this.limits.idleTimeout);
+      this.connections.add(conn);
+      socket.on('close', () => this.connections.delete(conn));
+    });
+    return server;
   }
 
   async stop(graceMs: number): Promise<void> {
-    const closed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    const closed = this.closeListeners();
     for (const c of this.connections) c.drain();
     const timer = setTimeout(() => {
       for (const c of this.connections) c.socket.destroy();

@@ -31,10 +31,11 @@ export class EncryptedDnsServers {
   async start(): Promise<void> {
     const { idleTimeout, maxConnections, maxConnectionsPerClient } = this.cfg.tcp;
     const limits = { idleTimeout, maxConnections, maxConnectionsPerClient };
+    const front = { resolver: this.resolver, stats: this.stats, limits, log: this.log };
     if (this.cfg.dot) {
       const certs = new CertFiles(this.dir, this.cfg.dot.cert, this.cfg.dot.key, this.log);
       this.certs.push(certs);
-      const dot = new DotServer(this.resolver, this.stats, this.cfg.dot.listen, limits, this.log);
+      const dot = new DotServer({ ...front, listen: this.cfg.dot.listen });
       this.dot = dot;
       await dot.start(await certs.load());
       certs.onChange((pair) => dot.setKeyPair(pair));
@@ -42,14 +43,7 @@ export class EncryptedDnsServers {
     if (this.cfg.doh) {
       const certs = new CertFiles(this.dir, this.cfg.doh.cert, this.cfg.doh.key, this.log);
       this.certs.push(certs);
-      const doh = new DohServer(
-        this.resolver,
-        this.stats,
-        this.cfg.doh.listen,
-        this.cfg.doh.path,
-        limits,
-        this.log,
-      );
+      const doh = new DohServer({ ...front, listen: this.cfg.doh.listen, path: this.cfg.doh.path });
       this.doh = doh;
       await doh.start(await certs.load());
       certs.onChange((pair) => doh.setKeyPair(pair));

@@ -2,11 +2,8 @@
 // query's question, then records whose owner is a compression pointer into that question (the query
 // name itself, or the zone apex, which is always a suffix of it). One allocation per answer.
 
-const TYPE_A = 1;
-const TYPE_NS = 2;
-const TYPE_SOA = 6;
-const TYPE_PTR = 12;
-const TYPE_AAAA = 28;
+import { TYPE } from '../wire/constants.ts';
+
 /** Unbound's TTL and negative TTL for its built-in local zones. */
 export const LOCAL_TTL = 10800;
 
@@ -38,15 +35,12 @@ SOA_FIXED.writeUInt32BE(604800, 12);
 SOA_FIXED.writeUInt32BE(LOCAL_TTL, 16);
 
 export const RECORD = {
-  a: body(TYPE_A, Buffer.of(127, 0, 0, 1)),
-  aaaa: body(TYPE_AAAA, Buffer.concat([Buffer.alloc(15), Buffer.of(1)])),
-  ns: body(TYPE_NS, LOCALHOST),
-  ptr: body(TYPE_PTR, LOCALHOST),
-  soa: body(TYPE_SOA, Buffer.concat([LOCALHOST, name('nobody.invalid'), SOA_FIXED])),
+  a: body(TYPE.A, Buffer.of(127, 0, 0, 1)),
+  aaaa: body(TYPE.AAAA, Buffer.concat([Buffer.alloc(15), Buffer.of(1)])),
+  ns: body(TYPE.NS, LOCALHOST),
+  ptr: body(TYPE.PTR, LOCALHOST),
+  soa: body(TYPE.SOA, Buffer.concat([LOCALHOST, name('nobody.invalid'), SOA_FIXED])),
 } as const;
-
-export const RCODE_NOERROR = 0;
-export const RCODE_NXDOMAIN = 3;
 
 /**
  * The reply to `packet` (question ending at `qEnd`): `answer` (owned by the query name) in the

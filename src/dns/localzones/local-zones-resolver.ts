@@ -10,14 +10,8 @@ import {
 } from '../resolver.ts';
 import type { LocalZonesConfig } from './config.ts';
 import { DEFAULT_ZONES, type ZoneSpec } from './zones.ts';
-import { LOCAL_TTL, RCODE_NOERROR, RCODE_NXDOMAIN, RECORD, writeLocalAnswer } from './local-answer.ts';
-
-const TYPE_A = 1;
-const TYPE_NS = 2;
-const TYPE_SOA = 6;
-const TYPE_PTR = 12;
-const TYPE_AAAA = 28;
-const CLASS_IN = 1;
+import { LOCAL_TTL, RECORD, writeLocalAnswer } from './local-answer.ts';
+import { CLASS_IN, RCODE, TYPE } from '../wire/constants.ts';
 
 interface Zone {
   readonly spec: ZoneSpec;
@@ -96,18 +90,18 @@ export class LocalZonesResolver extends ChainedResolver {
     const { packet, questionEnd: qEnd, qtype } = query;
     const atApex = name.length === zone.spec.apex.length;
     if (zone.spec.kind === 'localhost') {
-      const rec = qtype === TYPE_A ? RECORD.a : qtype === TYPE_AAAA ? RECORD.aaaa : null;
-      if (rec !== null) return writeLocalAnswer(packet, qEnd, RCODE_NOERROR, rec, apexAt);
+      const rec = qtype === TYPE.A ? RECORD.a : qtype === TYPE.AAAA ? RECORD.aaaa : null;
+      if (rec !== null) return writeLocalAnswer(packet, qEnd, RCODE.NOERROR, rec, apexAt);
     }
-    if (atApex && (qtype === TYPE_SOA || qtype === TYPE_NS)) {
-      const rec = qtype === TYPE_SOA ? RECORD.soa : RECORD.ns;
-      return writeLocalAnswer(packet, qEnd, RCODE_NOERROR, rec, apexAt);
+    if (atApex && (qtype === TYPE.SOA || qtype === TYPE.NS)) {
+      const rec = qtype === TYPE.SOA ? RECORD.soa : RECORD.ns;
+      return writeLocalAnswer(packet, qEnd, RCODE.NOERROR, rec, apexAt);
     }
-    if (qtype === TYPE_PTR && zone.ptr.has(name)) {
-      return writeLocalAnswer(packet, qEnd, RCODE_NOERROR, RECORD.ptr, apexAt);
+    if (qtype === TYPE.PTR && zone.ptr.has(name)) {
+      return writeLocalAnswer(packet, qEnd, RCODE.NOERROR, RECORD.ptr, apexAt);
     }
     const exists = atApex || zone.spec.kind === 'localhost' || zone.existing.has(name);
-    return writeLocalAnswer(packet, qEnd, exists ? RCODE_NOERROR : RCODE_NXDOMAIN, null, apexAt);
+    return writeLocalAnswer(packet, qEnd, exists ? RCODE.NOERROR : RCODE.NXDOMAIN, null, apexAt);
   }
 }
 

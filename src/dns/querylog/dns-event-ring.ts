@@ -7,6 +7,7 @@ import type { BlockMatch } from '../../policy/snapshot.ts';
 import { sourceOf } from '../../events/event.ts';
 import type { EventPipeline } from '../../events/pipeline.ts';
 import { typeName } from './format.ts';
+import type { AnswerObserver } from '../stats/answer-tap.ts';
 
 /** Decisions kept per event-loop turn at most (a burst of 4096 blocks in one turn). */
 const RING_SIZE = 4096;
@@ -29,7 +30,19 @@ export function answerText(rcode: number, ede: number): string {
   return ede < 0 ? name : `${name} EDE ${ede}`;
 }
 
-export class DnsEventRing {
+/** A few answers repeat endlessly: one string each, not one per event (and the store folds by it). */
+const answerTexts = new Map<number, string>();
+function cachedAnswerText(rcode: number, ede: number): string {
+  const key = rcode * 0x10001 + ede + 1;
+  let text = answerTexts.get(key);
+  if (text === undefined) {
+    text = answerText(rcode, ede);
+    if (answerTexts.size < 256) answerTexts.set(key, text);
+  }
+  return text;
+}
+
+export class DnsEventRing implements AnswerObserver {
   private readonly pipeline: EventPipeline;
   private readonly all: boolean;
   private readonly sample: number;
@@ -57,6 +70,11 @@ export class DnsEventRing {
     this.pipeline = pipeline;
     this.all = opts.all;
     this.sample = opts.sample;
+  }
+
+  /** AnswerObserver: called by the chain's QueryLoggingResolver for every answer. */
+  record(query: DnsQuery, answer: DnsAnswer): void {
+    this.offer(query, answer);
   }
 
   /** Hot path: keeps a block always, any other answer when `all` and the sample says so. */
@@ -117,7 +135,7 @@ export class DnsEventRing {
         list: rule === undefined ? '' : rule.list,
         rule: rule === undefined ? '' : rule.rule,
         source: rule === undefined ? '' : sourceOf(rule),
-        answer: answerText(this.rcode[i], this.ede[i]),
+        answer: cachedAnswerText(this.rcode[i], this.ede[i]),
         durationMs: Math.round(this.duration[i] * 1000) / 1000,
         intercepted: false,
       });

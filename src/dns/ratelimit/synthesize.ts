@@ -2,9 +2,10 @@
 // question so that the front end's copy of the question bytes lines up. (Answers that are an rcode
 // alone, REFUSED included, come from the shared ../wire/errors.ts.)
 import type { DnsQuery } from '../resolver.ts';
+import { CLASS_IN } from '../wire/constants.ts';
 
 const TYPE_HINFO = 13;
-const CLASS_IN = 1;
+
 /** RFC 8482 §4.2 suggests a long TTL so that the synthesized answer is cached; Cloudflare uses ~1 h. */
 export const HINFO_TTL = 3600;
 // CPU "RFC8482", OS "" (RFC 8482 §4.2).

@@ -4,8 +4,14 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { REUSE_PORT } from '../../net/reuse-port.ts';
 
-export interface BoundPair {
-  readonly udp: dgram.Socket;
+/** A bound UDP socket of either path (node:dgram or the batched addon). */
+export interface BoundUdp {
+  readonly port: number;
+  close(): void;
+}
+
+export interface BoundPair<U extends BoundUdp = BoundUdp> {
+  readonly udp: U;
   readonly tcp: net.Server;
   readonly host: string;
   readonly port: number;
@@ -14,34 +20,47 @@ export interface BoundPair {
 // Port 0 lets the system pick a free UDP port; the same TCP port may be taken, so try again a few times.
 const PORT_ATTEMPTS = 20;
 
-export async function bindPair(
+/**
+ * `bindUdp` binds one UDP socket (IPv6 ones v6-only: `[::]` and `0.0.0.0` may both be listed, and v6
+ * sockets then never see mapped v4 clients) and rejects as bind does.
+ */
+export async function bindPair<U extends BoundUdp>(
   host: string,
   port: number,
-  createUdp: (type: 'udp4' | 'udp6') => dgram.Socket,
+  bindUdp: (host: string, port: number, v6: boolean) => Promise<U>,
   tcp: net.Server,
-): Promise<BoundPair> {
+): Promise<BoundPair<U>> {
   const v6 = net.isIPv6(host);
   for (let attempt = 1; ; attempt++) {
-    // ipv6Only: `[::]` and `0.0.0.0` may both be listed, and v6 sockets then never see mapped v4 clients.
-    const udp = createUdp(v6 ? 'udp6' : 'udp4');
-    try {
-      await new Promise<void>((resolve, reject) => {
-        udp.once('error', reject);
-        udp.bind({ address: host, port, exclusive: true }, () => {
-          udp.removeListener('error', reject);
-          resolve();
-        });
-      });
-    } catch (err) {
-      closeQuietly(udp);
-      throw err;
-    }
-    const udpPort = (udp.address() as AddressInfo).port;
-    const err = await listen(tcp, host, udpPort, v6);
-    if (err === null) return { udp, tcp, host, port: udpPort };
-    closeQuietly(udp);
+    const udp = await bindUdp(host, port, v6);
+    const err = await listen(tcp, host, udp.port, v6);
+    if (err === null) return { udp, tcp, host, port: udp.port };
+    udp.close();
     if (port !== 0 || err.code !== 'EADDRINUSE' || attempt >= PORT_ATTEMPTS) throw err;
   }
+}
+
+/** node:dgram's binder for bindPair: the socket `create` makes, bound exclusively. */
+export async function bindDgram(
+  create: (type: 'udp4' | 'udp6') => dgram.Socket,
+  host: string,
+  port: number,
+  v6: boolean,
+): Promise<BoundUdp & { socket: dgram.Socket }> {
+  const socket = create(v6 ? 'udp6' : 'udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address: host, port, exclusive: true }, () => {
+        socket.removeListener('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    closeQuietly(socket);
+    throw err;
+  }
+  return { socket, port: (socket.address() as AddressInfo).port, close: () => closeQuietly(socket) };
 }
 
 function listen(

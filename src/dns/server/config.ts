@@ -1,5 +1,5 @@
 // Config of the DNS front end: `dns.listen`, `dns.allowedClients`, `dns.tcp`, `dns.workers`,
-// `dns.maxUdpSize`, `dns.cookies`.
+// `dns.maxUdpSize`, `dns.cookies`, `dns.batchedIo`.
 import { z } from 'zod';
 import { cidr, duration, listenAddress } from '../../config/types.ts';
 
@@ -37,6 +37,11 @@ export const serverSchema = {
     })
     .strict()
     .prefault({}),
+  /**
+   * UDP through the batched addon (recvmmsg/sendmmsg, native/batched-udp.c): `auto` uses it when it
+   * was built and loads, `on` refuses to start without it, `off` always uses node:dgram.
+   */
+  batchedIo: z.enum(['auto', 'on', 'off']).default('auto'),
   /** How long SIGTERM waits for in-flight queries before exiting. */
   shutdownGrace: duration.prefault('5s'),
 };

@@ -10,11 +10,18 @@ import type { Resolver } from '../resolver.ts';
 import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../../log.ts';
 import type { DnsStats } from '../stats/dns-stats.ts';
-import { bindPair, type BoundPair } from './bind.ts';
+import { bindDgram, bindPair, type BoundPair } from './bind.ts';
 import { FrontendCounters } from './frontend-counters.ts';
 import { InFlight } from './in-flight.ts';
 import { TcpFront } from './tcp-front.ts';
-import { UdpFront } from './udp-front.ts';
+import { DgramReplies, UdpFront } from './udp-front.ts';
+import { BatchedReplies } from './batched-udp.ts';
+import {
+  useBatchedUpstream,
+  loadBatchedUdp,
+  nativeLoadError,
+  type BatchedUdpAddon,
+} from '../../net/batched-udp-addon.ts';
 import { ServerCookies } from '../wire/server-cookie.ts';
 import { CookieSecrets, masterSecret } from './cookie-secrets.ts';
 import { REUSE_PORT } from '../../net/reuse-port.ts';
@@ -40,7 +47,7 @@ export class DnsServer {
   private readonly log: Logger;
   private readonly inFlight = new InFlight();
   private readonly tcpFront: TcpFront;
-  private readonly udp: UdpFront[] = [];
+  private readonly udp: (UdpFront<dgram.RemoteInfo> | UdpFront<number>)[] = [];
   private readonly pairs: BoundPair[] = [];
   private readonly cookies: ServerCookies | null;
 
@@ -53,45 +60,77 @@ export class DnsServer {
     this.cookies = c.enabled
       ? new ServerCookies(new CookieSecrets(masterSecret(c.secret), c.rotation))
       : null;
-    this.tcpFront = new TcpFront(resolver, stats, this.counters, this.inFlight, cfg.tcp, this.cookies);
+    const deps = { resolver, stats, counters: this.counters, inFlight: this.inFlight, cookies: this.cookies };
+    this.tcpFront = new TcpFront(deps, cfg.tcp);
   }
+
+  /** The UDP path in use (`dns.batchedIo`), for the start log and /api/status; known after start(). */
+  udpIo: 'batched' | 'dgram' = 'dgram';
 
   /** Binds every listen address (UDP and TCP); rejects if any cannot be bound. */
   async start(): Promise<void> {
+    const addon = this.cfg.batchedIo === 'off' ? null : loadBatchedUdp();
+    if (addon === null && this.cfg.batchedIo === 'on') {
+      throw new Error(
+        `dns.batchedIo is on but the batched UDP addon is unavailable (${nativeLoadError()}): ` +
+          'build it with `npm run build:native` (needs cc), or set dns.batchedIo to auto or off',
+      );
+    }
+    this.udpIo = addon === null ? 'dgram' : 'batched';
+    useBatchedUpstream(addon); // the upstream UDP sockets follow the front end
     for (const { host, port } of this.cfg.listen) {
       const tcp = net.createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.tcpFront.accept(s));
       tcp.on('error', (err) => this.log.error({ err, host }, 'DNS TCP listener error'));
-      let pair: BoundPair;
       try {
-        pair = await bindPair(
-          host,
-          port,
-          (type) =>
-            dgram.createSocket({
-              type,
-              ipv6Only: type === 'udp6',
-              lookup: literalLookup,
-              reusePort: REUSE_PORT,
-            }),
-          tcp,
-        );
+        if (addon !== null) this.pairs.push(await this.bindBatched(addon, host, port, tcp));
+        else this.pairs.push(await this.bindDgram(host, port, tcp));
       } catch (err) {
         await this.stop(0);
         throw new Error(`dns.listen: cannot bind ${host}:${port}: ${(err as Error).message}`, { cause: err });
       }
-      this.pairs.push(pair);
-      this.udp.push(
-        new UdpFront(
-          pair.udp,
-          this.resolver,
-          this.stats,
-          this.counters,
-          this.inFlight,
-          this.cookies,
-          this.cfg.maxUdpSize,
-        ),
-      );
     }
+  }
+
+  private async bindDgram(host: string, port: number, tcp: net.Server): Promise<BoundPair> {
+    const create = (type: 'udp4' | 'udp6') =>
+      dgram.createSocket({ type, ipv6Only: type === 'udp6', lookup: literalLookup, reusePort: REUSE_PORT });
+    const pair = await bindPair(host, port, (h, p, v6) => bindDgram(create, h, p, v6), tcp);
+    const replies = new DgramReplies(pair.udp.socket);
+    const front = new UdpFront(
+      replies,
+      this.resolver,
+      this.stats,
+      this.counters,
+      this.inFlight,
+      this.cookies,
+      this.cfg.maxUdpSize,
+    );
+    replies.listen(front);
+    this.udp.push(front);
+    return pair;
+  }
+
+  private async bindBatched(
+    addon: BatchedUdpAddon,
+    host: string,
+    port: number,
+    tcp: net.Server,
+  ): Promise<BoundPair> {
+    const bind = (h: string, p: number, v6: boolean) =>
+      Promise.resolve(BatchedReplies.bind(addon, h, p, v6, REUSE_PORT, this.counters));
+    const pair = await bindPair(host, port, bind, tcp);
+    const front = new UdpFront(
+      pair.udp,
+      this.resolver,
+      this.stats,
+      this.counters,
+      this.inFlight,
+      this.cookies,
+      this.cfg.maxUdpSize,
+    );
+    pair.udp.listen(front);
+    this.udp.push(front);
+    return pair;
   }
 
   /** Bound addresses, for logs and tests (port 0 resolves to the real port). */

@@ -14,4 +14,6 @@ export class FrontendCounters {
   tcpIdleClosed = 0;
   /** BADCOOKIE sent instead of a reply truncated by the amplification cap (see UdpFront). */
   badCookie = 0;
+  /** UDP replies the kernel refused or had no buffer for (batched path; dgram's go to its 'error'). */
+  sendFailed = 0;
 }

@@ -1,15 +1,12 @@
 // DNS over TCP (RFC 7766): 2-byte framing, several queries per connection answered as each completes
 // (out of order), an idle timeout, and caps on connections in total and per client.
 import type net from 'node:net';
-import type { DnsAnswer, DnsQuery, Resolver } from '../resolver.ts';
-import type { DnsStats } from '../stats/dns-stats.ts';
+import type { DnsAnswer, DnsQuery } from '../resolver.ts';
 import { parseQuery, QueryError } from '../wire/parse-query.ts';
 import { encodeReply, TCP_LIMIT } from '../wire/encode-reply.ts';
 import { answerForError, servfail } from '../wire/errors.ts';
-import type { ServerCookies } from '../wire/server-cookie.ts';
 import { unmapAddress } from './client-address.ts';
-import type { FrontendCounters } from './frontend-counters.ts';
-import type { InFlight } from './in-flight.ts';
+import type { FrontDeps } from './front-deps.ts';
 
 export interface TcpLimits {
   readonly idleTimeout: number;
@@ -24,31 +21,16 @@ const MAX_UNREAD = 1 << 20;
 
 /** Shared by every TCP listener of a DnsServer: the caps are across all listen addresses. */
 export class TcpFront {
-  private readonly resolver: Resolver;
-  private readonly stats: DnsStats;
-  private readonly counters: FrontendCounters;
-  private readonly inFlight: InFlight;
-  /** DNS cookies: over TCP they prove nothing new, but a reply still carries one (RFC 7873 §5.2). */
-  private readonly cookies: ServerCookies | null;
+  /** Shared with the UDP front ends. Cookies over TCP prove nothing new, but a reply carries one (RFC 7873 §5.2). */
+  private readonly deps: FrontDeps;
   readonly limits: TcpLimits;
   private readonly conns = new Set<Connection>();
   private readonly perClient = new Map<string, number>();
   stopping = false;
 
-  constructor(
-    resolver: Resolver,
-    stats: DnsStats,
-    counters: FrontendCounters,
-    inFlight: InFlight,
-    limits: TcpLimits,
-    cookies: ServerCookies | null,
-  ) {
-    this.resolver = resolver;
-    this.stats = stats;
-    this.counters = counters;
-    this.inFlight = inFlight;
+  constructor(deps: FrontDeps, limits: TcpLimits) {
+    this.deps = deps;
     this.limits = limits;
-    this.cookies = cookies;
   }
 
   get connections(): number {
@@ -65,7 +47,7 @@ export class TcpFront {
       mine >= this.limits.maxConnectionsPerClient ||
       (this.conns.size >= this.limits.maxConnections && !this.evictIdlest())
     ) {
-      this.counters.tcpRefused++;
+      this.deps.counters.tcpRefused++;
       socket.destroy();
       return;
     }
@@ -81,7 +63,7 @@ export class TcpFront {
         conn.onData(chunk);
       } catch {
         // A framing bug must cost this connection, never the process.
-        this.counters.handlerErrors++;
+        this.deps.counters.handlerErrors++;
         socket.destroy();
       }
     });
@@ -107,7 +89,7 @@ export class TcpFront {
     }
     if (idlest === null) return false;
     this.conns.delete(idlest); // at once: its 'close' event comes later
-    this.counters.tcpIdleClosed++;
+    this.deps.counters.tcpIdleClosed++;
     idlest.socket.destroy();
     return true;
   }
@@ -126,25 +108,25 @@ export class TcpFront {
   query(conn: Connection, packet: Buffer): boolean {
     let q;
     try {
-      q = parseQuery(packet, conn.client, 'tcp', performance.now(), this.cookies);
+      q = parseQuery(packet, conn.client, 'tcp', performance.now(), this.deps.cookies);
     } catch {
       q = null;
     }
     if (q === null) {
-      this.counters.dropped++;
+      this.deps.counters.dropped++;
       return false;
     }
     if (q instanceof QueryError) {
       if (q.malformed) {
-        this.counters.malformed++;
-        this.stats.recordFrontend('tcp', 'formerr', q.query.qtype);
+        this.deps.counters.malformed++;
+        this.deps.stats.recordFrontend('tcp', 'formerr', q.query.qtype);
       }
       conn.write(q.query, answerForError(q));
       return false;
     }
     let answer;
     try {
-      answer = this.resolver.resolve(q);
+      answer = this.deps.resolver.resolve(q);
     } catch {
       answer = this.failed(q);
     }
@@ -153,7 +135,7 @@ export class TcpFront {
       return false;
     }
     conn.pending++;
-    this.inFlight.add();
+    this.deps.inFlight.add();
     answer.then(
       (a) => this.settle(conn, q, a),
       () => this.settle(conn, q, this.failed(q)),
@@ -163,19 +145,19 @@ export class TcpFront {
 
   private settle(conn: Connection, q: DnsQuery, a: DnsAnswer): void {
     conn.pending--;
-    this.inFlight.done();
+    this.deps.inFlight.done();
     conn.write(q, a);
     conn.afterAnswer();
   }
 
   failed(q: DnsQuery): DnsAnswer {
-    this.counters.handlerErrors++;
-    this.stats.recordFrontend('tcp', 'servfail', q.qtype);
+    this.deps.counters.handlerErrors++;
+    this.deps.stats.recordFrontend('tcp', 'servfail', q.qtype);
     return servfail();
   }
 
   idleClosed(): void {
-    this.counters.tcpIdleClosed++;
+    this.deps.counters.tcpIdleClosed++;
   }
 }
 

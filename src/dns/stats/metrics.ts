@@ -29,25 +29,13 @@ export function registerDnsStatsMetrics(stats: DnsStats): void {
     name: 'banwall_dns_blocked_total',
     help: 'DNS queries blocked by the policy, by app, category and client group.',
     type: 'counter',
-    collect: () => {
-      const out: MetricValue[] = [];
-      for (const [app, byCategory] of stats.blocked)
-        for (const [category, byGroup] of byCategory)
-          for (const [group, cell] of byGroup) out.push({ labels: { app, category, group }, value: cell.n });
-      return out;
-    },
+    collect: () => byAppCategoryGroup(stats.blocked),
   });
   registerPulled({
     name: 'banwall_dns_monitored_total',
     help: 'DNS queries a list in monitor (dry-run) mode would have blocked, answered as allowed, by app, category and client group.',
     type: 'counter',
-    collect: () => {
-      const out: MetricValue[] = [];
-      for (const [app, byCategory] of stats.monitored)
-        for (const [category, byGroup] of byCategory)
-          for (const [group, cell] of byGroup) out.push({ labels: { app, category, group }, value: cell.n });
-      return out;
-    },
+    collect: () => byAppCategoryGroup(stats.monitored),
   });
   registerPulled({
     name: 'banwall_dns_request_duration_seconds',
@@ -62,4 +50,13 @@ export function registerDnsStatsMetrics(stats: DnsStats): void {
       return out;
     },
   });
+}
+
+/** One series per app, category and group of a DnsStats tally (blocked or monitored). */
+function byAppCategoryGroup(tally: DnsStats['blocked']): MetricValue[] {
+  const out: MetricValue[] = [];
+  for (const [app, byCategory] of tally)
+    for (const [category, byGroup] of byCategory)
+      for (const [group, cell] of byGroup) out.push({ labels: { app, category, group }, value: cell.n });
+  return out;
 }

@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import { isIPv6 } from 'node:net';
 import { answerMatches } from '../wire/answer-facts.ts';
 import type { Exchange } from './exchange.ts';
-import { PendingTable } from './pending-table.ts';
-import type { Transport, TransportSink } from './transport.ts';
+import { PendingTransport } from './pending-transport.ts';
+import type { TransportSink } from './transport.ts';
 import type { UpstreamAddress } from './upstream-url.ts';
 
 const MAX_BODY = 65535;
@@ -20,16 +20,14 @@ const requireUndici = createRequire(import.meta.url);
 let PoolClass: typeof Pool | undefined;
 const HEADERS_TIMEOUT_SLACK_MS = 500;
 
-export class DohTransport implements Transport {
+export class DohTransport extends PendingTransport {
   readonly kind = 'https' as const;
   private readonly pool: Pool;
   private readonly path: string;
   private readonly authority: string;
-  private readonly sink: TransportSink;
-  private readonly table: PendingTable;
-  private closed = false;
 
   constructor(addr: UpstreamAddress, timeoutMs: number, sink: TransportSink, ca?: string | Buffer) {
+    super(timeoutMs, sink);
     const host = isIPv6(addr.host) ? `[${addr.host}]` : addr.host;
     PoolClass ??= (requireUndici('undici') as typeof Undici).Pool;
     this.pool = new PoolClass(`https://${host}:${addr.port}`, {
@@ -43,14 +41,9 @@ export class DohTransport implements Transport {
     this.pool.on('connectionError', () => {}); // surfaced per request
     this.path = addr.path;
     this.authority = addr.port === 443 ? addr.servername : `${addr.servername}:${addr.port}`;
-    this.sink = sink;
-    this.table = new PendingTable(timeoutMs, (ex) => sink.failed(ex, 'timeout'));
   }
 
-  send(ex: Exchange, msg: Buffer): boolean {
-    if (this.closed) return false;
-    const id = this.table.add(ex, performance.now());
-    if (id < 0) return false;
+  protected transmit(ex: Exchange, id: number, msg: Buffer): void {
     msg.writeUInt16BE(0, 0); // RFC 8484 §4.1: ID 0, so equal queries are equal URLs
     const path = `${this.path}?dns=${msg.toString('base64url')}`;
     this.request(path)
@@ -63,17 +56,9 @@ export class DohTransport implements Transport {
         },
       )
       .catch((err: unknown) => this.sink.bug(err));
-    return true;
   }
 
-  oldestPending(): number {
-    return this.table.oldestSent();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.table.close();
-    this.table.drain((ex) => this.sink.failed(ex, 'network'));
+  protected release(): void {
     this.pool.destroy().catch(() => {});
   }
 

@@ -4,8 +4,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Exchange } from './exchange.ts';
-import { PendingTable } from './pending-table.ts';
-import type { Transport, TransportSink } from './transport.ts';
+import { PendingTransport } from './pending-transport.ts';
+import type { TransportSink } from './transport.ts';
 import { deliverAnswer } from './deliver-answer.ts';
 
 const IDLE_MS = 30_000;
@@ -19,45 +19,30 @@ export interface StreamOptions {
   readonly ca?: string | Buffer;
 }
 
-export class StreamTransport implements Transport {
+export class StreamTransport extends PendingTransport {
   readonly kind: 'tcp' | 'tls';
   private readonly opts: StreamOptions;
-  private readonly sink: TransportSink;
-  private readonly table: PendingTable;
   private socket: net.Socket | null = null;
   private pending: Buffer | null = null;
-  private closed = false;
 
   constructor(opts: StreamOptions, timeoutMs: number, sink: TransportSink) {
+    super(timeoutMs, sink);
     this.opts = opts;
     this.kind = opts.servername === undefined ? 'tcp' : 'tls';
-    this.sink = sink;
-    this.table = new PendingTable(timeoutMs, (ex) => sink.failed(ex, 'timeout'));
   }
 
-  send(ex: Exchange, msg: Buffer): boolean {
-    if (this.closed) return false;
-    const id = this.table.add(ex, performance.now());
-    if (id < 0) return false;
+  protected transmit(_ex: Exchange, id: number, msg: Buffer): void {
     const framed = Buffer.allocUnsafe(msg.length + 2);
     framed.writeUInt16BE(msg.length, 0);
     msg.copy(framed, 2);
     framed.writeUInt16BE(id, 2);
     // Writes before the connection is up are buffered by the socket.
     (this.socket ?? this.open()).write(framed);
-    return true;
   }
 
-  oldestPending(): number {
-    return this.table.oldestSent();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.table.close();
+  protected release(): void {
     this.socket?.destroy();
     this.socket = null;
-    this.table.drain((ex) => this.sink.failed(ex, 'network'));
   }
 
   private open(): net.Socket {

@@ -5,65 +5,56 @@
 // The socket is replaced every `rotateMs` (default 60 s) by a new one on a new random port; the old
 // one keeps receiving the answers it is owed until the timeout has passed. An off-path spoofer thus
 // has to find the port again every minute, not once for the life of the process (Kaminsky).
-import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
 import type { Exchange } from './exchange.ts';
-import { PendingTable } from './pending-table.ts';
-import type { Transport, TransportSink } from './transport.ts';
+import { PendingTransport } from './pending-transport.ts';
+import type { TransportSink } from './transport.ts';
 import { deliverAnswer } from './deliver-answer.ts';
+import { createUpstreamSocket, type UpstreamUdpSocket } from './batched-upstream-socket.ts';
+import { batchedUpstream } from '../../net/batched-udp-addon.ts';
 
 const RECV_BUFFER = 4 * 1024 * 1024; // bursts of misses: let the kernel hold the answers
 export const ROTATE_MS = 60_000;
 
-export class UdpTransport implements Transport {
+export class UdpTransport extends PendingTransport {
   readonly kind = 'udp' as const;
   private readonly host: string;
   private readonly port: number;
-  private readonly sink: TransportSink;
-  private readonly table: PendingTable;
-  private socket: dgram.Socket | null = null;
+  private socket: UpstreamUdpSocket | null = null;
   private connected = false;
   private backlog: Buffer[] = [];
-  private closed = false;
   private readonly timeoutMs: number;
   private readonly rotateMs: number;
   private rotateAt = 0;
+  /** batchedUpstream.generation when the socket was made: a change replaces it (dns.batchedIo). */
+  private socketKind = 0;
   /** Replaced sockets still owed answers, closed once the timeout has passed. */
-  private readonly retiring = new Set<dgram.Socket>();
+  private readonly retiring = new Set<UpstreamUdpSocket>();
 
   constructor(host: string, port: number, timeoutMs: number, sink: TransportSink, rotateMs = ROTATE_MS) {
+    super(timeoutMs, sink);
     this.host = host;
     this.port = port;
-    this.sink = sink;
     this.timeoutMs = timeoutMs;
     this.rotateMs = rotateMs;
-    this.table = new PendingTable(timeoutMs, (ex) => sink.failed(ex, 'timeout'));
   }
 
-  send(ex: Exchange, msg: Buffer): boolean {
-    if (this.closed) return false;
-    const id = this.table.add(ex, performance.now());
-    if (id < 0) return false;
+  protected transmit(_ex: Exchange, id: number, msg: Buffer): void {
     msg.writeUInt16BE(id, 0);
-    if (this.connected && performance.now() >= this.rotateAt) this.rotate();
+    if (
+      this.connected &&
+      (performance.now() >= this.rotateAt || this.socketKind !== batchedUpstream.generation)
+    )
+      this.rotate();
     if (this.connected) {
-      (this.socket as dgram.Socket).send(msg);
+      (this.socket as UpstreamUdpSocket).send(msg);
     } else {
       // Sent when the (new) socket is connected.
       this.backlog.push(msg);
       if (this.socket === null) this.open();
     }
-    return true;
   }
 
-  oldestPending(): number {
-    return this.table.oldestSent();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.table.close();
-    this.table.drain((ex) => this.sink.failed(ex, 'network'));
+  protected release(): void {
     for (const s of [this.socket, ...this.retiring]) {
       try {
         s?.close();
@@ -77,7 +68,7 @@ export class UdpTransport implements Transport {
 
   /** A new socket (new random port) for what is sent from now on; the old one drains. */
   private rotate(): void {
-    const old = this.socket as dgram.Socket;
+    const old = this.socket as UpstreamUdpSocket;
     this.retiring.add(old);
     const timer = setTimeout(() => {
       this.retiring.delete(old);
@@ -93,7 +84,9 @@ export class UdpTransport implements Transport {
   }
 
   private open(): void {
-    const socket = dgram.createSocket(isIPv6(this.host) ? 'udp6' : 'udp4');
+    // node:dgram, or the batched addon when the front end serves with it (dns.batchedIo).
+    const socket = createUpstreamSocket(this.host);
+    this.socketKind = batchedUpstream.generation;
     this.socket = socket;
     this.rotateAt = performance.now() + this.rotateMs;
     socket.on('message', this.onMessage);
@@ -125,7 +118,7 @@ export class UdpTransport implements Transport {
     deliverAnswer(msg, this.table, this.sink, this);
   }
 
-  private onError(socket: dgram.Socket, err: NodeJS.ErrnoException): void {
+  private onError(socket: UpstreamUdpSocket, err: NodeJS.ErrnoException): void {
     if (socket === this.socket && !this.connected) {
       // connect() failed (no route, bad address): start over on the next send; what waits expires.
       socket.close();

@@ -10,9 +10,8 @@ import { StreamTransport } from './stream-transport.ts';
 import { DohTransport } from './doh-transport.ts';
 import type { UpstreamAddress } from './upstream-url.ts';
 import { sendProbe } from './health-probe.ts';
+import { FLAG_TC, RCODE } from '../wire/constants.ts';
 
-const TC = 0x0200;
-const RCODE_REFUSED = 5;
 const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_MAX_MS = 30_000;
 const LATENCY_ALPHA = 0.2;
@@ -110,7 +109,7 @@ export class Upstream implements TransportSink {
   }
 
   answered(ex: Exchange, msg: Buffer, rttMs: number, via: Transport): void {
-    if ((msg.readUInt16BE(2) & TC) !== 0 && via.kind === 'udp') {
+    if ((msg.readUInt16BE(2) & FLAG_TC) !== 0 && via.kind === 'udp') {
       // Truncated: ask the same server again over TCP (RFC 7766); the attempt stays in flight. Checked
       // before parsing: a truncated answer may be cut in the middle of a record.
       this.tcpFallback ??= new StreamTransport(
@@ -125,7 +124,7 @@ export class Upstream implements TransportSink {
     if (answer === null) return this.failed(ex, 'malformed');
     this.answers[answer.rcode]++;
     // REFUSED is no sign of service: an upstream that refuses banwall answers none of its clients.
-    if (answer.rcode !== RCODE_REFUSED) this.lastAnswerAt = performance.now();
+    if (answer.rcode !== RCODE.REFUSED) this.lastAnswerAt = performance.now();
     this.durations.observe(rttMs / 1000);
     this.latencyMs = this.latencyMs === 0 ? rttMs : this.latencyMs + LATENCY_ALPHA * (rttMs - this.latencyMs);
     this.errorRate -= ERROR_ALPHA * this.errorRate;

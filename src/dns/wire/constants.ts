@@ -17,6 +17,15 @@ export const AMPLIFICATION_CAP = 1232;
 export const EDNS_COOKIE = 10;
 export const EDNS_EDE = 15;
 
+/** Record types the hand-written answers and checks share (a type one file alone speaks of stays there). */
+export const TYPE = { A: 1, NS: 2, SOA: 6, PTR: 12, AAAA: 28, SVCB: 64, HTTPS: 65 } as const;
+
+/** The Internet class, the only one banwall answers for. */
+export const CLASS_IN = 1;
+
+/** The header's TC (truncated) flag, in the 16-bit flags word. */
+export const FLAG_TC = 0x0200;
+
 export const RCODE = {
   NOERROR: 0,
   FORMERR: 1,

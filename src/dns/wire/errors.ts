@@ -35,27 +35,23 @@ export function rcodeAnswer(rcode: number, result: Result, ede?: Ede): DnsAnswer
   return a;
 }
 
+/** An Extended DNS Error, frozen: one object shared by every answer that carries it. */
+function ede(code: number, text: string): Ede {
+  return Object.freeze({ code, text });
+}
+
 // The EDEs of the synthesized answers, one list so that an operator can read what banwall says why.
 /** The ACL link: RFC 8914 code 18, "unable to respond to the request because of policy". */
-export const EDE_PROHIBITED: Ede = Object.freeze({
-  code: EDE_CODE.PROHIBITED,
-  text: 'client not in dns.allowedClients',
-});
+export const EDE_PROHIBITED = ede(EDE_CODE.PROHIBITED, 'client not in dns.allowedClients');
 /** The upstream link: no upstream answered within `dns.timeout`. */
-export const EDE_NO_REACHABLE_AUTHORITY: Ede = Object.freeze({
-  code: EDE_CODE.NO_REACHABLE_AUTHORITY,
-  text: 'no upstream answered in time',
-});
+export const EDE_NO_REACHABLE_AUTHORITY = ede(
+  EDE_CODE.NO_REACHABLE_AUTHORITY,
+  'no upstream answered in time',
+);
 /** The upstream link: every upstream failed at the network level. */
-export const EDE_NETWORK_ERROR: Ede = Object.freeze({
-  code: EDE_CODE.NETWORK_ERROR,
-  text: 'upstream network error',
-});
+export const EDE_NETWORK_ERROR = ede(EDE_CODE.NETWORK_ERROR, 'upstream network error');
 /** The upstream link: `dns.maxPending` queries are already waiting on upstreams. */
-export const EDE_OVERLOADED: Ede = Object.freeze({
-  code: EDE_CODE.OTHER,
-  text: 'too many upstream queries in flight',
-});
+export const EDE_OVERLOADED = ede(EDE_CODE.OTHER, 'too many upstream queries in flight');
 
 const FORMERR = rcodeAnswer(RCODE.FORMERR, 'formerr');
 const NOTIMP = rcodeAnswer(RCODE.NOTIMP, 'formerr');

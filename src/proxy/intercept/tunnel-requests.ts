@@ -8,7 +8,8 @@ import type { Duplex } from 'node:stream';
 import { connectionState, type ProxyContext } from '../context.ts';
 import type { HttpForwarder } from '../http-forwarder.ts';
 import { prepareRequestHeaders } from '../headers.ts';
-import { sendBlock, sendText } from '../responses.ts';
+import { rawClientError, sendText } from '../responses.ts';
+import { internalError, noteMonitored, refuseRequest, type RequestSource } from '../judged-request.ts';
 import { judgeUrl, monitoredUrl } from '../url-judge.ts';
 import { tunnelRequestTarget } from './decisions.ts';
 
@@ -72,9 +73,7 @@ export class TunnelRequests {
     try {
       this.judge(req, res);
     } catch (err) {
-      this.ctx.log.error({ err }, 'proxy intercepted request handler failed');
-      this.ctx.stats.recordRequest('https', 'error');
-      sendText(req, res, 500, 'banwall: internal error');
+      internalError(this.ctx, 'https', req, res, err);
     }
   };
 
@@ -103,35 +102,19 @@ export class TunnelRequests {
       return;
     }
     const target = decided.target;
+    const src: RequestSource = {
+      kind: 'https',
+      client: state.client,
+      authority: tunnel.authority,
+      identity: tunnel.identity,
+    };
     const match = judgeUrl(ctx.policy.current, target, state.client);
     if (match !== null) {
-      const what = `https://${tunnel.authority}${target.originForm}`;
-      ctx.stats.recordBlocked(match, {
-        host: target.host,
-        client: state.client,
-        kind: 'https',
-        target: `${tunnel.authority}${target.originForm}`,
-        method: req.method ?? 'GET',
-        status: 403,
-        identity: tunnel.identity,
-        intercepted: true,
-      });
-      sendBlock(req, res, ctx.cfg.blockPage, match, what.length > 300 ? `${what.slice(0, 300)}…` : what);
+      refuseRequest(ctx, req, res, match, target, src);
       return;
     }
     const monitored = monitoredUrl(ctx.policy.current, target, state.client);
-    if (monitored !== null) {
-      ctx.stats.recordMonitored(monitored, {
-        host: target.host,
-        client: state.client,
-        kind: 'https',
-        target: `${tunnel.authority}${target.originForm}`,
-        method: req.method ?? 'GET',
-        status: 0,
-        identity: tunnel.identity,
-        intercepted: true,
-      });
-    }
+    if (monitored !== null) noteMonitored(ctx, req, monitored, target, src);
     prepareRequestHeaders(req.headers, tunnel.authority, ctx.via);
     req.url = target.originForm;
     this.forwarder.forwardIntercepted(req, res, tunnel.address, tunnel.port, tunnel.agent);
@@ -143,13 +126,7 @@ export class TunnelRequests {
       return;
     }
     this.ctx.stats.recordRequest('https', 'badrequest');
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = `banwall: ${http.STATUS_CODES[status]}\n`;
-    socket.end(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: text/plain\r\n` +
-        `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-    );
-    setTimeout(() => socket.destroy(), 1000).unref();
+    rawClientError(socket, err.code);
   };
 
   close(): void {

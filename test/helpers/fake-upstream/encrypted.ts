@@ -1,7 +1,7 @@
 // Small DoT and DoH servers for the upstream tests, with a self-signed certificate made by openssl at
 // test time. Each answers every A query with 192.0.2.53 (TTL 77), echoing the ID and question.
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import tls from 'node:tls';
 import dns2 from 'dns2';
 import { selfSigned, type SelfSigned } from '../certs.ts';
@@ -33,6 +33,23 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** Listens on 127.0.0.1; close() drops the connections still `open`, then stops listening. */
+async function listening(
+  server: Server,
+  seen: string[],
+  open: ReadonlySet<{ destroy(): void }>,
+): Promise<TestServer> {
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    close: async () => {
+      for (const c of open) c.destroy();
+      await new Promise<void>((res) => server.close(() => res()));
+    },
+  };
+}
+
 export async function startDotServer(tlsFiles: SelfSigned): Promise<TestServer> {
   const seen: string[] = [];
   const sockets = new Set<tls.TLSSocket>();
@@ -57,15 +74,7 @@ export async function startDotServer(tlsFiles: SelfSigned): Promise<TestServer> 
       });
     },
   );
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  return {
-    port: (server.address() as AddressInfo).port,
-    seen,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((res) => server.close(() => res()));
-    },
-  };
+  return listening(server, seen, sockets);
 }
 
 export async function startDohServer(tlsFiles: SelfSigned): Promise<TestServer> {
@@ -91,13 +100,5 @@ export async function startDohServer(tlsFiles: SelfSigned): Promise<TestServer> 
     stream.end(answer(msg));
   });
   server.on('sessionError', () => {});
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  return {
-    port: (server.address() as AddressInfo).port,
-    seen,
-    close: async () => {
-      for (const s of sessions) s.destroy();
-      await new Promise<void>((res) => server.close(() => res()));
-    },
-  };
+  return listening(server, seen, sessions);
 }
