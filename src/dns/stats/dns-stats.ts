@@ -3,8 +3,9 @@
 // scraped (./metrics.ts). prom-client's labelled `inc` costs ~200 ns and `observe` ~380 ns (measured
 // here); the work below is three table reads, a typed-array increment, a short bucket scan and, for
 // blocked queries only, the last block's cell (else three Map reads) and two O(1) top-k updates.
-// Measured: `record` ~100 ns per query, of which ~95 ns is the one performance.now() call the duration needs; FastHistogram.observe
-// ~11 ns against ~620 ns for a labelled prom-client observe in the same run.
+// Measured: `record` ~100 ns per query, of which ~95 ns is the one performance.now() call the
+// duration needs; FastHistogram.observe ~11 ns against ~620 ns for a labelled prom-client observe in
+// the same run.
 import { RESULTS, type DnsAnswer, type DnsQuery, type Protocol, type Result } from '../resolver.ts';
 import { FastHistogram } from '../../metrics/fast-histogram.ts';
 import { WindowedTopK } from '../../metrics/windowed-top-k.ts';
