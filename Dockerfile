@@ -20,13 +20,18 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # --- 2. the batched-UDP addon (recvmmsg/sendmmsg, native/batched-udp.c): gcc and libc headers here
-# only; Node's own headers ship in the image under /usr/local/include/node. The image must have it:
-# the build fails if it does not compile (outside the image, a missing compiler only means node:dgram).
+# only. Node's official images ship Node's headers under /usr/local/include/node; an image built
+# without them (a slim rebuild) gets Node-API's from npm's node-api-headers and libuv's from Debian
+# (Node-API and libuv 1.x keep their ABI, so either set builds an addon that loads in Node 24). The
+# image must have it: the build fails if it does not compile (outside the image, a missing compiler
+# only means node:dgram).
 FROM node:24-bookworm-slim AS native
 RUN apt-get update \
- && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && apt-get install -y --no-install-recommends gcc libc6-dev libuv1-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/banwall
+RUN test -f /usr/local/include/node/node_api.h \
+ || npm install --no-save --no-package-lock --ignore-scripts --no-audit --no-fund node-api-headers@1.9.0
 COPY native ./native
 RUN node native/build.ts && test -f native/build/batched_udp.node
 
