@@ -129,7 +129,10 @@ export async function runProfile(
     ['blocked', data.queries.blocked],
     ['miss', data.queries.miss],
   ] as const;
+  // BENCH_PROFILE_ONLY=blocked (comma-separated names) profiles only those scenarios.
+  const only = process.env.BENCH_PROFILE_ONLY?.split(',');
   for (const [name, file] of scenarios) {
+    if (only !== undefined && !only.includes(name)) continue;
     const dir = path.join(workDir, 'prof', name);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });

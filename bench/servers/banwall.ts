@@ -46,6 +46,8 @@ function config(
     groups: [{ name: 'default', lists: ['bench'] }],
     http: { listen: [`127.0.0.1:${httpPort}`] },
     queryLog: { enabled: false },
+    // BENCH_EVENTS_STORE=off isolates the answering thread's cost of a blocked query (issue 17 item 1).
+    ...(process.env.BENCH_EVENTS_STORE === 'off' ? { events: { store: { enabled: false } } } : {}),
     ...(proxyPort === undefined
       ? {}
       : {

@@ -36,6 +36,12 @@ export class SpaceSaving {
   readonly capacity: number;
   private readonly entries = new Map<string, Entry>();
   private min: Bucket | null = null;
+  /**
+   * The last bucket emptied, reused by the next one needed: a full summary fed distinct keys (the
+   * blocked-names top-k under a spread of names) empties one bucket and needs one per offer, and a
+   * new object per offer is garbage on the blocked path (issue 17 item 1).
+   */
+  private spare: Bucket | null = null;
 
   constructor(capacity: number) {
     if (!(capacity >= 1)) throw new RangeError('capacity must be at least 1');
@@ -56,7 +62,7 @@ export class SpaceSaving {
       e = new Entry(key);
       let b = this.min;
       if (b === null || b.count !== 1) {
-        const nb = new Bucket(1);
+        const nb = this.bucket(1);
         nb.next = b;
         if (b !== null) b.prev = nb;
         this.min = b = nb;
@@ -84,13 +90,14 @@ export class SpaceSaving {
   clear(): void {
     this.entries.clear();
     this.min = null;
+    this.spare = null;
   }
 
   private increment(e: Entry): void {
     const b = e.bucket;
     let nb = b.next;
     if (nb === null || nb.count !== b.count + 1) {
-      const created = new Bucket(b.count + 1);
+      const created = this.bucket(b.count + 1);
       created.prev = b;
       created.next = nb;
       if (nb !== null) nb.prev = created;
@@ -104,7 +111,18 @@ export class SpaceSaving {
       if (b.prev !== null) b.prev.next = b.next;
       else this.min = b.next;
       if (b.next !== null) b.next.prev = b.prev;
+      this.spare = b;
     }
+  }
+
+  /** An empty bucket for `count`: the spare one when there is one. */
+  private bucket(count: number): Bucket {
+    const b = this.spare;
+    if (b === null) return new Bucket(count);
+    this.spare = null;
+    b.count = count;
+    b.head = b.prev = b.next = null;
+    return b;
   }
 }
 

@@ -14,7 +14,7 @@ import {
 import type { PolicyStore } from '../../policy/store.ts';
 import type { BlockAction, BlockMatch } from '../../policy/snapshot.ts';
 import type { Config } from '../../config/schema.ts';
-import { buildTemplates, writeBlockAnswer, type Templates } from './block-answer.ts';
+import { blockWire, buildTemplates, type Templates } from './block-answer.ts';
 import { EDE_CODE } from '../wire/constants.ts';
 
 export class BlockingResolver extends ChainedResolver {
@@ -83,7 +83,7 @@ export class BlockingResolver extends ChainedResolver {
       this.templates.set(action, t);
     }
     return {
-      wire: writeBlockAnswer(query, t),
+      wire: blockWire(query, t),
       result: 'blocked',
       ttl: this.ttl,
       ede: this.edeOf(m),

@@ -2,9 +2,10 @@
 // numbers live in typed arrays and plain objects and are turned into Prometheus series only when
 // scraped (./metrics.ts). prom-client's labelled `inc` costs ~200 ns and `observe` ~380 ns (measured
 // here); the work below is three table reads, a typed-array increment, a short bucket scan and, for
-// blocked queries only, three Map reads and two O(1) top-k updates. Measured: `record` ~100 ns per
-// query, of which ~95 ns is the one performance.now() call the duration needs; FastHistogram.observe
-// ~11 ns against ~620 ns for a labelled prom-client observe in the same run.
+// blocked queries only, the last block's cell (else three Map reads) and two O(1) top-k updates.
+// Measured: `record` ~100 ns per query, of which ~95 ns is the one performance.now() call the
+// duration needs; FastHistogram.observe ~11 ns against ~620 ns for a labelled prom-client observe in
+// the same run.
 import { RESULTS, type DnsAnswer, type DnsQuery, type Protocol, type Result } from '../resolver.ts';
 import { FastHistogram } from '../../metrics/fast-histogram.ts';
 import { WindowedTopK } from '../../metrics/windowed-top-k.ts';
@@ -30,6 +31,12 @@ export class DnsStats {
   /** Blocked names and the clients that asked for them, over the last 15 minutes (GET /api/top). */
   readonly topBlockedNames = new WindowedTopK(100, 15);
   readonly topBlockedClients = new WindowedTopK(100, 15);
+  /** The cell of the last block counted and its labels: blocks come in runs from one list and group,
+   *  so three identity compares usually replace three Map reads. */
+  private lastApp = '';
+  private lastCategory = '';
+  private lastGroup = '';
+  private lastCell: Cell | null = null;
 
   /** Called once per answered query by StatsResolver. Allocates nothing for allowed queries. */
   record(query: DnsQuery, answer: DnsAnswer): void {
@@ -39,7 +46,22 @@ export class DnsStats {
     const block = answer.block;
     if (block !== undefined) {
       const rule = block.rule;
-      this.cell(this.blocked, rule.app, rule.category, block.group).n++;
+      const last = this.lastCell;
+      if (
+        last !== null &&
+        rule.app === this.lastApp &&
+        rule.category === this.lastCategory &&
+        block.group === this.lastGroup
+      ) {
+        last.n++;
+      } else {
+        const c = this.cell(this.blocked, rule.app, rule.category, block.group);
+        c.n++;
+        this.lastApp = rule.app;
+        this.lastCategory = rule.category;
+        this.lastGroup = block.group;
+        this.lastCell = c;
+      }
       this.topBlockedNames.offer(query.name, query.received);
       this.topBlockedClients.offer(query.client, query.received);
     } else if (answer.monitor !== undefined) {

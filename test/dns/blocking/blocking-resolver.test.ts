@@ -1,4 +1,5 @@
-// The blocking link alone: block answers for every action and qtype (wire checked with dns2), EDE 15,
+// The blocking link alone: block answers for every action and qtype (checked with dns2 as the client
+// gets them: the link's wire is shared and question-less, encodeReply adds ID and question), EDE 15,
 // CNAME cloaking and answer-IP rules on answers from below (sync and async), and a policy swap
 // applying to the next answer without any cache flush.
 import { test, before, after } from 'node:test';
@@ -9,8 +10,12 @@ import type { DnsAnswer, DnsQuery, Resolver } from '../../../src/dns/resolver.ts
 import type { PolicyStore } from '../../../src/policy/store.ts';
 import { storeFor, loaded, policyConfig } from '../../policy/policy-helpers.ts';
 import { dnsQuery } from '../../helpers/dns-query.ts';
+import { encodeReply, TCP_LIMIT } from '../../../src/dns/wire/encode-reply.ts';
 
 const { Packet } = dns2;
+
+/** The reply a client gets for `a` (the front ends' encodeReply), parsed. */
+const reply = (q: DnsQuery, a: DnsAnswer) => Packet.parse(encodeReply(q, a, TCP_LIMIT, 0));
 
 function query(name: string, qtype = 1, client = '127.0.0.1'): DnsQuery {
   return dnsQuery(name, qtype, { client, id: 0xabcd, received: 0 });
@@ -62,11 +67,12 @@ void test('a blocked name gets NXDOMAIN with a SOA, EDE 15 naming app/category/l
   const below = new Below();
   const r = blocking(below);
   for (const qtype of [1, 28, 65, 64, 16, 5, 255]) {
-    const a = r.resolve(query('long.weixin.qq.com', qtype)) as DnsAnswer;
+    const q = query('long.weixin.qq.com', qtype);
+    const a = r.resolve(q) as DnsAnswer;
     assert.equal(a.result, 'blocked');
     assert.deepEqual(a.ede, { code: 15, text: 'blocked: wechat/core by list wechat-core' });
     assert.equal(a.block?.rule.list, 'wechat-core');
-    const p = Packet.parse(a.wire);
+    const p = reply(q, a);
     assert.equal(p.header.id, 0xabcd);
     assert.equal(p.header.qr, 1);
     assert.equal(p.header.rcode, 3);
@@ -82,8 +88,10 @@ void test('a blocked name gets NXDOMAIN with a SOA, EDE 15 naming app/category/l
 
 void test('null, nodata, refused and sinkhole answers', () => {
   const r = blocking();
-  const parse = (name: string, qtype: number) =>
-    Packet.parse((r.resolve(query(name, qtype)) as DnsAnswer).wire);
+  const parse = (name: string, qtype: number) => {
+    const q = query(name, qtype);
+    return reply(q, r.resolve(q) as DnsAnswer);
+  };
   let p = parse('null.example', 1);
   assert.equal(p.header.rcode, 0);
   assert.deepEqual(
@@ -122,7 +130,7 @@ void test('CNAME cloaking and answer IPs are judged on answers from below, sync 
     const c = await r.resolve(query('cloak.example'));
     assert.equal(c.result, 'blocked');
     assert.equal(c.block?.rule.rule, 'weixin.qq.com');
-    assert.equal(Packet.parse(c.wire).header.rcode, 3);
+    assert.equal(reply(query('cloak.example'), c).header.rcode, 3);
     const i = await r.resolve(query('ipcloak.example'));
     assert.equal(i.result, 'blocked');
     assert.equal(i.block?.rule.rule, 'ip 101.32.118.25');
