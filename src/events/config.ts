@@ -5,8 +5,8 @@ import { FACILITIES, type Facility } from './syslog/rfc5424.ts';
 
 /**
  * Memory per row held in a store ring (row-ring.ts), measured (heap and typed arrays, a 25-character
- * name, the other strings shared): ~220 bytes. So the default 16 MiB holds ~76,000 rows: at 10,000
- * blocked queries a second, ~7 s of a writer that gets no CPU at all.
+ * name, the other strings shared): ~220 bytes. So the default 32 MiB holds ~150,000 rows: ~2.5 s of
+ * 60,000 blocked queries a second (~15 s of 10,000) with a writer that gets no CPU at all.
  */
 export const ROW_BYTES = 220;
 
@@ -28,7 +28,7 @@ export const eventsSchema = z
         /** Memory for events waiting for the writer (each of the store's rings: the serving
          * thread's, and the writer's rows and repeats); beyond it the oldest are dropped and
          * counted. Rings grow to it only while the writer is behind. */
-        queueBytes: byteSize.default(16 * 1024 ** 2),
+        queueBytes: byteSize.default(32 * 1024 ** 2),
         /** The same bound in rows, when set (older configs); else queueBytes ÷ ROW_BYTES. */
         queueSize: z.number().int().min(1).max(10_000_000).optional(),
         /** How often queued events are committed (the most a process crash can lose). */

@@ -10,10 +10,10 @@ import { RowRing } from '../../src/events/row-ring.ts';
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-void test('queueBytes turns into rows; the default is 16 MiB; queueSize still wins when set', () => {
+void test('queueBytes turns into rows; the default is 32 MiB; queueSize still wins when set', () => {
   const def = eventsSchema.parse({}).store;
-  assert.equal(def.queueBytes, 16 * 1024 * 1024);
-  assert.equal(def.queueSize, Math.floor((16 * 1024 * 1024) / ROW_BYTES));
+  assert.equal(def.queueBytes, 32 * 1024 * 1024);
+  assert.equal(def.queueSize, Math.floor((32 * 1024 * 1024) / ROW_BYTES));
   assert.equal(
     eventsSchema.parse({ store: { queueBytes: '64MiB' } }).store.queueSize,
     Math.floor((64 << 20) / ROW_BYTES),
