@@ -235,6 +235,8 @@ export async function eventsBench(opts: {
       );
     }
     opts.log('  events: the store alone on the serving thread, in-process');
+    // A first pass compiles the store's code: without it the first figure is mostly the JIT.
+    await storeCpuPerEvent(dir, 1000, 40_000);
     inProcess.unfolded = await storeCpuPerEvent(dir, 0, 100_000);
     inProcess.folded = await storeCpuPerEvent(dir, 1000, 100_000);
     for (const [mode, s] of servers) {
