@@ -3,8 +3,8 @@
 // with its own SHA-256 (`hash`, over the line's text before that field) and carries the hash of the
 // line before it (`prev`; a run of zeros on the first line). Editing a line breaks its own hash;
 // removing or reordering lines breaks the next `prev`: `banwall audit verify` names the first bad line.
-// The chain has no secret: it shows accidental and careless edits, and a copy of each line sent off
-// the host (the syslog sink) is what defeats someone who rewrites the whole file.
+// The chain has no secret: it shows accidental and careless edits, and a copy of each line shipped
+// off the host as it is written (e.g. rsyslog's imfile) is what defeats someone who rewrites the whole file.
 // Appends are synchronous and rare (one per reload), so the order on disk is the order of changes.
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs';

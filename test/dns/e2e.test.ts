@@ -2,23 +2,19 @@
 // fake authoritative upstream, asked with dig and raw packets: record types over UDP and TCP, TTLs
 // lowered on cached answers, negative caching, serve-stale after the upstream stops, the cache
 // metrics, and 10,000 malformed packets without a crash.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
-import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { banwallSuite } from '../helpers/banwall-suite.ts';
 import { queryPacket } from '../helpers/dns-query.ts';
+import { udpFlood } from '../helpers/malformed-packets.ts';
 
 import { missingTools } from '../helpers/tools.ts';
 /** The system tools these tests run; absent ones make them skip, with the reason. */
 const TOOLS_SKIP = missingTools('dig', 'kdig');
 
-let up: FakeUpstream;
-let bw: RunningBanwall;
-
-before(async () => {
-  up = await startFakeUpstream({
+const suite = banwallSuite({
+  upstream: {
     zone: {
       'a.test': [
         { type: 'A', data: '192.0.2.1', ttl: 300 },
@@ -29,13 +25,8 @@ before(async () => {
       'alias.test': [{ type: 'CNAME', data: 'a.test', ttl: 300 }],
       'short.test': [{ type: 'A', data: '192.0.2.9', ttl: 1 }],
     },
-  });
-  bw = await startBanwall(testConfig([up.url], { dns: { timeout: '500ms' } }));
-});
-
-after(async () => {
-  await bw?.stop();
-  await up?.close();
+  },
+  config: { dns: { timeout: '500ms' } },
 });
 
 const data = (r: Awaited<ReturnType<typeof dig>>) => r.answers.map((a) => `${a.type} ${a.data}`);
@@ -45,11 +36,11 @@ for (const extra of [[], ['+tcp']]) {
     `A, AAAA, CNAME, MX, TXT ${extra.length ? 'over TCP' : 'over UDP'}`,
     { skip: TOOLS_SKIP },
     async () => {
-      assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'A', extra)), ['A 192.0.2.1']);
-      assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'AAAA', extra)), ['AAAA 2001:db8::1']);
-      assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'MX', extra)), ['MX 10 mail.a.test.']);
-      assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'TXT', extra)), ['TXT "v=spf1 -all"']);
-      const alias = await dig(bw.dnsPort, 'alias.test', 'A', extra);
+      assert.deepEqual(data(await dig(suite.bw.dnsPort, 'a.test', 'A', extra)), ['A 192.0.2.1']);
+      assert.deepEqual(data(await dig(suite.bw.dnsPort, 'a.test', 'AAAA', extra)), ['AAAA 2001:db8::1']);
+      assert.deepEqual(data(await dig(suite.bw.dnsPort, 'a.test', 'MX', extra)), ['MX 10 mail.a.test.']);
+      assert.deepEqual(data(await dig(suite.bw.dnsPort, 'a.test', 'TXT', extra)), ['TXT "v=spf1 -all"']);
+      const alias = await dig(suite.bw.dnsPort, 'alias.test', 'A', extra);
       assert.ok(data(alias).includes('CNAME a.test.'));
       assert.ok(data(alias).includes('A 192.0.2.1'));
     },
@@ -60,39 +51,38 @@ void test(
   'cache: TTL lowered on a hit, negative answers cached, stale served after the upstream stops',
   { skip: NO_DIG_KDIG },
   async () => {
-    const first = await dig(bw.dnsPort, 'ttl.a.test', 'A');
-    assert.equal(first.status, 'NXDOMAIN');
-    up.zone['ttl.a.test'] = [{ type: 'A', data: '192.0.2.5', ttl: 300 }];
+    assert.equal((await dig(suite.bw.dnsPort, 'ttl.a.test', 'A')).status, 'NXDOMAIN');
+    suite.up.zone['ttl.a.test'] = [{ type: 'A', data: '192.0.2.5', ttl: 300 }];
     // The NXDOMAIN is cached (SOA minimum 60): the new record is not seen yet, the upstream not asked.
-    const asked = up.queries.length;
-    assert.equal((await dig(bw.dnsPort, 'ttl.a.test', 'A')).status, 'NXDOMAIN');
-    assert.equal(up.queries.length, asked);
+    const asked = suite.up.queries.length;
+    assert.equal((await dig(suite.bw.dnsPort, 'ttl.a.test', 'A')).status, 'NXDOMAIN');
+    assert.equal(suite.up.queries.length, asked);
 
-    const fresh = await dig(bw.dnsPort, 'a.test', 'A');
-    assert.equal((await dig(bw.dnsPort, 'short.test', 'A')).status, 'NOERROR');
+    const fresh = await dig(suite.bw.dnsPort, 'a.test', 'A');
+    assert.equal((await dig(suite.bw.dnsPort, 'short.test', 'A')).status, 'NOERROR');
     // The one sleep of this file: long enough for the TTL to drop and short.test (TTL 1) to expire.
     await new Promise((r) => setTimeout(r, 1100));
-    const later = await dig(bw.dnsPort, 'a.test', 'A');
+    const later = await dig(suite.bw.dnsPort, 'a.test', 'A');
     assert.ok(
       later.answers[0].ttl < fresh.answers[0].ttl,
       `${later.answers[0].ttl} < ${fresh.answers[0].ttl}`,
     );
     assert.ok(!later.flags.includes('aa'), 'a cached answer is not authoritative');
 
-    up.mode = 'silent';
-    const stale = await dig(bw.dnsPort, 'short.test', 'A');
+    suite.up.mode = 'silent';
+    const stale = await dig(suite.bw.dnsPort, 'short.test', 'A');
     assert.equal(stale.status, 'NOERROR');
     assert.deepEqual(data(stale), ['A 192.0.2.9']);
     assert.equal(stale.answers[0].ttl, 30);
     assert.match(stale.ede ?? '', /3 \(Stale Answer\)/);
-    up.mode = 'answer';
+    suite.up.mode = 'answer';
   },
 );
 
 void test('the cache metrics are published on /metrics', { skip: TOOLS_SKIP || NO_DIG_KDIG }, async (t) => {
-  if (bw.httpPort === undefined) return t.skip('no HTTP listener');
-  await dig(bw.dnsPort, 'a.test', 'A');
-  const text = await (await fetch(`http://127.0.0.1:${bw.httpPort}/metrics`)).text();
+  if (suite.bw.httpPort === undefined) return t.skip('no HTTP listener');
+  await dig(suite.bw.dnsPort, 'a.test', 'A');
+  const text = await (await fetch(`http://127.0.0.1:${suite.bw.httpPort}/metrics`)).text();
   const hits = /^banwall_dns_cache_hits_total (\d+)/m.exec(text);
   assert.ok(hits && Number(hits[1]) > 0, 'cache hits counted');
   assert.match(text, /^banwall_dns_cache_misses_total \d+/m);
@@ -105,28 +95,9 @@ void test(
   '10,000 malformed packets do not crash banwall, and normal answers follow',
   { skip: NO_DIG_KDIG },
   async () => {
-    const sock = dgram.createSocket('udp4');
-    const good = queryPacket('a.test', 1, { edns: {} });
-    let seed = 99;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-    for (let batch = 0; batch < 100; batch++) {
-      for (let i = 0; i < 100; i++) {
-        let pkt: Buffer;
-        if (i % 2 === 0) {
-          pkt = Buffer.alloc(Math.floor(rnd() * 100));
-          for (let j = 0; j < pkt.length; j++) pkt[j] = Math.floor(rnd() * 256);
-        } else {
-          pkt = Buffer.from(good);
-          for (let k = 0; k < 3; k++) pkt[Math.floor(rnd() * pkt.length)] = Math.floor(rnd() * 256);
-          pkt[2] &= 0x7f;
-        }
-        sock.send(pkt, bw.dnsPort, '127.0.0.1');
-      }
-      await new Promise((r) => setImmediate(r));
-    }
-    await new Promise<void>((r) => sock.close(() => r()));
-    assert.equal(bw.proc.exitCode, null, 'still running');
-    assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'A')), ['A 192.0.2.1']);
-    assert.deepEqual(data(await dig(bw.dnsPort, 'a.test', 'TXT', ['+tcp'])), ['TXT "v=spf1 -all"']);
+    await udpFlood(suite.bw.dnsPort, queryPacket('a.test', 1, { edns: {} }), 99, 100);
+    assert.equal(suite.bw.proc.exitCode, null, 'still running');
+    assert.deepEqual(data(await dig(suite.bw.dnsPort, 'a.test', 'A')), ['A 192.0.2.1']);
+    assert.deepEqual(data(await dig(suite.bw.dnsPort, 'a.test', 'TXT', ['+tcp'])), ['TXT "v=spf1 -all"']);
   },
 );

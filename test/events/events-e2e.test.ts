@@ -2,18 +2,19 @@
 // plain HTTP and CONNECT, from several loopback client addresses, are found in the event store with
 // every field through GET /api/events filtered by client and by app, and are still there after a
 // restart; the query-log file gets the proxy's blocks too.
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { startBanwall } from '../helpers/banwall.ts';
+import { banwallSuite } from '../helpers/banwall-suite.ts';
+import { encryptedPorts, listenerCert } from '../helpers/encrypted-listeners.ts';
 import { dig, kdigEncrypted } from '../helpers/dig.ts';
-import { issueLeaf, makeCa, type TestCa } from '../helpers/certs.ts';
+import type { TestCa } from '../helpers/certs.ts';
 import { curl } from '../helpers/curl.ts';
 import { hasTool, missingTools } from '../helpers/tools.ts';
 import type { StoredEvent } from '../../src/events/search.ts';
@@ -26,16 +27,46 @@ const run = promisify(execFile);
 /** What GET /api/events returns per row: the stored event, its time in epoch ms. */
 type ApiEvent = StoredEvent;
 
+/** Each field of `expected` equals the event's (the failure names the field). */
+function assertFields(e: ApiEvent, expected: Partial<ApiEvent>): void {
+  for (const [field, value] of Object.entries(expected)) {
+    assert.equal(e[field as keyof ApiEvent], value, field);
+  }
+}
+
 void describe('the event store of a running banwall', { skip: TOOLS_SKIP }, () => {
   let ca: TestCa;
-  let upstream: FakeUpstream;
-  let bw: RunningBanwall;
   let dir: string;
-  let config: Record<string, unknown>;
   let dohPort: number;
 
+  const suite = banwallSuite(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'banwall-events-e2e-'));
+    ca = await listenerCert(dir);
+    await writeFile(path.join(dir, 'wechat.txt'), 'weixin.example\nurl =files.example /weixin/\n');
+    await writeFile(path.join(dir, 'kaspersky.txt'), 'kaspersky.example\n');
+    return {
+      upstream: { zone: { 'www.example': [{ type: 'A', data: '192.0.2.10' }] } },
+      config: {
+        dns: { doh: { listen: ['127.0.0.1:0'], cert: 'tls.crt', key: 'tls.key' } },
+        lists: [
+          { name: 'wechat-core', app: 'wechat', category: 'core', source: 'wechat.txt' },
+          { name: 'kaspersky-core', app: 'kaspersky', category: 'core', source: 'kaspersky.txt' },
+        ],
+        groups: [{ name: 'default', lists: ['wechat-core', 'kaspersky-core'] }],
+        proxy: { listen: ['127.0.0.1:0'], auth: { users: { alice: 'correct-horse-battery' } } },
+        queryLog: { enabled: true, target: 'query.log' },
+        events: { store: { path: 'events.db', flushInterval: '100ms' } },
+      },
+      start: { dir },
+    };
+  });
+
+  before(async () => {
+    dohPort = (await encryptedPorts(suite.bw)).doh!;
+  });
+
   const api = async (q: string): Promise<{ events: ApiEvent[]; next?: number }> => {
-    const res = await fetch(`http://127.0.0.1:${bw.httpPort}/api/events?${q}`);
+    const res = await fetch(`http://127.0.0.1:${suite.bw.httpPort}/api/events?${q}`);
     assert.equal(res.status, 200, await res.clone().text());
     return (await res.json()) as { events: ApiEvent[] };
   };
@@ -51,46 +82,19 @@ void describe('the event store of a running banwall', { skip: TOOLS_SKIP }, () =
     return got;
   };
 
-  before(async () => {
-    ca = await makeCa();
-    dir = await mkdtemp(path.join(tmpdir(), 'banwall-events-e2e-'));
-    await issueLeaf(ca.dir, 'srv', ca);
-    await copyFile(path.join(ca.dir, 'srv.pem'), path.join(dir, 'tls.crt'));
-    await copyFile(path.join(ca.dir, 'srv.key'), path.join(dir, 'tls.key'));
-    await writeFile(path.join(dir, 'wechat.txt'), 'weixin.example\nurl =files.example /weixin/\n');
-    await writeFile(path.join(dir, 'kaspersky.txt'), 'kaspersky.example\n');
-    upstream = await startFakeUpstream({ zone: { 'www.example': [{ type: 'A', data: '192.0.2.10' }] } });
-    config = testConfig([upstream.url], {
-      dns: { doh: { listen: ['127.0.0.1:0'], cert: 'tls.crt', key: 'tls.key' } },
-      lists: [
-        { name: 'wechat-core', app: 'wechat', category: 'core', source: 'wechat.txt' },
-        { name: 'kaspersky-core', app: 'kaspersky', category: 'core', source: 'kaspersky.txt' },
-      ],
-      groups: [{ name: 'default', lists: ['wechat-core', 'kaspersky-core'] }],
-      proxy: { listen: ['127.0.0.1:0'], auth: { users: { alice: 'correct-horse-battery' } } },
-      queryLog: { enabled: true, target: 'query.log' },
-      events: { store: { path: 'events.db', flushInterval: '100ms' } },
-    });
-    bw = await startBanwall(config, { dir });
-    const line = await bw.waitForLog((l) => l.msg === 'encrypted DNS listening');
-    dohPort = (line.doh as { port: number }[])[0].port;
-  });
-
-  after(async () => {
-    await bw?.stop();
-    await upstream?.close();
-  });
-
   void it(
     'records DNS blocks over UDP, TCP and DoH with every field, by client and app',
     { skip: TOOLS_SKIP },
     async (t) => {
-      assert.equal((await dig(bw.dnsPort, 'weixin.example', 'A', ['-b', '127.0.0.2'])).status, 'NXDOMAIN');
       assert.equal(
-        (await dig(bw.dnsPort, 'kaspersky.example', 'AAAA', ['-b', '127.0.0.3', '+tcp'])).status,
+        (await dig(suite.bw.dnsPort, 'weixin.example', 'A', ['-b', '127.0.0.2'])).status,
         'NXDOMAIN',
       );
-      assert.equal((await dig(bw.dnsPort, 'www.example', 'A', ['-b', '127.0.0.2'])).status, 'NOERROR');
+      assert.equal(
+        (await dig(suite.bw.dnsPort, 'kaspersky.example', 'AAAA', ['-b', '127.0.0.3', '+tcp'])).status,
+        'NXDOMAIN',
+      );
+      assert.equal((await dig(suite.bw.dnsPort, 'www.example', 'A', ['-b', '127.0.0.2'])).status, 'NOERROR');
       if (hasTool('kdig')) {
         const r = await kdigEncrypted('https', dohPort, 'weixin.example', 'A', ca.certFile, [
           '-b',
@@ -103,16 +107,18 @@ void describe('the event store of a running banwall', { skip: TOOLS_SKIP }, () =
       const byClient = await waitForEvents('client=127.0.0.2', 1);
       assert.equal(byClient.length, 1, 'the allowed query is not recorded');
       const e = byClient[0];
-      assert.equal(e.layer, 'dns');
-      assert.equal(e.protocol, 'udp');
-      assert.equal(e.target, 'weixin.example');
-      assert.equal(e.kind, 'A');
-      assert.equal(e.decision, 'blocked');
-      assert.equal(e.app, 'wechat');
-      assert.equal(e.category, 'core');
-      assert.equal(e.list, 'wechat-core');
-      assert.equal(e.group, 'default');
-      assert.equal(e.rule, 'weixin.example');
+      assertFields(e, {
+        layer: 'dns',
+        protocol: 'udp',
+        target: 'weixin.example',
+        kind: 'A',
+        decision: 'blocked',
+        app: 'wechat',
+        category: 'core',
+        list: 'wechat-core',
+        group: 'default',
+        rule: 'weixin.example',
+      });
       assert.match(e.source, /wechat\.txt:1$/);
       assert.equal(e.answer, 'NXDOMAIN EDE 15');
       assert.ok(e.durationMs >= 0 && e.durationMs < 5000);
@@ -134,7 +140,7 @@ void describe('the event store of a running banwall', { skip: TOOLS_SKIP }, () =
     'records proxy blocks over plain HTTP and CONNECT with the user, method and URL',
     { skip: TOOLS_SKIP },
     async () => {
-      const proxy = `http://127.0.0.1:${bw.proxyPort}`;
+      const proxy = `http://127.0.0.1:${suite.bw.proxyPort}`;
       const http = await curl([
         '-x',
         proxy,
@@ -156,14 +162,16 @@ void describe('the event store of a running banwall', { skip: TOOLS_SKIP }, () =
       ]);
       assert.match(tunnel.headers, /^HTTP\/1\.1 403/);
       const [h] = await waitForEvents('client=127.0.0.5', 1);
-      assert.equal(h.layer, 'proxy');
-      assert.equal(h.protocol, 'http');
-      assert.equal(h.kind, 'GET');
-      assert.equal(h.target, 'files.example/weixin/WeChatSetup.exe');
-      assert.equal(h.identity, 'alice');
-      assert.equal(h.answer, '403');
-      assert.equal(h.app, 'wechat');
-      assert.equal(h.rule, 'url =files.example /weixin/');
+      assertFields(h, {
+        layer: 'proxy',
+        protocol: 'http',
+        kind: 'GET',
+        target: 'files.example/weixin/WeChatSetup.exe',
+        identity: 'alice',
+        answer: '403',
+        app: 'wechat',
+        rule: 'url =files.example /weixin/',
+      });
       const [c] = await waitForEvents('client=127.0.0.6&layer=proxy', 1);
       assert.deepEqual(
         [c.protocol, c.kind, c.target, c.app],
@@ -172,14 +180,14 @@ void describe('the event store of a running banwall', { skip: TOOLS_SKIP }, () =
       const found = await api('q=WeChatSetup');
       assert.equal(found.events.length, 1);
       const summary = (await (
-        await fetch(`http://127.0.0.1:${bw.httpPort}/api/events/summary?by=app`)
+        await fetch(`http://127.0.0.1:${suite.bw.httpPort}/api/events/summary?by=app`)
       ).json()) as { counts: { key: string; count: number }[] };
       assert.deepEqual(Object.fromEntries(summary.counts.map((c) => [c.key, c.count])), {
         wechat: hasTool('kdig') ? 3 : 2,
         kaspersky: 2,
       });
       const csv = await (
-        await fetch(`http://127.0.0.1:${bw.httpPort}/api/events/export?format=csv&layer=proxy`)
+        await fetch(`http://127.0.0.1:${suite.bw.httpPort}/api/events/export?format=csv&layer=proxy`)
       ).text();
       assert.equal(csv.trim().split('\r\n').length, 3, csv);
       // The query-log file has the proxy's blocks beside the resolver's.
@@ -195,8 +203,8 @@ void describe('the event store of a running banwall', { skip: TOOLS_SKIP }, () =
   void it('keeps every committed event across a restart', { skip: TOOLS_SKIP }, async () => {
     const before = (await api('limit=1000')).events.length;
     assert.ok(before >= 4);
-    assert.equal(await bw.stop(), 0);
-    bw = await startBanwall(config, { dir });
+    assert.equal(await suite.bw.stop(), 0);
+    suite.bw = await startBanwall(suite.config, { dir });
     const after = (await api('limit=1000')).events;
     assert.equal(after.length, before);
     assert.ok(after.some((e) => e.client === '127.0.0.6'));
@@ -209,7 +217,7 @@ void describe('the event store of a running banwall', { skip: TOOLS_SKIP }, () =
         path.resolve('bin/banwall.js'),
         'events',
         '--config',
-        bw.configFile,
+        suite.bw.configFile,
         '--client',
         '127.0.0.5',
         '--format',

@@ -21,15 +21,21 @@ async function dbFile(): Promise<string> {
   return path.join(await mkdtemp(path.join(tmpdir(), 'banwall-fold-')), 'events.db');
 }
 
-/** Everything the ring holds, written through the writer's own path, then read back newest first. */
-async function stored(ring: RowRing) {
-  const s = new SqliteEventStore({
+/** A store in a fresh file: a small queue, a 50 ms flush, no pruning; `over` changes any of it. */
+async function testStore(over: Partial<ConstructorParameters<typeof SqliteEventStore>[0]> = {}) {
+  return new SqliteEventStore({
     file: await dbFile(),
     queueSize: 100,
     flushInterval: 50,
     maxAge: 0,
     maxBytes: 0,
+    ...over,
   });
+}
+
+/** Everything the ring holds, written through the writer's own path, then read back newest first. */
+async function stored(ring: RowRing) {
+  const s = await testStore();
   for (let b = ring.take(1000, Infinity); b !== null; b = ring.take(1000, Infinity)) assert.ok(s.write(b));
   return s;
 }
@@ -250,14 +256,7 @@ void test('the ring grows past its first columns with rows in order and folding 
 });
 
 void test('the store writes an event at once and its repeats as one row when the window has passed', async () => {
-  const s = new SqliteEventStore({
-    file: await dbFile(),
-    queueSize: 100,
-    flushInterval: 50,
-    maxAge: 0,
-    maxBytes: 0,
-    foldWindow: 100,
-  });
+  const s = await testStore({ foldWindow: 100 });
   for (let i = 0; i < 5; i++) s.offer(blockEvent({ time: T0 + i }));
   s.offer(blockEvent({ time: T0, target: 'once.example' }));
   s.flush(performance.now());

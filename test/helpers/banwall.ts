@@ -123,7 +123,14 @@ export async function startBanwall(
     });
   };
 
-  const started = await waitForLog((l) => l.msg === 'banwall started', opts.timeoutMs ?? 15_000);
+  let started: Record<string, unknown>;
+  try {
+    started = await waitForLog((l) => l.msg === 'banwall started', opts.timeoutMs ?? 15_000);
+  } catch (err) {
+    // A banwall that never said it started must not outlive the test: the file would never exit.
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    throw err;
+  }
   const dnsAddrs = started.dns as { port: number }[];
   const proxy = started.proxy as { port: number }[] | undefined;
   const http = started.http as { port: number }[] | undefined;

@@ -2,29 +2,17 @@
 // refused as mostly bad shows its lines too, and a list no group names fails unless marked unused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { CLI, ROOT } from '../helpers/banwall.ts';
+import { runCli } from '../helpers/cli.ts';
 import { tempDir } from './policy-helpers.ts';
-
-const run = promisify(execFile);
 
 async function check(config: Record<string, unknown>, dir: string, flags: string[] = []) {
   const file = path.join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
   await writeFile(file, stringify({ dns: { upstreams: ['udp://127.0.0.1:5300'] }, ...config }));
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, 'check', ...flags, '--config', file], {
-      cwd: ROOT,
-      timeout: 20_000,
-    });
-    return { code: 0, out: stdout + stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, out: e.stdout + e.stderr };
-  }
+  const r = await runCli(['check', ...flags, '--config', file]);
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 const list = (name: string, extra: Record<string, unknown> = {}) => ({

@@ -1,28 +1,15 @@
 // `banwall check` and `banwall explain` as an operator runs them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { CLI, ROOT } from '../helpers/banwall.ts';
+import { ROOT } from '../helpers/banwall.ts';
+import { runCli } from '../helpers/cli.ts';
 import { tempDir } from './policy-helpers.ts';
 
-const run = promisify(execFile);
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 20_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
 void test('banwall check on the shipped config: per-list counts, exit 0', async () => {
-  const r = await cli(['check', '--config', path.join(ROOT, 'config/banwall.yaml')]);
+  const r = await runCli(['check', '--config', path.join(ROOT, 'config/banwall.yaml')]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /list wechat-core: \d+ entries/);
   assert.match(r.stdout, /list kaspersky-update: \d+ entries/);
@@ -39,7 +26,12 @@ void test('banwall check reports every bad line with file:line and every config 
   await writeFile(path.join(dir, 'ok.yaml'), stringify(base));
   // Strict by default (issue 13): any bad line fails the check; --no-strict reports and passes.
   for (const strict of [true, false]) {
-    const r = await cli(['check', ...(strict ? [] : ['--no-strict']), '--config', path.join(dir, 'ok.yaml')]);
+    const r = await runCli([
+      'check',
+      ...(strict ? [] : ['--no-strict']),
+      '--config',
+      path.join(dir, 'ok.yaml'),
+    ]);
     const out = strict ? r.stderr : r.stdout;
     assert.equal(r.code, strict ? 1 : 0, r.stderr);
     assert.match(out, /list a: 2 entries \(domains\), 2 bad lines/);
@@ -55,24 +47,24 @@ void test('banwall check reports every bad line with file:line and every config 
   // Cross-references are part of the config schema (issue 18): reported with the schema errors,
   // before any list is read; then the missing file.
   await writeFile(path.join(dir, 'broken.yaml'), stringify(broken));
-  let r = await cli(['check', '--config', path.join(dir, 'broken.yaml')]);
+  let r = await runCli(['check', '--config', path.join(dir, 'broken.yaml')]);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /groups\[0\]\.lists\[1\]: unknown list "nope"/);
   broken.groups[0].lists = ['a', 'gone'];
   await writeFile(path.join(dir, 'broken.yaml'), stringify(broken));
-  r = await cli(['check', '--config', path.join(dir, 'broken.yaml')]);
+  r = await runCli(['check', '--config', path.join(dir, 'broken.yaml')]);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /lists\[1\]\.source: cannot read .*missing\.txt/);
 
   await writeFile(path.join(dir, 'schema.yaml'), stringify({ ...base, blocking: { action: 'explode' } }));
-  r = await cli(['check', '--config', path.join(dir, 'schema.yaml')]);
+  r = await runCli(['check', '--config', path.join(dir, 'schema.yaml')]);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /blocking\.action/);
 });
 
 void test('banwall explain names the rule, its list, file and line, and the allow rule that won', async () => {
   const cfg = path.join(ROOT, 'config/banwall.yaml');
-  let r = await cli(['explain', 'long.weixin.qq.com', '--config', cfg]);
+  let r = await runCli(['explain', 'long.weixin.qq.com', '--config', cfg]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stdout,
@@ -84,7 +76,7 @@ void test('banwall explain names the rule, its list, file and line, and the allo
   );
   assert.match(r.stdout, /block weixin\.qq\.com +\(list wechat-core, .*core\.txt:\d+, wechat\/core\)/);
 
-  r = await cli([
+  r = await runCli([
     'explain',
     'qyapi.weixin.qq.com',
     '--client',
@@ -98,13 +90,13 @@ void test('banwall explain names the rule, its list, file and line, and the allo
   assert.match(r.stdout, /qyapi\.weixin\.qq\.com AAAA from 10\.0\.0\.5 \(group default\): ALLOWED/);
   assert.match(r.stdout, /allowed by: +=qyapi\.weixin\.qq\.com +\(list wecom/);
 
-  r = await cli(['explain', 'http://dldir1.qq.com/weixin/Windows/WeChatSetup.exe', '--config', cfg]);
+  r = await runCli(['explain', 'http://dldir1.qq.com/weixin/Windows/WeChatSetup.exe', '--config', cfg]);
   assert.match(
     r.stdout,
     /BLOCKED \(proxy: refused with 403\)\n {2}deciding rule: url =dldir1\.qq\.com \/weixin\//,
   );
 
-  r = await cli(['explain', 'mail.qq.com', '--config', cfg]);
+  r = await runCli(['explain', 'mail.qq.com', '--config', cfg]);
   assert.match(r.stdout, /ALLOWED\n {2}no rule matched/);
 });
 
@@ -121,15 +113,15 @@ void test('banwall check fetches remote lists, falls back to the copy on disk, f
       blocking: { cacheDir: 'cache', fetchTimeout: '2s' },
     });
   await writeFile(path.join(dir, 'c.yaml'), config(`http://127.0.0.1:${port}/l.txt`));
-  let r = await cli(['check', '--config', path.join(dir, 'c.yaml')]);
+  let r = await runCli(['check', '--config', path.join(dir, 'c.yaml')]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /list remote: 2 entries/);
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  r = await cli(['check', '--config', path.join(dir, 'c.yaml')]);
+  r = await runCli(['check', '--config', path.join(dir, 'c.yaml')]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /list remote: 2 entries/);
   await writeFile(path.join(dir, 'c.yaml'), config(`http://127.0.0.1:${port}/other.txt`));
-  r = await cli(['check', '--config', path.join(dir, 'c.yaml')]);
+  r = await runCli(['check', '--config', path.join(dir, 'c.yaml')]);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /lists\[0\]\.source: .* cannot be fetched and there is no copy on disk/);
 });

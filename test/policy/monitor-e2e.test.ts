@@ -8,8 +8,6 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,12 +15,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { curl } from '../helpers/curl.ts';
+import { queryPacket } from '../helpers/dns-query.ts';
 import { missingTools } from '../helpers/tools.ts';
 
 /** The system tools these tests run; absent ones make them skip, with the reason. */
 const TOOLS_SKIP = missingTools('curl');
 
-const run = promisify(execFile);
 const STAGED = 'staged.example';
 
 let upstream: FakeUpstream;
@@ -87,14 +86,6 @@ after(async () => {
   await new Promise((r) => origin?.close(r));
 });
 
-function packet(id: number, name: string): Buffer {
-  return Buffer.concat([
-    Buffer.from([id >> 8, id & 0xff, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]),
-    ...name.split('.').map((l) => Buffer.concat([Buffer.of(l.length), Buffer.from(l)])),
-    Buffer.from([0, 0, 1, 0, 1]),
-  ]);
-}
-
 interface Sent {
   name: string;
   sentAt: number;
@@ -125,7 +116,7 @@ void test('enforce → monitor → enforce under a UDP stream: no query lost, an
       const s: Sent = { name, sentAt: performance.now(), answeredAt: -1, got: '' };
       all.push(s);
       byId.set(id, s);
-      sock.send(packet(id, name), bw.dnsPort, '127.0.0.1');
+      sock.send(queryPacket(name, 'A', { id }), bw.dnsPort, '127.0.0.1');
       id = (id % 65000) + 1;
     }
   }, 10);
@@ -138,6 +129,9 @@ void test('enforce → monitor → enforce under a UDP stream: no query lost, an
       switches.push({ from, to: performance.now(), mode });
     }
     await sleep(1200);
+  } catch (err) {
+    sock.close(); // an open socket would keep this file's process alive after the failure
+    throw err;
   } finally {
     clearInterval(stream);
   }
@@ -205,22 +199,9 @@ void test(
     await switchTo('monitor');
     const port = (origin.address() as AddressInfo).port;
     const url = `http://${STAGED}:${port}/setup.exe`;
-    const curl = async () =>
-      (
-        await run('curl', [
-          '-s',
-          '-o',
-          '/dev/null',
-          '-w',
-          '%{http_code}',
-          '--max-time',
-          '5',
-          '-x',
-          `http://127.0.0.1:${bw.proxyPort}`,
-          url,
-        ])
-      ).stdout;
-    assert.equal(await curl(), '200', 'forwarded as if the list were absent');
+    /** The HTTP status of a GET of `url` through banwall's proxy (0: no response). */
+    const viaProxy = async () => (await curl(['-x', `http://127.0.0.1:${bw.proxyPort}`, url], 5000)).status;
+    assert.equal(await viaProxy(), 200, 'forwarded as if the list were absent');
     assert.equal(
       await metric('banwall_proxy_monitored_total', 'app="kaspersky",category="update",group="default"'),
       1,
@@ -239,7 +220,7 @@ void test(
     assert.equal((explained.wouldBlock as { list: string }).list, 'kaspersky-staged');
 
     await switchTo('enforce');
-    assert.equal(await curl(), '403', 'refused once enforced');
+    assert.equal(await viaProxy(), 403, 'refused once enforced');
     assert.equal(
       await metric('banwall_proxy_monitored_total', 'app="kaspersky"'),
       1,

@@ -2,34 +2,27 @@
 // and 10): a catastrophic list regex no longer freezes the resolver, an allow regex overrides a
 // name block in DNS as `explain` says it does, and a list edit adding `com` is refused while the
 // old policy keeps serving.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
-import { CLI, ROOT, startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeRecord, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { assertAnswers } from '../helpers/dig-assert.ts';
+import { CLI, ROOT } from '../helpers/banwall.ts';
+import { banwallSuite } from '../helpers/banwall-suite.ts';
+import type { FakeRecord } from '../helpers/fake-upstream/dns.ts';
 import { tempDir } from './policy-helpers.ts';
 
 const run = promisify(execFile);
-let up: FakeUpstream;
-let bw: RunningBanwall;
 let dir: string;
 
 const A = (data: string): FakeRecord[] => [{ type: 'A', data, ttl: 300 }];
 const ATTACK = `${'a'.repeat(40)}!`; // 40 characters: hours of backtracking under V8's RegExp
 
-before(async () => {
-  up = await startFakeUpstream({
-    zone: {
-      'ok.test': A('192.0.2.1'),
-      'ok.com': A('192.0.2.2'),
-      'weixin.qq.com': A('192.0.2.3'),
-      'long.weixin.qq.com': A('192.0.2.4'),
-    },
-  });
+// (The suite's stop is bounded: a resolver stuck in a regex could not run its SIGTERM handler.)
+const suite = banwallSuite(async () => {
   dir = await tempDir();
   await writeFile(path.join(dir, 'evil.txt'), '/^(a+)+$/\n/^([a-z]+)+\\.evil$/\n');
   await writeFile(path.join(dir, 'wechat.txt'), 'weixin.qq.com\n@@/^weixin\\.qq\\.com$/\n');
@@ -39,15 +32,18 @@ before(async () => {
     category: 'core',
     source: `${n}.txt`,
   }));
-  bw = await startBanwall(testConfig([up.url], { lists }), { dir });
-});
-
-after(async () => {
-  // Bounded: a resolver stuck in a regex could not run its SIGTERM handler.
-  const killer = setTimeout(() => bw?.proc.kill('SIGKILL'), 5000);
-  await bw?.stop();
-  clearTimeout(killer);
-  await up?.close();
+  return {
+    upstream: {
+      zone: {
+        'ok.test': A('192.0.2.1'),
+        'ok.com': A('192.0.2.2'),
+        'weixin.qq.com': A('192.0.2.3'),
+        'long.weixin.qq.com': A('192.0.2.4'),
+      },
+    },
+    config: { lists },
+    start: { dir },
+  };
 });
 
 void test(
@@ -55,9 +51,9 @@ void test(
   { skip: NO_DIG_KDIG },
   async () => {
     const t0 = performance.now();
-    const attack = dig(bw.dnsPort, ATTACK, 'A');
-    const others = Array.from({ length: 10 }, () => dig(bw.dnsPort, 'ok.test', 'A'));
-    const more = dig(bw.dnsPort, `${'b'.repeat(50)}1.evil`, 'A');
+    const attack = dig(suite.bw.dnsPort, ATTACK, 'A');
+    const others = Array.from({ length: 10 }, () => dig(suite.bw.dnsPort, 'ok.test', 'A'));
+    const more = dig(suite.bw.dnsPort, `${'b'.repeat(50)}1.evil`, 'A');
     const [a, b, ...rest] = await Promise.all([attack, more, ...others]);
     const ms = performance.now() - t0;
     assert.notEqual(a.status, 'NONE', `the attack query got an answer: ${a.raw}`);
@@ -66,7 +62,7 @@ void test(
     // Each dig gives up after 3 s: a stalled resolver fails the status checks above; this bounds the rest.
     assert.ok(ms < 8000, `12 queries took ${ms.toFixed(0)} ms`);
     assert.equal(
-      (await dig(bw.dnsPort, 'aaaa', 'A')).status,
+      (await dig(suite.bw.dnsPort, 'aaaa', 'A')).status,
       'NXDOMAIN',
       'the regex still blocks what it says',
     );
@@ -77,16 +73,11 @@ void test(
   'an allow regex overrides a name block in DNS, and explain says the same',
   { skip: NO_DIG_KDIG },
   async () => {
-    const allowed = await dig(bw.dnsPort, 'weixin.qq.com', 'A');
-    assert.equal(allowed.status, 'NOERROR', allowed.raw);
-    assert.deepEqual(
-      allowed.answers.map((x) => x.data),
-      ['192.0.2.3'],
-    );
-    assert.equal((await dig(bw.dnsPort, 'long.weixin.qq.com', 'A')).status, 'NXDOMAIN');
+    assertAnswers(await dig(suite.bw.dnsPort, 'weixin.qq.com', 'A'), ['192.0.2.3']);
+    assert.equal((await dig(suite.bw.dnsPort, 'long.weixin.qq.com', 'A')).status, 'NXDOMAIN');
     const { stdout } = await run(
       process.execPath,
-      [CLI, 'explain', 'weixin.qq.com', '--config', bw.configFile],
+      [CLI, 'explain', 'weixin.qq.com', '--config', suite.bw.configFile],
       { cwd: ROOT, timeout: 20_000 },
     );
     assert.match(stdout, /weixin\.qq\.com A .*: ALLOWED/);
@@ -99,7 +90,7 @@ void test(
   { skip: NO_DIG_KDIG },
   async () => {
     const t0 = performance.now();
-    const { stdout } = await run(process.execPath, [CLI, 'check', '--config', bw.configFile], {
+    const { stdout } = await run(process.execPath, [CLI, 'check', '--config', suite.bw.configFile], {
       cwd: ROOT,
       timeout: 20_000,
     });
@@ -108,7 +99,7 @@ void test(
     const broad = path.join(dir, 'broad.yaml');
     await writeFile(
       broad,
-      `dns: { upstreams: ['${up.url}'] }\nlists:\n  - { name: b, app: wechat, category: core, source: b.txt }\n`,
+      `dns: { upstreams: ['${suite.up.url}'] }\nlists:\n  - { name: b, app: wechat, category: core, source: b.txt }\n`,
     );
     await writeFile(path.join(dir, 'b.txt'), 'weixin.qq.com\n/./\n');
     await assert.rejects(
@@ -126,13 +117,13 @@ void test(
   'a list edit adding a whole TLD is refused and the old policy keeps serving',
   { skip: NO_DIG_KDIG },
   async () => {
-    assert.equal((await dig(bw.dnsPort, 'ok.com', 'A')).status, 'NOERROR');
+    assert.equal((await dig(suite.bw.dnsPort, 'ok.com', 'A')).status, 'NOERROR');
     await writeFile(path.join(dir, 'wechat.txt'), 'weixin.qq.com\n@@/^weixin\\.qq\\.com$/\ncom\n');
-    const line = await bw.waitForLog((l) => typeof l.msg === 'string' && /rejected/.test(l.msg));
+    const line = await suite.bw.waitForLog((l) => typeof l.msg === 'string' && /rejected/.test(l.msg));
     assert.match(JSON.stringify(line), /wechat\.txt:3: \\"com\\" blocks every name under \\"\.com\\"/);
-    assert.equal((await dig(bw.dnsPort, 'ok.com', 'A')).status, 'NOERROR', 'com is not blocked');
+    assert.equal((await dig(suite.bw.dnsPort, 'ok.com', 'A')).status, 'NOERROR', 'com is not blocked');
     assert.equal(
-      (await dig(bw.dnsPort, 'long.weixin.qq.com', 'A')).status,
+      (await dig(suite.bw.dnsPort, 'long.weixin.qq.com', 'A')).status,
       'NXDOMAIN',
       'the old policy serves',
     );

@@ -1,44 +1,38 @@
 // Reloads of a running banwall: SIGHUP with a broken list keeps the old policy (and says why); a list
 // file edit is picked up without a signal; a config edit adding a list applies; and a stream of
 // queries during repeated reloads loses none and gets no wrong answer.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
-import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { banwallSuite } from '../helpers/banwall-suite.ts';
+import { queryPacket } from '../helpers/dns-query.ts';
 import { tempDir } from './policy-helpers.ts';
 
-let up: FakeUpstream;
-let bw: RunningBanwall;
 let dir: string;
-let config: Record<string, unknown>;
 
 const list = (name: string, source: string) => ({ name, app: 'wechat', category: 'core', source });
 
-before(async () => {
-  up = await startFakeUpstream({
-    zone: {
-      'ok.test': [{ type: 'A', data: '192.0.2.1', ttl: 300 }],
-      'later.test': [{ type: 'A', data: '192.0.2.2', ttl: 300 }],
-      'edited.test': [{ type: 'A', data: '192.0.2.3', ttl: 300 }],
-    },
-  });
+const suite = banwallSuite(async () => {
   dir = await tempDir();
   await writeFile(path.join(dir, 'wechat.txt'), 'weixin.qq.com\n');
-  config = testConfig([up.url], { lists: [list('wechat', 'wechat.txt')] });
-  bw = await startBanwall(config, { dir });
+  return {
+    upstream: {
+      zone: {
+        'ok.test': [{ type: 'A', data: '192.0.2.1', ttl: 300 }],
+        'later.test': [{ type: 'A', data: '192.0.2.2', ttl: 300 }],
+        'edited.test': [{ type: 'A', data: '192.0.2.3', ttl: 300 }],
+      },
+    },
+    config: { lists: [list('wechat', 'wechat.txt')] },
+    start: { dir },
+  };
 });
 
-after(async () => {
-  await bw?.stop();
-  await up?.close();
-});
-
-const status = async (name: string) => (await dig(bw.dnsPort, name, 'A')).status;
+const status = async (name: string) => (await dig(suite.bw.dnsPort, name, 'A')).status;
 
 void test(
   'SIGHUP with a missing list file keeps the old policy and logs why',
@@ -46,8 +40,8 @@ void test(
   async () => {
     assert.equal(await status('weixin.qq.com'), 'NXDOMAIN');
     await rm(path.join(dir, 'wechat.txt'));
-    bw.proc.kill('SIGHUP');
-    const line = await bw.waitForLog((l) => typeof l.msg === 'string' && /rejected/.test(l.msg));
+    suite.bw.proc.kill('SIGHUP');
+    const line = await suite.bw.waitForLog((l) => typeof l.msg === 'string' && /rejected/.test(l.msg));
     assert.match(JSON.stringify(line), /lists\[0\]\.source: cannot read/);
     assert.equal(await status('weixin.qq.com'), 'NXDOMAIN', 'the old policy keeps serving');
     assert.equal(await status('ok.test'), 'NOERROR');
@@ -84,21 +78,13 @@ void test(
       // ok.test is never blocked; weixin.qq.com always is, whatever the generation.
       if ((name === 'ok.test' && rcode !== 0) || (name === 'weixin.qq.com' && rcode !== 3)) wrong++;
     });
-    const packet = (id: number, name: string) => {
-      const q = Buffer.concat([
-        Buffer.from([id >> 8, id & 0xff, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]),
-        ...name.split('.').map((l) => Buffer.concat([Buffer.of(l.length), Buffer.from(l)])),
-        Buffer.from([0, 0, 1, 0, 1]),
-      ]);
-      return q;
-    };
     let id = 1;
     let sent = 0;
     const stream = setInterval(() => {
       for (let k = 0; k < 20; k++) {
         const name = k % 2 ? 'ok.test' : 'weixin.qq.com';
         pending.set(id, name);
-        sock.send(packet(id, name), bw.dnsPort, '127.0.0.1');
+        sock.send(queryPacket(name, 'A', { id }), suite.bw.dnsPort, '127.0.0.1');
         id = (id % 65000) + 1;
         sent++;
       }
@@ -107,7 +93,7 @@ void test(
       await writeFile(path.join(dir, 'later.txt'), 'later.test\n');
       for (let i = 0; i < 5; i++) {
         const lists = [list('wechat', 'wechat.txt'), ...(i % 2 === 0 ? [list('later', 'later.txt')] : [])];
-        await writeFile(bw.configFile, stringify({ ...config, lists }));
+        await writeFile(suite.bw.configFile, stringify({ ...suite.config, lists }));
         const want = i % 2 === 0 ? 'NXDOMAIN' : 'NOERROR';
         const end = Date.now() + 8000;
         while ((await status('later.test')) !== want) {
@@ -115,6 +101,9 @@ void test(
           await new Promise((r) => setTimeout(r, 50));
         }
       }
+    } catch (err) {
+      sock.close(); // an open socket would keep this file's process alive after the failure
+      throw err;
     } finally {
       clearInterval(stream);
     }

@@ -1,56 +1,49 @@
 // Issue 12 item 5 (reload part): emptying a list file and writing it again a second later (a careless
 // editor, a non-atomic copy) must not unblock its names for a moment. Against a running banwall with
 // an upstream that answers for weixin.qq.com (a bypass shows as NOERROR), with the real dig.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
-import { startBanwall, testConfig, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { banwallSuite } from '../helpers/banwall-suite.ts';
 import { tempDir } from './policy-helpers.ts';
 
 const TOKEN = 'reload-guard-test-token-0123456789';
 const FULL = 'weixin.qq.com\nwechat.com\nwx.qq.com\n';
 
-let up: FakeUpstream;
-let bw: RunningBanwall;
 let file: string;
-let config: Record<string, unknown>;
 
-before(async () => {
-  up = await startFakeUpstream({
-    zone: {
-      'weixin.qq.com': [{ type: 'A', data: '192.0.2.10', ttl: 300 }],
-      'ok.test': [{ type: 'A', data: '192.0.2.1', ttl: 300 }],
-    },
-  });
+const suite = banwallSuite(async () => {
   const dir = await tempDir();
   file = path.join(dir, 'wechat.txt');
   await writeFile(file, FULL);
-  config = testConfig([up.url], {
-    lists: [{ name: 'wechat', app: 'wechat', category: 'core', source: 'wechat.txt' }],
-    http: { listen: ['127.0.0.1:0'], token: TOKEN },
-    // No answer cache: every dig below asks the policy in force.
-    dns: { cache: { enabled: false } },
-  });
-  bw = await startBanwall(config, { dir });
+  return {
+    upstream: {
+      zone: {
+        'weixin.qq.com': [{ type: 'A', data: '192.0.2.10', ttl: 300 }],
+        'ok.test': [{ type: 'A', data: '192.0.2.1', ttl: 300 }],
+      },
+    },
+    config: {
+      lists: [{ name: 'wechat', app: 'wechat', category: 'core', source: 'wechat.txt' }],
+      http: { listen: ['127.0.0.1:0'], token: TOKEN },
+      // No answer cache: every dig below asks the policy in force.
+      dns: { cache: { enabled: false } },
+    },
+    start: { dir },
+  };
 });
 
-after(async () => {
-  await bw?.stop();
-  await up?.close();
-});
-
-const status = async (name: string) => (await dig(bw.dnsPort, name, 'A')).status;
+const status = async (name: string) => (await dig(suite.bw.dnsPort, name, 'A')).status;
 
 async function reload(): Promise<{
   ok: boolean;
   errors: string[];
   lists?: { name: string; entries: number }[];
 }> {
-  const res = await fetch(`http://127.0.0.1:${bw.httpPort}/api/reload`, {
+  const res = await fetch(`http://127.0.0.1:${suite.bw.httpPort}/api/reload`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TOKEN}` },
   });
@@ -81,7 +74,7 @@ void test(
     assert.ok(seen.length >= 10, `only ${seen.length} queries`);
     assert.deepEqual([...new Set(seen)], ['NXDOMAIN'], `answers seen: ${seen.join(' ')}`);
     // The watcher saw the empty file and refused it (retrying, as the file may not be whole yet).
-    const refusal = bw.logs.find((l) => /list file refused/.test(String(l.msg)));
+    const refusal = suite.bw.logs.find((l) => /list file refused/.test(String(l.msg)));
     assert.ok(refusal, 'the refusal is logged');
     assert.match(
       JSON.stringify(refusal),
@@ -103,7 +96,7 @@ void test(
 
     // The operator confirms: the smaller list takes effect.
     const lists = [{ name: 'wechat', app: 'wechat', category: 'core', source: 'wechat.txt', maxShrink: 1 }];
-    await writeFile(bw.configFile, stringify({ ...config, lists }));
+    await writeFile(suite.bw.configFile, stringify({ ...suite.config, lists }));
     r = await reload();
     assert.equal(r.ok, true, r.errors.join('\n'));
     assert.deepEqual(r.lists, [{ name: 'wechat', entries: 1, badLines: 0 }]);

@@ -4,57 +4,33 @@
 // the proxy refuses CONNECT and absolute-form requests to resolver IP literals by the list's `ip` rules
 // (issue 16 item 3). `proxy.deniedTargets` covers every address, so even a regression can never open a
 // connection beyond loopback: the test tells the two refusals apart by the block page's reason.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { dig, NO_DIG_KDIG } from '../helpers/dig.ts';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { parse } from 'yaml';
-import { startBanwall, testConfig, ROOT, type RunningBanwall } from '../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream/dns.ts';
+import { assertAnswers } from '../helpers/dig-assert.ts';
+import { banwallSuite } from '../helpers/banwall-suite.ts';
+import { shippedPolicy } from '../helpers/shipped-policy.ts';
 
-/** The shipped policy sections, list paths made absolute (importing shipped-e2e.test.ts would rerun it). */
-async function shippedPolicy(): Promise<Record<string, unknown>> {
-  const cfg = parse(await readFile(path.join(ROOT, 'config/banwall.yaml'), 'utf8')) as Record<string, never>;
-  const abs = (s: string) => path.resolve(ROOT, 'config', s);
-  return {
-    lists: (cfg.lists as { source: string }[]).map((l) => ({ ...l, source: abs(l.source) })),
-    allow: cfg.allow,
-    groups: cfg.groups,
-    blocking: { ...(cfg.blocking as object), cacheDir: 'var/lists' },
-  };
-}
-
-let up: FakeUpstream;
-let bw: RunningBanwall;
-
-before(async () => {
-  up = await startFakeUpstream({
+const suite = banwallSuite(async () => ({
+  upstream: {
     zone: {
       'dns.quad9.net': [{ type: 'A', data: '192.0.2.10', ttl: 300 }],
       'doh-by-cname.test': [{ type: 'A', data: '94.140.14.14', ttl: 300 }],
       'wwcdn.weixin.qq.com': [{ type: 'A', data: '192.0.2.11', ttl: 300 }],
       'webpush1.wechatapp.com': [{ type: 'A', data: '192.0.2.12', ttl: 300 }],
     },
-  });
-  bw = await startBanwall(
-    testConfig([up.url], {
-      ...(await shippedPolicy()),
-      proxy: { listen: ['127.0.0.1:0'], deniedTargets: ['0.0.0.0/0', '::/0'] },
-    }),
-  );
-});
-
-after(async () => {
-  await bw?.stop();
-  await up?.close();
-});
+  },
+  config: {
+    ...(await shippedPolicy()),
+    proxy: { listen: ['127.0.0.1:0'], deniedTargets: ['0.0.0.0/0', '::/0'] },
+  },
+}));
 
 /** Sends one raw request head to the proxy and returns the response head and body. */
 function ask(head: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const s = net.connect(bw.proxyPort!, '127.0.0.1');
+    const s = net.connect(suite.bw.proxyPort!, '127.0.0.1');
     let out = '';
     s.setTimeout(5_000, () => s.destroy(new Error('proxy did not answer')));
     s.on('data', (d) => (out += d.toString('latin1')));
@@ -70,14 +46,10 @@ void test(
   { skip: NO_DIG_KDIG },
   async () => {
     for (const name of ['wwcdn.weixin.qq.com', 'WWCDN.weixin.qq.com']) {
-      const r = await dig(bw.dnsPort, name, 'A');
-      assert.equal(r.status, 'NOERROR', name);
-      assert.deepEqual(
-        r.answers.map((a) => a.data),
-        ['192.0.2.11'],
-      );
+      const r = await dig(suite.bw.dnsPort, name, 'A');
+      assertAnswers(r, ['192.0.2.11'], name);
     }
-    const push = await dig(bw.dnsPort, 'webpush1.wechatapp.com', 'A');
+    const push = await dig(suite.bw.dnsPort, 'webpush1.wechatapp.com', 'A');
     assert.equal(push.status, 'NXDOMAIN');
     assert.match(push.ede ?? '', /wechat\/core/);
     // Through the proxy: wwcdn is not refused by the policy (deniedTargets stops it before any connect).
@@ -93,12 +65,12 @@ void test(
   { skip: NO_DIG_KDIG },
   async () => {
     for (const name of ['dns.adguard-dns.com', 'dns.nextdns.io', 'doh.mullvad.net', 'dns.controld.com']) {
-      const r = await dig(bw.dnsPort, name, 'A');
+      const r = await dig(suite.bw.dnsPort, name, 'A');
       assert.equal(r.status, 'NXDOMAIN', name);
       assert.match(r.ede ?? '', /bypass\/bypass/, name);
     }
-    assert.equal((await dig(bw.dnsPort, 'dns.quad9.net', 'A')).status, 'NOERROR');
-    const cloaked = await dig(bw.dnsPort, 'doh-by-cname.test', 'A');
+    assert.equal((await dig(suite.bw.dnsPort, 'dns.quad9.net', 'A')).status, 'NOERROR');
+    const cloaked = await dig(suite.bw.dnsPort, 'doh-by-cname.test', 'A');
     assert.equal(cloaked.status, 'NXDOMAIN');
     assert.match(cloaked.ede ?? '', /bypass/);
   },
@@ -108,7 +80,7 @@ void test(
   'CONNECT and absolute-form requests to resolver IP literals hit the list’s ip rules',
   { skip: NO_DIG_KDIG },
   async () => {
-    assert.ok(bw.proxyPort, 'the proxy listens');
+    assert.ok(suite.bw.proxyPort, 'the proxy listens');
     for (const target of [
       '94.140.14.14:443',
       '76.76.2.11:443',

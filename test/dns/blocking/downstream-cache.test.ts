@@ -4,7 +4,7 @@
 // Real dnsmasq and real Unbound forward to a real banwall here; every answer, first or cached, in
 // any case, for a name, its subdomain and the name after its subdomain, keeps banwall's rcode:
 // NXDOMAIN for an `nxdomain` list, NOERROR without records (NODATA) for a `nodata` list.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile, mkdtemp } from 'node:fs/promises';
@@ -12,15 +12,12 @@ import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dig } from '../../helpers/dig.ts';
-import { startBanwall, testConfig, type RunningBanwall } from '../../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream/dns.ts';
+import { banwallSuite } from '../../helpers/banwall-suite.ts';
 import { hasTool, missingTools } from '../../helpers/tools.ts';
 
 /** The system tools these tests run; absent ones make them skip, with the reason. */
 const TOOLS_SKIP = missingTools('dig', 'kdig');
 
-let up: FakeUpstream;
-let bw: RunningBanwall;
 let dir: string;
 const procs: ChildProcess[] = [];
 
@@ -56,7 +53,7 @@ async function startDnsmasq(): Promise<number> {
       '-k',
       '--no-resolv',
       '--no-hosts',
-      `--server=127.0.0.1#${bw.dnsPort}`,
+      `--server=127.0.0.1#${suite.bw.dnsPort}`,
       '-p',
       String(port),
       '--listen-address=127.0.0.1',
@@ -92,7 +89,7 @@ async function startUnbound(): Promise<number> {
       '  control-enable: no',
       'forward-zone:',
       '  name: "."',
-      `  forward-addr: 127.0.0.1@${bw.dnsPort}`,
+      `  forward-addr: 127.0.0.1@${suite.bw.dnsPort}`,
       '',
     ].join('\n'),
   );
@@ -102,13 +99,13 @@ async function startUnbound(): Promise<number> {
   return port;
 }
 
-before(async () => {
-  up = await startFakeUpstream({ zone: { 'ready.test': [{ type: 'A', data: '192.0.2.1' }] } });
+const suite = banwallSuite(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'banwall-downstream-'));
   await writeFile(path.join(dir, 'w.txt'), 'weixin.qq.com\n');
   await writeFile(path.join(dir, 'n.txt'), 'nodata.example\n');
-  bw = await startBanwall(
-    testConfig([up.url], {
+  return {
+    upstream: { zone: { 'ready.test': [{ type: 'A', data: '192.0.2.1' }] } },
+    config: {
       lists: [
         { name: 'wechat-core', app: 'wechat', category: 'core', source: path.join(dir, 'w.txt') },
         {
@@ -121,15 +118,13 @@ before(async () => {
       ],
       groups: [{ name: 'default', clients: [], lists: ['wechat-core', 'quiet'] }],
       blocking: { cacheDir: path.join(dir, 'var') },
-    }),
-    { dir },
-  );
+    },
+    start: { dir },
+  };
 });
 
-after(async () => {
+after(() => {
   for (const p of procs) p.kill();
-  await bw?.stop();
-  await up?.close();
 });
 
 /** The sequence of issue 13, plus a subdomain first (its SOA must not make the parent exist). */
@@ -168,26 +163,25 @@ void test(
   'the block answer’s SOA is owned by an ancestor that is never a blocked name',
   { skip: TOOLS_SKIP },
   async () => {
-    const r = await dig(bw.dnsPort, 'long.weixin.qq.com', 'A');
+    const r = await dig(suite.bw.dnsPort, 'long.weixin.qq.com', 'A');
     assert.equal(r.status, 'NXDOMAIN');
     assert.match(r.raw, /AUTHORITY SECTION:\n\.\s+\d+\s+IN\s+SOA\s+banwall\.invalid\./, r.raw);
   },
 );
 
-void test(
-  'dnsmasq in front of banwall keeps NXDOMAIN and NODATA from its cache, in any case',
-  { skip: TOOLS_SKIP },
-  async (t) => {
-    if (!hasTool('dnsmasq')) return t.skip('dnsmasq not installed (Debian package dnsmasq-base)');
-    await checkThrough(await startDnsmasq(), 'dnsmasq');
-  },
-);
+/** The caches in front of banwall: each started on a free port, forwarding to banwall. */
+const caches = [
+  { name: 'dnsmasq', tool: 'dnsmasq', pkg: 'dnsmasq-base', start: startDnsmasq },
+  { name: 'Unbound', tool: 'unbound', pkg: 'unbound', start: startUnbound },
+];
 
-void test(
-  'Unbound in front of banwall keeps NXDOMAIN and NODATA from its cache, in any case',
-  { skip: TOOLS_SKIP },
-  async (t) => {
-    if (!hasTool('unbound')) return t.skip('unbound not installed (Debian package unbound)');
-    await checkThrough(await startUnbound(), 'unbound');
-  },
-);
+for (const c of caches) {
+  void test(
+    `${c.name} in front of banwall keeps NXDOMAIN and NODATA from its cache, in any case`,
+    { skip: TOOLS_SKIP },
+    async (t) => {
+      if (!hasTool(c.tool)) return t.skip(`${c.tool} not installed (Debian package ${c.pkg})`);
+      await checkThrough(await c.start(), c.tool);
+    },
+  );
+}

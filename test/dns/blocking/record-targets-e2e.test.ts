@@ -18,6 +18,7 @@ import {
   ipv4Bytes,
   ipv6Bytes,
   u16,
+  type WireAnswer,
   type WireUpstream,
 } from '../../helpers/fake-upstream/wire.ts';
 
@@ -28,6 +29,16 @@ const SRV = 33;
 const NS = 2;
 const CNAME = 5;
 
+/** One answer of `type` HTTPS or SVCB (owned by the question's name): ServiceMode unless priority 0. */
+const svcb = (
+  type: number,
+  priority: number,
+  target: string,
+  params: [number, Buffer][] = [],
+): WireAnswer => ({
+  answers: [{ type, rdata: () => svcbRdata(priority, wireName(target), params) }],
+});
+
 let up: WireUpstream;
 let bw: RunningBanwall;
 
@@ -37,15 +48,9 @@ const QQ_COM_IN_SVC = 4;
 before(async () => {
   up = await startWireUpstream({
     // TargetName uncompressed, ServiceMode.
-    'svc-target.test': {
-      [HTTPS]: { answers: [{ type: HTTPS, rdata: () => svcbRdata(1, wireName('weixin.qq.com'), []) }] },
-    },
+    'svc-target.test': { [HTTPS]: svcb(HTTPS, 1, 'weixin.qq.com') },
     // AliasMode to a blocked name, as SVCB.
-    'svcb-alias.test': {
-      [SVCB]: {
-        answers: [{ type: SVCB, rdata: () => svcbRdata(0, wireName('dldir1v6.weixin.qq.com'), []) }],
-      },
-    },
+    'svcb-alias.test': { [SVCB]: svcb(SVCB, 0, 'dldir1v6.weixin.qq.com') },
     // A CNAME to an allowed name, then an HTTPS record whose TargetName is `weixin` + a pointer
     // to the `qq.com` inside the CNAME's target: compressed.
     'svc-compressed.test': {
@@ -71,26 +76,12 @@ before(async () => {
     },
     // "." TargetName (the owner) with hints: one of them is a listed address.
     'svc-hint4.test': {
-      [HTTPS]: {
-        answers: [
-          {
-            type: HTTPS,
-            rdata: () =>
-              svcbRdata(1, wireName(''), [
-                [1, Buffer.from('\x02h2')],
-                [4, Buffer.concat([ipv4Bytes('192.0.2.1'), ipv4Bytes('101.32.118.25')])],
-              ]),
-          },
-        ],
-      },
+      [HTTPS]: svcb(HTTPS, 1, '', [
+        [1, Buffer.from('\x02h2')],
+        [4, Buffer.concat([ipv4Bytes('192.0.2.1'), ipv4Bytes('101.32.118.25')])],
+      ]),
     },
-    'svc-hint6.test': {
-      [HTTPS]: {
-        answers: [
-          { type: HTTPS, rdata: () => svcbRdata(1, wireName(''), [[6, ipv6Bytes('2001:db8:bad::1')]]) },
-        ],
-      },
-    },
+    'svc-hint6.test': { [HTTPS]: svcb(HTTPS, 1, '', [[6, ipv6Bytes('2001:db8:bad::1')]]) },
     'mail.test': {
       [MX]: {
         answers: [
@@ -124,14 +115,7 @@ before(async () => {
     'delegated.test': { [NS]: { answers: [{ type: NS, rdata: () => wireName('ns1.weixin.qq.com') }] } },
     // Clean: an allowed target and hint pass unchanged.
     'clean.test': {
-      [HTTPS]: {
-        answers: [
-          {
-            type: HTTPS,
-            rdata: () => svcbRdata(1, wireName('cdn.example.test'), [[4, ipv4Bytes('192.0.2.1')]]),
-          },
-        ],
-      },
+      [HTTPS]: svcb(HTTPS, 1, 'cdn.example.test', [[4, ipv4Bytes('192.0.2.1')]]),
       [MX]: { answers: [{ type: MX, rdata: () => Buffer.concat([u16(10), wireName('mx.qq.com')]) }] },
     },
   });

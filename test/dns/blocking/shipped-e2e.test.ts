@@ -2,50 +2,26 @@
 // a fake upstream, asked with dig. Blocked names get NXDOMAIN + EDE 15 for A, AAAA and HTTPS;
 // shared parents, store hosts and WeCom resolve; CNAME cloaking and answer IPs are caught, on cache
 // hits too; the bypass names fail negatively for every type.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { parse } from 'yaml';
 import { dig, digAll, NO_DIG_KDIG } from '../../helpers/dig.ts';
-import { startBanwall, testConfig, ROOT, type RunningBanwall } from '../../helpers/banwall.ts';
-import { startFakeUpstream, type FakeUpstream, type FakeRecord } from '../../helpers/fake-upstream/dns.ts';
+import { assertAnswers } from '../../helpers/dig-assert.ts';
+import { banwallSuite } from '../../helpers/banwall-suite.ts';
+import { shippedPolicy } from '../../helpers/shipped-policy.ts';
+import type { FakeRecord } from '../../helpers/fake-upstream/dns.ts';
 import { MUST_BLOCK, MUST_NOT_BLOCK } from '../../policy/fact-sheet-names.ts';
 
-let up: FakeUpstream;
-let bw: RunningBanwall;
-
-/** The shipped policy sections, with list paths made absolute for a config in a temp dir. */
-export async function shippedPolicy(): Promise<Record<string, unknown>> {
-  const cfg = parse(await readFile(path.join(ROOT, 'config/banwall.yaml'), 'utf8')) as Record<string, never>;
-  const abs = (s: string) => path.resolve(ROOT, 'config', s);
-  return {
-    lists: (cfg.lists as { source: string }[]).map((l) => ({ ...l, source: abs(l.source) })),
-    allow: cfg.allow,
-    groups: cfg.groups,
-    blocking: { ...(cfg.blocking as object), cacheDir: 'var/lists' },
-  };
+const zone: Record<string, FakeRecord[]> = {};
+for (const n of [...MUST_NOT_BLOCK, ...Object.keys(MUST_BLOCK)]) {
+  zone[n] = [
+    { type: 'A', data: '192.0.2.10', ttl: 300 },
+    { type: 'AAAA', data: '2001:db8::10', ttl: 300 },
+  ];
 }
-
-before(async () => {
-  const zone: Record<string, FakeRecord[]> = {};
-  for (const n of [...MUST_NOT_BLOCK, ...Object.keys(MUST_BLOCK)]) {
-    zone[n] = [
-      { type: 'A', data: '192.0.2.10', ttl: 300 },
-      { type: 'AAAA', data: '2001:db8::10', ttl: 300 },
-    ];
-  }
-  zone['cloak.test'] = [{ type: 'CNAME', data: 'sgshort.wechat.com', ttl: 300 }];
-  zone['tracker.test'] = [{ type: 'A', data: '101.32.104.4', ttl: 300 }];
-  zone['clean.test'] = [{ type: 'A', data: '192.0.2.20', ttl: 300 }];
-  up = await startFakeUpstream({ zone });
-  bw = await startBanwall(testConfig([up.url], await shippedPolicy()));
-});
-
-after(async () => {
-  await bw?.stop();
-  await up?.close();
-});
+zone['cloak.test'] = [{ type: 'CNAME', data: 'sgshort.wechat.com', ttl: 300 }];
+zone['tracker.test'] = [{ type: 'A', data: '101.32.104.4', ttl: 300 }];
+zone['clean.test'] = [{ type: 'A', data: '192.0.2.20', ttl: 300 }];
+const suite = banwallSuite(async () => ({ upstream: { zone }, config: await shippedPolicy() }));
 
 void test(
   'each category of each app, the .cn twin and the siblings are blocked (A, AAAA, HTTPS)',
@@ -55,7 +31,7 @@ void test(
     await Promise.all(
       Object.entries(MUST_BLOCK).map(async ([name, appCategory]) => {
         for (const type of ['A', 'AAAA', 'HTTPS']) {
-          const r = await dig(bw.dnsPort, name, type);
+          const r = await dig(suite.bw.dnsPort, name, type);
           assert.equal(r.status, 'NXDOMAIN', `${name} ${type}`);
           assert.equal(r.answers.length, 0);
           assert.match(r.raw, /AUTHORITY SECTION:[\s\S]*SOA/, `${name}: SOA for negative caching`);
@@ -67,7 +43,7 @@ void test(
         }
       }),
     );
-    assert.ok(!up.queries.some((q) => q.name in MUST_BLOCK), 'blocked names never reach the upstream');
+    assert.ok(!suite.up.queries.some((q) => q.name in MUST_BLOCK), 'blocked names never reach the upstream');
   },
 );
 
@@ -75,13 +51,8 @@ void test(
   'shared parents, store hosts, WeCom and banwall’s upstream names resolve',
   { skip: NO_DIG_KDIG },
   async () => {
-    for (const [name, r] of await digAll(bw.dnsPort, MUST_NOT_BLOCK, 'A')) {
-      assert.equal(r.status, 'NOERROR', name);
-      assert.deepEqual(
-        r.answers.map((a) => a.data),
-        ['192.0.2.10'],
-        name,
-      );
+    for (const [name, r] of await digAll(suite.bw.dnsPort, MUST_NOT_BLOCK, 'A')) {
+      assertAnswers(r, ['192.0.2.10'], name);
     }
   },
 );
@@ -91,14 +62,14 @@ void test(
   { skip: NO_DIG_KDIG },
   async () => {
     for (let i = 0; i < 2; i++) {
-      const c = await dig(bw.dnsPort, 'cloak.test', 'A');
+      const c = await dig(suite.bw.dnsPort, 'cloak.test', 'A');
       assert.equal(c.status, 'NXDOMAIN');
       assert.match(c.ede ?? '', /wechat/);
-      const t = await dig(bw.dnsPort, 'tracker.test', 'A');
+      const t = await dig(suite.bw.dnsPort, 'tracker.test', 'A');
       assert.equal(t.status, 'NXDOMAIN');
       assert.match(t.ede ?? '', /wechat\/telemetry/);
     }
-    assert.equal((await dig(bw.dnsPort, 'clean.test', 'A')).status, 'NOERROR');
+    assert.equal((await dig(suite.bw.dnsPort, 'clean.test', 'A')).status, 'NOERROR');
   },
 );
 
@@ -108,7 +79,7 @@ void test(
   async () => {
     for (const name of ['use-application-dns.net', 'mask.icloud.com', '_dns.resolver.arpa']) {
       for (const type of ['A', 'AAAA', 'HTTPS', 'SVCB', 'TXT']) {
-        const r = await dig(bw.dnsPort, name, type);
+        const r = await dig(suite.bw.dnsPort, name, type);
         assert.equal(r.status, 'NXDOMAIN', `${name} ${type}`);
       }
     }

@@ -13,32 +13,31 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { dig } from '../../helpers/dig.ts';
+import { assertAnswers } from '../../helpers/dig-assert.ts';
 import { CLI, startBanwall, testConfig, type RunningBanwall } from '../../helpers/banwall.ts';
+import { banwallSuite } from '../../helpers/banwall-suite.ts';
 import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream/dns.ts';
 import { hasTool, missingTools } from '../../helpers/tools.ts';
 
 /** The system tools these tests run; absent ones make them skip, with the reason. */
 const TOOLS_SKIP = missingTools('dig', 'kdig');
 
-let up: FakeUpstream;
+const suite = banwallSuite({ upstream: { zone: { 'example.test': [{ type: 'A', data: '192.0.2.1' }] } } });
+/** An internal upstream for the forwarded zones, and the banwalls that forward to it. */
 let internal: FakeUpstream;
-let bw: RunningBanwall;
 const others: RunningBanwall[] = [];
 
 before(async () => {
-  up = await startFakeUpstream({ zone: { 'example.test': [{ type: 'A', data: '192.0.2.1' }] } });
   internal = await startFakeUpstream({
     zone: {
       '5.1.168.192.in-addr.arpa': [{ type: 'NS', data: 'ns.corp.test' }],
       'printer.home.arpa': [{ type: 'A', data: '10.0.0.9' }],
     },
   });
-  bw = await startBanwall(testConfig([up.url]));
 });
 
 after(async () => {
-  for (const b of [bw, ...others]) await b?.stop();
-  await up?.close();
+  for (const b of others) await b.stop();
   await internal?.close();
 });
 
@@ -47,21 +46,10 @@ void test(
   { skip: TOOLS_SKIP },
   async () => {
     for (const name of ['localhost', 'LocalHost', 'app.localhost', 'a.b.localhost']) {
-      const a = await dig(bw.dnsPort, name, 'A');
-      assert.equal(a.status, 'NOERROR', a.raw);
-      assert.deepEqual(
-        a.answers.map((r) => r.data),
-        ['127.0.0.1'],
-        name,
-      );
-      const aaaa = await dig(bw.dnsPort, name, 'AAAA');
-      assert.deepEqual(
-        aaaa.answers.map((r) => r.data),
-        ['::1'],
-        name,
-      );
+      assertAnswers(await dig(suite.bw.dnsPort, name, 'A'), ['127.0.0.1'], name);
+      assertAnswers(await dig(suite.bw.dnsPort, name, 'AAAA'), ['::1'], name);
     }
-    const mx = await dig(bw.dnsPort, 'app.localhost', 'MX');
+    const mx = await dig(suite.bw.dnsPort, 'app.localhost', 'MX');
     assert.equal(mx.status, 'NOERROR');
     assert.equal(mx.answers.length, 0);
     assert.match(
@@ -76,19 +64,15 @@ void test(
   'loopback reverse: PTR localhost.; private, CGNAT, link-local, ULA reverse, home.arpa, invalid: NXDOMAIN',
   { skip: TOOLS_SKIP },
   async () => {
-    const ptr = await dig(bw.dnsPort, '1.0.0.127.in-addr.arpa', 'PTR');
-    assert.equal(ptr.status, 'NOERROR', ptr.raw);
-    assert.deepEqual(
-      ptr.answers.map((r) => r.data),
-      ['localhost.'],
-    );
-    const v6 = await dig(bw.dnsPort, '::1', 'PTR', ['-x', '::1']);
+    assertAnswers(await dig(suite.bw.dnsPort, '1.0.0.127.in-addr.arpa', 'PTR'), ['localhost.']);
+    const v6 = await dig(suite.bw.dnsPort, '::1', 'PTR', ['-x', '::1']);
+    // dig -x asks twice (the name `::1`, then the reverse name): only the answers are the reverse's.
     assert.deepEqual(
       v6.answers.map((r) => r.data),
       ['localhost.'],
       v6.raw,
     );
-    const ent = await dig(bw.dnsPort, '0.0.127.in-addr.arpa', 'PTR');
+    const ent = await dig(suite.bw.dnsPort, '0.0.127.in-addr.arpa', 'PTR');
     assert.equal(ent.status, 'NOERROR', 'an empty non-terminal exists');
     const nx: [string, string][] = [
       ['2.0.0.127.in-addr.arpa', '127.in-addr.arpa'],
@@ -106,7 +90,11 @@ void test(
       ['hidden.onion', 'onion'],
     ];
     for (const [name, apex] of nx) {
-      const r = await dig(bw.dnsPort, name, name.includes('arpa') && !name.includes('home') ? 'PTR' : 'A');
+      const r = await dig(
+        suite.bw.dnsPort,
+        name,
+        name.includes('arpa') && !name.includes('home') ? 'PTR' : 'A',
+      );
       assert.equal(r.status, 'NXDOMAIN', `${name}: ${r.raw}`);
       assert.match(
         r.raw,
@@ -114,13 +102,13 @@ void test(
         `${name}: ${r.raw}`,
       );
     }
-    const apex = await dig(bw.dnsPort, '10.in-addr.arpa', 'SOA');
+    const apex = await dig(suite.bw.dnsPort, '10.in-addr.arpa', 'SOA');
     assert.equal(apex.status, 'NOERROR');
     assert.equal(apex.answers[0]?.type, 'SOA');
-    const public6 = await dig(bw.dnsPort, 'example.test', 'A');
+    const public6 = await dig(suite.bw.dnsPort, 'example.test', 'A');
     assert.equal(public6.status, 'NOERROR', 'other names are forwarded as before');
     assert.deepEqual(
-      up.queries.filter(
+      suite.up.queries.filter(
         (q) => q.name.endsWith('arpa') || q.name.includes('localhost') || q.name.endsWith('invalid'),
       ),
       [],
@@ -134,7 +122,7 @@ void test(
   { skip: TOOLS_SKIP },
   async () => {
     const fwd = await startBanwall(
-      testConfig([up.url], {
+      testConfig([suite.up.url], {
         dns: {
           forward: { '168.192.in-addr.arpa': [internal.url], 'home.arpa': [internal.url] },
           localZones: { forward: ['20.172.in-addr.arpa'] },
@@ -143,34 +131,24 @@ void test(
     );
     others.push(fwd);
     const ns = await dig(fwd.dnsPort, '5.1.168.192.in-addr.arpa', 'NS');
-    assert.equal(ns.status, 'NOERROR', ns.raw);
-    assert.deepEqual(
-      ns.answers.map((r) => r.data),
-      ['ns.corp.test.'],
-    );
+    assertAnswers(ns, ['ns.corp.test.']);
     const home = await dig(fwd.dnsPort, 'printer.home.arpa', 'A');
-    assert.deepEqual(
-      home.answers.map((r) => r.data),
-      ['10.0.0.9'],
-    );
+    assertAnswers(home, ['10.0.0.9']);
     await dig(fwd.dnsPort, '5.1.20.172.in-addr.arpa', 'PTR');
     assert.ok(
-      up.queries.some((q) => q.name === '5.1.20.172.in-addr.arpa'),
+      suite.up.queries.some((q) => q.name === '5.1.20.172.in-addr.arpa'),
       'localZones.forward: sent upstream',
     );
     const still = await dig(fwd.dnsPort, '1.2.3.10.in-addr.arpa', 'PTR');
     assert.equal(still.status, 'NXDOMAIN', 'zones not named stay local');
     const lh = await dig(fwd.dnsPort, 'localhost', 'A');
-    assert.deepEqual(
-      lh.answers.map((r) => r.data),
-      ['127.0.0.1'],
-    );
+    assertAnswers(lh, ['127.0.0.1']);
 
-    const offBw = await startBanwall(testConfig([up.url], { dns: { localZones: false } }));
+    const offBw = await startBanwall(testConfig([suite.up.url], { dns: { localZones: false } }));
     others.push(offBw);
     await dig(offBw.dnsPort, 'off.localhost', 'A');
     assert.ok(
-      up.queries.some((q) => q.name === 'off.localhost'),
+      suite.up.queries.some((q) => q.name === 'off.localhost'),
       'localZones: false forwards them',
     );
   },

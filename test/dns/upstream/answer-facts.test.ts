@@ -17,6 +17,10 @@ function build(fill: (p: InstanceType<typeof Packet>) => void, rcode = 0): Buffe
   return p.toBuffer();
 }
 
+/** An answer record (dns2 writes it) of the name the questions ask, unless `name` says otherwise. */
+const record = (type: number, ttl: number, data: Record<string, unknown>, name = 'www.example.test') =>
+  ({ name, type, class: 1, ttl, ...data }) as never;
+
 const SOA = {
   name: 'example.test',
   type: 6,
@@ -33,21 +37,9 @@ const SOA = {
 
 void test('positive answer: min TTL, offsets, CNAME target and addresses; OPT stripped', () => {
   const msg = build((p) => {
-    p.answers.push({
-      name: 'www.example.test',
-      type: 5,
-      class: 1,
-      ttl: 500,
-      domain: 'CDN.Example.NET',
-    } as never);
-    p.answers.push({ name: 'cdn.example.net', type: 1, class: 1, ttl: 40, address: '203.0.113.9' } as never);
-    p.answers.push({
-      name: 'cdn.example.net',
-      type: 28,
-      class: 1,
-      ttl: 60,
-      address: '2001:db8:0:0:1:0:0:1',
-    } as never);
+    p.answers.push(record(5, 500, { domain: 'CDN.Example.NET' }));
+    p.answers.push(record(1, 40, { address: '203.0.113.9' }, 'cdn.example.net'));
+    p.answers.push(record(28, 60, { address: '2001:db8:0:0:1:0:0:1' }, 'cdn.example.net'));
     p.additionals.push({ name: '', type: 41, class: 1232, ttl: 0, rdata: [] } as never);
   });
   assert.equal(msg.readUInt16BE(10), 1);
@@ -77,13 +69,7 @@ void test('NXDOMAIN and NODATA: min(SOA TTL, SOA MINIMUM); no SOA → 0 (do not 
 
 void test('hostile input: truncation, pointer loops, forward pointers, lying counts → null, never a throw', () => {
   const good = build((p) => {
-    p.answers.push({
-      name: 'www.example.test',
-      type: 5,
-      class: 1,
-      ttl: 5,
-      domain: 'a.example.test',
-    } as never);
+    p.answers.push(record(5, 5, { domain: 'a.example.test' }));
   });
   for (let cut = 0; cut < good.length; cut++) {
     const a = readAnswer(good.subarray(0, cut));

@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises';
 import { startFakeUpstream, type FakeUpstream } from '../../helpers/fake-upstream/dns.ts';
 import { startBanwall, testConfig, type RunningBanwall } from '../../helpers/banwall.ts';
 import { dig, NO_DIG_KDIG } from '../../helpers/dig.ts';
+import { assertAnswers } from '../../helpers/dig-assert.ts';
 import {
   makeSelfSigned,
   startDohServer,
@@ -82,22 +83,10 @@ void test(
   'A, AAAA, CNAME, MX and TXT through the upstream link, past a silent upstream',
   { skip: NO_DIG_KDIG },
   async () => {
-    assert.deepEqual(
-      (await dig(bw.dnsPort, 'a.test', 'A')).answers.map((a) => a.data),
-      ['192.0.2.1'],
-    );
-    assert.deepEqual(
-      (await dig(bw.dnsPort, 'a.test', 'AAAA')).answers.map((a) => a.data),
-      ['2001:db8::1'],
-    );
-    assert.deepEqual(
-      (await dig(bw.dnsPort, 'a.test', 'MX')).answers.map((a) => a.data),
-      ['10 mail.a.test.'],
-    );
-    assert.deepEqual(
-      (await dig(bw.dnsPort, 'a.test', 'TXT')).answers.map((a) => a.data),
-      ['"v=spf1 -all"'],
-    );
+    assertAnswers(await dig(bw.dnsPort, 'a.test', 'A'), ['192.0.2.1']);
+    assertAnswers(await dig(bw.dnsPort, 'a.test', 'AAAA'), ['2001:db8::1']);
+    assertAnswers(await dig(bw.dnsPort, 'a.test', 'MX'), ['10 mail.a.test.']);
+    assertAnswers(await dig(bw.dnsPort, 'a.test', 'TXT'), ['"v=spf1 -all"']);
     const cname = await dig(bw.dnsPort, 'www.test', 'A');
     assert.ok(cname.answers.some((a) => a.type === 'CNAME' && a.data === 'a.test.'));
     assert.ok(cname.answers.some((a) => a.type === 'A' && a.data === '192.0.2.1'));
@@ -121,19 +110,10 @@ void test(
 );
 
 void test('conditional forwarding, DoH and DoT zones', { skip: TOOLS_SKIP || NO_DIG_KDIG }, async () => {
-  assert.deepEqual(
-    (await dig(bw.dnsPort, 'host.corp.internal', 'A')).answers.map((a) => a.data),
-    ['10.1.2.3'],
-  );
+  assertAnswers(await dig(bw.dnsPort, 'host.corp.internal', 'A'), ['10.1.2.3']);
   assert.equal(good.queries.filter((q) => q.name.endsWith('corp.internal')).length, 0);
-  assert.deepEqual(
-    (await dig(bw.dnsPort, 'x.doh.internal', 'A')).answers.map((a) => a.data),
-    ['192.0.2.53'],
-  );
-  assert.deepEqual(
-    (await dig(bw.dnsPort, 'x.dot.internal', 'A')).answers.map((a) => a.data),
-    ['192.0.2.53'],
-  );
+  assertAnswers(await dig(bw.dnsPort, 'x.doh.internal', 'A'), ['192.0.2.53']);
+  assertAnswers(await dig(bw.dnsPort, 'x.dot.internal', 'A'), ['192.0.2.53']);
 });
 
 void test(
