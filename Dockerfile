@@ -20,19 +20,28 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # --- 2. the batched-UDP addon (recvmmsg/sendmmsg, native/batched-udp.c): gcc and libc headers here
-# only; Node's own headers ship in the image under /usr/local/include/node. The image must have it:
-# the build fails if it does not compile (outside the image, a missing compiler only means node:dgram).
+# only. Node's official images ship Node's headers under /usr/local/include/node; an image built
+# without them (a slim rebuild) gets Node-API's from npm's node-api-headers and libuv's from Debian
+# (Node-API and libuv 1.x keep their ABI, so either set builds an addon that loads in Node 24). The
+# image must have it: the build fails if it does not compile (outside the image, a missing compiler
+# only means node:dgram).
 FROM node:24-bookworm-slim AS native
 RUN apt-get update \
- && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && apt-get install -y --no-install-recommends gcc libc6-dev libuv1-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/banwall
+RUN test -f /usr/local/include/node/node_api.h \
+ || npm install --no-save --no-package-lock --ignore-scripts --no-audit --no-fund node-api-headers@1.9.0
 COPY native ./native
 RUN node native/build.ts && test -f native/build/batched_udp.node
 
 # --- 3. the runtime image.
 FROM node:24-bookworm-slim
+# MALLOC_ARENA_MAX=1 (one malloc arena instead of one per thread) and V8's young generation capped at
+# 1 MB a semi-space (ENTRYPOINT): -11 MB of idle RSS with a 1 M list, no throughput cost shown under
+# load (bench/README.md, "RSS budget"); `npm start` sets the same.
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=1 \
     BANWALL_CONFIG=/etc/banwall/banwall.yaml
 
 # Port 53 without root: the node binary gets the one capability it needs, CAP_NET_BIND_SERVICE, as a
@@ -74,5 +83,5 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9153/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "/opt/banwall/bin/banwall.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "/opt/banwall/bin/banwall.js"]
 CMD ["serve"]

@@ -10,7 +10,7 @@ import { LiveFeed } from './events/live-feed.ts';
 import { EventStore } from './events/event-store.ts';
 import { JsonLinesSink } from './events/jsonl-sink.ts';
 import { DnsEventRing } from './dns/querylog/dns-event-ring.ts';
-import { splitHostPort } from './config/types.ts';
+import { splitHostPort } from './config/host-port.ts';
 
 export interface AppEvents {
   readonly pipeline: EventPipeline;

@@ -3,7 +3,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { loadConfig, type LoadedConfig } from './config/load.ts';
+import type { LoadedConfig } from './config/config-error.ts';
+import { loadConfigIsolated } from './config/load-isolated.ts';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './log.ts';
 import { PolicyLoadError, PolicyStore, type CompileReport } from './policy/store.ts';
@@ -13,7 +14,7 @@ import { DnsServer } from './dns/server/dns-server.ts';
 import type { EncryptedDnsServers } from './dns/encrypted/encrypted-servers.ts';
 import type { ProxyServer } from './proxy/proxy-server.ts';
 import { ProxyStats } from './proxy/proxy-stats.ts';
-import { HttpServer } from './api/http-server.ts';
+import type { HttpServer } from './api/http-server.ts';
 import type { AdminOps, ReloadResult, TopBlocked } from './api/admin-ops.ts';
 import { RESULTS, type Result } from './dns/resolver.ts';
 import type { UpstreamHealth } from './dns/upstream/upstream-resolver.ts';
@@ -23,9 +24,8 @@ import { ReloadStats } from './metrics/reload-stats.ts';
 import type { ExplainInput } from './explain/input.ts';
 import type { LiveJudgement } from './explain/live.ts';
 import type { LiveChain } from './explain/live-chain.ts';
-import { registerMetrics } from './app-metrics.ts';
 import { createEvents, type AppEvents } from './app-events.ts';
-import { AuditLog, type AuditEntry } from './audit/audit-log.ts';
+import type { AuditLog, AuditEntry } from './audit/audit-log.ts';
 import { policyChange, policyFacts, type PolicyFacts } from './audit/policy-change.ts';
 import { openDatabase } from './events/sqlite-store.ts';
 import {
@@ -200,6 +200,10 @@ export class Banwall implements AdminOps {
 
   /** A recompile the refresher started: a list file changed (`watch`) or a remote list refreshed. */
   private auditRecompile(reason: string, problems: readonly string[] | null): void {
+    // A list file edited just before a reload: the watcher may recompile while the reload's config is
+    // read (in a worker thread, 0.1–0.5 s). The reload reads the same files; its entry, with `before`
+    // taken when it began, records the change once.
+    if (this.reloading !== null && reason === 'list file changed') return;
     const actor = reason === 'list file changed' ? 'watch' : 'refresh';
     const before = this.lastFacts;
     if (problems !== null) {
@@ -239,18 +243,6 @@ export class Banwall implements AdminOps {
     const cfg = this.loaded.config;
     const report = await this.policy.load(this.loaded);
     this.log.info({ lists: listCounts(report) }, 'policy loaded');
-    if (cfg.audit.enabled) {
-      this.audit = new AuditLog(path.resolve(this.loaded.dir, cfg.audit.path));
-      // Changes the refresher makes between reloads are policy changes too.
-      this.policy.onRecompile = (reason, problems) => this.auditRecompile(reason, problems);
-      this.recordAudit({
-        actor: 'start',
-        action: 'start',
-        result: 'applied',
-        generation: this.policy.current.generation,
-        ...policyChange(null, policyFacts(this.lists())),
-      });
-    }
     this.events = await createEvents(cfg, this.loaded.dir, this.log);
     this.proxyStats = new ProxyStats(this.dnsStats, this.events.pipeline);
     this.chain = createQueryResolver({
@@ -264,6 +256,21 @@ export class Banwall implements AdminOps {
     this.chain.upstream.startHealthProbe();
     this.dns = new DnsServer(this.chain.resolver, cfg.dns, this.dnsStats, this.log);
     await this.dns.start();
+    // DNS answers from here on. What the first answer does not need is imported and started after
+    // it (the audit log, metrics, the HTTP listener): /readyz is only served once all of it is up.
+    if (cfg.audit.enabled) {
+      const { AuditLog } = await import('./audit/audit-log.ts');
+      this.audit = new AuditLog(path.resolve(this.loaded.dir, cfg.audit.path));
+      // Changes the refresher makes between reloads are policy changes too.
+      this.policy.onRecompile = (reason, problems) => this.auditRecompile(reason, problems);
+      this.recordAudit({
+        actor: 'start',
+        action: 'start',
+        result: 'applied',
+        generation: this.policy.current.generation,
+        ...policyChange(null, policyFacts(this.lists())),
+      });
+    }
     // The encrypted front ends and the proxy (with dns2 and http-proxy-3) are imported only when
     // configured: a resolver-only instance does not load them (~3 MB of RSS measured here).
     if (cfg.dns.dot || cfg.dns.doh) {
@@ -290,6 +297,10 @@ export class Banwall implements AdminOps {
       await this.proxy.start();
     }
     if (cfg.canaries.enabled) this.canaries = await this.createCanaries();
+    const [{ registerMetrics }, { HttpServer }] = await Promise.all([
+      import('./app-metrics.ts'),
+      import('./api/http-server.ts'),
+    ]);
     await registerMetrics({
       app: { version: this.version, reloadStats: this.reloadStats, lists: () => this.lists() },
       policy: this.policy,
@@ -371,7 +382,7 @@ export class Banwall implements AdminOps {
     const started = performance.now();
     const before = policyFacts(this.lists());
     try {
-      const next = await loadConfig(this.loaded.file);
+      const next = await loadConfigIsolated(this.loaded.file);
       const changed = (Object.keys(next.config) as (keyof Config)[]).filter(
         (k) => !RELOADABLE.includes(k) && !isDeepStrictEqual(next.config[k], this.loaded.config[k]),
       );

@@ -67,7 +67,12 @@ async function launch(
 ): Promise<RunningServer & { started: number }> {
   const conf = path.join(dir, 'banwall.yaml');
   writeFileSync(conf, stringify(cfg));
-  const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
+  // As `npm start` and the container image run it (package.json, Dockerfile): V8's young generation at
+  // 1 MB a semi-space, one malloc arena (MALLOC_ARENA_MAX, in the environment below).
+  const nodeArgs = [
+    '--max-semi-space-size=1',
+    ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []),
+  ];
   const t0 = performance.now();
   const { proc, ready } = await startReady(
     name,
@@ -75,7 +80,7 @@ async function launch(
     [...nodeArgs, CLI, 'serve', '--config', conf],
     path.join(dir, 'banwall.out'),
     (alive) => waitForDnsAnswer(dnsPort, PROBE_NAME, t0, 120_000, alive),
-    { cwd: ROOT },
+    { cwd: ROOT, env: { ...process.env, MALLOC_ARENA_MAX: '1' } },
   );
   return { name, proc, port: dnsPort, readyMs: ready, started: t0 };
 }

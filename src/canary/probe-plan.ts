@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { cachePaths, isUrl } from '../policy/sources/remote-list.ts';
-import { isMonitored } from '../policy/config.ts';
+import { isMonitored } from '../policy/config-rules.ts';
 
 export interface Probe {
   readonly app: string;

@@ -3,7 +3,8 @@
 // config comes through here, so they all report a broken config the same way; only the prefix and
 // the exit code differ (serve and reload: 2, the others: 1).
 import type { CliArgs } from './args.ts';
-import { ConfigError, configPath, loadConfig, type LoadedConfig } from '../config/load.ts';
+import { ConfigError, configPath, type LoadedConfig } from '../config/config-error.ts';
+import { loadConfigIsolated } from '../config/load-isolated.ts';
 
 export interface ConfigFailure {
   /** Printed before the ConfigError's message (`banwall reload: `). */
@@ -19,7 +20,8 @@ export async function loadCommandConfig(
   failure: ConfigFailure = PLAIN,
 ): Promise<LoadedConfig | number> {
   try {
-    return await loadConfig(configPath(args.config));
+    // In a worker thread: zod and yaml never load into the process that goes on to serve.
+    return await loadConfigIsolated(configPath(args.config));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${failure.prefix}${err.message}\n`);

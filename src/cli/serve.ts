@@ -5,8 +5,6 @@ import { loadCommandConfig, type ConfigFailure } from './config-arg.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { Banwall } from '../app.ts';
 import { clusterRole } from '../cluster/role.ts';
-import { runPrimary } from '../cluster/primary.ts';
-import { announceWorker, workerConfig } from '../cluster/worker.ts';
 import { claimPidFile, PidFileError, writePidFile } from './pid-file.ts';
 import { startedByNpm, watchParent } from './parent-watch.ts';
 
@@ -33,6 +31,13 @@ function serving(args: CliArgs, log: Logger, parent: number): void {
 
 export async function run(args: CliArgs): Promise<number> {
   const parent = process.ppid;
+  // The app's module graph (~300 modules, prom-client's among them) loads on this thread while the
+  // config is validated on its own (src/config/load-isolated.ts): the two took 0.4–0.7 s each, one
+  // after the other, on the way to the first answer. The cost: a cluster primary (`dns.workers` > 1,
+  // known only from the config) holds the modules it does not run (~30 MB); a single process, the
+  // default, needs them all.
+  const appModule = import('../app.ts');
+  appModule.catch(() => undefined); // a failure is reported where it is awaited, below
   let loaded = await loadCommandConfig(args, REFUSE_TO_START);
   if (typeof loaded === 'number') return loaded;
   // `dns.workers` > 1: this process supervises the workers (src/cluster/), or is one of them. Workers
@@ -49,15 +54,19 @@ export async function run(args: CliArgs): Promise<number> {
   }
   const log = createLogger(process.env.BANWALL_LOG_LEVEL ?? loaded.config.log.level);
   log.info({ config: loaded.file }, 'starting');
+  // The cluster's parts (prom-client's aggregator with them) are imported only in a cluster, and
+  // after the config: a single process reaches its first answer without them.
   if (role === 'primary') {
+    const { runPrimary } = await import('../cluster/primary.ts');
     const code = await runPrimary(loaded, log);
     if (code < 0) serving(args, log, parent);
     return code;
   }
-  if (role === 'worker') loaded = workerConfig(loaded);
-  // Imported here, not at the top: a cluster primary never loads the resolver, the proxy or the
-  // policy engine (about 120 MB it would otherwise carry for nothing).
-  const { Banwall } = await import('../app.ts');
+  const cluster = role === 'worker' ? await import('../cluster/worker.ts') : null;
+  if (cluster !== null) loaded = cluster.workerConfig(loaded);
+  // Started above, not a static import: a cluster primary never builds the resolver, the proxy or
+  // the policy (about 120 MB it would otherwise carry for nothing).
+  const { Banwall } = await appModule;
   let app: Banwall;
   try {
     app = await Banwall.start(loaded, log);
@@ -92,7 +101,7 @@ export async function run(args: CliArgs): Promise<number> {
   // A bug in one request must not take the resolver down for the whole network: log it and go on.
   process.on('uncaughtException', (err) => log.error({ err }, 'uncaught exception'));
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
-  if (role === 'worker') announceWorker(app, log);
+  if (cluster !== null) cluster.announceWorker(app, log);
   else serving(args, log, parent);
   return -1;
 }

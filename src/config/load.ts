@@ -5,22 +5,9 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.ts';
+import { ConfigError, type LoadedConfig } from './config-error.ts';
 
-export class ConfigError extends Error {
-  readonly code = 'BANWALL_CONFIG';
-  readonly problems: readonly string[];
-  constructor(file: string, problems: readonly string[]) {
-    super(`${file}: invalid config\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.problems = problems;
-  }
-}
-
-export interface LoadedConfig {
-  readonly file: string;
-  /** Directory that relative paths in the config (list sources, certificates) resolve against. */
-  readonly dir: string;
-  readonly config: Config;
-}
+export { ConfigError, configPath, DEFAULT_CONFIG, type LoadedConfig } from './config-error.ts';
 
 /** `dns.upstreams[1]` from a zod issue path. */
 export function keyPath(p: readonly PropertyKey[]): string {
@@ -61,11 +48,4 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
     throw new ConfigError(abs, [`cannot read: ${(err as Error).message}`]);
   }
   return { file: abs, dir: path.dirname(abs), config: parseConfig(text, abs) };
-}
-
-export const DEFAULT_CONFIG = 'config/banwall.yaml';
-
-/** --config FILE, else BANWALL_CONFIG, else config/banwall.yaml. */
-export function configPath(flag: string | undefined): string {
-  return flag ?? process.env.BANWALL_CONFIG ?? DEFAULT_CONFIG;
 }

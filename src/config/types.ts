@@ -1,6 +1,9 @@
 // Value types shared by the config schemas of every part: durations, sizes, addresses, CIDRs.
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { splitHostPort } from './host-port.ts';
+
+export { splitHostPort };
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -43,24 +46,6 @@ export const byteSize = z.union([z.number().int().nonnegative(), z.string()]).tr
   }
   return Math.round(Number(m[1]) * UNIT_BYTES[(m[2] ?? 'b').toLowerCase()]);
 });
-
-/** Splits `host:port`, `[v6]:port` or a bare host (then `defaultPort`). Returns null when malformed. */
-export function splitHostPort(text: string, defaultPort?: number): { host: string; port: number } | null {
-  let host: string;
-  let portText: string | undefined;
-  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  if (bracket) {
-    host = bracket[1];
-    portText = bracket[2];
-  } else if (text.split(':').length === 2) {
-    [host, portText] = text.split(':');
-  } else {
-    host = text;
-  }
-  const port = portText === undefined ? defaultPort : Number(portText);
-  if (port === undefined || !Number.isInteger(port) || port < 0 || port > 65535 || host === '') return null;
-  return { host, port };
-}
 
 /** A listen address `host:port` (`[::1]:53` for IPv6); the host must be an IP literal. */
 export const listenAddress = (defaultPort?: number) =>

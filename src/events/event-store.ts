@@ -3,7 +3,8 @@
 // thread does instead), posted to the writer thread (store-worker.ts) once per flush interval. `offer` never
 // waits: a slow disk keeps rows in flight, then fills the ring, and then the oldest rows are dropped
 // and their events counted (banwall_events_dropped_total{sink="store"}).
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { tsWorker } from '../ts-worker.ts';
 import type { PolicyEvent } from './event.ts';
 import { RowRing } from './row-ring.ts';
 import type { EventStoreOptions } from './sqlite-store.ts';
@@ -41,7 +42,8 @@ export class EventStore implements EventSink {
   constructor(opts: EventStoreOptions) {
     this.file = opts.file;
     this.rows = new RowRing(opts.queueSize, 0);
-    this.worker = new Worker(new URL('./store-worker.ts', import.meta.url), { workerData: opts });
+    // Through tsWorker: a plain Worker on the .ts file loaded Node's type stripper at every start.
+    this.worker = tsWorker(new URL('./store-worker.ts', import.meta.url), { workerData: opts });
     this.worker.on('message', (c: WriterCounts) => {
       this.counts = c;
       if (c.error !== undefined) this.error = c.error;

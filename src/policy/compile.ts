@@ -9,7 +9,7 @@ import type { LoadedConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { BlockAction, PolicySnapshot } from './snapshot.ts';
-import { isMonitored, unenforcedLists } from './config.ts';
+import { isMonitored, unenforcedLists } from './config-rules.ts';
 import { CompiledPolicy } from './compiled/compiled-policy.ts';
 import type { ListMeta } from './compiled/list-meta.ts';
 import type { NameTable } from './match/name-table.ts';

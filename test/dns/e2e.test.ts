@@ -54,9 +54,11 @@ void test(
     assert.equal((await dig(suite.bw.dnsPort, 'ttl.a.test', 'A')).status, 'NXDOMAIN');
     suite.up.zone['ttl.a.test'] = [{ type: 'A', data: '192.0.2.5', ttl: 300 }];
     // The NXDOMAIN is cached (SOA minimum 60): the new record is not seen yet, the upstream not asked.
-    const asked = suite.up.queries.length;
+    // Counted by name: banwall's own health probes (the root NS) reach the same upstream meanwhile.
+    const askedFor = () => suite.up.queries.filter((q) => q.name === 'ttl.a.test').length;
+    const asked = askedFor();
     assert.equal((await dig(suite.bw.dnsPort, 'ttl.a.test', 'A')).status, 'NXDOMAIN');
-    assert.equal(suite.up.queries.length, asked);
+    assert.equal(askedFor(), asked);
 
     const fresh = await dig(suite.bw.dnsPort, 'a.test', 'A');
     assert.equal((await dig(suite.bw.dnsPort, 'short.test', 'A')).status, 'NOERROR');

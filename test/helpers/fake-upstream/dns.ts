@@ -40,6 +40,16 @@ export interface FakeUpstream {
   close(): Promise<void>;
 }
 
+/**
+ * The queries clients caused: all but banwall's own health probes (the root NS, asked every
+ * `dns.healthProbe.interval` whatever the clients do), which a count taken across a few seconds meets.
+ */
+export function clientQueries(up: FakeUpstream): number {
+  let n = 0;
+  for (const q of up.queries) if (!(q.type === 2 && (q.name === '' || q.name === '.'))) n++;
+  return n;
+}
+
 const TYPE: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, MX: 15, TXT: 16, AAAA: 28, HTTPS: 65 };
 
 /** The SOA record a negative answer carries in its authority section. */
