@@ -18,6 +18,7 @@
 #define NAPI_VERSION 8
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -406,6 +407,18 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// idleThisThread(): puts the calling thread (the event store's writer) in SCHED_IDLE, below every
+// nice level, so that history only runs on cycles nothing else wants (src/events/store-worker.ts).
+// Entering SCHED_IDLE needs no privilege. Returns whether the kernel took it.
+static napi_value js_idle_this_thread(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct sched_param param = {.sched_priority = 0};
+  napi_value result;
+  // Linux: pid 0 is the calling thread, not the process.
+  CHECK(napi_get_boolean(env, sched_setscheduler(0, SCHED_IDLE, &param) == 0, &result));
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"bind", NULL, js_bind, NULL, NULL, NULL, napi_default, NULL},
@@ -415,6 +428,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"connect", NULL, js_connect, NULL, NULL, NULL, napi_default, NULL},
       {"unref", NULL, js_unref, NULL, NULL, NULL, napi_default, NULL},
+      {"idleThisThread", NULL, js_idle_this_thread, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof *props, props));
   return exports;

@@ -35,11 +35,16 @@ export interface EncodedBatch {
   readonly targets: readonly string[];
 }
 
-/** Rows and the events they stand for. */
-export function batchSize(b: EncodedBatch): { rows: number; events: number } {
+/** Rows and the events they stand for (only the rows set in `keep`, when given). */
+export function batchSize(b: EncodedBatch, keep?: Uint8Array): { rows: number; events: number } {
   let events = 0;
-  for (let o = 3; o < b.numbers.length; o += NUMBERS) events += b.numbers[o];
-  return { rows: b.targets.length, events };
+  let rows = 0;
+  for (let row = 0; row < b.targets.length; row++) {
+    if (keep !== undefined && keep[row] === 0) continue;
+    rows++;
+    events += b.numbers[row * NUMBERS + 3];
+  }
+  return { rows, events };
 }
 
 /** The buffers `postMessage` can move instead of copying. */
@@ -48,16 +53,18 @@ export function transferables(b: EncodedBatch): ArrayBuffer[] {
 }
 
 /**
- * Runs `insert` once per row, its parameters in the table's column order (columns.ts, with the
+ * Runs `insert` once per row (per row set in `keep`, when given), its parameters in the table's column order (columns.ts, with the
  * client's 16-byte key after the client).
  */
 export function insertBatch(
   insert: StatementSync,
   b: EncodedBatch,
   keyOf: (client: string) => Uint8Array,
+  keep?: Uint8Array,
 ): void {
   const { strings: s, refs: r, numbers: n, targets } = b;
   for (let row = 0; row < targets.length; row++) {
+    if (keep !== undefined && keep[row] === 0) continue;
     const i = row * REFS;
     const j = row * NUMBERS;
     const client = s[r[i]];
@@ -87,7 +94,10 @@ export function insertBatch(
 }
 
 /** Each row back as an event with its count and last time (the writer folds them; tests read them). */
-export function forEachRow(b: EncodedBatch, fn: (e: PolicyEvent, count: number, last: number) => void): void {
+export function forEachRow(
+  b: EncodedBatch,
+  fn: (e: PolicyEvent, count: number, last: number, row: number) => void,
+): void {
   const { strings: s, refs: r, numbers: n, targets } = b;
   for (let row = 0; row < targets.length; row++) {
     const i = row * REFS;
@@ -114,6 +124,7 @@ export function forEachRow(b: EncodedBatch, fn: (e: PolicyEvent, count: number, 
       },
       n[j + 3],
       n[j + 1],
+      row,
     );
   }
 }

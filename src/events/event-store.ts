@@ -74,6 +74,11 @@ export class EventStore implements EventSink {
     return this.counts.written - this.counts.rows;
   }
 
+  /** How the writer thread was lowered (`idle`, `nice`, `none`); undefined until it has started. */
+  get writerPriority(): WriterCounts['priority'] {
+    return this.counts.priority;
+  }
+
   get expired(): number {
     return this.counts.expired;
   }

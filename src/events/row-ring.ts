@@ -9,9 +9,12 @@
 // Bounded: the columns grow (doubling) up to `capacity` rows; when full, the oldest row is dropped
 // and its events counted (`dropped`).
 import type { PolicyEvent } from './event.ts';
-import { NUMBERS, REFS, type EncodedBatch } from './batch-codec.ts';
+import { NUMBERS, REF_FIELDS, REFS, type EncodedBatch } from './batch-codec.ts';
 
 const NONE = -1;
+/** REF_FIELDS positions of the rule and its source, the two per-name fields besides the target. */
+const RULE = REF_FIELDS.indexOf('rule');
+const SOURCE = REF_FIELDS.indexOf('source');
 /** Rows the columns start with; a quiet resolver never pays for `capacity`. */
 const INITIAL = 1024;
 
@@ -158,11 +161,13 @@ export class RowRing {
       for (let f = 0; f < REFS; f++) {
         const text = this.text[f][s];
         if (text !== prevText[f]) {
-          let k = ids.get(text);
+          // The rule and its file:line differ for nearly every blocked name: hashing each into
+          // the map cost more (a fresh string per event) than sending it again when it recurs.
+          let k = f === RULE || f === SOURCE ? undefined : ids.get(text);
           if (k === undefined) {
             k = strings.length;
             strings.push(text);
-            ids.set(text, k);
+            if (f !== RULE && f !== SOURCE) ids.set(text, k);
           }
           prevText[f] = text;
           prevId[f] = k;

@@ -27,6 +27,10 @@ export function openDatabase(file: string, readOnly = false): DatabaseSync {
   db.exec('PRAGMA journal_mode = WAL');
   // NORMAL in WAL mode: a commit survives a process crash; only a power loss can lose the last ones.
   db.exec('PRAGMA synchronous = NORMAL');
+  // Checkpoint every ~40 MB of WAL instead of 4: the tail pages of the table and its indexes, which
+  // every commit rewrites, are copied into the file once per checkpoint, not once per 4 MB (~0.4 µs
+  // of the writer's CPU per row). The WAL file is kept at that size and reused.
+  db.exec('PRAGMA wal_autocheckpoint = 10000');
   const v = db.prepare('PRAGMA user_version').get() as { user_version: number };
   if (v.user_version === 0) {
     db.exec(`

@@ -2,30 +2,10 @@
 // that SQLite's µs per row and its fsyncs never run on the thread that answers DNS. The serving
 // thread only folds and queues events and posts a batch per flush interval; the batch goes to the
 // INSERT as it came.
-import { readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteEventStore, type EventStoreOptions } from './sqlite-store.ts';
 import { batchSize, type EncodedBatch } from './batch-codec.ts';
-
-/**
- * The writer's nice value. History yields to answers: when the CPU is short the resolver thread
- * and the client's load win, and the writer catches up on spare cycles; if it never can, the ring
- * fills and drops (counted) instead of the resolver slowing down. Raising one's own niceness needs
- * no privilege.
- */
-const WRITER_NICE = 10;
-
-function lowerThisThreadsPriority(): void {
-  try {
-    // Linux: setpriority() on a thread id changes that thread only; /proc/thread-self names it.
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    // Never raise it: a banwall started under `nice 15` keeps its writer at 15.
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.max(getPriority(tid), WRITER_NICE));
-  } catch {
-    // Not Linux, or no /proc: the writer runs at the process's priority.
-  }
-}
+import { lowerThisThreadsPriority, type WriterPriority } from './writer-priority.ts';
 
 export type ToWriter = { readonly batch: EncodedBatch } | { readonly close: true };
 export interface WriterCounts {
@@ -36,12 +16,14 @@ export interface WriterCounts {
   readonly expired: number;
   readonly failed: number;
   readonly lostEvents: number;
+  /** How the writer thread was lowered (writer-priority.ts). */
+  readonly priority?: WriterPriority;
   readonly closed?: boolean;
   readonly error?: string;
 }
 
 const port = parentPort!;
-lowerThisThreadsPriority();
+const priority = lowerThisThreadsPriority();
 let store: SqliteEventStore;
 let handledRows = 0;
 try {
@@ -68,9 +50,13 @@ function counts(closed = false): WriterCounts {
     expired: store.expired,
     failed: store.failed,
     lostEvents: store.dropped,
+    priority,
     closed,
   };
 }
+
+// Tell the serving thread at once how the writer was lowered (the counts otherwise follow batches).
+port.postMessage(counts());
 
 port.on('message', (msg: ToWriter) => {
   if ('close' in msg) {
