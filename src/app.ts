@@ -74,7 +74,8 @@ export class Banwall implements AdminOps {
   private canaries?: Canaries;
   private watcher?: FSWatcher;
   private reloading: Promise<ReloadResult> | null = null;
-  private reloadAgain = false;
+  /** The one reload queued behind the one in progress (see reload). */
+  private reloadAgain: Promise<ReloadResult> | null = null;
 
   private constructor(loaded: LoadedConfig, log: Logger) {
     this.loaded = loaded;
@@ -364,16 +365,18 @@ export class Banwall implements AdminOps {
     // A file query log is reopened too, so that SIGHUP after logrotate moves it starts a new file.
     this.events?.file?.reopen();
     if (this.reloading) {
-      // Coalesce: one more reload after the one in progress picks up every change made meanwhile.
-      this.reloadAgain = true;
-      return this.reloading;
+      // Coalesce: every request made while a reload runs shares one more reload after it. Not the
+      // one in progress: it may have read the config before this caller's change, and the caller
+      // (SIGHUP after an edit, POST /api/reload) is owed a result that includes it.
+      const again = () => {
+        this.reloadAgain = null;
+        return this.reload(reason, actor);
+      };
+      this.reloadAgain ??= this.reloading.then(again, again);
+      return this.reloadAgain;
     }
     this.reloading = this.doReload(reason, actor).finally(() => {
       this.reloading = null;
-      if (this.reloadAgain) {
-        this.reloadAgain = false;
-        void this.reload('coalesced');
-      }
     });
     return this.reloading;
   }
