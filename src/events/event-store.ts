@@ -8,7 +8,7 @@ import { tsWorker } from '../ts-worker.ts';
 import type { PolicyEvent } from './event.ts';
 import { RowRing } from './row-ring.ts';
 import type { EventStoreOptions } from './sqlite-store.ts';
-import type { ToWriter, WriterCounts } from './store-worker.ts';
+import { NO_WRITES, type ToWriter, type WriterCounts } from './writer-protocol.ts';
 import { batchSize, transferables } from './batch-codec.ts';
 import type { EventSink } from './event-sink.ts';
 
@@ -26,14 +26,7 @@ export class EventStore implements EventSink {
   private readonly rows: RowRing;
   private readonly worker: Worker;
   private readonly timer: NodeJS.Timeout;
-  private counts: WriterCounts = {
-    written: 0,
-    rows: 0,
-    handledRows: 0,
-    expired: 0,
-    failed: 0,
-    lostEvents: 0,
-  };
+  private counts: WriterCounts = NO_WRITES;
   private postedRows = 0;
   private closing: Promise<void> | null = null;
   /** Set when the writer could not open the file; the store then only counts drops. */

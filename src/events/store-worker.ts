@@ -4,23 +4,11 @@
 // INSERT as it came.
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteEventStore, type EventStoreOptions } from './sqlite-store.ts';
-import { batchSize, type EncodedBatch } from './batch-codec.ts';
-import { lowerThisThreadsPriority, type WriterPriority } from './writer-priority.ts';
+import { batchSize } from './batch-codec.ts';
+import { lowerThisThreadsPriority } from './writer-priority.ts';
+import { NO_WRITES, type ToWriter, type WriterCounts } from './writer-protocol.ts';
 
-export type ToWriter = { readonly batch: EncodedBatch } | { readonly close: true };
-export interface WriterCounts {
-  readonly written: number;
-  readonly rows: number;
-  /** Rows received from the serving thread and taken into the writer's own bounded ring. */
-  readonly handledRows: number;
-  readonly expired: number;
-  readonly failed: number;
-  readonly lostEvents: number;
-  /** How the writer thread was lowered (writer-priority.ts). */
-  readonly priority?: WriterPriority;
-  readonly closed?: boolean;
-  readonly error?: string;
-}
+export type { ToWriter, WriterCounts } from './writer-protocol.ts';
 
 const port = parentPort!;
 const priority = lowerThisThreadsPriority();
@@ -30,15 +18,7 @@ try {
   store = new SqliteEventStore(workerData as EventStoreOptions);
   store.start();
 } catch (err) {
-  port.postMessage({
-    written: 0,
-    rows: 0,
-    handledRows: 0,
-    expired: 0,
-    failed: 0,
-    lostEvents: 0,
-    error: (err as Error).message,
-  } satisfies WriterCounts);
+  port.postMessage({ ...NO_WRITES, error: (err as Error).message } satisfies WriterCounts);
   process.exit(0);
 }
 

@@ -14,7 +14,7 @@ import { bindDgram, bindPair, type BoundPair } from './bind.ts';
 import { FrontendCounters } from './frontend-counters.ts';
 import { InFlight } from './in-flight.ts';
 import { TcpFront } from './tcp-front.ts';
-import { DgramReplies, UdpFront } from './udp-front.ts';
+import { DgramReplies, UdpFront, type UdpReplyPath } from './udp-front.ts';
 import { BatchedReplies } from './batched-udp.ts';
 import {
   useBatchedUpstream,
@@ -96,7 +96,13 @@ export class DnsServer {
       dgram.createSocket({ type, ipv6Only: type === 'udp6', lookup: literalLookup, reusePort: REUSE_PORT });
     const pair = await bindPair(host, port, (h, p, v6) => bindDgram(create, h, p, v6), tcp);
     const replies = new DgramReplies(pair.udp.socket);
-    const front = new UdpFront(
+    replies.listen(this.udpFront(replies));
+    return pair;
+  }
+
+  /** The UDP front end over `replies` (node:dgram or the batched addon), kept for stop(). */
+  private udpFront<T extends dgram.RemoteInfo | number>(replies: UdpReplyPath<T>): UdpFront<T> {
+    const front = new UdpFront<T>(
       replies,
       this.resolver,
       this.stats,
@@ -105,9 +111,8 @@ export class DnsServer {
       this.cookies,
       this.cfg.maxUdpSize,
     );
-    replies.listen(front);
-    this.udp.push(front);
-    return pair;
+    this.udp.push(front as UdpFront<dgram.RemoteInfo> | UdpFront<number>);
+    return front;
   }
 
   private async bindBatched(
@@ -119,17 +124,7 @@ export class DnsServer {
     const bind = (h: string, p: number, v6: boolean) =>
       Promise.resolve(BatchedReplies.bind(addon, h, p, v6, REUSE_PORT, this.counters));
     const pair = await bindPair(host, port, bind, tcp);
-    const front = new UdpFront(
-      pair.udp,
-      this.resolver,
-      this.stats,
-      this.counters,
-      this.inFlight,
-      this.cookies,
-      this.cfg.maxUdpSize,
-    );
-    pair.udp.listen(front);
-    this.udp.push(front);
+    pair.udp.listen(this.udpFront(pair.udp));
     return pair;
   }
 
