@@ -221,10 +221,13 @@ export class Banwall implements AdminOps {
       return;
     }
     const after = policyFacts(this.lists());
+    // Not a change: a watcher that fired for an edit a reload already applied, a refresh that
+    // fetched the same list. The log is of changes to what is enforced.
+    if (before !== null && after.digest === before.digest) return;
     this.recordAudit({
       actor,
       action: 'recompile',
-      result: before !== null && after.digest === before.digest ? 'unchanged' : 'applied',
+      result: 'applied',
       reason,
       generation: this.policy.current.generation,
       ...policyChange(before, after),
