@@ -81,6 +81,29 @@ static socklen_t addr_len(const uint8_t *a) {
   return f == AF_INET6 ? sizeof(struct sockaddr_in6) : f == AF_INET ? sizeof(struct sockaddr_in) : 0;
 }
 
+// The socket address of an IP literal and port; 0 when `host` is not a literal of that family.
+static socklen_t socket_address(struct sockaddr_storage *ss, const char *host, int32_t port, bool v6) {
+  memset(ss, 0, sizeof *ss);
+  if (v6) {
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons((uint16_t)port);
+    return inet_pton(AF_INET6, host, &s6->sin6_addr) == 1 ? sizeof *s6 : 0;
+  }
+  struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+  s4->sin_family = AF_INET;
+  s4->sin_port = htons((uint16_t)port);
+  return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? sizeof *s4 : 0;
+}
+
+// Datagrams wait in the receive buffer while the loop is busy (a reload's swap, a GC pause, a burst
+// of upstream answers): with the default 208 KiB, test/policy/reload-e2e's 2,000 q/s stream lost 65
+// of 4,760 queries across five reloads on a loaded machine. The kernel caps it at net.core.rmem_max.
+static void large_receive_buffer(int fd) {
+  int rcvbuf = 4 * 1024 * 1024;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+}
+
 // bind(host, port, v6, reusePort) -> [fd, boundPort]. IPv6 sockets are v6-only, as dgram's are here.
 static napi_value js_bind(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -95,32 +118,15 @@ static napi_value js_bind(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_bool(env, argv[2], &v6));
   CHECK(napi_get_value_bool(env, argv[3], &reuse));
   struct sockaddr_storage ss;
-  memset(&ss, 0, sizeof ss);
-  socklen_t sl;
-  if (v6) {
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-    s6->sin6_family = AF_INET6;
-    s6->sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1) return throw_errno(env, "bind", EINVAL);
-    sl = sizeof *s6;
-  } else {
-    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-    s4->sin_family = AF_INET;
-    s4->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) return throw_errno(env, "bind", EINVAL);
-    sl = sizeof *s4;
-  }
+  socklen_t sl = socket_address(&ss, host, port, v6);
+  if (sl == 0) return throw_errno(env, "bind", EINVAL);
   int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket", errno);
   int one = 1;
   if (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0) goto fail;
   if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) goto fail;
   if (bind(fd, (struct sockaddr *)&ss, sl) < 0) goto fail;
-  // A listener's queries wait here while the loop is busy (a reload's swap, a GC pause): with the
-  // default 208 KiB, test/policy/reload-e2e's 2,000 q/s stream lost 65 of 4,760 queries across five
-  // reloads on a loaded machine. The kernel caps it at net.core.rmem_max.
-  int rcvbuf = 4 * 1024 * 1024;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  large_receive_buffer(fd);
   if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) goto fail;
   int bound = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
   napi_value out, a, b;
@@ -151,24 +157,10 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_int32(env, argv[2], &port));
   CHECK(napi_get_value_bool(env, argv[3], &v6));
   struct sockaddr_storage ss;
-  memset(&ss, 0, sizeof ss);
-  socklen_t sl;
-  if (v6) {
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-    s6->sin6_family = AF_INET6;
-    s6->sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1) return throw_errno(env, "connect", EINVAL);
-    sl = sizeof *s6;
-  } else {
-    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-    s4->sin_family = AF_INET;
-    s4->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) return throw_errno(env, "connect", EINVAL);
-    sl = sizeof *s4;
-  }
+  socklen_t sl = socket_address(&ss, host, port, v6);
+  if (sl == 0) return throw_errno(env, "connect", EINVAL);
   if (connect(fd, (struct sockaddr *)&ss, sl) < 0) return throw_errno(env, "connect", errno);
-  int rcvbuf = 4 * 1024 * 1024; // bursts of misses: let the kernel hold the answers (capped by rmem_max)
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  large_receive_buffer(fd);
   return NULL;
 }
 
