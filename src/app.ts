@@ -76,6 +76,8 @@ export class Banwall implements AdminOps {
   private reloading: Promise<ReloadResult> | null = null;
   /** The one reload queued behind the one in progress (see reload). */
   private reloadAgain: Promise<ReloadResult> | null = null;
+  /** Who asked for reloadAgain: their reasons, and the actor the audit entry names. */
+  private reloadQueued: { reasons: string[]; actor: string } | null = null;
 
   private constructor(loaded: LoadedConfig, log: Logger) {
     this.loaded = loaded;
@@ -370,10 +372,15 @@ export class Banwall implements AdminOps {
     if (this.reloading) {
       // Coalesce: every request made while a reload runs shares one more reload after it. Not the
       // one in progress: it may have read the config before this caller's change, and the caller
-      // (SIGHUP after an edit, POST /api/reload) is owed a result that includes it.
+      // (SIGHUP after an edit, POST /api/reload) is owed a result that includes it. That reload is
+      // logged and audited under every requester's reason, so each can find its own line.
+      const queued = (this.reloadQueued ??= { reasons: [], actor });
+      if (!queued.reasons.includes(reason)) queued.reasons.push(reason);
+      if (actor !== actorOf(reason)) queued.actor = actor; // a named person beats 'signal' or 'watch'
       const again = () => {
         this.reloadAgain = null;
-        return this.reload(reason, actor);
+        this.reloadQueued = null;
+        return this.reload(queued.reasons.join(' + '), queued.actor);
       };
       this.reloadAgain ??= this.reloading.then(again, again);
       return this.reloadAgain;

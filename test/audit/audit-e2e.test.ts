@@ -109,3 +109,47 @@ void test('scoped tokens, and every policy change in a verifiable audit log', as
   assert.equal(bad.code, 1);
   assert.match(bad.stdout, /audit\.log:2: /);
 });
+
+void test('reloads asked for while one runs share the next; each asker finds its reload, with the edit', async (t) => {
+  const upstream = await startFakeUpstream({ zone: {} });
+  const dir = await mkdtemp(path.join(tmpdir(), 'banwall-audit-'));
+  await writeFile(path.join(dir, 'wechat.txt'), 'weixin.example\n');
+  t.after(() => upstream.close());
+  const bw = await startBanwall(
+    testConfig([upstream.url], {
+      lists: [{ name: 'wechat-core', app: 'wechat', category: 'core', source: 'wechat.txt' }],
+      http: {
+        listen: ['127.0.0.1:0'],
+        token: ADMIN,
+        tokens: [{ id: 'deploy-bot', sha256: sha(RELOADER), scopes: ['reload'] }],
+      },
+      audit: { path: 'audit.log' },
+      events: { store: { enabled: false } },
+    }),
+    { dir },
+  );
+  t.after(() => bw.stop());
+  const reload = async () => {
+    const res = await fetch(`http://127.0.0.1:${bw.httpPort}/api/reload`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${RELOADER}` },
+    });
+    assert.equal(res.status, 200);
+    return (await res.json()) as { lists: { entries: number }[] };
+  };
+  await writeFile(path.join(dir, 'wechat.txt'), 'weixin.example\nwechat.example\n');
+  // The second request and the signal most likely land while the first reload runs: they are owed
+  // one after it, logged under both reasons so that a SIGHUP sender can tell its line from another's.
+  const [a, b, hup] = await Promise.all([reload(), reload(), bw.sighup()]);
+  assert.equal(a.lists[0].entries, 2);
+  assert.equal(b.lists[0].entries, 2);
+  assert.equal(hup.msg, 'policy reloaded');
+  const res = await fetch(`http://127.0.0.1:${bw.httpPort}/api/audit?n=10`, {
+    headers: { authorization: `Bearer ${ADMIN}` },
+  });
+  const entries = ((await res.json()) as { entries: (AuditLine & { reason?: string })[] }).entries;
+  assert.ok(
+    entries.some((e) => e.action === 'reload' && e.actor === 'deploy-bot'),
+    'the person who asked is on record, not only the signal',
+  );
+});

@@ -26,6 +26,12 @@ export interface RunningBanwall {
     match: (line: Record<string, unknown>) => boolean,
     timeoutMs?: number,
   ): Promise<Record<string, unknown>>;
+  /**
+   * Sends SIGHUP and resolves with the log line of the reload it caused ('policy reloaded' or
+   * 'reload rejected…', reason SIGHUP). Not any reload line: the config watcher reloads too, and its
+   * line (for an earlier edit, read before this one) would let a test go on under the old policy.
+   */
+  sighup(): Promise<Record<string, unknown>>;
 }
 
 /** A config with loopback listeners on free ports; `overrides` are merged at the top level. */
@@ -143,6 +149,17 @@ export async function startBanwall(
     httpPort: http?.[0]?.port,
     logs,
     waitForLog,
+    sighup: () => {
+      const seen = logs.length;
+      proc.kill('SIGHUP');
+      return waitForLog(
+        (l) =>
+          String(l.reason).split(' + ').includes('SIGHUP') && // a queued reload names every reason
+          typeof l.msg === 'string' &&
+          /^(policy reloaded|reload rejected)/.test(l.msg) &&
+          logs.indexOf(l) >= seen,
+      );
+    },
     stop: async (signal = 'SIGTERM') => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       return exited;

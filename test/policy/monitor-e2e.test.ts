@@ -41,10 +41,9 @@ function withMode(mode: 'monitor' | 'enforce'): Record<string, unknown> {
 
 /** Writes the config with the list in `mode`, sends SIGHUP, resolves when the new policy serves. */
 async function switchTo(mode: 'monitor' | 'enforce'): Promise<void> {
-  const seen = bw.logs.length;
   await writeFile(bw.configFile, stringify(withMode(mode)));
-  bw.proc.kill('SIGHUP');
-  await bw.waitForLog((l) => l.msg === 'policy reloaded' && bw.logs.indexOf(l) >= seen);
+  const line = await bw.sighup();
+  assert.equal(line.msg, 'policy reloaded', JSON.stringify(line));
 }
 
 const api = async (p: string): Promise<unknown> => {

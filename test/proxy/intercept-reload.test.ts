@@ -44,8 +44,7 @@ void test(
     const before = await curl(['--cacert', trusted.originCa.certFile, '-x', proxy, url]);
     assert.equal(before.status, 200);
     await writeFile(path.join(stack.dir, 'rules.txt'), 'blocked.test\nurl =files.test /weixin/\n');
-    stack.bw.proc.kill('SIGHUP');
-    await stack.bw.waitForLog((l) => l.msg === 'policy reloaded');
+    assert.equal((await stack.bw.sighup()).msg, 'policy reloaded');
     const after = await curl(['--cacert', trusted.bwCa.certFile, '-x', proxy, url]);
     assert.equal(after.exitCode, 0, 'banwall’s leaf now');
     assert.equal(after.status, 403);
