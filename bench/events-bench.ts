@@ -49,12 +49,12 @@ export interface EventsBenchResult {
   readonly disk: Partial<Record<Mode, { bytes: number; events: number; rows: number; dropped: number }>>;
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
 
-async function metric(httpPort: number, re: RegExp): Promise<number> {
+export async function metric(httpPort: number, re: RegExp): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
   return Number(re.exec(text)?.[1] ?? NaN);
 }
@@ -115,7 +115,7 @@ export async function storeCpuPerEvent(dir: string, foldWindow: number, events: 
 }
 
 /** Nanoseconds each thread of `pid` has run (schedstat), the answering thread apart. */
-function cpuNs(pid: number): Cpu {
+export function threadCpuNs(pid: number): Cpu {
   const out = { main: 0, others: 0 };
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
@@ -133,7 +133,7 @@ function cpuNs(pid: number): Cpu {
   return out;
 }
 
-function fileBytes(db: string): number {
+export function fileBytes(db: string): number {
   let bytes = 0;
   for (const f of [db, `${db}-wal`]) {
     try {
@@ -217,9 +217,9 @@ export async function eventsBench(opts: {
       }
       for (const mode of order) {
         const { dnsPort, proc } = servers.get(mode)!;
-        const before = cpuNs(proc.pid);
+        const before = threadCpuNs(proc.pid);
         const blocked = await dnsperf(dnsPort, blockedQ, opts.seconds);
-        const after = cpuNs(proc.pid);
+        const after = threadCpuNs(proc.pid);
         const answered = Math.max(1, blocked.sent - blocked.lost);
         runs[mode].blocked.push(blocked.qps);
         runs[mode].main.push((after.main - before.main) / 1000 / answered);

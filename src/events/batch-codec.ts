@@ -26,6 +26,11 @@ export const REFS = REF_FIELDS.length;
 /** Per row in `numbers`: time, last, durationMs, count, intercepted (0/1). */
 export const NUMBERS = 5;
 
+/** The row's `file:line` (joined here, on the writer thread, when the serving thread sent them apart). */
+export function sourceText(file: string, line: number): string {
+  return line < 0 ? file : `${file}:${line}`;
+}
+
 export interface EncodedBatch {
   /** The distinct strings of the batch (all fields but the target). */
   readonly strings: readonly string[];
@@ -33,6 +38,11 @@ export interface EncodedBatch {
   readonly numbers: Float64Array;
   /** The name or URL of each row. */
   readonly targets: readonly string[];
+  /**
+   * Per row, the rule's line when its `source` string is only the file (the DNS side sends them
+   * apart: see RowRing.push), else -1.
+   */
+  readonly lines: Int32Array;
 }
 
 /** Rows and the events they stand for (only the rows set in `keep`, when given). */
@@ -49,7 +59,7 @@ export function batchSize(b: EncodedBatch, keep?: Uint8Array): { rows: number; e
 
 /** The buffers `postMessage` can move instead of copying. */
 export function transferables(b: EncodedBatch): ArrayBuffer[] {
-  return [b.refs.buffer as ArrayBuffer, b.numbers.buffer as ArrayBuffer];
+  return [b.refs.buffer as ArrayBuffer, b.numbers.buffer as ArrayBuffer, b.lines.buffer as ArrayBuffer];
 }
 
 /**
@@ -62,7 +72,7 @@ export function insertBatch(
   keyOf: (client: string) => Uint8Array,
   keep?: Uint8Array,
 ): void {
-  const { strings: s, refs: r, numbers: n, targets } = b;
+  const { strings: s, refs: r, numbers: n, targets, lines } = b;
   for (let row = 0; row < targets.length; row++) {
     if (keep !== undefined && keep[row] === 0) continue;
     const i = row * REFS;
@@ -83,7 +93,7 @@ export function insertBatch(
       s[r[i + 8]], // category
       s[r[i + 9]], // list
       s[r[i + 10]], // rule
-      s[r[i + 11]], // source
+      sourceText(s[r[i + 11]], lines[row]), // source
       s[r[i + 12]], // answer
       n[j + 2], // durationMs
       n[j + 4], // intercepted
@@ -98,7 +108,7 @@ export function forEachRow(
   b: EncodedBatch,
   fn: (e: PolicyEvent, count: number, last: number, row: number) => void,
 ): void {
-  const { strings: s, refs: r, numbers: n, targets } = b;
+  const { strings: s, refs: r, numbers: n, targets, lines } = b;
   for (let row = 0; row < targets.length; row++) {
     const i = row * REFS;
     const j = row * NUMBERS;
@@ -117,7 +127,7 @@ export function forEachRow(
         category: s[r[i + 8]],
         list: s[r[i + 9]],
         rule: s[r[i + 10]],
-        source: s[r[i + 11]],
+        source: sourceText(s[r[i + 11]], lines[row]),
         answer: s[r[i + 12]],
         durationMs: n[j + 2],
         intercepted: n[j + 4] === 1,

@@ -53,6 +53,10 @@ export class EventStore implements EventSink {
     if (this.closing === null) this.rows.offer(event);
   }
 
+  directRows(): RowRing | null {
+    return this.closing === null ? this.rows : null;
+  }
+
   get dropped(): number {
     return this.rows.dropped + this.counts.lostEvents;
   }

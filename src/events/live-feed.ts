@@ -23,6 +23,11 @@ export class LiveFeed implements EventSink {
     this.keepalive.unref();
   }
 
+  /** Without listeners an event costs nothing here: the DNS side may skip building it. */
+  get idle(): boolean {
+    return this.clients.size === 0;
+  }
+
   get listeners(): number {
     return this.clients.size;
   }

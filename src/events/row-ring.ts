@@ -12,9 +12,8 @@ import type { PolicyEvent } from './event.ts';
 import { NUMBERS, REF_FIELDS, REFS, type EncodedBatch } from './batch-codec.ts';
 
 const NONE = -1;
-/** REF_FIELDS positions of the rule and its source, the two per-name fields besides the target. */
+/** REF_FIELDS position of the rule, the one per-name field besides the target. */
 const RULE = REF_FIELDS.indexOf('rule');
-const SOURCE = REF_FIELDS.indexOf('source');
 /** Rows the columns start with; a quiet resolver never pays for `capacity`. */
 const INITIAL = 1024;
 
@@ -32,6 +31,8 @@ export class RowRing {
   private count: Float64Array;
   private duration: Float64Array;
   private intercepted: Uint8Array;
+  /** The rule's line when `source` holds only its file (the DNS side's rows), else -1. */
+  private line: Int32Array;
   /** The next older row with the same target, or NONE. */
   private older: Int32Array;
   /** One column per REF_FIELDS entry (client, group, … answer: the indexes below follow it). */
@@ -57,6 +58,7 @@ export class RowRing {
     this.count = new Float64Array(cap);
     this.duration = new Float64Array(cap);
     this.intercepted = new Uint8Array(cap);
+    this.line = new Int32Array(cap);
     this.older = new Int32Array(cap);
     this.text = Array.from({ length: REFS }, () => new Array<string>(cap).fill(''));
     this.target = new Array<string>(cap).fill('');
@@ -92,6 +94,58 @@ export class RowRing {
    */
   offer(e: PolicyEvent, count = 1, last = e.time): void {
     if (this.fold(e, count, last)) return;
+    this.push(
+      e.time,
+      last,
+      count,
+      e.durationMs,
+      e.intercepted,
+      e.client,
+      e.group,
+      e.identity,
+      e.layer,
+      e.protocol,
+      e.target,
+      e.kind,
+      e.decision,
+      e.app,
+      e.category,
+      e.list,
+      e.rule,
+      e.source,
+      -1,
+      e.answer,
+    );
+  }
+
+  /**
+   * Adds a row from its fields, not folded: the DNS side's way in (dns-event-ring.ts), which builds
+   * no PolicyEvent when the store is the only sink listening. `source` is the rule's file and `line`
+   * its line (the writer joins them: no string built and no WeakMap lookup per event here), or the
+   * whole `file:line` with `line` -1.
+   */
+  push(
+    time: number,
+    last: number,
+    count: number,
+    durationMs: number,
+    intercepted: boolean,
+    client: string,
+    group: string,
+    identity: string,
+    layer: string,
+    protocol: string,
+    target: string,
+    kind: string,
+    decision: string,
+    app: string,
+    category: string,
+    list: string,
+    rule: string,
+    source: string,
+    line: number,
+    answer: string,
+  ): void {
     if (this.size === this.cap) {
       if (this.cap < this.max) {
         this.grow();
@@ -103,32 +157,33 @@ export class RowRing {
     }
     const s = (this.head + this.size) % this.cap;
     this.size++;
-    this.time[s] = e.time;
-    this.start[s] = e.time;
+    this.time[s] = time;
+    this.start[s] = time;
     // Unfolded rows are ready at once: no clock read per event.
     this.added[s] = this.window > 0 ? performance.now() : 0;
     this.last[s] = last;
     this.count[s] = count;
-    this.duration[s] = e.durationMs;
-    this.intercepted[s] = e.intercepted ? 1 : 0;
+    this.duration[s] = durationMs;
+    this.intercepted[s] = intercepted ? 1 : 0;
+    this.line[s] = line;
     const t = this.text;
-    t[0][s] = e.client;
-    t[1][s] = e.group;
-    t[2][s] = e.identity;
-    t[3][s] = e.layer;
-    t[4][s] = e.protocol;
-    t[5][s] = e.kind;
-    t[6][s] = e.decision;
-    t[7][s] = e.app;
-    t[8][s] = e.category;
-    t[9][s] = e.list;
-    t[10][s] = e.rule;
-    t[11][s] = e.source;
-    t[12][s] = e.answer;
-    this.target[s] = e.target;
+    t[0][s] = client;
+    t[1][s] = group;
+    t[2][s] = identity;
+    t[3][s] = layer;
+    t[4][s] = protocol;
+    t[5][s] = kind;
+    t[6][s] = decision;
+    t[7][s] = app;
+    t[8][s] = category;
+    t[9][s] = list;
+    t[10][s] = rule;
+    t[11][s] = source;
+    t[12][s] = answer;
+    this.target[s] = target;
     if (this.window > 0) {
-      this.older[s] = this.byTarget.get(e.target) ?? NONE;
-      this.byTarget.set(e.target, s);
+      this.older[s] = this.byTarget.get(target) ?? NONE;
+      this.byTarget.set(target, s);
     }
   }
 
@@ -154,6 +209,7 @@ export class RowRing {
     const refs = new Int32Array(n * REFS);
     const numbers = new Float64Array(n * NUMBERS);
     const targets = new Array<string>(n);
+    const lines = new Int32Array(n);
     let i = 0;
     let j = 0;
     for (let row = 0; row < n; row++) {
@@ -161,13 +217,14 @@ export class RowRing {
       for (let f = 0; f < REFS; f++) {
         const text = this.text[f][s];
         if (text !== prevText[f]) {
-          // The rule and its file:line differ for nearly every blocked name: hashing each into
-          // the map cost more (a fresh string per event) than sending it again when it recurs.
-          let k = f === RULE || f === SOURCE ? undefined : ids.get(text);
+          // The rule differs for nearly every blocked name: hashing each into the map cost more
+          // (a fresh string per event) than sending it again when it recurs. The source goes
+          // through it: from the DNS side it is the rule's file alone, one string per list.
+          let k = f === RULE ? undefined : ids.get(text);
           if (k === undefined) {
             k = strings.length;
             strings.push(text);
-            if (f !== RULE && f !== SOURCE) ids.set(text, k);
+            if (f !== RULE) ids.set(text, k);
           }
           prevText[f] = text;
           prevId[f] = k;
@@ -180,8 +237,9 @@ export class RowRing {
       numbers[j++] = this.count[s];
       numbers[j++] = this.intercepted[s];
       targets[row] = this.target[s];
+      lines[row] = this.line[s];
     }
-    return { strings, refs, numbers, targets };
+    return { strings, refs, numbers, targets, lines };
   }
 
   /** Removes the oldest row; it is the last of its target's chain (rows are added newest first). */
@@ -226,6 +284,7 @@ export class RowRing {
     this.count = moved(this.count, new Float64Array(cap));
     this.duration = moved(this.duration, new Float64Array(cap));
     this.intercepted = moved(this.intercepted, new Uint8Array(cap));
+    this.line = moved(this.line, new Int32Array(cap));
     const older = moved(this.older, new Int32Array(cap));
     for (let i = 0; i < this.size; i++) if (older[i] !== NONE) older[i] = slot(older[i]);
     this.older = older;
@@ -252,6 +311,7 @@ export class RowRing {
       t[11][s] === e.source &&
       t[7][s] === e.app &&
       t[8][s] === e.category &&
+      this.line[s] === -1 &&
       this.intercepted[s] === (e.intercepted ? 1 : 0)
     );
   }

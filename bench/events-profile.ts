@@ -1,0 +1,82 @@
+// The event store's cost on the answering thread, profiled: one banwall with the store off and one
+// with it on (blocks only, the default), each under `node --cpu-prof`, the same blocked load
+// (10,000 blocked names cycled) against each; prints the top functions and the stages of each and
+// the CPU per blocked query of each thread (/proc schedstat). Linux, loopback only.
+//   node bench/events-profile.ts [seconds] [tree …]   (a tree: another checkout's root to compare)
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { dnsperf } from './lib/dnsperf.ts';
+import { startReady, stop, installCleanup } from './lib/procs.ts';
+import { freePort, waitForDnsAnswer } from './lib/probe.ts';
+import { startFastUpstream } from './soak/fast-upstream.ts';
+import { stageBreakdown, topFunctions } from './profile.ts';
+import { threadCpuNs } from './events-bench.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const LIST = 10_000;
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+
+installCleanup();
+const seconds = Number(process.argv[2] ?? 5);
+const trees = process.argv.length > 3 ? process.argv.slice(3) : [ROOT];
+const dir = mkdtempSync(path.join(tmpdir(), 'banwall-events-prof-'));
+const list = path.join(dir, 'list.txt');
+writeFileSync(list, Array.from({ length: LIST }, (_, i) => `b${i}.blocked.bench`).join('\n'));
+const blockedQ = path.join(dir, 'blocked.q');
+writeFileSync(blockedQ, Array.from({ length: LIST }, (_, i) => `b${i}.blocked.bench A`).join('\n'));
+const upstream = await startFastUpstream();
+try {
+  for (const tree of trees) {
+    for (const store of [false, true]) {
+      const sub = path.join(dir, `${path.basename(tree)}-${store ? 'on' : 'off'}`);
+      mkdirSync(sub);
+      const [dnsPort, httpPort] = [await freePort(), await freePort()];
+      const conf = path.join(sub, 'banwall.yaml');
+      writeFileSync(
+        conf,
+        stringify({
+          log: { level: 'warn' },
+          dns: { listen: [`127.0.0.1:${dnsPort}`], upstreams: [upstream.url] },
+          lists: [{ name: 'bench', app: 'bench', category: 'core', source: list, format: 'domains' }],
+          groups: [{ name: 'default', lists: ['bench'] }],
+          http: { listen: [`127.0.0.1:${httpPort}`] },
+          queryLog: { enabled: false },
+          canaries: { enabled: false },
+          audit: { enabled: false },
+          events: { record: 'blocked', store: { enabled: store, path: 'events.db' } },
+        }),
+      );
+      const { proc } = await startReady(
+        `banwall-prof-${store}`,
+        process.execPath,
+        ['--cpu-prof', '--cpu-prof-dir', sub, path.join(tree, 'bin/banwall.js'), 'serve', '--config', conf],
+        path.join(sub, 'out.log'),
+        (alive, t0) => waitForDnsAnswer(dnsPort, 'b1.blocked.bench', t0, 60_000, alive, 3),
+        { cwd: tree },
+      );
+      await dnsperf(dnsPort, blockedQ, 2); // warm up: JIT, the rings grown
+      const before = threadCpuNs(proc.pid);
+      const from = nowUs();
+      const r = await dnsperf(dnsPort, blockedQ, seconds);
+      const to = nowUs();
+      const after = threadCpuNs(proc.pid);
+      await stop(proc, 15_000);
+      const answered = r.sent - r.lost;
+      console.log(
+        `\n== ${tree} store ${store ? 'on' : 'off'}: ${r.qps.toFixed(0)} q/s; µs per blocked query: answering thread ` +
+          `${((after.main - before.main) / 1000 / answered).toFixed(2)}, others ${((after.others - before.others) / 1000 / answered).toFixed(2)}`,
+      );
+      // The main thread's profile is the first file (the writer thread writes its own).
+      for (const f of readdirSync(sub).filter((x) => x.endsWith('.cpuprofile'))) {
+        console.log(`-- ${f}`);
+        for (const line of topFunctions(path.join(sub, f), 25, from, to)) console.log(`    ${line}`);
+        for (const line of stageBreakdown(path.join(sub, f), answered, from, to)) console.log(`    ${line}`);
+      }
+    }
+  }
+} finally {
+  await upstream.close();
+}
