@@ -86,7 +86,7 @@ async function run(ring: Ring): Promise<number> {
       const n = (i + k) % NAMES;
       ring.offer(
         {
-          name: wire.latin1Slice(offsets[n], offsets[n + 1] - 1),
+          name: wire.toString('latin1', offsets[n], offsets[n + 1] - 1),
           qtype: 1,
           client: '127.0.0.1',
           protocol: 'udp',

@@ -1,9 +1,8 @@
 // A batch of store rows as the writer thread receives it (RowRing.take builds it), and the one place
-// that binds a row to the INSERT. Columns, not an object per row: the numbers go in typed arrays that
+// that turns a row back into an event (the writer's folding; row-writer.ts binds rows to the INSERT). Columns, not an object per row: the numbers go in typed arrays that
 // are transferred (no copy), every string but the name is sent once per batch and referred to by
 // index (a burst from one client by one rule sends its client, group and rule once), so the
 // structured clone copies little more than the names.
-import type { StatementSync } from 'node:sqlite';
 import type { EventDecision, EventLayer, PolicyEvent } from './event.ts';
 
 /** Per row in `refs`: indexes into `strings` of these fields. */
@@ -60,47 +59,6 @@ export function batchSize(b: EncodedBatch, keep?: Uint8Array): { rows: number; e
 /** The buffers `postMessage` can move instead of copying. */
 export function transferables(b: EncodedBatch): ArrayBuffer[] {
   return [b.refs.buffer as ArrayBuffer, b.numbers.buffer as ArrayBuffer, b.lines.buffer as ArrayBuffer];
-}
-
-/**
- * Runs `insert` once per row (per row set in `keep`, when given), its parameters in the table's column order (columns.ts, with the
- * client's 16-byte key after the client).
- */
-export function insertBatch(
-  insert: StatementSync,
-  b: EncodedBatch,
-  keyOf: (client: string) => Uint8Array,
-  keep?: Uint8Array,
-): void {
-  const { strings: s, refs: r, numbers: n, targets, lines } = b;
-  for (let row = 0; row < targets.length; row++) {
-    if (keep !== undefined && keep[row] === 0) continue;
-    const i = row * REFS;
-    const j = row * NUMBERS;
-    const client = s[r[i]];
-    insert.run(
-      n[j], // time
-      client,
-      keyOf(client),
-      s[r[i + 1]], // group
-      s[r[i + 2]], // identity
-      s[r[i + 3]], // layer
-      s[r[i + 4]], // protocol
-      targets[row],
-      s[r[i + 5]], // kind
-      s[r[i + 6]], // decision
-      s[r[i + 7]], // app
-      s[r[i + 8]], // category
-      s[r[i + 9]], // list
-      s[r[i + 10]], // rule
-      sourceText(s[r[i + 11]], lines[row]), // source
-      s[r[i + 12]], // answer
-      n[j + 2], // durationMs
-      n[j + 4], // intercepted
-      n[j + 3], // count
-      n[j + 1], // last
-    );
-  }
 }
 
 /** Each row back as an event with its count and last time (the writer folds them; tests read them). */

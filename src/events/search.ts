@@ -3,7 +3,8 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { EVENT_DECISIONS, EVENT_LAYERS, type FoldedEvent } from './event.ts';
 import { cidrRange } from './address-key.ts';
-import { CSV_FIELDS, SELECT_FIELDS } from './columns.ts';
+import { CSV_FIELDS, selectFields } from './columns.ts';
+import { schemaOf } from './sqlite-schema.ts';
 
 export interface EventFilter {
   /** Epoch ms, inclusive. */
@@ -110,40 +111,58 @@ export function filterFrom(get: (key: string) => string | undefined, now = Date.
   };
 }
 
-function where(f: EventFilter): { sql: string; params: (string | number | Uint8Array)[] } {
+/** The SQL column of a filter or summary key (`group` is `grp`). */
+const COLUMN: Record<string, string> = {
+  group: 'grp',
+  app: 'app',
+  category: 'category',
+  list: 'list',
+  layer: 'layer',
+  decision: 'decision',
+  client: 'client',
+};
+
+function where(f: EventFilter, schema: number): { sql: string; params: (string | number | Uint8Array)[] } {
   const clauses: string[] = [];
   const params: (string | number | Uint8Array)[] = [];
   const add = (clause: string, ...values: (string | number | Uint8Array)[]): void => {
     clauses.push(clause);
     params.push(...values);
   };
-  if (f.since !== undefined) add('time >= ?', f.since);
-  if (f.until !== undefined) add('time < ?', f.until);
+  const v3 = schema !== 2;
+  // Schema 3 has no index on time: the spans give the rowid range the times can be in (exact).
+  if (f.since !== undefined) {
+    if (v3)
+      add(
+        'e.id >= (SELECT coalesce(min(first), 9223372036854775807) FROM spans WHERE max_time >= ?)',
+        f.since,
+      );
+    add('e.time >= ?', f.since);
+  }
+  if (f.until !== undefined) {
+    if (v3) add('e.id <= (SELECT coalesce(max(last), 0) FROM spans WHERE min_time < ?)', f.until);
+    add('e.time < ?', f.until);
+  }
   if (f.client !== undefined) {
     const r = cidrRange(f.client)!;
-    add('client_key BETWEEN ? AND ?', r.lo, r.hi);
+    if (v3) add('e.client IN (SELECT id FROM clients WHERE key BETWEEN ? AND ?)', r.lo, r.hi);
+    else add('e.client_key BETWEEN ? AND ?', r.lo, r.hi);
   }
-  const exact: [keyof EventFilter, string][] = [
-    ['group', 'grp'],
-    ['app', 'app'],
-    ['category', 'category'],
-    ['list', 'list'],
-    ['layer', 'layer'],
-    ['decision', 'decision'],
-  ];
-  for (const [key, column] of exact) {
+  for (const key of ['group', 'app', 'category', 'list', 'layer', 'decision'] as const) {
     const v = f[key];
-    if (typeof v === 'string') add(`${column} = ?`, v);
+    if (typeof v !== 'string') continue;
+    if (v3) add(`e.${COLUMN[key]} = (SELECT id FROM strings WHERE text = ?)`, v);
+    else add(`e.${COLUMN[key]} = ?`, v);
   }
   if (f.q !== undefined) {
     // instr() instead of LIKE: no wildcard characters to escape in what the operator typed.
-    add('instr(lower(target), ?) > 0', f.q.toLowerCase());
+    add('instr(lower(e.target), ?) > 0', f.q.toLowerCase());
   }
-  if (f.cursor !== undefined) add('id < ?', f.cursor);
+  if (f.cursor !== undefined) add('e.id < ?', f.cursor);
   return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
 
-/** A row as SELECT_FIELDS names it: the event's fields, `intercepted` as 0/1. */
+/** A row as selectFields names it: the event's fields, `intercepted` as 0/1. */
 type Row = Omit<StoredEvent, 'intercepted'> & { intercepted: number };
 
 function toEvent(r: Row): StoredEvent {
@@ -153,9 +172,10 @@ function toEvent(r: Row): StoredEvent {
 /** Newest first, one page; `next` continues with older rows. */
 export function searchEvents(db: DatabaseSync, f: EventFilter): EventPage {
   const limit = f.limit ?? DEFAULT_LIMIT;
-  const w = where(f);
+  const schema = schemaOf(db);
+  const w = where(f, schema);
   const rows = db
-    .prepare(`SELECT id, ${SELECT_FIELDS} FROM events ${w.sql} ORDER BY id DESC LIMIT ?`)
+    .prepare(`SELECT e.id AS id, ${selectFields(schema)} FROM events e ${w.sql} ORDER BY e.id DESC LIMIT ?`)
     .all(...w.params, limit + 1) as unknown as Row[];
   const more = rows.length > limit;
   const events = rows.slice(0, limit).map(toEvent);
@@ -168,12 +188,15 @@ export function summarize(
   by: SummaryKey,
   f: EventFilter,
 ): { key: string; count: number; last: number }[] {
-  const column = by === 'group' ? 'grp' : by;
-  const w = where({ ...f, cursor: undefined });
+  const schema = schemaOf(db);
+  const column = `e.${COLUMN[by]}`;
+  const table = by === 'client' ? 'clients' : 'strings';
+  const key = schema === 2 ? column : `(SELECT text FROM ${table} WHERE id = ${column})`;
+  const w = where({ ...f, cursor: undefined }, schema);
   const limit = f.limit ?? DEFAULT_LIMIT;
   return db
     .prepare(
-      `SELECT ${column} AS key, sum(count) AS count, max(coalesce(last_time, time)) AS last FROM events ${w.sql}
+      `SELECT ${key} AS key, sum(e.count) AS count, max(coalesce(e.last_time, e.time)) AS last FROM events e ${w.sql}
        GROUP BY ${column} ORDER BY count DESC, key LIMIT ?`,
     )
     .all(...w.params, limit)

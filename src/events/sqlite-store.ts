@@ -11,13 +11,13 @@
 // `written`, `expired` and `dropped` count events (a folded row's count).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import type { PolicyEvent } from './event.ts';
 import { RowRing } from './row-ring.ts';
 import { addressKey } from './address-key.ts';
-import { INSERT_COLUMNS } from './columns.ts';
-import { batchSize, forEachRow, insertBatch, type EncodedBatch } from './batch-codec.ts';
+import { batchSize, forEachRow, type EncodedBatch } from './batch-codec.ts';
 import { openDatabase } from './sqlite-schema.ts';
+import { RowWriter } from './row-writer.ts';
 
 export { openDatabase } from './sqlite-schema.ts';
 
@@ -51,7 +51,7 @@ export class SqliteEventStore {
   /** Per event written, the row its repeats fold into until its window passes; null: no folding. */
   private readonly repeats: RowRing | null;
   private readonly opts: EventStoreOptions;
-  private readonly insert: StatementSync;
+  private readonly rowWriter: RowWriter;
   private readonly keys = new Map<string, Uint8Array>();
   private readonly keyOf = (client: string): Uint8Array => {
     let k = this.keys.get(client);
@@ -83,9 +83,7 @@ export class SqliteEventStore {
     this.pending = new RowRing(opts.queueSize, 0);
     const window = opts.foldWindow ?? 0;
     this.repeats = window > 0 ? new RowRing(opts.queueSize, window) : null;
-    this.insert = this.db.prepare(
-      `INSERT INTO events (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`,
-    );
+    this.rowWriter = new RowWriter(this.db, this.keyOf);
   }
 
   /** Starts the writer and the retention timers (separate from the constructor so tests can step). */
@@ -177,7 +175,7 @@ export class SqliteEventStore {
     const size = batchSize(batch, keep);
     try {
       this.db.exec('BEGIN');
-      insertBatch(this.insert, batch, this.keyOf, keep);
+      this.rowWriter.write(batch, keep);
       this.db.exec('COMMIT');
       this.written += size.events;
       this.rows += size.rows;
@@ -188,6 +186,7 @@ export class SqliteEventStore {
       } catch {
         // no transaction was open
       }
+      this.rowWriter.reset();
       this.failed++;
       this.failedEvents += size.events;
       return false;
@@ -199,8 +198,18 @@ export class SqliteEventStore {
     try {
       if (this.opts.maxAge > 0) {
         const cutoff = now - this.opts.maxAge;
-        this.expired += this.countEvents('SELECT count FROM events WHERE time < ?', cutoff);
-        this.db.prepare('DELETE FROM events WHERE time < ?').run(cutoff);
+        // No index on time: the spans bound the rows that can be older than the cutoff.
+        const { bound } = this.db
+          .prepare('SELECT max(last) AS bound FROM spans WHERE min_time < ?')
+          .get(cutoff) as { bound: number | null };
+        if (bound !== null) {
+          this.expired += this.countEvents(
+            'SELECT count FROM events WHERE id <= ? AND time < ?',
+            bound,
+            cutoff,
+          );
+          this.db.prepare('DELETE FROM events WHERE id <= ? AND time < ?').run(bound, cutoff);
+        }
       }
       if (this.opts.maxBytes > 0) {
         for (let round = 0; round < 8; round++) {
@@ -215,17 +224,27 @@ export class SqliteEventStore {
           this.db
             .prepare('DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?)')
             .run(rows);
+          this.pruneSpans();
         }
       }
+      this.pruneSpans();
       this.db.exec('PRAGMA incremental_vacuum');
     } catch {
       // Retention is retried on the next interval; a locked or full disk must not stop serving.
     }
   }
 
+  /** Spans wholly before the oldest row left go (a span partly deleted stays: still a true bound). */
+  private pruneSpans(): void {
+    this.db.exec(
+      'DELETE FROM spans WHERE last < coalesce((SELECT min(id) FROM events), 9223372036854775807)',
+    );
+    this.rowWriter.forgetSpan();
+  }
+
   /** The events the rows of `rowsSql` stand for (their counts summed). */
-  private countEvents(rowsSql: string, arg: number): number {
-    const r = this.db.prepare(`SELECT coalesce(sum(count), 0) AS n FROM (${rowsSql})`).get(arg) as {
+  private countEvents(rowsSql: string, ...args: number[]): number {
+    const r = this.db.prepare(`SELECT coalesce(sum(count), 0) AS n FROM (${rowsSql})`).get(...args) as {
       n: number;
     };
     return Number(r.n);

@@ -1,0 +1,178 @@
+// Writes encoded batches (batch-codec.ts) into a schema-3 file (sqlite-schema.ts): each string to its
+// dictionary id (a batch sends each distinct string once, so an id is looked up once per batch and
+// string; the writer keeps the ids it has seen), the rule NULL when it is the name, the rule's file
+// and line apart, the duration in whole µs (every producer rounds it to µs), and the batch's rows
+// added to the newest span (or a new one), which the time filters and retention read. The caller
+// holds the transaction.
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { NUMBERS, REF_FIELDS, REFS, type EncodedBatch } from './batch-codec.ts';
+
+/** Rows a span covers at most: a time filter reads at most this many rows past its bounds. */
+export const SPAN_ROWS = 4096;
+/** Dictionary ids kept in memory per table (cleared when full: the table still has them). */
+const CACHE_MAX = 65_536;
+const RULE = REF_FIELDS.indexOf('rule');
+const SOURCE = REF_FIELDS.indexOf('source');
+/** `file:line` as sourceOf writes it (a line without a leading zero, so it reads back the same). */
+const FILE_LINE = /^(.*):(0|[1-9]\d{0,9})$/s;
+
+class Dictionary {
+  private readonly ids = new Map<string, number>();
+  private readonly find: StatementSync;
+  private readonly add: StatementSync;
+
+  constructor(db: DatabaseSync, table: 'strings' | 'clients', withKey: boolean) {
+    this.find = db.prepare(`SELECT id FROM ${table} WHERE text = ?`);
+    this.add = db.prepare(
+      withKey ? `INSERT INTO ${table} (text, key) VALUES (?, ?)` : `INSERT INTO ${table} (text) VALUES (?)`,
+    );
+  }
+
+  /** The id of `text`, added (with `key`) when new. */
+  id(text: string, key?: Uint8Array): number {
+    let id = this.ids.get(text);
+    if (id !== undefined) return id;
+    const row = this.find.get(text) as { id: number } | undefined;
+    if (row !== undefined) id = row.id;
+    else id = Number((key === undefined ? this.add.run(text) : this.add.run(text, key)).lastInsertRowid);
+    if (this.ids.size >= CACHE_MAX) this.ids.clear();
+    this.ids.set(text, id);
+    return id;
+  }
+
+  /** Forgets the cached ids (a rolled-back transaction may have added some that are gone). */
+  reset(): void {
+    this.ids.clear();
+  }
+}
+
+interface Span {
+  first: number;
+  last: number;
+  minTime: number;
+  maxTime: number;
+}
+
+export class RowWriter {
+  private readonly db: DatabaseSync;
+  private readonly insert: StatementSync;
+  private readonly updateSpan: StatementSync;
+  private readonly insertSpan: StatementSync;
+  private readonly strings: Dictionary;
+  private readonly clients: Dictionary;
+  private readonly keyOf: (client: string) => Uint8Array;
+  /** The newest span, as the file has it; null: read it again. */
+  private span: Span | null = null;
+
+  constructor(db: DatabaseSync, keyOf: (client: string) => Uint8Array) {
+    this.db = db;
+    this.keyOf = keyOf;
+    this.insert = db.prepare(
+      `INSERT INTO events (time, client, grp, identity, layer, protocol, target, kind, decision, app,
+         category, list, rule, source, line, answer, duration_us, intercepted, count, last_time)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.updateSpan = db.prepare('UPDATE spans SET last = ?, min_time = ?, max_time = ? WHERE first = ?');
+    this.insertSpan = db.prepare('INSERT INTO spans (first, last, min_time, max_time) VALUES (?, ?, ?, ?)');
+    this.strings = new Dictionary(db, 'strings', false);
+    this.clients = new Dictionary(db, 'clients', true);
+  }
+
+  /** Inserts the rows (those set in `keep`, or all) inside the caller's transaction. */
+  write(b: EncodedBatch, keep?: Uint8Array): void {
+    const { strings: s, refs: r, numbers: n, targets, lines } = b;
+    // Per distinct string of the batch, its id (0: not looked up yet); the client's column apart.
+    const ids = new Float64Array(s.length);
+    const clientIds = new Float64Array(s.length);
+    const id = (k: number): number => (ids[k] === 0 ? (ids[k] = this.strings.id(s[k])) : ids[k]);
+    let first = -1;
+    let last = -1;
+    let minTime = Infinity;
+    let maxTime = -Infinity;
+    for (let row = 0; row < targets.length; row++) {
+      if (keep !== undefined && keep[row] === 0) continue;
+      const i = row * REFS;
+      const j = row * NUMBERS;
+      const c = r[i];
+      if (clientIds[c] === 0) clientIds[c] = this.clients.id(s[c], this.keyOf(s[c]));
+      const target = targets[row];
+      const time = n[j];
+      const lastTime = n[j + 1];
+      const ruleText = s[r[i + RULE]];
+      let source = s[r[i + SOURCE]];
+      let line: number | null = lines[row];
+      if (line < 0) {
+        // A whole `file:line` (the proxy's, or a repeats row): kept apart all the same.
+        const m = FILE_LINE.exec(source);
+        if (m === null) {
+          line = null;
+        } else {
+          source = m[1];
+          line = Number(m[2]);
+        }
+      }
+      const result = this.insert.run(
+        time,
+        clientIds[c],
+        id(r[i + 1]), // group
+        id(r[i + 2]), // identity
+        id(r[i + 3]), // layer
+        id(r[i + 4]), // protocol
+        target,
+        id(r[i + 5]), // kind
+        id(r[i + 6]), // decision
+        id(r[i + 7]), // app
+        id(r[i + 8]), // category
+        id(r[i + 9]), // list
+        ruleText === target ? null : this.strings.id(ruleText),
+        lines[row] < 0 ? this.strings.id(source) : id(r[i + SOURCE]),
+        line,
+        id(r[i + 12]), // answer
+        Math.round(n[j + 2] * 1000), // durationMs in µs
+        n[j + 4], // intercepted
+        n[j + 3], // count
+        lastTime === time ? null : lastTime,
+      );
+      last = Number(result.lastInsertRowid);
+      if (first < 0) first = last;
+      if (time < minTime) minTime = time;
+      if (time > maxTime) maxTime = time;
+    }
+    if (first >= 0) this.extendSpan(first, last, minTime, maxTime);
+  }
+
+  /** Adds ids first…last to the newest span while it holds under SPAN_ROWS rows, else starts one. */
+  private extendSpan(first: number, last: number, minTime: number, maxTime: number): void {
+    const span = (this.span ??= this.newestSpan());
+    if (span !== null && span.last < first && last - span.first < SPAN_ROWS) {
+      span.last = last;
+      span.minTime = Math.min(span.minTime, minTime);
+      span.maxTime = Math.max(span.maxTime, maxTime);
+      this.updateSpan.run(span.last, span.minTime, span.maxTime, span.first);
+      return;
+    }
+    this.insertSpan.run(first, last, minTime, maxTime);
+    this.span = { first, last, minTime, maxTime };
+  }
+
+  private newestSpan(): Span | null {
+    const row = this.db
+      .prepare(
+        'SELECT first, last, min_time AS minTime, max_time AS maxTime FROM spans ORDER BY first DESC LIMIT 1',
+      )
+      .get() as Span | undefined;
+    return row === undefined ? null : { ...row };
+  }
+
+  /** After retention deleted spans: read the newest again. */
+  forgetSpan(): void {
+    this.span = null;
+  }
+
+  /** After a rollback: what is cached may no longer be in the file. */
+  reset(): void {
+    this.span = null;
+    this.strings.reset();
+    this.clients.reset();
+  }
+}
