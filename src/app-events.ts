@@ -39,6 +39,8 @@ export async function createEvents(cfg: Config, dir: string, log: Logger): Promi
       maxAge: storeCfg.maxAge,
       maxBytes: storeCfg.maxBytes,
       foldWindow: storeCfg.foldWindow,
+      // The writer thread (~11 MB) starts with the first event: an idle resolver carries none.
+      lazy: true,
     });
     pipeline.add(store, recordAll ? 'all' : 'blocked');
   }

@@ -11,6 +11,16 @@ import type { EventStoreOptions } from './sqlite-store.ts';
 import { NO_WRITES, type ToWriter, type WriterCounts } from './writer-protocol.ts';
 import { batchSize, transferables } from './batch-codec.ts';
 import type { EventSink } from './event-sink.ts';
+import { storeFileNeedsWriter } from './store-file.ts';
+
+export interface EventStoreStart {
+  /**
+   * Start the writer thread (a V8 isolate with SQLite, ~11 MB of RSS) on the first event rather
+   * than now; meanwhile the file an earlier run left is checked every retention interval and the
+   * writer started when it needs an upgrade or retention (store-file.ts). The app sets it.
+   */
+  readonly lazy?: boolean;
+}
 
 /** What one post may carry at most; a larger backlog goes in several posts. */
 const POST_MAX = 4096;
@@ -24,29 +34,56 @@ export class EventStore implements EventSink {
   readonly name = 'store';
   readonly file: string;
   private readonly rows: RowRing;
-  private readonly worker: Worker;
+  private readonly opts: EventStoreOptions;
+  private worker: Worker | null = null;
   private readonly timer: NodeJS.Timeout;
+  private fileCheck: NodeJS.Timeout | undefined;
   private counts: WriterCounts = NO_WRITES;
   private postedRows = 0;
   private closing: Promise<void> | null = null;
   /** Set when the writer could not open the file; the store then only counts drops. */
   error: string | undefined;
 
-  constructor(opts: EventStoreOptions) {
+  constructor(opts: EventStoreOptions & EventStoreStart) {
     this.file = opts.file;
+    const { lazy, ...writerOpts } = opts;
+    this.opts = writerOpts;
     this.rows = new RowRing(opts.queueSize, 0);
+    this.timer = setInterval(() => this.post(), opts.flushInterval);
+    this.timer.unref();
+    if (lazy !== true) {
+      this.startWriter();
+      return;
+    }
+    const check = (): void => {
+      if (this.worker === null && storeFileNeedsWriter(opts)) this.startWriter();
+    };
+    // Soon after start (an upgrade, or retention overdue since the last run), then as retention runs.
+    setTimeout(check, 1000).unref();
+    this.fileCheck = setInterval(check, opts.retentionInterval ?? 60_000);
+    this.fileCheck.unref();
+  }
+
+  /** Whether the writer thread runs (it starts on the first event when `lazy`). */
+  get started(): boolean {
+    return this.worker !== null;
+  }
+
+  private startWriter(): Worker {
+    if (this.worker !== null) return this.worker;
+    clearInterval(this.fileCheck);
     // Through tsWorker: a plain Worker on the .ts file loaded Node's type stripper at every start.
-    this.worker = tsWorker(new URL('./store-worker.ts', import.meta.url), { workerData: opts });
-    this.worker.on('message', (c: WriterCounts) => {
+    const worker = tsWorker(new URL('./store-worker.ts', import.meta.url), { workerData: this.opts });
+    worker.on('message', (c: WriterCounts) => {
       this.counts = c;
       if (c.error !== undefined) this.error = c.error;
     });
-    this.worker.on('error', (err) => {
+    worker.on('error', (err) => {
       this.error = err.message;
     });
-    this.worker.unref();
-    this.timer = setInterval(() => this.post(), opts.flushInterval);
-    this.timer.unref();
+    worker.unref();
+    this.worker = worker;
+    return worker;
   }
 
   offer(event: PolicyEvent): void {
@@ -86,7 +123,7 @@ export class EventStore implements EventSink {
       const batch = this.rows.take(POST_MAX, Infinity);
       if (batch === null) return;
       this.postedRows += batchSize(batch).rows;
-      this.worker.postMessage({ batch } satisfies ToWriter, transferables(batch));
+      this.startWriter().postMessage({ batch } satisfies ToWriter, transferables(batch));
     }
   }
 
@@ -94,16 +131,23 @@ export class EventStore implements EventSink {
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       clearInterval(this.timer);
+      clearInterval(this.fileCheck);
       this.post(true);
+      const worker = this.worker;
+      // Never started (no event came): nothing to write.
+      if (worker === null) {
+        resolve();
+        return;
+      }
       const done = (): void => {
         clearTimeout(guard);
-        void this.worker.terminate().then(() => resolve());
+        void worker.terminate().then(() => resolve());
       };
       // A writer stuck on a dead disk must not hold up shutdown for ever.
       const guard = setTimeout(done, 5000);
-      this.worker.on('message', (c: WriterCounts) => c.closed === true && done());
-      this.worker.on('exit', done);
-      this.worker.postMessage({ close: true } satisfies ToWriter);
+      worker.on('message', (c: WriterCounts) => c.closed === true && done());
+      worker.on('exit', done);
+      worker.postMessage({ close: true } satisfies ToWriter);
     });
     return this.closing;
   }

@@ -11,6 +11,15 @@ export function registerEventMetrics(pipeline: EventPipeline): void {
     collect: () => pipeline.dropped().map((d) => ({ labels: { sink: d.sink }, value: d.dropped })),
   });
   registerPulled({
+    name: 'banwall_events_writer_running',
+    help: 'Whether the event store writer thread runs (1); it starts with the first event to store, or when the file an earlier run left needs an upgrade or retention.',
+    type: 'gauge',
+    collect: () => {
+      const store = pipeline.find<EventStore>('store');
+      return store === undefined ? [] : [{ labels: {}, value: store.started ? 1 : 0 }];
+    },
+  });
+  registerPulled({
     name: 'banwall_events_stored_total',
     help: 'Events committed to the event store (written; folded: of those, the ones that took no row of their own), and events removed by retention (expired).',
     type: 'counter',

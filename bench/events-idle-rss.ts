@@ -1,0 +1,66 @@
+// Idle RSS of banwall with the event store on (the default), per checkout, as `npm start` runs it
+// (MALLOC_ARENA_MAX=1, --max-semi-space-size=1): started, answered one allowed query (no event),
+// 4 s idle, VmRSS; checkouts alternate. `node bench/events-idle-rss.ts ROOT … ` (ROUNDS=3).
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { startReady, stop, installCleanup } from './lib/procs.ts';
+import { freePort, waitForDnsAnswer } from './lib/probe.ts';
+import { startFastUpstream } from './soak/fast-upstream.ts';
+
+installCleanup();
+// A root written `off:ROOT` runs that checkout with the store off (the floor).
+const roots = process.argv.slice(2);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const dir = mkdtempSync(path.join(tmpdir(), 'banwall-idle-rss-'));
+const list = path.join(dir, 'list.txt');
+writeFileSync(list, Array.from({ length: 10_000 }, (_, i) => `b${i}.blocked.bench`).join('\n'));
+const upstream = await startFastUpstream();
+const rss = new Map<string, number[]>(roots.map((r) => [r, []]));
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const entry of round % 2 === 0 ? roots : [...roots].reverse()) {
+      const off = entry.startsWith('off:');
+      const root = off ? entry.slice(4) : entry;
+      const sub = path.join(dir, `${round}-${path.basename(root)}${off ? '-off' : ''}`);
+      mkdirSync(sub);
+      const [dnsPort, httpPort] = [await freePort(), await freePort()];
+      const conf = path.join(sub, 'banwall.yaml');
+      writeFileSync(
+        conf,
+        stringify({
+          log: { level: 'warn' },
+          dns: { listen: [`127.0.0.1:${dnsPort}`], upstreams: [upstream.url] },
+          lists: [{ name: 'bench', app: 'bench', category: 'core', source: list, format: 'domains' }],
+          groups: [{ name: 'default', lists: ['bench'] }],
+          http: { listen: [`127.0.0.1:${httpPort}`] },
+          canaries: { enabled: false },
+          events: { store: { path: 'events.db', enabled: !off } },
+        }),
+      );
+      const { proc } = await startReady(
+        'banwall-idle',
+        process.execPath,
+        ['--max-semi-space-size=1', path.join(root, 'bin/banwall.js'), 'serve', '--config', conf],
+        path.join(sub, 'out.log'),
+        (alive, t0) => waitForDnsAnswer(dnsPort, 'h1.bench', t0, 60_000, alive),
+        { cwd: root, env: { ...process.env, MALLOC_ARENA_MAX: '1' } },
+      );
+      await new Promise((r) => setTimeout(r, 4000));
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1]);
+      const tasks = readFileSync(`/proc/${proc.pid}/status`, 'utf8').match(/Threads:\s+(\d+)/)?.[1];
+      await stop(proc);
+      rss.get(entry)!.push(kb / 1024);
+      console.log(`round ${round + 1} ${entry}: ${(kb / 1024).toFixed(1)} MB, ${tasks} threads`);
+    }
+  }
+} finally {
+  await upstream.close();
+}
+for (const [root, v] of rss) {
+  const s = [...v].sort((a, b) => a - b);
+  console.log(
+    `${root}: median ${s[Math.floor(s.length / 2)].toFixed(1)} MB (${v.map((x) => x.toFixed(1)).join(' ')})`,
+  );
+}
