@@ -9,7 +9,7 @@
 // Bounded: the columns grow (doubling) up to `capacity` rows; when full, the oldest row is dropped
 // and its events counted (`dropped`).
 import type { PolicyEvent } from './event.ts';
-import { NUMBERS, REF_FIELDS, REFS, type EncodedBatch } from './batch-codec.ts';
+import { NUMBERS, REF_FIELDS, REFS, sourceText, type EncodedBatch } from './batch-codec.ts';
 
 const NONE = -1;
 /** REF_FIELDS position of the rule, the one per-name field besides the target. */
@@ -85,6 +85,54 @@ export class RowRing {
       }
     }
     return false;
+  }
+
+  /**
+   * fold() for row `row` of an encoded batch (the writer's way: its fields compared where they are,
+   * no event built and no `file:line` joined per row).
+   */
+  foldRow(b: EncodedBatch, row: number): boolean {
+    if (this.window === 0) return false;
+    const j = row * NUMBERS;
+    const time = b.numbers[j];
+    for (let s = this.byTarget.get(b.targets[row]) ?? NONE; s !== NONE; s = this.older[s]) {
+      if (time - this.start[s] < this.window && this.sameRow(s, b, row)) {
+        if (this.count[s] === 0) this.time[s] = time;
+        this.count[s] += b.numbers[j + 3];
+        if (b.numbers[j + 1] > this.last[s]) this.last[s] = b.numbers[j + 1];
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Adds an empty row (count 0) that the repeats of row `row` of a batch fold into. */
+  openRepeats(b: EncodedBatch, row: number): void {
+    const { strings: t, refs: r, numbers: n } = b;
+    const i = row * REFS;
+    const j = row * NUMBERS;
+    this.push(
+      n[j],
+      n[j],
+      0,
+      n[j + 2],
+      n[j + 4] === 1,
+      t[r[i]],
+      t[r[i + 1]],
+      t[r[i + 2]],
+      t[r[i + 3]],
+      t[r[i + 4]],
+      b.targets[row],
+      t[r[i + 5]],
+      t[r[i + 6]],
+      t[r[i + 7]],
+      t[r[i + 8]],
+      t[r[i + 9]],
+      t[r[i + 10]],
+      t[r[i + 11]],
+      b.lines[row],
+      t[r[i + 12]],
+    );
   }
 
   /**
@@ -311,8 +359,33 @@ export class RowRing {
       t[11][s] === e.source &&
       t[7][s] === e.app &&
       t[8][s] === e.category &&
-      this.line[s] === -1 &&
+      (this.line[s] < 0 ? t[11][s] === e.source : sourceText(t[11][s], this.line[s]) === e.source) &&
       this.intercepted[s] === (e.intercepted ? 1 : 0)
+    );
+  }
+
+  /** same() against row `row` of a batch, field by field in its columns. */
+  private sameRow(s: number, b: EncodedBatch, row: number): boolean {
+    const t = this.text;
+    const str = b.strings;
+    const i = row * REFS;
+    const r = b.refs;
+    return (
+      t[0][s] === str[r[i]] &&
+      t[5][s] === str[r[i + 5]] &&
+      t[10][s] === str[r[i + 10]] &&
+      t[12][s] === str[r[i + 12]] &&
+      t[6][s] === str[r[i + 6]] &&
+      t[4][s] === str[r[i + 4]] &&
+      t[9][s] === str[r[i + 9]] &&
+      t[1][s] === str[r[i + 1]] &&
+      t[2][s] === str[r[i + 2]] &&
+      t[3][s] === str[r[i + 3]] &&
+      this.line[s] === b.lines[row] &&
+      t[11][s] === str[r[i + 11]] &&
+      t[7][s] === str[r[i + 7]] &&
+      t[8][s] === str[r[i + 8]] &&
+      this.intercepted[s] === b.numbers[row * NUMBERS + 4]
     );
   }
 }

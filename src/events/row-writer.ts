@@ -9,6 +9,14 @@ import { NUMBERS, REF_FIELDS, REFS, type EncodedBatch } from './batch-codec.ts';
 
 /** Rows a span covers at most: a time filter reads at most this many rows past its bounds. */
 export const SPAN_ROWS = 4096;
+/** Columns an event row binds. */
+const COLUMNS = 20;
+/**
+ * Rows one INSERT writes (`VALUES (…), (…)`): the statement's run, its result object and step per
+ * row cost ~40 % of a row's insert when one row was one statement (2.05 -> 1.27 µs a row, 32 at a
+ * time, measured in isolation on a schema-3 table); the rest of a batch goes one row at a time.
+ */
+const MULTI = 32;
 /** Dictionary ids kept in memory per table (cleared when full: the table still has them). */
 const CACHE_MAX = 65_536;
 const RULE = REF_FIELDS.indexOf('rule');
@@ -56,6 +64,10 @@ interface Span {
 export class RowWriter {
   private readonly db: DatabaseSync;
   private readonly insert: StatementSync;
+  private readonly insertMulti: StatementSync;
+  /** The parameters of one multi-row INSERT, and of a single one. */
+  private readonly multi = new Array<string | number | null>(MULTI * COLUMNS);
+  private readonly single = new Array<string | number | null>(COLUMNS);
   private readonly updateSpan: StatementSync;
   private readonly insertSpan: StatementSync;
   private readonly strings: Dictionary;
@@ -67,11 +79,14 @@ export class RowWriter {
   constructor(db: DatabaseSync, keyOf: (client: string) => Uint8Array) {
     this.db = db;
     this.keyOf = keyOf;
-    this.insert = db.prepare(
-      `INSERT INTO events (time, client, grp, identity, layer, protocol, target, kind, decision, app,
-         category, list, rule, source, line, answer, duration_us, intercepted, count, last_time)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    const insert = (rows: number): StatementSync =>
+      db.prepare(
+        `INSERT INTO events (time, client, grp, identity, layer, protocol, target, kind, decision, app,
+           category, list, rule, source, line, answer, duration_us, intercepted, count, last_time)
+         VALUES ${Array.from({ length: rows }, () => `(${new Array(COLUMNS).fill('?').join(', ')})`).join(', ')}`,
+      );
+    this.insert = insert(1);
+    this.insertMulti = insert(MULTI);
     this.updateSpan = db.prepare('UPDATE spans SET last = ?, min_time = ?, max_time = ? WHERE first = ?');
     this.insertSpan = db.prepare('INSERT INTO spans (first, last, min_time, max_time) VALUES (?, ?, ?, ?)');
     this.strings = new Dictionary(db, 'strings', false);
@@ -89,6 +104,10 @@ export class RowWriter {
     let last = -1;
     let minTime = Infinity;
     let maxTime = -Infinity;
+    const rows = keep === undefined ? targets.length : keep.reduce((a, k) => a + k, 0);
+    // The first rows in INSERTs of MULTI rows, the rest (under MULTI) one by one.
+    const inMulti = rows - (rows % MULTI);
+    let done = 0;
     for (let row = 0; row < targets.length; row++) {
       if (keep !== undefined && keep[row] === 0) continue;
       const i = row * REFS;
@@ -111,30 +130,38 @@ export class RowWriter {
           line = Number(m[2]);
         }
       }
-      const result = this.insert.run(
-        time,
-        clientIds[c],
-        id(r[i + 1]), // group
-        id(r[i + 2]), // identity
-        id(r[i + 3]), // layer
-        id(r[i + 4]), // protocol
-        target,
-        id(r[i + 5]), // kind
-        id(r[i + 6]), // decision
-        id(r[i + 7]), // app
-        id(r[i + 8]), // category
-        id(r[i + 9]), // list
-        ruleText === target ? null : this.strings.id(ruleText),
-        lines[row] < 0 ? this.strings.id(source) : id(r[i + SOURCE]),
-        line,
-        id(r[i + 12]), // answer
-        Math.round(n[j + 2] * 1000), // durationMs in µs
-        n[j + 4], // intercepted
-        n[j + 3], // count
-        lastTime === time ? null : lastTime,
-      );
-      last = Number(result.lastInsertRowid);
-      if (first < 0) first = last;
+      const multi = done < inMulti;
+      const p = multi ? this.multi : this.single;
+      let k = multi ? (done % MULTI) * COLUMNS : 0;
+      p[k++] = time;
+      p[k++] = clientIds[c];
+      p[k++] = id(r[i + 1]); // group
+      p[k++] = id(r[i + 2]); // identity
+      p[k++] = id(r[i + 3]); // layer
+      p[k++] = id(r[i + 4]); // protocol
+      p[k++] = target;
+      p[k++] = id(r[i + 5]); // kind
+      p[k++] = id(r[i + 6]); // decision
+      p[k++] = id(r[i + 7]); // app
+      p[k++] = id(r[i + 8]); // category
+      p[k++] = id(r[i + 9]); // list
+      p[k++] = ruleText === target ? null : this.strings.id(ruleText);
+      p[k++] = lines[row] < 0 ? this.strings.id(source) : id(r[i + SOURCE]);
+      p[k++] = line;
+      p[k++] = id(r[i + 12]); // answer
+      p[k++] = Math.round(n[j + 2] * 1000); // durationMs in µs
+      p[k++] = n[j + 4]; // intercepted
+      p[k++] = n[j + 3]; // count
+      p[k] = lastTime === time ? null : lastTime;
+      done++;
+      if (!multi) {
+        last = Number(this.insert.run(...p).lastInsertRowid);
+        if (first < 0) first = last;
+      } else if (done % MULTI === 0) {
+        // Rows of one INSERT take consecutive ids (an INTEGER PRIMARY KEY without AUTOINCREMENT).
+        last = Number(this.insertMulti.run(...p).lastInsertRowid);
+        if (first < 0) first = last - MULTI + 1;
+      }
       if (time < minTime) minTime = time;
       if (time > maxTime) maxTime = time;
     }

@@ -15,7 +15,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { PolicyEvent } from './event.ts';
 import { RowRing } from './row-ring.ts';
 import { addressKey } from './address-key.ts';
-import { batchSize, forEachRow, type EncodedBatch } from './batch-codec.ts';
+import { batchSize, type EncodedBatch } from './batch-codec.ts';
 import { openDatabase } from './sqlite-schema.ts';
 import { RowWriter } from './row-writer.ts';
 
@@ -116,12 +116,12 @@ export class SqliteEventStore {
     }
     const keep = new Uint8Array(batch.targets.length);
     let kept = 0;
-    forEachRow(batch, (e, count, last, row) => {
-      if (repeats.fold(e, count, last)) return;
+    for (let row = 0; row < keep.length; row++) {
+      if (repeats.foldRow(batch, row)) continue;
       keep[row] = 1;
       kept++;
-      repeats.offer(e, 0);
-    });
+      repeats.openRepeats(batch, row);
+    }
     if (kept > 0) this.write(batch, kept === keep.length ? undefined : keep);
   }
 
