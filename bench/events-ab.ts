@@ -41,6 +41,7 @@ interface Server {
   blocked: number[];
   main: number[];
   others: number[];
+  othersTotal: number;
 }
 const servers: Server[] = [];
 try {
@@ -89,6 +90,7 @@ try {
         blocked: [],
         main: [],
         others: [],
+        othersTotal: 0,
       });
       await dnsperf(dnsPort, hitsQ, 1);
     }
@@ -116,6 +118,7 @@ try {
     );
   }
   await new Promise((r) => setTimeout(r, 2500));
+  for (const s of servers) s.othersTotal = threadCpuNs(s.proc.pid).others;
   console.log(
     '| tree:mode | hits q/s | vs off | blocked q/s | vs off | answering µs/q | others µs/q | events | dropped | bytes/event | bytes/row |',
   );
@@ -123,14 +126,18 @@ try {
   for (const s of servers) {
     const off = servers.find((o) => o.tree === s.tree && o.mode === 'off')!;
     const ratio = (k: 'hits' | 'blocked') => median(s[k].map((v, i) => v / off[k][i]));
-    let disk = '| – | – | – | – |';
+    let disk = '| – | – | – | – | – |';
     if (s.mode !== 'off') {
+      // The writer runs when it finds CPU (SCHED_IDLE), also after a run: its CPU over the whole
+      // run (every thread but the answering one, less what the same threads took with the store
+      // off) over the events it wrote.
+      const others = s.othersTotal - off.othersTotal;
       const written = await metric(s.httpPort, /^banwall_events_stored_total\{outcome="written"\} (\d+)/m);
       const folded = await metric(s.httpPort, /^banwall_events_stored_total\{outcome="folded"\} (\d+)/m);
       const dropped = await metric(s.httpPort, /^banwall_events_dropped_total\{sink="store"\} (\d+)/m);
       await stop(s.proc);
       const bytes = fileBytes(s.db);
-      disk = `| ${written} | ${dropped} | ${Math.round(bytes / written)} | ${Math.round(bytes / Math.max(1, written - folded))} |`;
+      disk = `| ${written} | ${dropped} | ${Math.round(bytes / written)} | ${Math.round(bytes / Math.max(1, written - folded))} | ${(others / 1000 / written).toFixed(2)} |`;
     }
     console.log(
       `| ${s.key} | ${Math.round(median(s.hits))} | ${ratio('hits').toFixed(2)}× | ${Math.round(median(s.blocked))} | ${ratio('blocked').toFixed(2)}× ` +
