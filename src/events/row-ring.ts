@@ -6,38 +6,51 @@
 // rows to write at once) every event is a row, ready at once. sqlite-store.ts uses one of each
 // for syslog-style "repeated N times" rows.
 //
-// Bounded: the columns grow (doubling) up to `capacity` rows; when full, the oldest row is dropped
-// and its events counted (`dropped`).
+// Bounded: the columns are chunks of CHUNK rows, allocated as the ring first reaches them (a quiet
+// resolver never pays for `capacity`) and never copied; when full, the oldest row is dropped and its
+// events counted (`dropped`). (They were arrays doubled as the ring grew: while a starved writer
+// let rows pile up, the copies took ~12 % of the answering thread's profile at a blocked load.)
 import type { PolicyEvent } from './event.ts';
 import { NUMBERS, REF_FIELDS, REFS, sourceText, type EncodedBatch } from './batch-codec.ts';
 
 const NONE = -1;
 /** REF_FIELDS position of the rule, the one per-name field besides the target. */
 const RULE = REF_FIELDS.indexOf('rule');
-/** Rows the columns start with; a quiet resolver never pays for `capacity`. */
-const INITIAL = 1024;
+/** Rows per chunk of columns (a power of two: a slot's chunk is a shift, its row a mask). */
+const CHUNK_BITS = 10;
+const CHUNK = 1 << CHUNK_BITS;
+const MASK = CHUNK - 1;
+/** Emptied chunks kept for reuse; beyond them a burst's chunks are given back. */
+const SPARE = 2;
+
+/** CHUNK rows of every column. */
+class Chunk {
+  readonly time = new Float64Array(CHUNK);
+  /** The event time its fold window starts at (`time` moves to the first repeat in a repeats row). */
+  readonly start = new Float64Array(CHUNK);
+  /** performance.now() when the row was added: its window closes by this clock, which no wall-clock
+   * step (NTP, DST) can hold back. */
+  readonly added = new Float64Array(CHUNK);
+  readonly last = new Float64Array(CHUNK);
+  readonly count = new Float64Array(CHUNK);
+  readonly duration = new Float64Array(CHUNK);
+  readonly intercepted = new Uint8Array(CHUNK);
+  /** The rule's line when `source` holds only its file (the DNS side's rows), else -1. */
+  readonly line = new Int32Array(CHUNK);
+  /** The next older row (a slot of the ring) with the same target, or NONE. */
+  readonly older = new Int32Array(CHUNK);
+  /** One column per REF_FIELDS entry (client, group, … answer: the indexes below follow it). */
+  readonly text: string[][] = Array.from({ length: REFS }, () => new Array<string>(CHUNK).fill(''));
+  readonly target: string[] = new Array<string>(CHUNK).fill('');
+}
 
 export class RowRing {
   private readonly window: number;
-  private readonly max: number;
-  private cap: number;
-  private time: Float64Array;
-  /** The event time its fold window starts at (`time` moves to the first repeat in a repeats row). */
-  private start: Float64Array;
-  /** performance.now() when the row was added: its window closes by this clock, which no wall-clock
-   * step (NTP, DST) can hold back. */
-  private added: Float64Array;
-  private last: Float64Array;
-  private count: Float64Array;
-  private duration: Float64Array;
-  private intercepted: Uint8Array;
-  /** The rule's line when `source` holds only its file (the DNS side's rows), else -1. */
-  private line: Int32Array;
-  /** The next older row with the same target, or NONE. */
-  private older: Int32Array;
-  /** One column per REF_FIELDS entry (client, group, … answer: the indexes below follow it). */
-  private text: string[][];
-  private target: string[];
+  private readonly cap: number;
+  /** Per CHUNK slots of the ring, its chunk while a live row is in it. */
+  private readonly chunks: (Chunk | undefined)[];
+  /** Chunks the head has left, kept for the tail (at most SPARE; the others go to the collector). */
+  private readonly spare: Chunk[] = [];
   /** The newest row per target (folding only). */
   private readonly byTarget = new Map<string, number>();
   private head = 0;
@@ -47,21 +60,19 @@ export class RowRing {
 
   /** `window` 0 folds nothing: every event is its own row. */
   constructor(capacity: number, window: number) {
-    this.max = Math.max(1, capacity);
+    this.cap = Math.max(1, capacity);
     this.window = window;
-    const cap = Math.min(this.max, INITIAL);
-    this.cap = cap;
-    this.time = new Float64Array(cap);
-    this.start = new Float64Array(cap);
-    this.added = new Float64Array(cap);
-    this.last = new Float64Array(cap);
-    this.count = new Float64Array(cap);
-    this.duration = new Float64Array(cap);
-    this.intercepted = new Uint8Array(cap);
-    this.line = new Int32Array(cap);
-    this.older = new Int32Array(cap);
-    this.text = Array.from({ length: REFS }, () => new Array<string>(cap).fill(''));
-    this.target = new Array<string>(cap).fill('');
+    this.chunks = new Array<Chunk | undefined>(Math.ceil(this.cap / CHUNK));
+  }
+
+  /** The chunk that holds (live) slot `s`. */
+  private at(s: number): Chunk {
+    return this.chunks[s >>> CHUNK_BITS]!;
+  }
+
+  /** The chunk for a new row in slot `s`: a spare one, or a new one when none is spare. */
+  private enter(s: number): Chunk {
+    return (this.chunks[s >>> CHUNK_BITS] ??= this.spare.pop() ?? new Chunk());
   }
 
   /** Rows held (within their window, or waiting for the writer). */
@@ -76,13 +87,16 @@ export class RowRing {
    */
   fold(e: PolicyEvent, count = 1, last = e.time): boolean {
     if (this.window === 0) return false;
-    for (let s = this.byTarget.get(e.target) ?? NONE; s !== NONE; s = this.older[s]) {
-      if (e.time - this.start[s] < this.window && this.same(s, e)) {
-        if (this.count[s] === 0) this.time[s] = e.time;
-        this.count[s] += count;
-        if (last > this.last[s]) this.last[s] = last;
+    for (let s = this.byTarget.get(e.target) ?? NONE; s !== NONE;) {
+      const c = this.at(s);
+      const o = s & MASK;
+      if (e.time - c.start[o] < this.window && this.same(c, o, e)) {
+        if (c.count[o] === 0) c.time[o] = e.time;
+        c.count[o] += count;
+        if (last > c.last[o]) c.last[o] = last;
         return true;
       }
+      s = c.older[o];
     }
     return false;
   }
@@ -95,13 +109,16 @@ export class RowRing {
     if (this.window === 0) return false;
     const j = row * NUMBERS;
     const time = b.numbers[j];
-    for (let s = this.byTarget.get(b.targets[row]) ?? NONE; s !== NONE; s = this.older[s]) {
-      if (time - this.start[s] < this.window && this.sameRow(s, b, row)) {
-        if (this.count[s] === 0) this.time[s] = time;
-        this.count[s] += b.numbers[j + 3];
-        if (b.numbers[j + 1] > this.last[s]) this.last[s] = b.numbers[j + 1];
+    for (let s = this.byTarget.get(b.targets[row]) ?? NONE; s !== NONE;) {
+      const c = this.at(s);
+      const o = s & MASK;
+      if (time - c.start[o] < this.window && this.sameRow(c, o, b, row)) {
+        if (c.count[o] === 0) c.time[o] = time;
+        c.count[o] += b.numbers[j + 3];
+        if (b.numbers[j + 1] > c.last[o]) c.last[o] = b.numbers[j + 1];
         return true;
       }
+      s = c.older[o];
     }
     return false;
   }
@@ -195,42 +212,40 @@ export class RowRing {
     answer: string,
   ): void {
     if (this.size === this.cap) {
-      if (this.cap < this.max) {
-        this.grow();
-      } else {
-        // Full: the oldest goes (the newest events are what an operator searching now is after).
-        this.dropped += this.count[this.head];
-        this.release();
-      }
+      // Full: the oldest goes (the newest events are what an operator searching now is after).
+      this.dropped += this.at(this.head).count[this.head & MASK];
+      this.release();
     }
     const s = (this.head + this.size) % this.cap;
     this.size++;
-    this.time[s] = time;
-    this.start[s] = time;
+    const c = this.enter(s);
+    const o = s & MASK;
+    c.time[o] = time;
+    c.start[o] = time;
     // Unfolded rows are ready at once: no clock read per event.
-    this.added[s] = this.window > 0 ? performance.now() : 0;
-    this.last[s] = last;
-    this.count[s] = count;
-    this.duration[s] = durationMs;
-    this.intercepted[s] = intercepted ? 1 : 0;
-    this.line[s] = line;
-    const t = this.text;
-    t[0][s] = client;
-    t[1][s] = group;
-    t[2][s] = identity;
-    t[3][s] = layer;
-    t[4][s] = protocol;
-    t[5][s] = kind;
-    t[6][s] = decision;
-    t[7][s] = app;
-    t[8][s] = category;
-    t[9][s] = list;
-    t[10][s] = rule;
-    t[11][s] = source;
-    t[12][s] = answer;
-    this.target[s] = target;
+    c.added[o] = this.window > 0 ? performance.now() : 0;
+    c.last[o] = last;
+    c.count[o] = count;
+    c.duration[o] = durationMs;
+    c.intercepted[o] = intercepted ? 1 : 0;
+    c.line[o] = line;
+    const t = c.text;
+    t[0][o] = client;
+    t[1][o] = group;
+    t[2][o] = identity;
+    t[3][o] = layer;
+    t[4][o] = protocol;
+    t[5][o] = kind;
+    t[6][o] = decision;
+    t[7][o] = app;
+    t[8][o] = category;
+    t[9][o] = list;
+    t[10][o] = rule;
+    t[11][o] = source;
+    t[12][o] = answer;
+    c.target[o] = target;
     if (this.window > 0) {
-      this.older[s] = this.byTarget.get(target) ?? NONE;
+      c.older[o] = this.byTarget.get(target) ?? NONE;
       this.byTarget.set(target, s);
     }
   }
@@ -240,14 +255,21 @@ export class RowRing {
    * Infinity takes every row), encoded for the writer; null when none is ready.
    */
   take(max: number, now = performance.now()): EncodedBatch | null {
-    // The slots stay as they are until the next offer, so they are read after their release.
-    const slots: number[] = [];
-    while (slots.length < max && this.size > 0 && this.added[this.head] + this.window <= now) {
-      if (this.count[this.head] > 0) slots.push(this.head);
-      this.release();
+    // Rows ready (their window passed) and not empty, counted first to size the columns; then
+    // encoded and released one by one (a released chunk may go to the spares).
+    let n = 0;
+    let scanned = 0;
+    while (n < max && scanned < this.size) {
+      const s = (this.head + scanned) % this.cap;
+      const c = this.at(s);
+      if (c.added[s & MASK] + this.window > now) break;
+      if (c.count[s & MASK] > 0) n++;
+      scanned++;
     }
-    const n = slots.length;
-    if (n === 0) return null;
+    if (n === 0) {
+      for (; scanned > 0; scanned--) this.release();
+      return null;
+    }
     // Every string but the target once per batch, referred to by index. Neighbouring rows mostly
     // repeat a field (one client, one rule), so each field first checks the row before's string.
     const ids = new Map<string, number>();
@@ -260,10 +282,15 @@ export class RowRing {
     const lines = new Int32Array(n);
     let i = 0;
     let j = 0;
-    for (let row = 0; row < n; row++) {
-      const s = slots[row];
+    for (let row = 0; scanned > 0; scanned--) {
+      const c = this.at(this.head);
+      const o = this.head & MASK;
+      if (c.count[o] === 0) {
+        this.release();
+        continue;
+      }
       for (let f = 0; f < REFS; f++) {
-        const text = this.text[f][s];
+        const text = c.text[f][o];
         if (text !== prevText[f]) {
           // The rule differs for nearly every blocked name: hashing each into the map cost more
           // (a fresh string per event) than sending it again when it recurs. The source goes
@@ -279,113 +306,98 @@ export class RowRing {
         }
         refs[i++] = prevId[f];
       }
-      numbers[j++] = this.time[s];
-      numbers[j++] = this.last[s];
-      numbers[j++] = this.duration[s];
-      numbers[j++] = this.count[s];
-      numbers[j++] = this.intercepted[s];
-      targets[row] = this.target[s];
-      lines[row] = this.line[s];
+      numbers[j++] = c.time[o];
+      numbers[j++] = c.last[o];
+      numbers[j++] = c.duration[o];
+      numbers[j++] = c.count[o];
+      numbers[j++] = c.intercepted[o];
+      targets[row] = c.target[o];
+      lines[row] = c.line[o];
+      row++;
+      this.release();
     }
     return { strings, refs, numbers, targets, lines };
   }
 
-  /** Removes the oldest row; it is the last of its target's chain (rows are added newest first). */
+  /**
+   * Removes the oldest row; it is the last of its target's chain (rows are added newest first). A
+   * chunk left with no live row goes to the spares.
+   */
   private release(): void {
     const s = this.head;
     this.head = (this.head + 1) % this.cap;
     this.size--;
-    if (this.window === 0) return;
-    const target = this.target[s];
+    if (this.window > 0) this.unchain(s);
+    const x = s >>> CHUNK_BITS;
+    if (
+      this.head >>> CHUNK_BITS !== x &&
+      (this.size === 0 || ((this.head + this.size - 1) % this.cap) >>> CHUNK_BITS !== x)
+    ) {
+      if (this.spare.length < SPARE) this.spare.push(this.chunks[x]!);
+      this.chunks[x] = undefined;
+    }
+  }
+
+  /** Takes slot `s`, the oldest row of its target, out of the target's chain. */
+  private unchain(s: number): void {
+    const target = this.at(s).target[s & MASK];
     const newest = this.byTarget.get(target);
     if (newest === s) {
       this.byTarget.delete(target);
       return;
     }
-    for (let q = newest ?? NONE; q !== NONE; q = this.older[q]) {
-      if (this.older[q] === s) {
-        this.older[q] = NONE;
+    for (let q = newest ?? NONE; q !== NONE;) {
+      const c = this.at(q);
+      if (c.older[q & MASK] === s) {
+        c.older[q & MASK] = NONE;
         return;
       }
+      q = c.older[q & MASK];
     }
   }
 
-  /** Doubles the columns (up to the capacity), the oldest row moved to slot 0. */
-  private grow(): void {
-    const old = this.cap;
-    const cap = Math.min(this.max, old * 2);
-    const from = (i: number): number => (this.head + i) % old;
-    const moved = <T extends Float64Array | Uint8Array | Int32Array>(a: T, b: T): T => {
-      for (let i = 0; i < this.size; i++) b[i] = a[from(i)];
-      return b;
-    };
-    const movedText = (a: string[]): string[] => {
-      const b = new Array<string>(cap).fill('');
-      for (let i = 0; i < this.size; i++) b[i] = a[from(i)];
-      return b;
-    };
-    const slot = (s: number): number => (s - this.head + old) % old;
-    this.time = moved(this.time, new Float64Array(cap));
-    this.start = moved(this.start, new Float64Array(cap));
-    this.added = moved(this.added, new Float64Array(cap));
-    this.last = moved(this.last, new Float64Array(cap));
-    this.count = moved(this.count, new Float64Array(cap));
-    this.duration = moved(this.duration, new Float64Array(cap));
-    this.intercepted = moved(this.intercepted, new Uint8Array(cap));
-    this.line = moved(this.line, new Int32Array(cap));
-    const older = moved(this.older, new Int32Array(cap));
-    for (let i = 0; i < this.size; i++) if (older[i] !== NONE) older[i] = slot(older[i]);
-    this.older = older;
-    this.text = this.text.map(movedText);
-    this.target = movedText(this.target);
-    for (const [target, s] of this.byTarget) this.byTarget.set(target, slot(s));
-    this.head = 0;
-    this.cap = cap;
-  }
-
-  private same(s: number, e: PolicyEvent): boolean {
-    const t = this.text;
+  private same(c: Chunk, o: number, e: PolicyEvent): boolean {
+    const t = c.text;
     return (
-      t[0][s] === e.client &&
-      t[5][s] === e.kind &&
-      t[10][s] === e.rule &&
-      t[12][s] === e.answer &&
-      t[6][s] === e.decision &&
-      t[4][s] === e.protocol &&
-      t[9][s] === e.list &&
-      t[1][s] === e.group &&
-      t[2][s] === e.identity &&
-      t[3][s] === e.layer &&
-      t[11][s] === e.source &&
-      t[7][s] === e.app &&
-      t[8][s] === e.category &&
-      (this.line[s] < 0 ? t[11][s] === e.source : sourceText(t[11][s], this.line[s]) === e.source) &&
-      this.intercepted[s] === (e.intercepted ? 1 : 0)
+      t[0][o] === e.client &&
+      t[5][o] === e.kind &&
+      t[10][o] === e.rule &&
+      t[12][o] === e.answer &&
+      t[6][o] === e.decision &&
+      t[4][o] === e.protocol &&
+      t[9][o] === e.list &&
+      t[1][o] === e.group &&
+      t[2][o] === e.identity &&
+      t[3][o] === e.layer &&
+      t[7][o] === e.app &&
+      t[8][o] === e.category &&
+      (c.line[o] < 0 ? t[11][o] === e.source : sourceText(t[11][o], c.line[o]) === e.source) &&
+      c.intercepted[o] === (e.intercepted ? 1 : 0)
     );
   }
 
   /** same() against row `row` of a batch, field by field in its columns. */
-  private sameRow(s: number, b: EncodedBatch, row: number): boolean {
-    const t = this.text;
+  private sameRow(c: Chunk, o: number, b: EncodedBatch, row: number): boolean {
+    const t = c.text;
     const str = b.strings;
     const i = row * REFS;
     const r = b.refs;
     return (
-      t[0][s] === str[r[i]] &&
-      t[5][s] === str[r[i + 5]] &&
-      t[10][s] === str[r[i + 10]] &&
-      t[12][s] === str[r[i + 12]] &&
-      t[6][s] === str[r[i + 6]] &&
-      t[4][s] === str[r[i + 4]] &&
-      t[9][s] === str[r[i + 9]] &&
-      t[1][s] === str[r[i + 1]] &&
-      t[2][s] === str[r[i + 2]] &&
-      t[3][s] === str[r[i + 3]] &&
-      this.line[s] === b.lines[row] &&
-      t[11][s] === str[r[i + 11]] &&
-      t[7][s] === str[r[i + 7]] &&
-      t[8][s] === str[r[i + 8]] &&
-      this.intercepted[s] === b.numbers[row * NUMBERS + 4]
+      t[0][o] === str[r[i]] &&
+      t[5][o] === str[r[i + 5]] &&
+      t[10][o] === str[r[i + 10]] &&
+      t[12][o] === str[r[i + 12]] &&
+      t[6][o] === str[r[i + 6]] &&
+      t[4][o] === str[r[i + 4]] &&
+      t[9][o] === str[r[i + 9]] &&
+      t[1][o] === str[r[i + 1]] &&
+      t[2][o] === str[r[i + 2]] &&
+      t[3][o] === str[r[i + 3]] &&
+      c.line[o] === b.lines[row] &&
+      t[11][o] === str[r[i + 11]] &&
+      t[7][o] === str[r[i + 7]] &&
+      t[8][o] === str[r[i + 8]] &&
+      c.intercepted[o] === b.numbers[row * NUMBERS + 4]
     );
   }
 }
