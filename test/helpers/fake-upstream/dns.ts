@@ -126,7 +126,7 @@ function toRR(name: string, r: FakeRecord) {
 
 export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   const host = opts.host ?? '127.0.0.1';
-  let udp = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+  let udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
   const tcp = net.createServer();
   const sockets = new Set<net.Socket>();
   const up: FakeUpstream = {
@@ -228,7 +228,7 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
     if (attempt > 20 || opts.port !== undefined) throw new Error('cannot bind fake upstream');
     await new Promise<void>((r) => udp.close(() => r()));
     // A closed dgram socket cannot bind again: take a new one.
-    udp = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
     udp.on('message', onMessage);
   }
   const port = (udp.address() as AddressInfo).port;
