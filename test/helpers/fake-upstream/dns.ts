@@ -45,9 +45,14 @@ export interface FakeUpstream {
  * `dns.healthProbe.interval` whatever the clients do), which a count taken across a few seconds meets.
  */
 export function clientQueries(up: FakeUpstream): number {
-  let n = 0;
-  for (const q of up.queries) if (!(q.type === 2 && (q.name === '' || q.name === '.'))) n++;
-  return n;
+  return clientQueryNames(up).length;
+}
+
+/** The names of clientQueries, in the order asked. */
+export function clientQueryNames(up: FakeUpstream): string[] {
+  const names: string[] = [];
+  for (const q of up.queries) if (!(q.type === 2 && (q.name === '' || q.name === '.'))) names.push(q.name);
+  return names;
 }
 
 const TYPE: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, MX: 15, TXT: 16, AAAA: 28, HTTPS: 65 };
