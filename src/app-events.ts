@@ -43,6 +43,9 @@ export async function createEvents(cfg: Config, dir: string, log: Logger): Promi
       lazy: true,
     });
     pipeline.add(store, recordAll ? 'all' : 'blocked');
+    // Someone opened the console's live feed: they will search next; have the writer up by then.
+    const warm = store;
+    live.onListener = () => warm.warm();
   }
   let file: JsonLinesSink | null = null;
   if (cfg.queryLog.enabled) {

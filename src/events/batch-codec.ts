@@ -24,7 +24,7 @@ export const REFS = REF_FIELDS.length;
 /** Per row in `numbers`: time, last, durationMs, count, intercepted (0/1). */
 export const NUMBERS = 5;
 
-/** The row's `file:line` (joined here, on the writer thread, when the serving thread sent them apart). */
+/** A rule's `file:line` from its file and line (-1: `file` is all of it), as sourceOf writes it. */
 export function sourceText(file: string, line: number): string {
   return line < 0 ? file : `${file}:${line}`;
 }

@@ -15,6 +15,8 @@ export class LiveFeed implements EventSink {
   private readonly clients = new Set<ServerResponse>();
   private readonly keepalive: NodeJS.Timeout;
   dropped = 0;
+  /** Called when a listener attaches (the app warms the store's writer: someone is watching). */
+  onListener: (() => void) | null = null;
 
   constructor() {
     this.keepalive = setInterval(() => {
@@ -43,6 +45,7 @@ export class LiveFeed implements EventSink {
     res.write('retry: 3000\n\n');
     this.clients.add(res);
     res.on('close', () => this.clients.delete(res));
+    this.onListener?.();
     return true;
   }
 

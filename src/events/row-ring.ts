@@ -190,8 +190,8 @@ export class RowRing {
   /**
    * Adds a row from its fields, not folded: the DNS side's way in (dns-event-ring.ts), which builds
    * no PolicyEvent when the store is the only sink listening. `source` is the rule's file and `line`
-   * its line (the writer joins them: no string built and no WeakMap lookup per event here), or the
-   * whole `file:line` with `line` -1.
+   * its line (the file keeps them apart: no string built and no WeakMap lookup per event here), or
+   * the whole `file:line` with `line` -1.
    */
   push(
     time: number,

@@ -55,8 +55,11 @@ export function schemaOf(db: DatabaseSync): number {
   return (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
 }
 
-/** Opens (creating when new) an event database; readers (`banwall events`) open the same file. */
-export function openDatabase(file: string, readOnly = false): DatabaseSync {
+/**
+ * Opens (creating when new) an event database; readers (`banwall events`) open the same file.
+ * `beforeUpgrade` runs before an older file is rewritten (the writer lowers its priority then).
+ */
+export function openDatabase(file: string, readOnly = false, beforeUpgrade?: () => void): DatabaseSync {
   const db = new DatabaseSync(file, { readOnly });
   // Wait a little for a writer's transaction instead of failing a search at once.
   db.exec('PRAGMA busy_timeout = 2000');
@@ -85,6 +88,7 @@ export function openDatabase(file: string, readOnly = false): DatabaseSync {
   if (v === 0) {
     db.exec(`BEGIN; ${CREATE_V3} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
   } else if (v === 1 || v === 2) {
+    beforeUpgrade?.();
     upgradeToV3(db, v);
   } else if (v !== SCHEMA_VERSION) {
     db.close();

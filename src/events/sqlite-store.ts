@@ -75,11 +75,12 @@ export class SqliteEventStore {
   failed = 0;
   private failedEvents = 0;
 
-  constructor(opts: EventStoreOptions) {
+  /** `beforeUpgrade`: see openDatabase. */
+  constructor(opts: EventStoreOptions, beforeUpgrade?: () => void) {
     this.opts = opts;
     this.file = opts.file;
     mkdirSync(path.dirname(opts.file), { recursive: true });
-    this.db = openDatabase(opts.file);
+    this.db = openDatabase(opts.file, false, beforeUpgrade);
     this.pending = new RowRing(opts.queueSize, 0);
     const window = opts.foldWindow ?? 0;
     this.repeats = window > 0 ? new RowRing(opts.queueSize, window) : null;

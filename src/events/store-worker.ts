@@ -5,17 +5,24 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteEventStore, type EventStoreOptions } from './sqlite-store.ts';
 import { batchSize } from './batch-codec.ts';
-import { lowerThisThreadsPriority } from './writer-priority.ts';
+import { lowerThisThreadsPriority, type WriterPriority } from './writer-priority.ts';
 import { NO_WRITES, type ToWriter, type WriterCounts } from './writer-protocol.ts';
 
 export type { ToWriter, WriterCounts } from './writer-protocol.ts';
 
 const port = parentPort!;
-const priority = lowerThisThreadsPriority();
+let priority: WriterPriority | undefined;
+const lower = (): void => {
+  priority ??= lowerThisThreadsPriority();
+};
 let store: SqliteEventStore;
 let handledRows = 0;
 try {
-  store = new SqliteEventStore(workerData as EventStoreOptions);
+  // Opened (created, its schema written) before the priority drops: at SCHED_IDLE on a busy box
+  // that took seconds, and the writer starts with the first event, which an operator may be
+  // searching for a second later. Upgrading an older file is long work: that runs lowered.
+  store = new SqliteEventStore(workerData as EventStoreOptions, lower);
+  lower();
   store.start();
 } catch (err) {
   port.postMessage({ ...NO_WRITES, error: (err as Error).message } satisfies WriterCounts);
