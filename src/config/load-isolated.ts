@@ -5,7 +5,7 @@
 // same ConfigError, message for message, that an in-process parse gives. Start and every reload use it.
 // A file with the same bytes as the last one validated, by the same code, is not validated again: its
 // result is kept beside the compile cache (validated-cache.ts) and a start skips the thread.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { tsWorker } from '../ts-worker.ts';
 import { ConfigError, type LoadedConfig } from './config-error.ts';
@@ -25,12 +25,24 @@ export type LoadReply =
 
 const WORKER = new URL('./load-worker.ts', import.meta.url);
 
-export async function loadConfigIsolated(file: string): Promise<LoadedConfig> {
+/**
+ * The config at `file` as validated before from the same bytes by the same code, or null. Synchronous
+ * (a small file and one entry): `serve` has it before the app's module graph queues hundreds of reads
+ * in libuv's thread pool ahead of any asynchronous one.
+ */
+export function keptConfig(file: string): LoadedConfig | null {
   const abs = path.resolve(file);
-  // Unreadable here: the thread reports it in its own words.
-  const bytes = await readFile(abs).catch(() => null);
-  const kept = bytes === null ? null : cachedConfig(abs, bytes);
-  return kept ?? validateInThread(abs);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(abs);
+  } catch {
+    return null; // unreadable: the thread reports it in its own words
+  }
+  return cachedConfig(abs, bytes);
+}
+
+export async function loadConfigIsolated(file: string): Promise<LoadedConfig> {
+  return keptConfig(file) ?? validateInThread(path.resolve(file));
 }
 
 function validateInThread(abs: string): Promise<LoadedConfig> {

@@ -62,15 +62,17 @@ export async function writeSnapshotFile(
 
 /**
  * The table (views of the file's bytes) and meta of `file` when it was written for `key`; else the
- * reason it cannot be used ('absent' when there is no file).
+ * reason it cannot be used ('absent' when there is no file). `early`: the file's bytes, read ahead
+ * (../snapshot-prefetch.ts, the same way as readWhole below), checked here like a read of its own.
  */
 export async function readSnapshotFile(
   file: string,
   key: Buffer,
+  early?: Promise<Uint8Array>,
 ): Promise<{ table: NameTable; meta: SnapshotMeta } | string> {
   let bytes: Uint8Array;
   try {
-    bytes = await readWhole(file);
+    bytes = await (early ?? readWhole(file));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return code === 'ENOENT' ? 'absent' : `unreadable: ${code ?? (err as Error).message}`;
