@@ -21,6 +21,7 @@ import type {
 } from '../snapshot.ts';
 import { NameTable, EXACT, SUBONLY, ALLOW } from '../match/name-table.ts';
 import { A_SEED, B_SEED, stepA, stepB, keyHi, keyLo } from '../match/name-hash.ts';
+import { RECORD_WORDS } from '../match/name-index.ts';
 import { IpTable } from '../match/ip-table.ts';
 import type { LinearRegex } from '../match/name-regex.ts';
 import { RegexRuleSet } from '../match/regex-set.ts';
@@ -230,7 +231,8 @@ export class CompiledPolicy implements PolicySnapshot {
     const size = t.size;
     if (size === 0) return NONE;
     const keys = t.keys;
-    const bucket = t.bucket;
+    const index = t.index;
+    const shift = t.shift;
     let end = name.length;
     if (end > 0 && name.charCodeAt(end - 1) === 46) end--;
     // Hash state in locals: an object field holding a 32-bit value outside the small-integer range
@@ -246,27 +248,37 @@ export class CompiledPolicy implements PolicySnapshot {
         if (len > 0) {
           const hi = keyHi(a, len);
           const lo = keyLo(b, len);
-          const key = hi * 4294967296 + lo;
-          let lb = bucket[hi >>> 5];
-          let ub = bucket[(hi >>> 5) + 1];
-          while (lb < ub) {
-            const m = (lb + ub) >>> 1;
-            if (keys[m] < key) lb = m + 1;
-            else ub = m;
-          }
-          const atStart = i === -1;
-          for (let p = lb; p < size && keys[p] === key; p++) {
-            const e = t.ent[p];
-            const list = t.listOf(e);
-            if (applies[list] === 0) continue;
-            const f = t.flags[e];
-            if ((f & EXACT) !== 0 && !atStart) continue;
-            if ((f & SUBONLY) !== 0 && atStart) continue;
-            if (rec !== null) rec.nameEntry(e, i + 1);
-            if ((f & ALLOW) !== 0 || this.allowList[list] === 1) {
-              if (rec === null) return ALLOWED;
-              allowed = true;
-            } else best = e; // later suffixes are longer: the last block found is the most specific
+          const r = (hi >>> shift) * RECORD_WORDS;
+          // The bucket record's filter (match/name-index.ts `mayHold`, inlined): a suffix in no list
+          // ends on the record's cache line 92 % of the time at 1 M names, without the bucket search
+          // (its misses into the 8 MB key array were 58 % of this function's samples). Figures:
+          // bench/name-search.ts, in bench/README.md "Where a blocked query's microseconds go".
+          if (
+            (index[r + 1 + ((((lo >>> 10) & 0x7ff) * 3) >>> 11)] & (1 << (lo & 31))) !== 0 &&
+            (index[r + 1 + (((lo >>> 21) * 3) >>> 11)] & (1 << ((lo >>> 5) & 31))) !== 0
+          ) {
+            const key = hi * 4294967296 + lo;
+            let lb = index[r];
+            let ub = index[r + RECORD_WORDS];
+            while (lb < ub) {
+              const m = (lb + ub) >>> 1;
+              if (keys[m] < key) lb = m + 1;
+              else ub = m;
+            }
+            const atStart = i === -1;
+            for (let p = lb; p < size && keys[p] === key; p++) {
+              const e = t.ent[p];
+              const list = t.listOf(e);
+              if (applies[list] === 0) continue;
+              const f = t.flags[e];
+              if ((f & EXACT) !== 0 && !atStart) continue;
+              if ((f & SUBONLY) !== 0 && atStart) continue;
+              if (rec !== null) rec.nameEntry(e, i + 1);
+              if ((f & ALLOW) !== 0 || this.allowList[list] === 1) {
+                if (rec === null) return ALLOWED;
+                allowed = true;
+              } else best = e; // later suffixes are longer: the last block found is the most specific
+            }
           }
         }
         if (i < 0) break;

@@ -7,12 +7,14 @@
 // Why not a Set<string>: the anchors of this field spend 30–300 bytes per name; here a name costs
 // 8 + 4 (sorted key and id) + 4 + 1 (line, flags) = 17 bytes and no string at all (between reloads
 // the lists' own line and flag arrays are views of the table's, and their keys are taken back out of
-// it when the next table is built). Lookup is a binary search inside one hash bucket per label of the
-// queried name: O(labels × log n), no allocation. Measured by bench/policy-load.ts (1,000,000
+// it when the next table is built), plus a bucket index with a filter in each bucket (name-index.ts,
+// ~1 byte a name at 1 M). Lookup reads one bucket record per label of the queried name and, when its
+// filter does not rule the suffix out, binary-searches that bucket: O(labels × log n), no allocation. Measured by bench/policy-load.ts (1,000,000
 // generated names, this 2-core machine, shared and loaded): 17 MB of typed arrays kept, lookup
 // 0.4–2.2 µs for a listed name and 0.13–0.7 µs for an unlisted one.
 import { crc32 } from 'node:zlib';
 import { resetHash, pushChar, hiOf, loOf, type HashState } from './name-hash.ts';
+import { RECORD_WORDS, bucketBits, bucketShift, fillIndex } from './name-index.ts';
 
 /** Entry flags. */
 export const EXACT = 1; // `=name`, `|name^`: that name only
@@ -157,23 +159,23 @@ export type NamePart =
     }
   | { readonly kind: 'old'; readonly block: NameBlock; readonly part: number };
 
-/** Buckets on the top 16 key bits. */
-const BUCKETS = 1 << 16;
 const align8 = (n: number) => (n + 7) & ~7;
 
 /**
- * Byte offsets of a block's sections, relative to its offset: keys (f64), entry ids, lines, bucket
- * starts and part starts (u32), flags (u8). Every section starts 8-byte aligned, so the arrays are
- * views of the buffer as read from disk: no copy and no per-entry work at start.
+ * Byte offsets of a block's sections, relative to its offset: keys (f64), entry ids, lines, the
+ * bucket index (name-index.ts: a record of start and filter bits per bucket, the bucket count fixed
+ * by the size) and part starts (u32), flags (u8). Every section starts 8-byte aligned, so the arrays
+ * are views of the buffer as read from disk: no copy and no per-entry work at start.
  */
 export function blockLayout(size: number, lists: number) {
+  const bits = bucketBits(size);
   const keys = 0;
   const ent = keys + size * 8;
   const lines = align8(ent + size * 4);
-  const bucket = align8(lines + size * 4);
-  const starts = align8(bucket + (BUCKETS + 1) * 4);
+  const index = align8(lines + size * 4);
+  const starts = align8(index + ((1 << bits) + 1) * RECORD_WORDS * 4);
   const flags = align8(starts + (lists + 1) * 4);
-  return { keys, ent, lines, bucket, starts, flags, bytes: align8(flags + size) };
+  return { bits, keys, ent, lines, index, starts, flags, bytes: align8(flags + size) };
 }
 
 /** Every list's names merged and sorted by key. Immutable once built. */
@@ -188,11 +190,16 @@ export class NameTable {
   /** Entry id at each sorted position. */
   readonly ent: Uint32Array;
   /**
-   * Sorted positions where each bucket of the top 16 key bits starts (65,537 entries): a lookup
+   * One record per bucket of the key's top `bucketBits` bits, plus one whose start is `size`
+   * (name-index.ts): [sorted position where the bucket starts, three words of filter bits]. A lookup
    * binary-searches one bucket (~15 keys at 1 M names, one or two cache lines) instead of the whole
-   * table; 20 dependent cache misses per label made a lookup at 1 M names cost microseconds.
+   * table (20 dependent cache misses per label made a lookup at 1 M names cost microseconds), and
+   * only when the record's filter does not rule the key out.
    */
-  readonly bucket: Uint32Array;
+  readonly index: Uint32Array;
+  /** Buckets in the index (a power of two) and the shift from a key's high half to its bucket. */
+  readonly buckets: number;
+  readonly shift: number;
   /** Entry ids are numbered list after list: part i (list i) holds ids [starts[i], starts[i + 1]). */
   readonly starts: Uint32Array;
   /** 1-based line and flags of each entry id (the lists' own arrays are views of these). */
@@ -208,7 +215,9 @@ export class NameTable {
     this.keys = new Float64Array(buffer, offset + l.keys, size);
     this.ent = new Uint32Array(buffer, offset + l.ent, size);
     this.lines = new Uint32Array(buffer, offset + l.lines, size);
-    this.bucket = new Uint32Array(buffer, offset + l.bucket, BUCKETS + 1);
+    this.buckets = 1 << l.bits;
+    this.shift = bucketShift(l.bits);
+    this.index = new Uint32Array(buffer, offset + l.index, (this.buckets + 1) * RECORD_WORDS);
     this.starts = new Uint32Array(buffer, offset + l.starts, lists + 1);
     this.flags = new Uint8Array(buffer, offset + l.flags, size);
   }
@@ -265,7 +274,7 @@ export function buildNameBlock(parts: readonly NamePart[]): NameBlock {
     o += a.count;
   });
   t.starts[lists] = o;
-  sortInto(hi, lo, t);
+  sortInto(hi, lo, t, l.bits);
   // Computed here, in the worker at a reload: 17 MB at 1 M names is a few ms the resolver keeps.
   const crc = crc32(new Uint8Array(buffer, 0, l.bytes));
   return { buffer, offset: 0, size: n, lists, crc };
@@ -312,27 +321,30 @@ function takeOldParts(parts: readonly NamePart[]): Extract<NamePart, { kind: 'ar
 }
 
 /**
- * Sorts the (hi, lo) keys of entries 0..n-1 into `t`: one counting pass on the top 16 bits of the
- * (uniform) hash into 65,536 buckets, then an insertion sort inside each bucket (about 15 entries
- * per bucket at 1 M names, all in cache). Measured on this machine under load, 1 M entries: 142 ms,
- * against 433 ms for a 4-pass LSD radix sort and over a second for a comparator sort of index pairs.
+ * Sorts the (hi, lo) keys of entries 0..n-1 into `t`: one counting pass on the top bits of the
+ * (uniform) hash into the index's buckets, then an insertion sort inside each bucket (about 15
+ * entries per bucket at 1 M names, all in cache). Measured on this machine under load, 1 M entries:
+ * 142 ms, against 433 ms for a 4-pass LSD radix sort and over a second for a comparator sort of index
+ * pairs. Then the index: bucket starts and filter bits (name-index.ts).
  */
-function sortInto(hi: Uint32Array, lo: Uint32Array, t: NameTable): void {
+function sortInto(hi: Uint32Array, lo: Uint32Array, t: NameTable, bits: number): void {
   const n = hi.length;
   const th = new Uint32Array(n);
   const tl = new Uint32Array(n);
   const te = t.ent;
-  const start = t.bucket;
-  for (let i = 0; i < n; i++) start[(hi[i] >>> 5) + 1]++;
-  for (let d = 0; d < BUCKETS; d++) start[d + 1] += start[d];
-  const pos = start.slice(0, BUCKETS);
+  const buckets = 1 << bits;
+  const shift = bucketShift(bits);
+  const start = new Uint32Array(buckets + 1);
+  for (let i = 0; i < n; i++) start[(hi[i] >>> shift) + 1]++;
+  for (let d = 0; d < buckets; d++) start[d + 1] += start[d];
+  const pos = start.slice(0, buckets);
   for (let i = 0; i < n; i++) {
-    const j = pos[hi[i] >>> 5]++;
+    const j = pos[hi[i] >>> shift]++;
     th[j] = hi[i];
     tl[j] = lo[i];
     te[j] = i;
   }
-  for (let d = 0; d < BUCKETS; d++) {
+  for (let d = 0; d < buckets; d++) {
     const a = start[d];
     const b = start[d + 1];
     if (b - a > 256) sortRange(th, tl, te, a, b);
@@ -355,6 +367,7 @@ function sortInto(hi: Uint32Array, lo: Uint32Array, t: NameTable): void {
     }
   }
   for (let i = 0; i < n; i++) t.keys[i] = th[i] * 4294967296 + tl[i];
+  fillIndex(th, tl, t.index, bits);
 }
 
 /** A crowded bucket (many copies of one name): a comparator sort keeps it O(k log k). */
