@@ -4,7 +4,7 @@
 // hit names (`h<i>.bench`, 10 k, no suffix listed); `allowed`: 100 k distinct 4-label names no
 // suffix of which is listed. Each also `…, cached`: the first 16 names of the mix over and over, so
 // every line they touch stays in the CPU cache: the difference is what the cache misses cost.
-// `--base DIR` loads a second policy from another tree's src/ (e.g. a worktree of main) in the same
+// `--base DIR` (repeatable) loads a second policy from another tree's src/ (e.g. a worktree of main) in the same
 // process and alternates the two round by round: an A/B in the same minutes on this shared machine.
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,7 +28,7 @@ const { values: args } = parseArgs({
     names: { type: 'string' },
     rounds: { type: 'string' },
     calls: { type: 'string' },
-    base: { type: 'string' },
+    base: { type: 'string', multiple: true },
   },
 });
 const n = Number(args.names ?? 1_000_000);
@@ -64,7 +64,8 @@ async function storeFrom(root: string, cacheDir: string): Promise<Store> {
 
 const here = path.resolve(import.meta.dirname, '..');
 const trees: [string, Store][] = [['this tree', await storeFrom(here, 'cache-this')]];
-if (args.base) trees.unshift(['base', await storeFrom(args.base, 'cache-base')]);
+for (const [i, base] of (args.base ?? []).entries())
+  trees.splice(i, 0, [path.basename(base), await storeFrom(base, `cache-base${i}`)]);
 
 // Flat strings, as the DNS front end decodes them from the packet.
 const flat = (s: string) => Buffer.from(s, 'latin1').toString('latin1');

@@ -233,6 +233,8 @@ export class CompiledPolicy implements PolicySnapshot {
     const keys = t.keys;
     const index = t.index;
     const shift = t.shift;
+    const lowMask = (1 << shift) - 1;
+    const bucketScale = 1 / (1 << shift);
     let end = name.length;
     if (end > 0 && name.charCodeAt(end - 1) === 46) end--;
     // Hash state in locals: an object field holding a 32-bit value outside the small-integer range
@@ -258,15 +260,24 @@ export class CompiledPolicy implements PolicySnapshot {
             (index[r + 1 + (((lo >>> 21) * 3) >>> 11)] & (1 << ((lo >>> 5) & 31))) !== 0
           ) {
             const key = hi * 4294967296 + lo;
-            let lb = index[r];
-            let ub = index[r + RECORD_WORDS];
-            while (lb < ub) {
-              const m = (lb + ub) >>> 1;
-              if (keys[m] < key) lb = m + 1;
-              else ub = m;
+            const lb = index[r];
+            const ub = index[r + RECORD_WORDS];
+            // The first position whose key is not below `key`: the keys of a bucket are uniform in
+            // its range, so the key's place in the range guesses its position to within ~2 (of ~15
+            // at 1 M names), and a short scan from there stays on one cache line where a binary
+            // search's four dependent probes crossed two or three.
+            let lb0 = lb;
+            if (lb < ub) {
+              const where = ((hi & lowMask) + lo * 2.3283064365386963e-10) * bucketScale;
+              let p = Math.min(lb + Math.floor(where * (ub - lb)), ub - 1);
+              if (keys[p] < key) {
+                p++;
+                while (p < ub && keys[p] < key) p++;
+              } else while (p > lb && keys[p - 1] >= key) p--;
+              lb0 = p;
             }
             const atStart = i === -1;
-            for (let p = lb; p < size && keys[p] === key; p++) {
+            for (let p = lb0; p < size && keys[p] === key; p++) {
               const e = t.ent[p];
               const list = t.listOf(e);
               if (applies[list] === 0) continue;
