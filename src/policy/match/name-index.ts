@@ -48,20 +48,19 @@ export const filterWordA = (lo: number): number => (((lo >>> 10) & 0x7ff) * 3) >
 export const filterWordB = (lo: number): number => ((lo >>> 21) * 3) >>> 11;
 
 /**
- * Fills `index` (zeroed, (buckets + 1) records) for the sorted keys (`hi`, `lo`) of a table: the
- * bucket starts (counted, then summed), the last record's start = the key count, and every key's
- * two filter bits.
+ * Fills `index` (zeroed, (buckets + 1) records) for a sorted table: `start`, the sorted position
+ * where each bucket starts (buckets + 1 entries, the last = the key count), and `lo`, the low half
+ * of each sorted key. Sets every key's two filter bits in its bucket's record.
  */
-export function fillIndex(hi: Uint32Array, lo: Uint32Array, index: Uint32Array, bits: number): void {
-  const n = hi.length;
-  const buckets = 1 << bits;
-  const shift = bucketShift(bits);
-  for (let i = 0; i < n; i++) index[((hi[i] >>> shift) + 1) * RECORD_WORDS]++;
-  for (let d = 0; d < buckets; d++) index[(d + 1) * RECORD_WORDS] += index[d * RECORD_WORDS];
-  for (let i = 0; i < n; i++) {
-    const r = (hi[i] >>> shift) * RECORD_WORDS;
-    const l = lo[i];
-    index[r + 1 + filterWordA(l)] |= 1 << (l & 31);
-    index[r + 1 + filterWordB(l)] |= 1 << ((l >>> 5) & 31);
+export function fillIndex(start: Uint32Array, lo: Uint32Array, index: Uint32Array): void {
+  const buckets = start.length - 1;
+  for (let d = 0; d <= buckets; d++) index[d * RECORD_WORDS] = start[d];
+  for (let d = 0; d < buckets; d++) {
+    const r = d * RECORD_WORDS + 1;
+    for (let j = start[d]; j < start[d + 1]; j++) {
+      const l = lo[j];
+      index[r + filterWordA(l)] |= 1 << (l & 31);
+      index[r + filterWordB(l)] |= 1 << ((l >>> 5) & 31);
+    }
   }
 }

@@ -367,7 +367,7 @@ function sortInto(hi: Uint32Array, lo: Uint32Array, t: NameTable, bits: number):
     }
   }
   for (let i = 0; i < n; i++) t.keys[i] = th[i] * 4294967296 + tl[i];
-  fillIndex(th, tl, t.index, bits);
+  fillIndex(start, tl, t.index);
 }
 
 /** A crowded bucket (many copies of one name): a comparator sort keeps it O(k log k). */
