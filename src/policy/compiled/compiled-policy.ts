@@ -253,8 +253,9 @@ export class CompiledPolicy implements PolicySnapshot {
           const r = (hi >>> shift) * RECORD_WORDS;
           // The bucket record's filter (match/name-index.ts `mayHold`, inlined): a suffix in no list
           // ends on the record's cache line 92 % of the time at 1 M names, without the bucket search
-          // (its misses into the 8 MB key array were 58 % of this function's samples). Figures:
-          // bench/name-search.ts, in bench/README.md "Where a blocked query's microseconds go".
+          // (the bucket read and its misses into the 8 MB key array were 70–85 % of this function's
+          // samples). matchName at 1 M names, same run (bench/name-search.ts): blocked 496 → 321 ns,
+          // hits 135 → 77, allowed 4-label names 405 → 215 (bench/README.md, blocked-query section).
           if (
             (index[r + 1 + ((((lo >>> 10) & 0x7ff) * 3) >>> 11)] & (1 << (lo & 31))) !== 0 &&
             (index[r + 1 + (((lo >>> 21) * 3) >>> 11)] & (1 << ((lo >>> 5) & 31))) !== 0

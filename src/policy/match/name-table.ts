@@ -8,10 +8,11 @@
 // 8 + 4 (sorted key and id) + 4 + 1 (line, flags) = 17 bytes and no string at all (between reloads
 // the lists' own line and flag arrays are views of the table's, and their keys are taken back out of
 // it when the next table is built), plus a bucket index with a filter in each bucket (name-index.ts,
-// ~1 byte a name at 1 M). Lookup reads one bucket record per label of the queried name and, when its
-// filter does not rule the suffix out, binary-searches that bucket: O(labels × log n), no allocation. Measured by bench/policy-load.ts (1,000,000
-// generated names, this 2-core machine, shared and loaded): 17 MB of typed arrays kept, lookup
-// 0.4–2.2 µs for a listed name and 0.13–0.7 µs for an unlisted one.
+// 1 MB at 1 M names). Lookup reads one bucket record per label of the queried name and, when its
+// filter does not rule the suffix out, searches that bucket: O(labels × log n), no allocation.
+// Measured by bench/policy-load.ts (1,000,000 generated names, this 2-core machine, shared and
+// loaded): 18 MB of typed arrays kept, lookup 0.35–0.5 µs for a listed name's subdomain and 0.15–0.25
+// µs for an unlisted one; bench/name-search.ts compares the search with the tree before the filter.
 import { crc32 } from 'node:zlib';
 import { resetHash, pushChar, hiOf, loOf, type HashState } from './name-hash.ts';
 import { RECORD_WORDS, bucketBits, bucketShift, fillIndex } from './name-index.ts';
@@ -192,9 +193,9 @@ export class NameTable {
   /**
    * One record per bucket of the key's top `bucketBits` bits, plus one whose start is `size`
    * (name-index.ts): [sorted position where the bucket starts, three words of filter bits]. A lookup
-   * binary-searches one bucket (~15 keys at 1 M names, one or two cache lines) instead of the whole
-   * table (20 dependent cache misses per label made a lookup at 1 M names cost microseconds), and
-   * only when the record's filter does not rule the key out.
+   * searches one bucket (~15 keys at 1 M names, one or two cache lines) instead of the whole table
+   * (20 dependent cache misses per label made a lookup at 1 M names cost microseconds), and only
+   * when the record's filter does not rule the key out.
    */
   readonly index: Uint32Array;
   /** Buckets in the index (a power of two) and the shift from a key's high half to its bucket. */
@@ -275,7 +276,7 @@ export function buildNameBlock(parts: readonly NamePart[]): NameBlock {
   });
   t.starts[lists] = o;
   sortInto(hi, lo, t, l.bits);
-  // Computed here, in the worker at a reload: 17 MB at 1 M names is a few ms the resolver keeps.
+  // Computed here, in the worker at a reload: 18 MB at 1 M names is a few ms the resolver keeps.
   const crc = crc32(new Uint8Array(buffer, 0, l.bytes));
   return { buffer, offset: 0, size: n, lists, crc };
 }
