@@ -2,7 +2,8 @@
 // decision: a property test over random lists (every rule form, allow sources, two groups) and
 // random names and suffixes compares every decision and explanation with the filter in force against
 // the same table with every filter bit set (the search as it was before the filter); every key in a
-// table passes its filter (no false negative) and absent keys mostly do not; the table a reload
+// table passes its filter (no false negative) and absent keys mostly do not; the flags kept beside
+// each sorted entry id are the entry's own; the table a reload
 // builds in the worker thread holds the same index as one built on the main thread; and a policy
 // snapshot file of the previous format is set aside and the lists compiled from text.
 import { test } from 'node:test';
@@ -12,7 +13,7 @@ import { open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pino } from 'pino';
 import { PolicyStore } from '../../src/policy/store.ts';
-import { NameBuilder, NameTable } from '../../src/policy/match/name-table.ts';
+import { NameBuilder, NameTable, FLAG_BITS, FLAG_MASK } from '../../src/policy/match/name-table.ts';
 import { RECORD_WORDS, bucketBits, mayHold } from '../../src/policy/match/name-index.ts';
 import { SNAPSHOT_VERSION } from '../../src/policy/compiled/snapshot-file.ts';
 import { SNAPSHOT_FILE } from '../../src/policy/snapshot-cache.ts';
@@ -87,6 +88,10 @@ for (const seed of [1, 2, 3, 4]) {
       },
     );
     const p = store.current as CompiledPolicy;
+    // The flags kept beside each sorted entry id are the entry's own.
+    const t = p.names;
+    for (let k = 0; k < t.size; k++)
+      assert.equal(t.ent[k] & FLAG_MASK, t.flags[t.ent[k] >>> FLAG_BITS], `flags at sorted position ${k}`);
     // Listed names, their subdomains and parents, and names never listed.
     const queries = Array.from({ length: 4000 }, () => {
       const n = gen();

@@ -19,7 +19,7 @@ import type {
   RuleRef,
   UrlTarget,
 } from '../snapshot.ts';
-import { NameTable, EXACT, SUBONLY, ALLOW } from '../match/name-table.ts';
+import { NameTable, EXACT, SUBONLY, ALLOW, FLAG_BITS, FLAG_MASK } from '../match/name-table.ts';
 import { A_SEED, B_SEED, stepA, stepB, keyHi, keyLo } from '../match/name-hash.ts';
 import { RECORD_WORDS } from '../match/name-index.ts';
 import { IpTable } from '../match/ip-table.ts';
@@ -279,10 +279,11 @@ export class CompiledPolicy implements PolicySnapshot {
             }
             const atStart = i === -1;
             for (let p = lb0; p < size && keys[p] === key; p++) {
-              const e = t.ent[p];
+              const ef = t.ent[p]; // entry id and flags in one read (match/name-table.ts `ent`)
+              const e = ef >>> FLAG_BITS;
               const list = t.listOf(e);
               if (applies[list] === 0) continue;
-              const f = t.flags[e];
+              const f = ef & FLAG_MASK;
               if ((f & EXACT) !== 0 && !atStart) continue;
               if ((f & SUBONLY) !== 0 && atStart) continue;
               if (rec !== null) rec.nameEntry(e, i + 1);

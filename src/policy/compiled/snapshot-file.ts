@@ -21,7 +21,8 @@ import { writeAtomic } from '../sources/compiled-cache.ts';
 
 const MAGIC = 0x50535742; // 'BWSP'
 /** Bump when the hash, the flags, the layout or the meta change: old files are then ignored. */
-export const SNAPSHOT_VERSION = 2; // 2: the bucket index holds filter bits (match/name-index.ts)
+// 2: the bucket index holds filter bits (match/name-index.ts), `ent` holds each entry's flags.
+export const SNAPSHOT_VERSION = 2;
 const HEADER = 64;
 const KEY_BYTES = 32;
 
