@@ -3,7 +3,7 @@
 // random names and suffixes compares every decision and explanation with the filter in force against
 // the same table with every filter bit set (the search as it was before the filter); every key in a
 // table passes its filter (no false negative) and absent keys mostly do not; the flags kept beside
-// each sorted entry id are the entry's own; the table a reload
+// each sorted entry id are the entry's own, also when a reload takes them back out; the table a reload
 // builds in the worker thread holds the same index as one built on the main thread; and a policy
 // snapshot file of the previous format is set aside and the lists compiled from text.
 import { test } from 'node:test';
@@ -13,7 +13,16 @@ import { open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pino } from 'pino';
 import { PolicyStore } from '../../src/policy/store.ts';
-import { NameBuilder, NameTable, FLAG_BITS, FLAG_MASK } from '../../src/policy/match/name-table.ts';
+import {
+  NameBuilder,
+  NameTable,
+  buildNameBlock,
+  FLAG_BITS,
+  FLAG_MASK,
+  EXACT,
+  SUBONLY,
+  ALLOW,
+} from '../../src/policy/match/name-table.ts';
 import { RECORD_WORDS, bucketBits, mayHold } from '../../src/policy/match/name-index.ts';
 import { SNAPSHOT_VERSION } from '../../src/policy/compiled/snapshot-file.ts';
 import { SNAPSHOT_FILE } from '../../src/policy/snapshot-cache.ts';
@@ -88,10 +97,6 @@ for (const seed of [1, 2, 3, 4]) {
       },
     );
     const p = store.current as CompiledPolicy;
-    // The flags kept beside each sorted entry id are the entry's own.
-    const t = p.names;
-    for (let k = 0; k < t.size; k++)
-      assert.equal(t.ent[k] & FLAG_MASK, t.flags[t.ent[k] >>> FLAG_BITS], `flags at sorted position ${k}`);
     // Listed names, their subdomains and parents, and names never listed.
     const queries = Array.from({ length: 4000 }, () => {
       const n = gen();
@@ -151,6 +156,30 @@ void test('1 M names: every key passes its bucket filter; an absent key passes ~
   }
   const rate = passed / tries;
   assert.ok(rate > 0.04 && rate < 0.11, `false-positive rate ${rate}`);
+});
+
+void test('each sorted entry carries its own flags, also in a table rebuilt from an earlier one', () => {
+  const forms = [0, EXACT, SUBONLY, ALLOW, ALLOW | EXACT, ALLOW | SUBONLY];
+  const b = new NameBuilder();
+  for (let i = 0; i < 20_000; i++) {
+    const s = `e${i}.f${i % 7}.test`;
+    b.add(s, 0, s.length, forms[i % forms.length], i + 1);
+  }
+  const want = b.flags.slice(0, b.count);
+  const first = NameTable.build([b]);
+  assert.equal(b.flags.length, 0, 'the list keeps no flags of its own once the table holds them');
+  // A reload that keeps this list takes its keys and flags back out of the table in force.
+  const again = new NameTable(buildNameBlock([b.part()]));
+  for (const t of [first, again]) {
+    for (let p = 0; p < t.size; p++) {
+      const e = t.ent[p] >>> FLAG_BITS;
+      if ((t.ent[p] & FLAG_MASK) !== want[e])
+        assert.fail(`entry ${e}: flags ${t.ent[p] & FLAG_MASK}, not ${want[e]}`);
+    }
+  }
+  assert.deepEqual(again.keys, first.keys);
+  assert.deepEqual(again.ent, first.ent);
+  assert.deepEqual(again.index, first.index);
 });
 
 void test('the index grows with the table: 64 buckets for a small policy, 65,536 from 512 k names', () => {

@@ -168,7 +168,7 @@ export class CompiledPolicy implements PolicySnapshot {
     const g = this.groups.indexOf(client);
     const lower = name.toLowerCase().replace(/\.$/, '');
     const bare = lower.replace(/^\[|\]$/g, '');
-    const trace = new RuleTrace((e, start) => this.nameRule(e, lower, start));
+    const trace = new RuleTrace((e, f, start) => this.nameRule(e, f, lower, start));
     const decide = (applies: Uint8Array, rec: RuleRecorder | null) =>
       target
         ? this.decideUrl(target, g, applies, rec)
@@ -286,7 +286,7 @@ export class CompiledPolicy implements PolicySnapshot {
               const f = ef & FLAG_MASK;
               if ((f & EXACT) !== 0 && !atStart) continue;
               if ((f & SUBONLY) !== 0 && atStart) continue;
-              if (rec !== null) rec.nameEntry(e, i + 1);
+              if (rec !== null) rec.nameEntry(e, f, i + 1);
               if ((f & ALLOW) !== 0 || this.allowList[list] === 1) {
                 if (rec === null) return ALLOWED;
                 allowed = true;
@@ -332,15 +332,15 @@ export class CompiledPolicy implements PolicySnapshot {
     // First block by this entry: find where in the name it matched, for the rule text.
     const where = new EntryStart(e);
     this.searchName(name, applies, where);
-    return this.remember(key, { rule: this.nameRule(e, name, where.start), group: this.groups.names[g] });
+    const rule = this.nameRule(e, where.flags, name, where.start);
+    return this.remember(key, { rule, group: this.groups.names[g] });
   }
 
-  /** The rule identity of name entry `e`, which matched `name` from `start` on. */
-  private nameRule(e: number, name: string, start: number): Rule {
+  /** The rule identity of name entry `e` (flags `f`), which matched `name` from `start` on. */
+  private nameRule(e: number, f: number, name: string, start: number): Rule {
     const t = this.names;
     const list = t.listOf(e);
     const meta = this.lists_[list];
-    const f = t.flags[e];
     const suffix = name.slice(start, name.endsWith('.') ? -1 : undefined).toLowerCase();
     return ruleOf(meta, t.lines[e], ruleText(f, suffix), (f & ALLOW) !== 0 || meta.allowSource);
   }

@@ -1,13 +1,13 @@
 // The packed name table: every name rule of every list as a 53-bit hash, sorted in one Float64Array
-// with a parallel array of entry ids; entry ids are numbered list after list, and the table keeps
-// each entry's line and flags. All of it lives in one buffer of 8-byte-aligned sections (a
+// with a parallel array of entry ids and their flags; entry ids are numbered list after list, and the
+// table keeps each entry's line. All of it lives in one buffer of 8-byte-aligned sections (a
 // `NameBlock`): built in the compile worker at a reload and shared with the main thread, or read from
 // the policy snapshot file and used in place.
 //
 // Why not a Set<string>: the anchors of this field spend 30–300 bytes per name; here a name costs
-// 8 + 4 (sorted key and id) + 4 + 1 (line, flags) = 17 bytes and no string at all (between reloads
-// the lists' own line and flag arrays are views of the table's, and their keys are taken back out of
-// it when the next table is built), plus a bucket index with a filter in each bucket (name-index.ts,
+// 8 + 4 (sorted key, id and flags) + 4 (line) = 16 bytes and no string at all (between reloads the
+// lists' own line arrays are views of the table's, and their keys and flags are taken back out of it
+// when the next table is built), plus a bucket index with a filter in each bucket (name-index.ts,
 // 1 MB at 1 M names). Lookup reads one bucket record per label of the queried name and, when its
 // filter does not rule the suffix out, searches that bucket: O(labels × log n), no allocation.
 // Measured by bench/policy-load.ts (1,000,000 generated names, this 2-core machine, shared and
@@ -28,6 +28,7 @@ export const FLAG_MASK = (1 << FLAG_BITS) - 1;
 const MAX_ENTRIES = 2 ** (32 - FLAG_BITS);
 
 const EMPTY: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+const EMPTY_FLAGS: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
 
 /** Collects the names of one list while it is parsed; no string is kept. */
 export class NameBuilder {
@@ -88,7 +89,8 @@ export class NameBuilder {
 
   /**
    * Hands the names over to `table` (part `part`), which holds them sorted: the keys are freed here,
-   * lines and flags become views of the table's arrays (no second copy).
+   * lines become a view of the table's array (no second copy); the flags live beside the table's entry
+   * ids (`NameTable.ent`) and are freed here too.
    */
   bind(table: NameTable, part: number): void {
     const s = table.starts[part];
@@ -97,7 +99,7 @@ export class NameBuilder {
     this.hi = EMPTY;
     this.lo = EMPTY;
     this.line = table.lines.subarray(s, e);
-    this.flags = table.flags.subarray(s, e);
+    this.flags = EMPTY_FLAGS;
   }
 
   /** What a table build needs of this list: its arrays, or where an earlier table holds them. */
@@ -170,7 +172,7 @@ const align8 = (n: number) => (n + 7) & ~7;
 /**
  * Byte offsets of a block's sections, relative to its offset: keys (f64), entry ids, lines, the
  * bucket index (name-index.ts: a record of start and filter bits per bucket, the bucket count fixed
- * by the size) and part starts (u32), flags (u8). Every section starts 8-byte aligned, so the arrays
+ * by the size) and part starts (u32). Every section starts 8-byte aligned, so the arrays
  * are views of the buffer as read from disk: no copy and no per-entry work at start.
  */
 export function blockLayout(size: number, lists: number) {
@@ -180,8 +182,7 @@ export function blockLayout(size: number, lists: number) {
   const lines = align8(ent + size * 4);
   const index = align8(lines + size * 4);
   const starts = align8(index + ((1 << bits) + 1) * RECORD_WORDS * 4);
-  const flags = align8(starts + (lists + 1) * 4);
-  return { bits, keys, ent, lines, index, starts, flags, bytes: align8(flags + size) };
+  return { bits, keys, ent, lines, index, starts, bytes: align8(starts + (lists + 1) * 4) };
 }
 
 /** Every list's names merged and sorted by key. Immutable once built. */
@@ -195,8 +196,8 @@ export class NameTable {
   readonly keys: Float64Array;
   /**
    * At each sorted position, its entry id × 8 + its flags (`FLAG_BITS`): a search reads both in one
-   * load. Read by entry id from `flags`, the flags were one more dependent cache miss per listed
-   * name (9 % of `searchName`'s samples in the blocked profile).
+   * load. Read by entry id from an array of their own, the flags were one more dependent cache miss
+   * per listed name (9 % of `searchName`'s samples in the blocked profile) and 1 MB at 1 M names.
    */
   readonly ent: Uint32Array;
   /**
@@ -212,9 +213,8 @@ export class NameTable {
   readonly shift: number;
   /** Entry ids are numbered list after list: part i (list i) holds ids [starts[i], starts[i + 1]). */
   readonly starts: Uint32Array;
-  /** 1-based line and flags of each entry id (the lists' own arrays are views of these). */
+  /** 1-based line of each entry id (the lists' own arrays are views of it). */
   readonly lines: Uint32Array;
-  readonly flags: Uint8Array;
 
   /** Views of a block built by `buildNameBlock` or read from a policy snapshot file. */
   constructor(block: NameBlock) {
@@ -229,7 +229,6 @@ export class NameTable {
     this.shift = bucketShift(l.bits);
     this.index = new Uint32Array(buffer, offset + l.index, (this.buckets + 1) * RECORD_WORDS);
     this.starts = new Uint32Array(buffer, offset + l.starts, lists + 1);
-    this.flags = new Uint8Array(buffer, offset + l.flags, size);
   }
 
   /** Builds the table of `builders` here, on this thread (small policies, `banwall check`). */
@@ -275,17 +274,18 @@ export function buildNameBlock(parts: readonly NamePart[]): NameBlock {
   const t = new NameTable({ buffer, offset: 0, size: n, lists, crc: 0 });
   const hi = new Uint32Array(n);
   const lo = new Uint32Array(n);
+  const flags = new Uint8Array(n);
   let o = 0;
   arrays.forEach((a, i) => {
     hi.set(a.hi.subarray(0, a.count), o);
     lo.set(a.lo.subarray(0, a.count), o);
     t.lines.set(a.line.subarray(0, a.count), o);
-    t.flags.set(a.flags.subarray(0, a.count), o);
+    flags.set(a.flags.subarray(0, a.count), o);
     t.starts[i] = o;
     o += a.count;
   });
   t.starts[lists] = o;
-  sortInto(hi, lo, t, l.bits);
+  sortInto(hi, lo, flags, t, l.bits);
   // Computed here, in the worker at a reload: 18 MB at 1 M names is a few ms the resolver keeps.
   const crc = crc32(new Uint8Array(buffer, 0, l.bytes));
   return { buffer, offset: 0, size: n, lists, crc };
@@ -314,7 +314,7 @@ function takeOldParts(parts: readonly NamePart[]): Extract<NamePart, { kind: 'ar
         hi: new Uint32Array(count),
         lo: new Uint32Array(count),
         line: t.lines.subarray(s, s + count),
-        flags: t.flags.subarray(s, s + count),
+        flags: new Uint8Array(count),
       };
     }
     for (let p = 0; p < t.size; p++) {
@@ -326,6 +326,7 @@ function takeOldParts(parts: readonly NamePart[]): Extract<NamePart, { kind: 'ar
       const hi = Math.floor(t.keys[p] / 4294967296);
       a.hi[e - t.starts[part]] = hi;
       a.lo[e - t.starts[part]] = t.keys[p] - hi * 4294967296;
+      a.flags[e - t.starts[part]] = t.ent[p] & FLAG_MASK;
     }
   }
   return out;
@@ -338,7 +339,7 @@ function takeOldParts(parts: readonly NamePart[]): Extract<NamePart, { kind: 'ar
  * 142 ms, against 433 ms for a 4-pass LSD radix sort and over a second for a comparator sort of index
  * pairs. Then the index: bucket starts and filter bits (name-index.ts).
  */
-function sortInto(hi: Uint32Array, lo: Uint32Array, t: NameTable, bits: number): void {
+function sortInto(hi: Uint32Array, lo: Uint32Array, flags: Uint8Array, t: NameTable, bits: number): void {
   const n = hi.length;
   const th = new Uint32Array(n);
   const tl = new Uint32Array(n);
@@ -353,7 +354,7 @@ function sortInto(hi: Uint32Array, lo: Uint32Array, t: NameTable, bits: number):
     const j = pos[hi[i] >>> shift]++;
     th[j] = hi[i];
     tl[j] = lo[i];
-    te[j] = i * (FLAG_MASK + 1) + t.flags[i];
+    te[j] = i * (FLAG_MASK + 1) + flags[i];
   }
   for (let d = 0; d < buckets; d++) {
     const a = start[d];
