@@ -11,7 +11,7 @@
 // 1 MB at 1 M names). Lookup reads one bucket record per label of the queried name and, when its
 // filter does not rule the suffix out, searches that bucket: O(labels × log n), no allocation.
 // Measured by bench/policy-load.ts (1,000,000 generated names, this 2-core machine, shared and
-// loaded): 18 MB of typed arrays kept, lookup 0.35–0.5 µs for a listed name's subdomain and 0.15–0.25
+// loaded): 17 MB of typed arrays kept, lookup 0.35–0.5 µs for a listed name's subdomain and 0.15–0.25
 // µs for an unlisted one; bench/name-search.ts compares the search with the tree before the filter.
 import { crc32 } from 'node:zlib';
 import { resetHash, pushChar, hiOf, loOf, type HashState } from './name-hash.ts';
@@ -286,7 +286,7 @@ export function buildNameBlock(parts: readonly NamePart[]): NameBlock {
   });
   t.starts[lists] = o;
   sortInto(hi, lo, flags, t, l.bits);
-  // Computed here, in the worker at a reload: 18 MB at 1 M names is a few ms the resolver keeps.
+  // Computed here, in the worker at a reload: 17 MB at 1 M names is a few ms the resolver keeps.
   const crc = crc32(new Uint8Array(buffer, 0, l.bytes));
   return { buffer, offset: 0, size: n, lists, crc };
 }
