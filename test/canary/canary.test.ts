@@ -16,6 +16,7 @@ import { issueLeaf, makeCa, type TestCa } from '../helpers/certs.ts';
 import { run, startStack, TOKEN, type Stack } from '../metrics/e2e-helpers.ts';
 import { curlViaProxy } from '../helpers/curl.ts';
 import { startPrometheus } from '../metrics/prometheus-server.ts';
+import { clientQueryNames } from '../helpers/fake-upstream/dns.ts';
 
 import { missingTools } from '../helpers/tools.ts';
 /** The system tools these tests run; absent ones make them skip, with the reason. */
@@ -57,7 +58,7 @@ async function series(base: string, metric: string): Promise<{ labels: string; v
 
 /** What the upstream was asked, less the health probes (`. NS`, src/dns/upstream/health-probe.ts). */
 function asked(s: Stack): string[] {
-  return s.up.queries.filter((q) => q.name !== '').map((q) => q.name);
+  return clientQueryNames(s.up);
 }
 
 async function status(base: string): Promise<Status> {

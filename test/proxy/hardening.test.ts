@@ -216,13 +216,15 @@ void test(
       t,
     );
     const idle = await openIdle(p.port, 1000, t);
-    await waitFor(() => p.stats.openConnections >= 1000, 3000, '1,000 open connections');
+    await waitFor(() => p.stats.openConnections >= 1000, 10_000, '1,000 open connections');
     const t0 = Date.now();
     await stillServes(p);
-    assert.ok(Date.now() - t0 < 2000, 'answered promptly');
+    // Well inside the 30 s idle timeout, which is what a starved proxy would make a client wait for;
+    // not tighter: this is a denial-of-service test, not a timing one, on a loaded CI machine.
+    assert.ok(Date.now() - t0 < 5000, 'answered promptly');
     await waitFor(
       () => idle.every((s) => s.destroyed || s.readableEnded),
-      5000,
+      10_000,
       'idle connections to be closed',
     );
     await waitFor(() => p.stats.openConnections === 0, 3000, 'the proxy to count them closed');

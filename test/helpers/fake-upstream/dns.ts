@@ -45,9 +45,14 @@ export interface FakeUpstream {
  * `dns.healthProbe.interval` whatever the clients do), which a count taken across a few seconds meets.
  */
 export function clientQueries(up: FakeUpstream): number {
-  let n = 0;
-  for (const q of up.queries) if (!(q.type === 2 && (q.name === '' || q.name === '.'))) n++;
-  return n;
+  return clientQueryNames(up).length;
+}
+
+/** The names of clientQueries, in the order asked. */
+export function clientQueryNames(up: FakeUpstream): string[] {
+  const names: string[] = [];
+  for (const q of up.queries) if (!(q.type === 2 && (q.name === '' || q.name === '.'))) names.push(q.name);
+  return names;
 }
 
 const TYPE: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, MX: 15, TXT: 16, AAAA: 28, HTTPS: 65 };
@@ -126,7 +131,7 @@ function toRR(name: string, r: FakeRecord) {
 
 export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   const host = opts.host ?? '127.0.0.1';
-  let udp = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+  let udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
   const tcp = net.createServer();
   const sockets = new Set<net.Socket>();
   const up: FakeUpstream = {
@@ -228,7 +233,7 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions = {}): Promise
     if (attempt > 20 || opts.port !== undefined) throw new Error('cannot bind fake upstream');
     await new Promise<void>((r) => udp.close(() => r()));
     // A closed dgram socket cannot bind again: take a new one.
-    udp = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 });
     udp.on('message', onMessage);
   }
   const port = (udp.address() as AddressInfo).port;
