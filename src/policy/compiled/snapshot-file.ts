@@ -4,8 +4,8 @@
 //
 //   0  header, 64 bytes: magic 'BWSP', version, the 32-byte key (config + every source's identity),
 //      names, lists, byte length of the meta, CRC-32 of the name block, CRC-32 of the meta, file size
-//   64 the name block (match/name-table.ts `blockLayout`: keys, ids, lines, the bucket index with its
-//      filter bits, starts, flags; every section 8-byte aligned)
+//   64 the name block (match/name-table.ts `blockLayout`: keys, entry ids with their flags, lines,
+//      the bucket index with its filter bits, starts; every section 8-byte aligned)
 //   .. the meta, JSON: per list its key path, name, file version and what was parsed besides names
 //      (counts, bad lines, broad rules, and the regex/URL/IP rule lines, compiled again at load:
 //      lists hold few of them)
