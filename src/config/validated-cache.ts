@@ -48,6 +48,19 @@ export function entryFile(abs: string): string | null {
   return path.join(dir, `banwall-config-${name}`);
 }
 
+/**
+ * Whether `file` is ours and only ours to write. The default compile cache directory is under the
+ * shared /tmp: an entry another local user planted there (the key is computable by anyone who can
+ * read the config) would otherwise decide banwall's policy. Such a file is ignored: the thread
+ * validates, as with no entry.
+ */
+function ownedByUs(file: string): boolean {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (st === undefined) return false;
+  const uid = process.getuid?.();
+  return (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
+}
+
 function sameCode(code: readonly CodeStamp[]): boolean {
   for (const [file, size, mtimeMs] of code) {
     const st = statSync(file, { throwIfNoEntry: false });
@@ -60,6 +73,7 @@ function sameCode(code: readonly CodeStamp[]): boolean {
 export function cachedConfig(abs: string, bytes: Uint8Array): LoadedConfig | null {
   const file = entryFile(abs);
   if (file === null) return null;
+  if (!ownedByUs(file) || !ownedByUs(path.dirname(file))) return null;
   let entry: Entry;
   try {
     entry = deserialize(readFileSync(file)) as Entry;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { enableCompileCache } from 'node:module';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -111,4 +111,21 @@ void test('a restart after the config was edited serves the edited config', { sk
       await bw.stop();
     }
   }
+});
+
+void test('an entry others could have written is ignored (the default cache is under /tmp)', { skip: CACHE_OFF }, async (t) => {
+  const dir = await tempDir(t);
+  enableCompileCache(path.join(dir, 'compile-cache'));
+  const file = path.join(dir, 'banwall.yaml');
+  await writeFile(file, stringify(testConfig(['udp://127.0.0.1:53'])));
+  await loadAndKeep(file);
+  const bytes = await readFile(file);
+  const entry = entryFile(file)!;
+  assert.notEqual(cachedConfig(file, bytes), null);
+  await chmod(entry, 0o666);
+  assert.equal(cachedConfig(file, bytes), null, 'a world-writable entry');
+  await chmod(entry, 0o600);
+  await chmod(path.dirname(entry), 0o777);
+  t.after(() => chmod(path.dirname(entry), 0o700));
+  assert.equal(cachedConfig(file, bytes), null, 'an entry in a world-writable directory');
 });
