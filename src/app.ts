@@ -27,14 +27,9 @@ import type { LiveChain } from './explain/live-chain.ts';
 import { createEvents, type AppEvents } from './app-events.ts';
 import type { AuditLog, AuditEntry } from './audit/audit-log.ts';
 import { policyChange, policyFacts, type PolicyFacts } from './audit/policy-change.ts';
-import { openDatabase } from './events/sqlite-store.ts';
-import {
-  searchEvents,
-  summarize,
-  type EventFilter,
-  type EventPage,
-  type SummaryKey,
-} from './events/search.ts';
+import type * as EventSearch from './events/search.ts';
+import type { EventFilter, EventPage, SummaryKey } from './events/search.ts';
+import type { openDatabase } from './events/sqlite-store.ts';
 import type { DatabaseSync } from 'node:sqlite';
 import type { ServerResponse } from 'node:http';
 import type { Canaries, CanaryStatus } from './canary/canaries.ts';
@@ -68,6 +63,11 @@ export class Banwall implements AdminOps {
   private events: AppEvents | null = null;
   /** A read-only connection for searches (WAL lets it read while the writer thread writes). */
   private eventsReader: DatabaseSync | null = null;
+  /**
+   * The event searches and node:sqlite, imported once DNS answers (the HTTP API is their only user):
+   * what the first answer does not need is not loaded before it.
+   */
+  private eventQueries: EventQueries | null = null;
   private audit: AuditLog | null = null;
   /** What the last audit entry left in force: the `before` of the next change. */
   private lastFacts: PolicyFacts | null = null;
@@ -173,12 +173,12 @@ export class Banwall implements AdminOps {
 
   searchEvents(filter: EventFilter): EventPage {
     const db = this.reader();
-    return db === null ? { events: [] } : searchEvents(db, filter);
+    return db === null ? { events: [] } : this.eventQueries!.searchEvents(db, filter);
   }
 
   summarizeEvents(by: SummaryKey, filter: EventFilter): { key: string; count: number; last: number }[] {
     const db = this.reader();
-    return db === null ? [] : summarize(db, by, filter);
+    return db === null ? [] : this.eventQueries!.summarize(db, by, filter);
   }
 
   attachEventStream(res: ServerResponse): boolean {
@@ -191,9 +191,9 @@ export class Banwall implements AdminOps {
 
   /** The search connection, opened once the writer thread has created the file. */
   private reader(): DatabaseSync | null {
-    if (this.eventsReader === null && this.events !== null) {
+    if (this.eventsReader === null && this.events !== null && this.eventQueries !== null) {
       try {
-        this.eventsReader = openDatabase(this.events.storeFile, true);
+        this.eventsReader = this.eventQueries.openDatabase(this.events.storeFile, true);
       } catch {
         return null; // not created yet: nothing to find
       }
@@ -303,10 +303,13 @@ export class Banwall implements AdminOps {
       await this.proxy.start();
     }
     if (cfg.canaries.enabled) this.canaries = await this.createCanaries();
-    const [{ registerMetrics }, { HttpServer }] = await Promise.all([
+    const [{ registerMetrics }, { HttpServer }, search, { openDatabase }] = await Promise.all([
       import('./app-metrics.ts'),
       import('./api/http-server.ts'),
+      import('./events/search.ts'),
+      import('./events/sqlite-store.ts'),
     ]);
+    this.eventQueries = { ...search, openDatabase };
     await registerMetrics({
       app: { version: this.version, reloadStats: this.reloadStats, lists: () => this.lists() },
       policy: this.policy,
@@ -473,6 +476,9 @@ export class Banwall implements AdminOps {
     this.policy.close();
   }
 }
+
+/** What the API's event searches run on (src/events/search.ts, sqlite-store.ts). */
+type EventQueries = typeof EventSearch & { readonly openDatabase: typeof openDatabase };
 
 /** Who a reload reason stands for in the audit log. */
 function actorOf(reason: string): string {

@@ -48,7 +48,7 @@ const LAYERS: readonly [name: string, matches: (f: string) => boolean][] = [
   ['dns', (f) => f.startsWith('dns/')],
   ['edge', (f) => /^(proxy|firewall|canary|explain)\//.test(f)],
   ['api', (f) => f.startsWith('api/') || f.startsWith('console/')],
-  ['config', (f) => /^config\/(schema|load|load-isolated|load-worker)\.ts$/.test(f)],
+  ['config', (f) => /^config\/(schema|load|load-isolated|load-worker|validated-cache)\.ts$/.test(f)],
   ['app', (f) => ['app.ts', 'app-metrics.ts', 'app-events.ts'].includes(f)],
   ['cluster', (f) => f.startsWith('cluster/')],
   ['cli', (f) => f === 'cli.ts' || f.startsWith('cli/')],

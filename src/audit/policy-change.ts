@@ -13,7 +13,9 @@ export interface PolicyFacts {
 }
 
 export function policyFacts(lists: readonly ListSummary[]): PolicyFacts {
-  const sorted = [...lists].sort((a, b) => a.name.localeCompare(b.name));
+  // By code unit, not localeCompare: list names are ASCII (letters, digits, _ . -), and a collator
+  // loads ICU's collation data into every process that starts with the audit log on (+3 MB RSS).
+  const sorted = [...lists].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const h = createHash('sha256');
   for (const l of sorted) {
     const row: unknown[] = [l.name, l.app, l.category, l.source, l.entries, l.badLines];

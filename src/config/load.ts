@@ -39,13 +39,17 @@ export function parseConfig(text: string, file: string): Config {
   return result.data;
 }
 
-export async function loadConfig(file: string): Promise<LoadedConfig> {
-  const abs = path.resolve(file);
-  let text: string;
+/** The config file's bytes; a file that cannot be read is a ConfigError like any other problem. */
+export async function readConfigBytes(abs: string): Promise<Buffer> {
   try {
-    text = await readFile(abs, 'utf8');
+    return await readFile(abs);
   } catch (err) {
     throw new ConfigError(abs, [`cannot read: ${(err as Error).message}`]);
   }
+}
+
+export async function loadConfig(file: string): Promise<LoadedConfig> {
+  const abs = path.resolve(file);
+  const text = (await readConfigBytes(abs)).toString('utf8');
   return { file: abs, dir: path.dirname(abs), config: parseConfig(text, abs) };
 }

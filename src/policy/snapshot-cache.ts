@@ -23,8 +23,9 @@ import type { CompiledPolicy } from './compiled/compiled-policy.ts';
 import { parsedMeta, restoreParsed } from './parse/parsed-data.ts';
 import type { ListSource, SourceSpec } from './sources/list-source.ts';
 import { cachePaths } from './sources/remote-list.ts';
+import { SNAPSHOT_FILE, snapshotFileOf, takePrefetched } from './snapshot-prefetch.ts';
 
-export const SNAPSHOT_FILE = 'policy.snapshot';
+export { SNAPSHOT_FILE };
 
 function cacheDirOf(loaded: LoadedConfig): string {
   return path.resolve(loaded.dir, loaded.config.blocking.cacheDir);
@@ -65,18 +66,11 @@ function snapshotKey(
   return createHash('sha256').update(text).digest();
 }
 
-/**
- * The first load's policy from the snapshot file, or null (then the caller compiles from text). The
- * sources taken from `pool` hold the file's contents, so a later reload re-reads only what changed.
- */
-export async function loadSnapshot(
+/** The snapshot file of `loaded`, the specs of its lists and the key they have now; null if none can. */
+async function currentKey(
   loaded: LoadedConfig,
-  pool: SourcePool,
-  generation: number,
-  log: Logger,
-): Promise<Compiled | null> {
+): Promise<{ file: string; specs: SourceSpec[]; key: Buffer } | null> {
   const cacheDir = cacheDirOf(loaded);
-  const file = path.join(cacheDir, SNAPSHOT_FILE);
   const specErrors: string[] = [];
   const specs = listSpecs(loaded, specErrors);
   if (specErrors.length > 0) return null;
@@ -88,7 +82,24 @@ export async function loadSnapshot(
     if (id === null) return null; // a missing file or copy: the compile reports it
     identities.push(id);
   }
-  const read = await readSnapshotFile(file, snapshotKey(loaded, specs, identities));
+  return { file: path.join(cacheDir, SNAPSHOT_FILE), specs, key: snapshotKey(loaded, specs, identities) };
+}
+
+/**
+ * The first load's policy from the snapshot file, or null (then the caller compiles from text). The
+ * sources taken from `pool` hold the file's contents, so a later reload re-reads only what changed.
+ */
+export async function loadSnapshot(
+  loaded: LoadedConfig,
+  pool: SourcePool,
+  generation: number,
+  log: Logger,
+): Promise<Compiled | null> {
+  const early = takePrefetched(snapshotFileOf(loaded)); // taken even if unused: one use only
+  const at = await currentKey(loaded);
+  if (at === null) return null;
+  const { file, specs, key } = at;
+  const read = await readSnapshotFile(file, key, early).catch(() => readSnapshotFile(file, key));
   const unused = (reason: string) => {
     log.info({ file, reason }, 'policy snapshot not used; compiling the lists');
     return null;

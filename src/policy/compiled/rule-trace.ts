@@ -5,8 +5,8 @@ import type { Rule } from './list-meta.ts';
 
 /** Receives every rule a search passes that applies to the client's group. */
 export interface RuleRecorder {
-  /** Name entry `entry` matched the suffix of the searched name that starts at `start`. */
-  nameEntry(entry: number, start: number): void;
+  /** Name entry `entry` (its `flags`) matched the suffix of the searched name from `start` on. */
+  nameEntry(entry: number, flags: number, start: number): void;
   /** A regex, IP or URL rule matched. */
   rule(rule: Rule): void;
 }
@@ -17,14 +17,14 @@ export class RuleTrace implements RuleRecorder {
   /** Name entries in the order the search passes them: shortest suffix first. */
   private readonly nameBlocks: Rule[] = [];
   private readonly otherBlocks: Rule[] = [];
-  private readonly toRule: (entry: number, start: number) => Rule;
+  private readonly toRule: (entry: number, flags: number, start: number) => Rule;
 
-  constructor(toRule: (entry: number, start: number) => Rule) {
+  constructor(toRule: (entry: number, flags: number, start: number) => Rule) {
     this.toRule = toRule;
   }
 
-  nameEntry(entry: number, start: number): void {
-    const r = this.toRule(entry, start);
+  nameEntry(entry: number, flags: number, start: number): void {
+    const r = this.toRule(entry, flags, start);
     (r.allow ? this.allowRules : this.nameBlocks).push(r);
   }
 
@@ -38,15 +38,21 @@ export class RuleTrace implements RuleRecorder {
   }
 }
 
-/** Finds where in the name one entry matched (for the rule text of a block, built once per entry). */
+/**
+ * Finds where in the name one entry matched, and its flags (for the rule text of a block, built once
+ * per entry).
+ */
 export class EntryStart implements RuleRecorder {
   start = -1;
+  flags = 0;
   private readonly entry: number;
   constructor(entry: number) {
     this.entry = entry;
   }
-  nameEntry(entry: number, start: number): void {
-    if (entry === this.entry) this.start = start;
+  nameEntry(entry: number, flags: number, start: number): void {
+    if (entry !== this.entry) return;
+    this.start = start;
+    this.flags = flags;
   }
   rule(): void {}
 }

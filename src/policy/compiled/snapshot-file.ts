@@ -4,8 +4,8 @@
 //
 //   0  header, 64 bytes: magic 'BWSP', version, the 32-byte key (config + every source's identity),
 //      names, lists, byte length of the meta, CRC-32 of the name block, CRC-32 of the meta, file size
-//   64 the name block (match/name-table.ts `blockLayout`: keys, ids, lines, buckets, starts, flags;
-//      every section 8-byte aligned)
+//   64 the name block (match/name-table.ts `blockLayout`: keys, entry ids with their flags, lines,
+//      the bucket index with its filter bits, starts; every section 8-byte aligned)
 //   .. the meta, JSON: per list its key path, name, file version and what was parsed besides names
 //      (counts, bad lines, broad rules, and the regex/URL/IP rule lines, compiled again at load:
 //      lists hold few of them)
@@ -15,12 +15,14 @@
 import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { NameTable, blockLayout, type NameBlock } from '../match/name-table.ts';
+import { RECORD_WORDS } from '../match/name-index.ts';
 import type { ParsedMeta } from '../parse/parsed-data.ts';
 import { writeAtomic } from '../sources/compiled-cache.ts';
 
 const MAGIC = 0x50535742; // 'BWSP'
 /** Bump when the hash, the flags, the layout or the meta change: old files are then ignored. */
-export const SNAPSHOT_VERSION = 1;
+// 2: the bucket index holds filter bits (match/name-index.ts), `ent` holds each entry's flags.
+export const SNAPSHOT_VERSION = 2;
 const HEADER = 64;
 const KEY_BYTES = 32;
 
@@ -62,15 +64,17 @@ export async function writeSnapshotFile(
 
 /**
  * The table (views of the file's bytes) and meta of `file` when it was written for `key`; else the
- * reason it cannot be used ('absent' when there is no file).
+ * reason it cannot be used ('absent' when there is no file). `early`: the file's bytes, read ahead
+ * (../snapshot-prefetch.ts, the same way as readWhole below), checked here like a read of its own.
  */
 export async function readSnapshotFile(
   file: string,
   key: Buffer,
+  early?: Promise<Uint8Array>,
 ): Promise<{ table: NameTable; meta: SnapshotMeta } | string> {
   let bytes: Uint8Array;
   try {
-    bytes = await readWhole(file);
+    bytes = await (early ?? readWhole(file));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return code === 'ENOENT' ? 'absent' : `unreadable: ${code ?? (err as Error).message}`;
@@ -106,7 +110,7 @@ export async function readSnapshotFile(
     crc: buf.readUInt32LE(52),
   };
   const table = new NameTable(nameBlock);
-  if (table.starts[lists] !== size || table.bucket[table.bucket.length - 1] !== size)
+  if (table.starts[lists] !== size || table.index[table.buckets * RECORD_WORDS] !== size)
     return 'name table counts do not check out';
   if (!Array.isArray(meta.lists) || meta.lists.length !== lists) return 'list count does not check out';
   return { table, meta };

@@ -1,25 +1,34 @@
 // The packed name table: every name rule of every list as a 53-bit hash, sorted in one Float64Array
-// with a parallel array of entry ids; entry ids are numbered list after list, and the table keeps
-// each entry's line and flags. All of it lives in one buffer of 8-byte-aligned sections (a
+// with a parallel array of entry ids and their flags; entry ids are numbered list after list, and the
+// table keeps each entry's line. All of it lives in one buffer of 8-byte-aligned sections (a
 // `NameBlock`): built in the compile worker at a reload and shared with the main thread, or read from
 // the policy snapshot file and used in place.
 //
 // Why not a Set<string>: the anchors of this field spend 30–300 bytes per name; here a name costs
-// 8 + 4 (sorted key and id) + 4 + 1 (line, flags) = 17 bytes and no string at all (between reloads
-// the lists' own line and flag arrays are views of the table's, and their keys are taken back out of
-// it when the next table is built). Lookup is a binary search inside one hash bucket per label of the
-// queried name: O(labels × log n), no allocation. Measured by bench/policy-load.ts (1,000,000
-// generated names, this 2-core machine, shared and loaded): 17 MB of typed arrays kept, lookup
-// 0.4–2.2 µs for a listed name and 0.13–0.7 µs for an unlisted one.
+// 8 + 4 (sorted key, id and flags) + 4 (line) = 16 bytes and no string at all (between reloads the
+// lists' own line arrays are views of the table's, and their keys and flags are taken back out of it
+// when the next table is built), plus a bucket index with a filter in each bucket (name-index.ts,
+// 1 MB at 1 M names). Lookup reads one bucket record per label of the queried name and, when its
+// filter does not rule the suffix out, searches that bucket: O(labels × log n), no allocation.
+// Measured by bench/policy-load.ts (1,000,000 generated names, this 2-core machine, shared and
+// loaded): 17 MB of typed arrays kept, lookup 0.35–0.5 µs for a listed name's subdomain and 0.15–0.25
+// µs for an unlisted one; bench/name-search.ts compares the search with the tree before the filter.
 import { crc32 } from 'node:zlib';
 import { resetHash, pushChar, hiOf, loOf, type HashState } from './name-hash.ts';
+import { RECORD_WORDS, bucketBits, bucketShift, fillIndex } from './name-index.ts';
 
 /** Entry flags. */
 export const EXACT = 1; // `=name`, `|name^`: that name only
 export const SUBONLY = 2; // `*.name`: subdomains only
 export const ALLOW = 4; // `@@||name^`, or a name in an allow source
+/** `NameTable.ent` holds entry id × 8 + flags: the flags are its low 3 bits. */
+export const FLAG_BITS = 3;
+export const FLAG_MASK = (1 << FLAG_BITS) - 1;
+/** Entry ids a table can number (29 bits, with the flags beside them in 32). */
+const MAX_ENTRIES = 2 ** (32 - FLAG_BITS);
 
 const EMPTY: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+const EMPTY_FLAGS: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
 
 /** Collects the names of one list while it is parsed; no string is kept. */
 export class NameBuilder {
@@ -80,7 +89,8 @@ export class NameBuilder {
 
   /**
    * Hands the names over to `table` (part `part`), which holds them sorted: the keys are freed here,
-   * lines and flags become views of the table's arrays (no second copy).
+   * lines become a view of the table's array (no second copy); the flags live beside the table's entry
+   * ids (`NameTable.ent`) and are freed here too.
    */
   bind(table: NameTable, part: number): void {
     const s = table.starts[part];
@@ -89,7 +99,7 @@ export class NameBuilder {
     this.hi = EMPTY;
     this.lo = EMPTY;
     this.line = table.lines.subarray(s, e);
-    this.flags = table.flags.subarray(s, e);
+    this.flags = EMPTY_FLAGS;
   }
 
   /** What a table build needs of this list: its arrays, or where an earlier table holds them. */
@@ -157,23 +167,22 @@ export type NamePart =
     }
   | { readonly kind: 'old'; readonly block: NameBlock; readonly part: number };
 
-/** Buckets on the top 16 key bits. */
-const BUCKETS = 1 << 16;
 const align8 = (n: number) => (n + 7) & ~7;
 
 /**
- * Byte offsets of a block's sections, relative to its offset: keys (f64), entry ids, lines, bucket
- * starts and part starts (u32), flags (u8). Every section starts 8-byte aligned, so the arrays are
- * views of the buffer as read from disk: no copy and no per-entry work at start.
+ * Byte offsets of a block's sections, relative to its offset: keys (f64), entry ids, lines, the
+ * bucket index (name-index.ts: a record of start and filter bits per bucket, the bucket count fixed
+ * by the size) and part starts (u32). Every section starts 8-byte aligned, so the arrays
+ * are views of the buffer as read from disk: no copy and no per-entry work at start.
  */
 export function blockLayout(size: number, lists: number) {
+  const bits = bucketBits(size);
   const keys = 0;
   const ent = keys + size * 8;
   const lines = align8(ent + size * 4);
-  const bucket = align8(lines + size * 4);
-  const starts = align8(bucket + (BUCKETS + 1) * 4);
-  const flags = align8(starts + (lists + 1) * 4);
-  return { keys, ent, lines, bucket, starts, flags, bytes: align8(flags + size) };
+  const index = align8(lines + size * 4);
+  const starts = align8(index + ((1 << bits) + 1) * RECORD_WORDS * 4);
+  return { bits, keys, ent, lines, index, starts, bytes: align8(starts + (lists + 1) * 4) };
 }
 
 /** Every list's names merged and sorted by key. Immutable once built. */
@@ -185,19 +194,27 @@ export class NameTable {
    * so a probe touches one cache line instead of two.
    */
   readonly keys: Float64Array;
-  /** Entry id at each sorted position. */
+  /**
+   * At each sorted position, its entry id × 8 + its flags (`FLAG_BITS`): a search reads both in one
+   * load. Read by entry id from an array of their own, the flags were one more dependent cache miss
+   * per listed name (9 % of `searchName`'s samples in the blocked profile) and 1 MB at 1 M names.
+   */
   readonly ent: Uint32Array;
   /**
-   * Sorted positions where each bucket of the top 16 key bits starts (65,537 entries): a lookup
-   * binary-searches one bucket (~15 keys at 1 M names, one or two cache lines) instead of the whole
-   * table; 20 dependent cache misses per label made a lookup at 1 M names cost microseconds.
+   * One record per bucket of the key's top `bucketBits` bits, plus one whose start is `size`
+   * (name-index.ts): [sorted position where the bucket starts, three words of filter bits]. A lookup
+   * searches one bucket (~15 keys at 1 M names, one or two cache lines) instead of the whole table
+   * (20 dependent cache misses per label made a lookup at 1 M names cost microseconds), and only
+   * when the record's filter does not rule the key out.
    */
-  readonly bucket: Uint32Array;
+  readonly index: Uint32Array;
+  /** Buckets in the index (a power of two) and the shift from a key's high half to its bucket. */
+  readonly buckets: number;
+  readonly shift: number;
   /** Entry ids are numbered list after list: part i (list i) holds ids [starts[i], starts[i + 1]). */
   readonly starts: Uint32Array;
-  /** 1-based line and flags of each entry id (the lists' own arrays are views of these). */
+  /** 1-based line of each entry id (the lists' own arrays are views of it). */
   readonly lines: Uint32Array;
-  readonly flags: Uint8Array;
 
   /** Views of a block built by `buildNameBlock` or read from a policy snapshot file. */
   constructor(block: NameBlock) {
@@ -208,9 +225,10 @@ export class NameTable {
     this.keys = new Float64Array(buffer, offset + l.keys, size);
     this.ent = new Uint32Array(buffer, offset + l.ent, size);
     this.lines = new Uint32Array(buffer, offset + l.lines, size);
-    this.bucket = new Uint32Array(buffer, offset + l.bucket, BUCKETS + 1);
+    this.buckets = 1 << l.bits;
+    this.shift = bucketShift(l.bits);
+    this.index = new Uint32Array(buffer, offset + l.index, (this.buckets + 1) * RECORD_WORDS);
     this.starts = new Uint32Array(buffer, offset + l.starts, lists + 1);
-    this.flags = new Uint8Array(buffer, offset + l.flags, size);
   }
 
   /** Builds the table of `builders` here, on this thread (small policies, `banwall check`). */
@@ -249,23 +267,25 @@ export function buildNameBlock(parts: readonly NamePart[]): NameBlock {
   let n = 0;
   for (const a of arrays) n += a.count;
   const lists = parts.length;
+  if (n >= MAX_ENTRIES) throw new Error(`name table: ${n} names, more than ${MAX_ENTRIES - 1}`);
   const l = blockLayout(n, lists);
   const buffer =
     typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(l.bytes) : new ArrayBuffer(l.bytes);
   const t = new NameTable({ buffer, offset: 0, size: n, lists, crc: 0 });
   const hi = new Uint32Array(n);
   const lo = new Uint32Array(n);
+  const flags = new Uint8Array(n);
   let o = 0;
   arrays.forEach((a, i) => {
     hi.set(a.hi.subarray(0, a.count), o);
     lo.set(a.lo.subarray(0, a.count), o);
     t.lines.set(a.line.subarray(0, a.count), o);
-    t.flags.set(a.flags.subarray(0, a.count), o);
+    flags.set(a.flags.subarray(0, a.count), o);
     t.starts[i] = o;
     o += a.count;
   });
   t.starts[lists] = o;
-  sortInto(hi, lo, t);
+  sortInto(hi, lo, flags, t, l.bits);
   // Computed here, in the worker at a reload: 17 MB at 1 M names is a few ms the resolver keeps.
   const crc = crc32(new Uint8Array(buffer, 0, l.bytes));
   return { buffer, offset: 0, size: n, lists, crc };
@@ -294,11 +314,11 @@ function takeOldParts(parts: readonly NamePart[]): Extract<NamePart, { kind: 'ar
         hi: new Uint32Array(count),
         lo: new Uint32Array(count),
         line: t.lines.subarray(s, s + count),
-        flags: t.flags.subarray(s, s + count),
+        flags: new Uint8Array(count),
       };
     }
     for (let p = 0; p < t.size; p++) {
-      const e = t.ent[p];
+      const e = t.ent[p] >>> FLAG_BITS;
       const part = t.listOf(e);
       const i = want.get(part);
       if (i === undefined) continue;
@@ -306,33 +326,37 @@ function takeOldParts(parts: readonly NamePart[]): Extract<NamePart, { kind: 'ar
       const hi = Math.floor(t.keys[p] / 4294967296);
       a.hi[e - t.starts[part]] = hi;
       a.lo[e - t.starts[part]] = t.keys[p] - hi * 4294967296;
+      a.flags[e - t.starts[part]] = t.ent[p] & FLAG_MASK;
     }
   }
   return out;
 }
 
 /**
- * Sorts the (hi, lo) keys of entries 0..n-1 into `t`: one counting pass on the top 16 bits of the
- * (uniform) hash into 65,536 buckets, then an insertion sort inside each bucket (about 15 entries
- * per bucket at 1 M names, all in cache). Measured on this machine under load, 1 M entries: 142 ms,
- * against 433 ms for a 4-pass LSD radix sort and over a second for a comparator sort of index pairs.
+ * Sorts the (hi, lo) keys of entries 0..n-1 into `t`: one counting pass on the top bits of the
+ * (uniform) hash into the index's buckets, then an insertion sort inside each bucket (about 15
+ * entries per bucket at 1 M names, all in cache). Measured on this machine under load, 1 M entries:
+ * 142 ms, against 433 ms for a 4-pass LSD radix sort and over a second for a comparator sort of index
+ * pairs. Then the index: bucket starts and filter bits (name-index.ts).
  */
-function sortInto(hi: Uint32Array, lo: Uint32Array, t: NameTable): void {
+function sortInto(hi: Uint32Array, lo: Uint32Array, flags: Uint8Array, t: NameTable, bits: number): void {
   const n = hi.length;
   const th = new Uint32Array(n);
   const tl = new Uint32Array(n);
   const te = t.ent;
-  const start = t.bucket;
-  for (let i = 0; i < n; i++) start[(hi[i] >>> 5) + 1]++;
-  for (let d = 0; d < BUCKETS; d++) start[d + 1] += start[d];
-  const pos = start.slice(0, BUCKETS);
+  const buckets = 1 << bits;
+  const shift = bucketShift(bits);
+  const start = new Uint32Array(buckets + 1);
+  for (let i = 0; i < n; i++) start[(hi[i] >>> shift) + 1]++;
+  for (let d = 0; d < buckets; d++) start[d + 1] += start[d];
+  const pos = start.slice(0, buckets);
   for (let i = 0; i < n; i++) {
-    const j = pos[hi[i] >>> 5]++;
+    const j = pos[hi[i] >>> shift]++;
     th[j] = hi[i];
     tl[j] = lo[i];
-    te[j] = i;
+    te[j] = i * (FLAG_MASK + 1) + flags[i];
   }
-  for (let d = 0; d < BUCKETS; d++) {
+  for (let d = 0; d < buckets; d++) {
     const a = start[d];
     const b = start[d + 1];
     if (b - a > 256) sortRange(th, tl, te, a, b);
@@ -355,6 +379,7 @@ function sortInto(hi: Uint32Array, lo: Uint32Array, t: NameTable): void {
     }
   }
   for (let i = 0; i < n; i++) t.keys[i] = th[i] * 4294967296 + tl[i];
+  fillIndex(start, tl, t.index);
 }
 
 /** A crowded bucket (many copies of one name): a comparator sort keeps it O(k log k). */
