@@ -1,5 +1,6 @@
 // The composition root: config → policy → resolver chain → front ends, proxy and HTTP listener.
 // Owns reload (config watch, SIGHUP, API) and graceful stop; every part it starts is stopped here.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -464,6 +465,7 @@ export class Banwall implements AdminOps {
 
   /** Stops accepting everywhere, lets in-flight work finish within `graceMs`, then closes. */
   async stop(graceMs: number): Promise<void> {
+    const deadline = performance.now() + graceMs;
     this.watcher?.close();
     await this.canaries?.stop();
     await Promise.allSettled([
@@ -471,7 +473,16 @@ export class Banwall implements AdminOps {
       this.encrypted?.stop(graceMs),
       this.proxy?.stop(graceMs),
     ]);
-    await Promise.allSettled([this.http?.stop(), this.chain?.close(), this.events?.close()]);
+    // The sinks commit what they hold within what is left of the grace (at least 250 ms): the
+    // store's writer runs at SCHED_IDLE, and on a saturated machine it may get no CPU until then.
+    const closing = Promise.allSettled([this.http?.stop(), this.chain?.close(), this.events?.close()]);
+    const left = Math.max(250, deadline - performance.now());
+    const late = await Promise.race([closing.then(() => false), sleep(left, true, { ref: false })]);
+    if (late)
+      this.log.warn(
+        { graceMs },
+        'event sinks not closed within the grace period; their last events are lost',
+      );
     this.eventsReader?.close();
     this.policy.close();
   }

@@ -3,6 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { startFakeUpstream } from '../helpers/fake-upstream/dns.ts';
 import { startBanwall, testConfig } from '../helpers/banwall.ts';
 import { rcodeOf, tcpExchange, udpExchange } from '../helpers/dns-client.ts';
@@ -14,8 +17,19 @@ void describe('shutdown and resource bounds', () => {
   void it('SIGTERM answers queries in flight, then exits 0', async () => {
     const up = await startFakeUpstream({ zone: { 'slow.test': [{ type: 'A', data: '192.0.2.7' }] } });
     up.delayMs = 700;
-    const bw = await startBanwall(testConfig([up.url], { dns: { shutdownGrace: '3s' } }));
+    const dir = await mkdtemp(path.join(tmpdir(), 'banwall-shutdown-'));
+    await writeFile(path.join(dir, 'wechat.txt'), 'weixin.qq.com\n');
+    const bw = await startBanwall(
+      testConfig([up.url], {
+        dns: { shutdownGrace: '3s' },
+        lists: [{ name: 'wechat', app: 'wechat', category: 'core', source: 'wechat.txt' }],
+      }),
+      { dir },
+    );
     try {
+      // A block first: the event store's writer thread is running and has a row to commit at exit.
+      const blocked = await udpExchange(bw.dnsPort, queryPacket('weixin.qq.com', 1, { id: 3 }));
+      assert.equal(blocked === null ? -1 : rcodeOf(blocked), 3);
       const udp = udpExchange(bw.dnsPort, queryPacket('slow.test', 1, { id: 1 }), { timeoutMs: 3000 });
       const tcp = tcpExchange(bw.dnsPort, queryPacket('slow.test', 1, { id: 2 }), { timeoutMs: 3000 });
       await new Promise((r) => setTimeout(r, 200)); // both are now waiting on the upstream
