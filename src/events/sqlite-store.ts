@@ -19,6 +19,25 @@ import { batchSize, type EncodedBatch } from './batch-codec.ts';
 import { openDatabase } from './sqlite-schema.ts';
 import { RowWriter } from './row-writer.ts';
 
+/** The events columns that hold a `strings` id. */
+const STRING_COLUMNS = [
+  'grp',
+  'identity',
+  'layer',
+  'protocol',
+  'kind',
+  'decision',
+  'app',
+  'category',
+  'list',
+  'rule',
+  'source',
+  'answer',
+];
+/** Strings kept before retention looks for unused ones (a pass over every row): lists' rules are
+ * most of them, and a list's rules recur. */
+const STRINGS_PRUNE_AT = 200_000;
+
 export { openDatabase } from './sqlite-schema.ts';
 
 export interface EventStoreOptions {
@@ -226,9 +245,11 @@ export class SqliteEventStore {
             .prepare('DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?)')
             .run(rows);
           this.pruneSpans();
+          this.pruneDictionaries(); // before the next measure: entries of deleted rows are bytes too
         }
       }
       this.pruneSpans();
+      this.pruneDictionaries();
       this.db.exec('PRAGMA incremental_vacuum');
     } catch {
       // Retention is retried on the next interval; a locked or full disk must not stop serving.
@@ -241,6 +262,29 @@ export class SqliteEventStore {
       'DELETE FROM spans WHERE last < coalesce((SELECT min(id) FROM events), 9223372036854775807)',
     );
     this.rowWriter.forgetSpan();
+  }
+
+  /**
+   * Dictionary entries no row refers to any more go. Clients are whatever source addresses sent a
+   * blocked query, spoofable by anyone on the network: kept for ever, they would grow the file past
+   * `maxBytes` while the size retention deleted every event to make room. A client is checked
+   * through its index; the other strings (rules, lists, identities…) only when there are many, in
+   * one pass over the rows. The writer's cached ids are dropped after (a freed id is reused).
+   */
+  private pruneDictionaries(): void {
+    const clients = this.db
+      .prepare('DELETE FROM clients WHERE NOT EXISTS (SELECT 1 FROM events WHERE events.client = clients.id)')
+      .run().changes;
+    let strings = 0;
+    const { n } = this.db.prepare('SELECT count(*) AS n FROM strings').get() as { n: number };
+    if (n > STRINGS_PRUNE_AT) {
+      // NOT NULL: one NULL (a rule that is the name) in the list would make every NOT IN unknown.
+      const used = STRING_COLUMNS.map((c) => `SELECT ${c} FROM events WHERE ${c} IS NOT NULL`).join(
+        ' UNION ',
+      );
+      strings = Number(this.db.prepare(`DELETE FROM strings WHERE id NOT IN (${used})`).run().changes);
+    }
+    if (Number(clients) + strings > 0) this.rowWriter.reset();
   }
 
   /** The events the rows of `rowsSql` stand for (their counts summed). */

@@ -153,6 +153,35 @@ void test('retention removes rows past maxAge and the oldest rows past maxBytes'
   sized.close();
 });
 
+void test('spoofed clients cannot hold the file past maxBytes: unused dictionary entries go with their rows', async () => {
+  const sized = await store({ maxBytes: 256 * 1024 });
+  // An attacker's blocked queries from 20,000 source addresses, then one real client's.
+  for (let i = 0; i < 20_000; i++) sized.offer(event({ client: `2001:db8::${i.toString(16)}:1` }));
+  sized.flush();
+  for (let i = 0; i < 200; i++) sized.offer(event({ client: '127.0.0.9', target: `real-${i}.example` }));
+  sized.flush();
+  sized.enforceRetention();
+  assert.ok(sized.liveBytes() <= 256 * 1024, `live bytes ${sized.liveBytes()}`);
+  const left = searchEvents(sized.db, { limit: 1000 }).events;
+  assert.ok(
+    left.some((e) => e.client === '127.0.0.9'),
+    'the newest events stay',
+  );
+  const { n } = sized.db.prepare('SELECT count(*) AS n FROM clients').get() as { n: number };
+  const { m } = sized.db.prepare('SELECT count(DISTINCT client) AS m FROM events').get() as { m: number };
+  assert.equal(n, m, 'no client entry outlives its rows');
+  // Ids freed by the prune are not mistaken for the old clients' (the writer's cache was reset).
+  sized.offer(event({ client: '2001:db8::ffff:1', target: 'after.example' }));
+  sized.offer(event({ client: '127.0.0.10', target: 'after2.example' }));
+  sized.flush();
+  const after = searchEvents(sized.db, { limit: 2 }).events.map((e) => [e.client, e.target]);
+  assert.deepEqual(after, [
+    ['127.0.0.10', 'after2.example'],
+    ['2001:db8::ffff:1', 'after.example'],
+  ]);
+  sized.close();
+});
+
 void test('committed events are there after the file is reopened, and a reader sees them', async () => {
   const s = await store();
   s.offer(event({ target: 'kept.example' }));
