@@ -4,13 +4,13 @@
 // query of the answering thread and of the others (the writer), the events stored and dropped and
 // the disk bytes per event. For a change to the store: `node bench/events-ab.ts OLD_ROOT NEW_ROOT`.
 //   ROUNDS (6), SECONDS_PER_RUN (2), EVENTS_MODES (off,blocked,all)
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import { dnsperf } from './lib/dnsperf.ts';
 import { startReady, stop, installCleanup, type Started } from './lib/procs.ts';
-import { freePort, waitForDnsAnswer } from './lib/probe.ts';
+import { waitForDnsAnswer } from './lib/probe.ts';
+import { writeEventsBenchConfig } from './lib/events-config.ts';
 import { startFastUpstream } from './soak/fast-upstream.ts';
 import { fileBytes, median, metric, threadCpuNs } from './events-bench.ts';
 
@@ -48,26 +48,14 @@ try {
   for (const [t, tree] of trees.entries()) {
     for (const mode of modes) {
       const sub = path.join(dir, `${t}-${mode}`);
-      mkdirSync(sub);
-      const [dnsPort, httpPort] = [await freePort(), await freePort()];
-      const conf = path.join(sub, 'banwall.yaml');
-      writeFileSync(
-        conf,
-        stringify({
-          log: { level: 'warn' },
-          dns: { listen: [`127.0.0.1:${dnsPort}`], upstreams: [upstream.url] },
-          lists: [{ name: 'bench', app: 'bench', category: 'core', source: list, format: 'domains' }],
-          groups: [{ name: 'default', lists: ['bench'] }],
-          http: { listen: [`127.0.0.1:${httpPort}`] },
-          queryLog: { enabled: false },
-          canaries: { enabled: false },
-          audit: { enabled: false },
-          events: {
-            record: mode === 'all' ? 'all' : 'blocked',
-            store: { enabled: mode !== 'off', path: 'events.db' },
-          },
-        }),
-      );
+      const { conf, dnsPort, httpPort } = await writeEventsBenchConfig(sub, upstream.url, list, {
+        queryLog: { enabled: false },
+        audit: { enabled: false },
+        events: {
+          record: mode === 'all' ? 'all' : 'blocked',
+          store: { enabled: mode !== 'off', path: 'events.db' },
+        },
+      });
       const { proc } = await startReady(
         `banwall-ab-${t}-${mode}`,
         process.execPath,

@@ -3,14 +3,14 @@
 // folding, measured in the same run, rounds alternating the order; hit and blocked q/s with their
 // ratios to "off", and the disk bytes per event and per row.
 // Run alone (`node bench/events-bench.ts`, inside ../shared/tools/isolated.sh) or from bench/run.ts.
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
 import { dnsperf } from './lib/dnsperf.ts';
 import { startReady, stop, installCleanup, type Started } from './lib/procs.ts';
-import { freePort, waitForDnsAnswer } from './lib/probe.ts';
+import { waitForDnsAnswer } from './lib/probe.ts';
+import { writeEventsBenchConfig } from './lib/events-config.ts';
 import { startFastUpstream } from './soak/fast-upstream.ts';
 import { EventStore } from '../src/events/event-store.ts';
 import type { PolicyEvent } from '../src/events/event.ts';
@@ -172,30 +172,18 @@ export async function eventsBench(opts: {
   try {
     for (const mode of MODES) {
       const sub = path.join(dir, mode);
-      mkdirSync(sub);
-      const [dnsPort, httpPort] = [await freePort(), await freePort()];
-      const conf = path.join(sub, 'banwall.yaml');
-      writeFileSync(
-        conf,
-        stringify({
-          log: { level: 'warn' },
-          dns: { listen: [`127.0.0.1:${dnsPort}`], upstreams: [upstream.url] },
-          lists: [{ name: 'bench', app: 'bench', category: 'core', source: list, format: 'domains' }],
-          groups: [{ name: 'default', lists: ['bench'] }],
-          http: { listen: [`127.0.0.1:${httpPort}`] },
-          queryLog: { enabled: false },
-          canaries: { enabled: false },
-          audit: { enabled: false },
-          events: {
-            record: mode === 'all' ? 'all' : 'blocked',
-            store: {
-              enabled: mode !== 'off',
-              path: 'events.db',
-              ...(mode === 'blocked-nofold' ? { foldWindow: 0 } : {}),
-            },
+      const { conf, dnsPort, httpPort } = await writeEventsBenchConfig(sub, upstream.url, list, {
+        queryLog: { enabled: false },
+        audit: { enabled: false },
+        events: {
+          record: mode === 'all' ? 'all' : 'blocked',
+          store: {
+            enabled: mode !== 'off',
+            path: 'events.db',
+            ...(mode === 'blocked-nofold' ? { foldWindow: 0 } : {}),
           },
-        }),
-      );
+        },
+      });
       const { proc } = await startReady(
         `banwall-events-${mode}`,
         process.execPath,

@@ -1,12 +1,12 @@
 // Idle RSS of banwall with the event store on (the default), per checkout, as `npm start` runs it
 // (MALLOC_ARENA_MAX=1, --max-semi-space-size=1): started, answered one allowed query (no event),
 // 4 s idle, VmRSS; checkouts alternate. `node bench/events-idle-rss.ts ROOT … ` (ROUNDS=3).
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import { startReady, stop, installCleanup } from './lib/procs.ts';
-import { freePort, waitForDnsAnswer } from './lib/probe.ts';
+import { waitForDnsAnswer } from './lib/probe.ts';
+import { writeEventsBenchConfig } from './lib/events-config.ts';
 import { startFastUpstream } from './soak/fast-upstream.ts';
 
 installCleanup();
@@ -24,21 +24,9 @@ try {
       const off = entry.startsWith('off:');
       const root = off ? entry.slice(4) : entry;
       const sub = path.join(dir, `${round}-${path.basename(root)}${off ? '-off' : ''}`);
-      mkdirSync(sub);
-      const [dnsPort, httpPort] = [await freePort(), await freePort()];
-      const conf = path.join(sub, 'banwall.yaml');
-      writeFileSync(
-        conf,
-        stringify({
-          log: { level: 'warn' },
-          dns: { listen: [`127.0.0.1:${dnsPort}`], upstreams: [upstream.url] },
-          lists: [{ name: 'bench', app: 'bench', category: 'core', source: list, format: 'domains' }],
-          groups: [{ name: 'default', lists: ['bench'] }],
-          http: { listen: [`127.0.0.1:${httpPort}`] },
-          canaries: { enabled: false },
-          events: { store: { path: 'events.db', enabled: !off } },
-        }),
-      );
+      const { conf, dnsPort } = await writeEventsBenchConfig(sub, upstream.url, list, {
+        events: { store: { path: 'events.db', enabled: !off } },
+      });
       const { proc } = await startReady(
         'banwall-idle',
         process.execPath,

@@ -3,14 +3,14 @@
 // (10,000 blocked names cycled) against each; prints the top functions and the stages of each and
 // the CPU per blocked query of each thread (/proc schedstat). Linux, loopback only.
 //   node bench/events-profile.ts [seconds] [tree …]   (a tree: another checkout's root to compare)
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
 import { dnsperf } from './lib/dnsperf.ts';
 import { startReady, stop, installCleanup } from './lib/procs.ts';
-import { freePort, waitForDnsAnswer } from './lib/probe.ts';
+import { waitForDnsAnswer } from './lib/probe.ts';
+import { writeEventsBenchConfig } from './lib/events-config.ts';
 import { startFastUpstream } from './soak/fast-upstream.ts';
 import { stageBreakdown, topFunctions } from './profile.ts';
 import { threadCpuNs } from './events-bench.ts';
@@ -32,23 +32,11 @@ try {
   for (const tree of trees) {
     for (const store of [false, true]) {
       const sub = path.join(dir, `${path.basename(tree)}-${store ? 'on' : 'off'}`);
-      mkdirSync(sub);
-      const [dnsPort, httpPort] = [await freePort(), await freePort()];
-      const conf = path.join(sub, 'banwall.yaml');
-      writeFileSync(
-        conf,
-        stringify({
-          log: { level: 'warn' },
-          dns: { listen: [`127.0.0.1:${dnsPort}`], upstreams: [upstream.url] },
-          lists: [{ name: 'bench', app: 'bench', category: 'core', source: list, format: 'domains' }],
-          groups: [{ name: 'default', lists: ['bench'] }],
-          http: { listen: [`127.0.0.1:${httpPort}`] },
-          queryLog: { enabled: false },
-          canaries: { enabled: false },
-          audit: { enabled: false },
-          events: { record: 'blocked', store: { enabled: store, path: 'events.db' } },
-        }),
-      );
+      const { conf, dnsPort } = await writeEventsBenchConfig(sub, upstream.url, list, {
+        queryLog: { enabled: false },
+        audit: { enabled: false },
+        events: { record: 'blocked', store: { enabled: store, path: 'events.db' } },
+      });
       const { proc } = await startReady(
         `banwall-prof-${store}`,
         process.execPath,

@@ -5,24 +5,8 @@
 // old table is copied, then dropped: the file needs room for both while it runs; its pages are
 // given back by incremental vacuum afterwards. Runs on the writer thread, once.
 import type { DatabaseSync } from 'node:sqlite';
-import { CREATE_V3, SCHEMA_VERSION } from './sqlite-schema.ts';
+import { CREATE_V3, SCHEMA_VERSION, STRING_COLUMNS as DICTIONARY_COLUMNS } from './sqlite-schema.ts';
 import { SPAN_ROWS } from './row-writer.ts';
-
-/** The v2 text columns that become ids into `strings`. */
-const DICTIONARY_COLUMNS = [
-  'grp',
-  'identity',
-  'layer',
-  'protocol',
-  'kind',
-  'decision',
-  'app',
-  'category',
-  'list',
-  'rule',
-  'source',
-  'answer',
-] as const;
 
 export function upgradeToV3(db: DatabaseSync, from: number): void {
   const id = (column: string): string => `(SELECT id FROM strings WHERE text = o.${column})`;

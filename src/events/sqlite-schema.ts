@@ -18,6 +18,22 @@ export const SCHEMA_VERSION = 3;
 /** Schemas the searches read: 2 as it is (until a writer upgrades the file), 3. */
 export const READABLE_VERSIONS: readonly number[] = [2, 3];
 
+/** The events columns that hold a `strings` id (the v2 text columns the upgrade turns into ids). */
+export const STRING_COLUMNS = [
+  'grp',
+  'identity',
+  'layer',
+  'protocol',
+  'kind',
+  'decision',
+  'app',
+  'category',
+  'list',
+  'rule',
+  'source',
+  'answer',
+] as const;
+
 export const CREATE_V3 = `
   CREATE TABLE strings (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
   CREATE TABLE clients (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE, key BLOB NOT NULL);

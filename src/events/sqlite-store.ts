@@ -16,24 +16,9 @@ import type { PolicyEvent } from './event.ts';
 import { RowRing } from './row-ring.ts';
 import { addressKey } from './address-key.ts';
 import { batchSize, type EncodedBatch } from './batch-codec.ts';
-import { openDatabase } from './sqlite-schema.ts';
+import { openDatabase, STRING_COLUMNS } from './sqlite-schema.ts';
 import { RowWriter } from './row-writer.ts';
 
-/** The events columns that hold a `strings` id. */
-const STRING_COLUMNS = [
-  'grp',
-  'identity',
-  'layer',
-  'protocol',
-  'kind',
-  'decision',
-  'app',
-  'category',
-  'list',
-  'rule',
-  'source',
-  'answer',
-];
 /** Strings kept before retention looks for unused ones (a pass over every row): lists' rules are
  * most of them, and a list's rules recur. */
 const STRINGS_PRUNE_AT = 200_000;
