@@ -17,38 +17,38 @@ export interface ProxyBenchOptions {
 export function proxyMetrics(): Metric[] {
   return [
     {
-      key: 'allowed.rps',
+      key: 'proxy.allowed.rps',
       label: 'allowed, 1 KiB from the origin',
       unit: 'req/s',
       better: 'higher',
       digits: 0,
     },
     {
-      key: 'allowed.bad',
+      key: 'proxy.allowed.bad',
       label: 'allowed: non-2xx or socket errors',
       unit: 'requests',
       better: 'info',
       digits: 0,
     },
-    { key: 'allowed.cpu', label: 'allowed: proxy CPU', unit: '% of a core', better: 'info', digits: 0 },
+    { key: 'proxy.allowed.cpu', label: 'allowed: proxy CPU', unit: '% of a core', better: 'info', digits: 0 },
     {
-      key: 'allowed.us',
+      key: 'proxy.allowed.us',
       label: 'allowed: proxy CPU per request',
       unit: 'µs',
       better: 'lower',
       digits: 0,
     },
-    { key: 'blocked.rps', label: 'blocked (403)', unit: 'req/s', better: 'higher', digits: 0 },
+    { key: 'proxy.blocked.rps', label: 'blocked (403)', unit: 'req/s', better: 'higher', digits: 0 },
     {
-      key: 'blocked.bad',
+      key: 'proxy.blocked.bad',
       label: 'blocked: answers not 4xx, or socket errors',
       unit: 'requests',
       better: 'info',
       digits: 0,
     },
-    { key: 'blocked.cpu', label: 'blocked: proxy CPU', unit: '% of a core', better: 'info', digits: 0 },
+    { key: 'proxy.blocked.cpu', label: 'blocked: proxy CPU', unit: '% of a core', better: 'info', digits: 0 },
     {
-      key: 'blocked.us',
+      key: 'proxy.blocked.us',
       label: 'blocked: proxy CPU per request',
       unit: 'µs',
       better: 'lower',
@@ -59,8 +59,8 @@ export function proxyMetrics(): Metric[] {
 
 export async function originRound(res: Results, opts: ProxyBenchOptions): Promise<void> {
   const r = await wrk(opts.workDir, opts.originPort, null, opts.seconds);
-  res.add('allowed.rps', 'origin direct', r.rps);
-  res.add('allowed.bad', 'origin direct', r.non2xx + r.errors);
+  res.add('proxy.allowed.rps', 'origin direct', r.rps);
+  res.add('proxy.allowed.bad', 'origin direct', r.non2xx + r.errors);
   opts.log(`  origin direct: ${r.rps.toFixed(0)} req/s`);
 }
 
@@ -87,17 +87,23 @@ export async function proxyRound(
       const t0 = performance.now();
       const r = await wrk(opts.workDir, s.port, url, opts.seconds);
       const wall = (performance.now() - t0) / 1000;
-      res.add(`${kind}.rps`, peer.name, r.rps);
+      res.add(`proxy.${kind}.rps`, peer.name, r.rps);
       // Allowed: every answer must be 2xx. Blocked: every answer must be non-2xx (403).
-      res.add(`${kind}.bad`, peer.name, (kind === 'allowed' ? r.non2xx : r.requests - r.non2xx) + r.errors);
+      res.add(
+        `proxy.${kind}.bad`,
+        peer.name,
+        (kind === 'allowed' ? r.non2xx : r.requests - r.non2xx) + r.errors,
+      );
       const cpu = cpuSeconds(s.proc.pid) - cpu0;
-      res.add(`${kind}.cpu`, peer.name, (cpu / wall) * 100);
+      res.add(`proxy.${kind}.cpu`, peer.name, (cpu / wall) * 100);
       // The steadier figure on a shared machine: throughput moves with what else runs, the CPU each
       // request costs much less.
-      res.add(`${kind}.us`, peer.name, (cpu / Math.max(1, r.requests)) * 1e6);
+      res.add(`proxy.${kind}.us`, peer.name, (cpu / Math.max(1, r.requests)) * 1e6);
     }
     const q = (k: string) => (res.all(k, peer.name).at(-1) ?? NaN).toFixed(0);
-    opts.log(`  ${peer.name}: allowed ${q('allowed.rps')} req/s, blocked ${q('blocked.rps')} req/s`);
+    opts.log(
+      `  ${peer.name}: allowed ${q('proxy.allowed.rps')} req/s, blocked ${q('proxy.blocked.rps')} req/s`,
+    );
   } catch (err) {
     const msg = `${peer.name} (proxy): ${(err as Error).message}`;
     res.errors.push(msg);
