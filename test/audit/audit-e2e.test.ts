@@ -1,7 +1,7 @@
 // Scoped tokens and the audit log against a running banwall: a read-only token gets 403 on reload;
 // the reload done with an admin token and the one the policy refused are both on record, with who
 // asked; `banwall audit verify` passes the log, and fails at the line someone edited.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -9,7 +9,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startBanwall, testConfig, CLI } from '../helpers/banwall.ts';
+import { startBanwall, testConfig, CLI, type RunningBanwall } from '../helpers/banwall.ts';
 import { startFakeUpstream } from '../helpers/fake-upstream/dns.ts';
 
 const run = promisify(execFile);
@@ -26,7 +26,11 @@ interface AuditLine {
   entries?: Record<string, { before: number; after: number }>;
 }
 
-void test('scoped tokens, and every policy change in a verifiable audit log', async (t) => {
+/** A banwall with the wechat list in `wechat.txt`, an audit log, the admin token and `tokens`. */
+async function startAuditedBanwall(
+  t: TestContext,
+  opts: { tokens: unknown[]; groups?: unknown[] },
+): Promise<RunningBanwall> {
   const upstream = await startFakeUpstream({ zone: {} });
   const dir = await mkdtemp(path.join(tmpdir(), 'banwall-audit-'));
   await writeFile(path.join(dir, 'wechat.txt'), 'weixin.example\n');
@@ -34,21 +38,25 @@ void test('scoped tokens, and every policy change in a verifiable audit log', as
   const bw = await startBanwall(
     testConfig([upstream.url], {
       lists: [{ name: 'wechat-core', app: 'wechat', category: 'core', source: 'wechat.txt' }],
-      groups: [{ name: 'default', lists: ['wechat-core'] }],
-      http: {
-        listen: ['127.0.0.1:0'],
-        token: ADMIN,
-        tokens: [
-          { id: 'soc', sha256: sha(READER), scopes: ['read'] },
-          { id: 'deploy-bot', sha256: sha(RELOADER), scopes: ['reload'] },
-        ],
-      },
+      ...(opts.groups ? { groups: opts.groups } : {}),
+      http: { listen: ['127.0.0.1:0'], token: ADMIN, tokens: opts.tokens },
       audit: { path: 'audit.log' },
       events: { store: { enabled: false } },
     }),
     { dir },
   );
   t.after(() => bw.stop());
+  return bw;
+}
+
+void test('scoped tokens, and every policy change in a verifiable audit log', async (t) => {
+  const bw = await startAuditedBanwall(t, {
+    groups: [{ name: 'default', lists: ['wechat-core'] }],
+    tokens: [
+      { id: 'soc', sha256: sha(READER), scopes: ['read'] },
+      { id: 'deploy-bot', sha256: sha(RELOADER), scopes: ['reload'] },
+    ],
+  });
   const api = (p: string, token: string, method = 'GET') =>
     fetch(`http://127.0.0.1:${bw.httpPort}${p}`, { method, headers: { authorization: `Bearer ${token}` } });
 
@@ -111,24 +119,10 @@ void test('scoped tokens, and every policy change in a verifiable audit log', as
 });
 
 void test('reloads asked for while one runs share the next; each asker finds its reload, with the edit', async (t) => {
-  const upstream = await startFakeUpstream({ zone: {} });
-  const dir = await mkdtemp(path.join(tmpdir(), 'banwall-audit-'));
-  await writeFile(path.join(dir, 'wechat.txt'), 'weixin.example\n');
-  t.after(() => upstream.close());
-  const bw = await startBanwall(
-    testConfig([upstream.url], {
-      lists: [{ name: 'wechat-core', app: 'wechat', category: 'core', source: 'wechat.txt' }],
-      http: {
-        listen: ['127.0.0.1:0'],
-        token: ADMIN,
-        tokens: [{ id: 'deploy-bot', sha256: sha(RELOADER), scopes: ['reload'] }],
-      },
-      audit: { path: 'audit.log' },
-      events: { store: { enabled: false } },
-    }),
-    { dir },
-  );
-  t.after(() => bw.stop());
+  const bw = await startAuditedBanwall(t, {
+    tokens: [{ id: 'deploy-bot', sha256: sha(RELOADER), scopes: ['reload'] }],
+  });
+  const dir = bw.dir;
   const reload = async () => {
     const res = await fetch(`http://127.0.0.1:${bw.httpPort}/api/reload`, {
       method: 'POST',
