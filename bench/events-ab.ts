@@ -4,30 +4,20 @@
 // query of the answering thread and of the others (the writer), the events stored and dropped and
 // the disk bytes per event. For a change to the store: `node bench/events-ab.ts OLD_ROOT NEW_ROOT`.
 //   ROUNDS (6), SECONDS_PER_RUN (2), EVENTS_MODES (off,blocked,all)
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dnsperf } from './lib/dnsperf.ts';
 import { startReady, stop, installCleanup, type Started } from './lib/procs.ts';
 import { waitForDnsAnswer } from './lib/probe.ts';
-import { writeEventsBenchConfig } from './lib/events-config.ts';
+import { writeEventsBenchConfig, writeEventsBenchData } from './lib/events-config.ts';
 import { startFastUpstream } from './soak/fast-upstream.ts';
 import { fileBytes, median, metric, threadCpuNs } from './events-bench.ts';
 
-const LIST = 10_000;
-const HITS = 1000;
 installCleanup();
 const trees = process.argv.slice(2);
 const rounds = Number(process.env.ROUNDS ?? 6);
 const seconds = Number(process.env.SECONDS_PER_RUN ?? 2);
 const modes = (process.env.EVENTS_MODES ?? 'off,blocked,all').split(',');
-const dir = mkdtempSync(path.join(tmpdir(), 'banwall-events-ab-'));
-const list = path.join(dir, 'list.txt');
-writeFileSync(list, Array.from({ length: LIST }, (_, i) => `b${i}.blocked.bench`).join('\n'));
-const blockedQ = path.join(dir, 'blocked.q');
-writeFileSync(blockedQ, Array.from({ length: LIST }, (_, i) => `b${i}.blocked.bench A`).join('\n'));
-const hitsQ = path.join(dir, 'hits.q');
-writeFileSync(hitsQ, Array.from({ length: HITS }, (_, i) => `h${i}.bench A`).join('\n'));
+const { dir, list, blockedQ, hitsQ } = writeEventsBenchData('banwall-events-ab-');
 const upstream = await startFastUpstream();
 interface Server {
   key: string;

@@ -3,14 +3,13 @@
 // folding, measured in the same run, rounds alternating the order; hit and blocked q/s with their
 // ratios to "off", and the disk bytes per event and per row.
 // Run alone (`node bench/events-bench.ts`, inside ../shared/tools/isolated.sh) or from bench/run.ts.
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dnsperf } from './lib/dnsperf.ts';
 import { startReady, stop, installCleanup, type Started } from './lib/procs.ts';
 import { waitForDnsAnswer } from './lib/probe.ts';
-import { writeEventsBenchConfig } from './lib/events-config.ts';
+import { EVENTS_LIST_NAMES, writeEventsBenchConfig, writeEventsBenchData } from './lib/events-config.ts';
 import { startFastUpstream } from './soak/fast-upstream.ts';
 import { EventStore } from '../src/events/event-store.ts';
 import type { PolicyEvent } from '../src/events/event.ts';
@@ -20,8 +19,6 @@ const CLI = path.join(ROOT, 'bin/banwall.js');
 /** off: no store; blocked: blocks only (the default, folded); all: every query; blocked-nofold: blocks, foldWindow 0. */
 const MODES = ['off', 'blocked', 'all', 'blocked-nofold'] as const;
 type Mode = (typeof MODES)[number];
-const LIST = 10_000;
-const HITS = 1000;
 
 interface Qps {
   hits: number;
@@ -72,7 +69,7 @@ export async function storeCpuPerEvent(dir: string, foldWindow: number, events: 
     const t0 = process.threadCpuUsage();
     for (let i = 0; i < events; i += PER_TICK) {
       for (let k = 0; k < PER_TICK; k++) {
-        const n = (i + k) % LIST;
+        const n = (i + k) % EVENTS_LIST_NAMES;
         const e: PolicyEvent = {
           time: Date.now(),
           // A fresh string per event, as the socket gives one per datagram.
@@ -155,13 +152,7 @@ export async function eventsBench(opts: {
   rounds: number;
   log: (l: string) => void;
 }): Promise<EventsBenchResult> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'banwall-events-bench-'));
-  const list = path.join(dir, 'list.txt');
-  writeFileSync(list, Array.from({ length: LIST }, (_, i) => `b${i}.blocked.bench`).join('\n'));
-  const blockedQ = path.join(dir, 'blocked.q');
-  writeFileSync(blockedQ, Array.from({ length: LIST }, (_, i) => `b${i}.blocked.bench A`).join('\n'));
-  const hitsQ = path.join(dir, 'hits.q');
-  writeFileSync(hitsQ, Array.from({ length: HITS }, (_, i) => `h${i}.bench A`).join('\n'));
+  const { dir, list, blockedQ, hitsQ } = writeEventsBenchData('banwall-events-bench-');
   const upstream = await startFastUpstream();
   const runs = Object.fromEntries(
     MODES.map((m) => [m, { hits: [], blocked: [], main: [], others: [] }]),

@@ -1,21 +1,18 @@
 // Idle RSS of banwall with the event store on (the default), per checkout, as `npm start` runs it
 // (MALLOC_ARENA_MAX=1, --max-semi-space-size=1): started, answered one allowed query (no event),
 // 4 s idle, VmRSS; checkouts alternate. `node bench/events-idle-rss.ts ROOT … ` (ROUNDS=3).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startReady, stop, installCleanup } from './lib/procs.ts';
 import { waitForDnsAnswer } from './lib/probe.ts';
-import { writeEventsBenchConfig } from './lib/events-config.ts';
+import { writeEventsBenchConfig, writeEventsBenchData } from './lib/events-config.ts';
 import { startFastUpstream } from './soak/fast-upstream.ts';
 
 installCleanup();
 // A root written `off:ROOT` runs that checkout with the store off (the floor).
 const roots = process.argv.slice(2);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-const dir = mkdtempSync(path.join(tmpdir(), 'banwall-idle-rss-'));
-const list = path.join(dir, 'list.txt');
-writeFileSync(list, Array.from({ length: 10_000 }, (_, i) => `b${i}.blocked.bench`).join('\n'));
+const { dir, list } = writeEventsBenchData('banwall-idle-rss-');
 const upstream = await startFastUpstream();
 const rss = new Map<string, number[]>(roots.map((r) => [r, []]));
 try {

@@ -3,30 +3,24 @@
 // (10,000 blocked names cycled) against each; prints the top functions and the stages of each and
 // the CPU per blocked query of each thread (/proc schedstat). Linux, loopback only.
 //   node bench/events-profile.ts [seconds] [tree …]   (a tree: another checkout's root to compare)
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dnsperf } from './lib/dnsperf.ts';
 import { startReady, stop, installCleanup } from './lib/procs.ts';
 import { waitForDnsAnswer } from './lib/probe.ts';
-import { writeEventsBenchConfig } from './lib/events-config.ts';
+import { writeEventsBenchConfig, writeEventsBenchData } from './lib/events-config.ts';
 import { startFastUpstream } from './soak/fast-upstream.ts';
 import { stageBreakdown, topFunctions } from './profile.ts';
 import { threadCpuNs } from './events-bench.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const LIST = 10_000;
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 installCleanup();
 const seconds = Number(process.argv[2] ?? 5);
 const trees = process.argv.length > 3 ? process.argv.slice(3) : [ROOT];
-const dir = mkdtempSync(path.join(tmpdir(), 'banwall-events-prof-'));
-const list = path.join(dir, 'list.txt');
-writeFileSync(list, Array.from({ length: LIST }, (_, i) => `b${i}.blocked.bench`).join('\n'));
-const blockedQ = path.join(dir, 'blocked.q');
-writeFileSync(blockedQ, Array.from({ length: LIST }, (_, i) => `b${i}.blocked.bench A`).join('\n'));
+const { dir, list, blockedQ } = writeEventsBenchData('banwall-events-prof-');
 const upstream = await startFastUpstream();
 try {
   for (const tree of trees) {
