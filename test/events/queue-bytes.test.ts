@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { eventsSchema, ROW_BYTES } from '../../src/events/config.ts';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { blockEvent } from '../helpers/events.ts';
 import { RowRing } from '../../src/events/row-ring.ts';
 
 // A full collection before each reading, without a command-line flag.
@@ -30,25 +31,7 @@ void test('ROW_BYTES is what a ring row costs (heap and typed arrays)', () => {
   const before = process.memoryUsage();
   const ring = new RowRing(rows, 0);
   for (let i = 0; i < rows; i++) {
-    ring.offer({
-      time: Date.now(),
-      client: '127.0.0.1',
-      group: 'default',
-      identity: '',
-      layer: 'dns',
-      protocol: 'udp',
-      target: `b${i}.blocked.example.com`,
-      kind: 'A',
-      decision: 'blocked',
-      app: 'bench',
-      category: 'core',
-      list: 'bench',
-      rule: 'blocked.bench',
-      source: 'list.txt:1',
-      answer: 'NXDOMAIN EDE 15',
-      durationMs: 0.01,
-      intercepted: false,
-    });
+    ring.offer(blockEvent({ client: '127.0.0.1', target: `b${i}.blocked.example.com` }));
   }
   gc();
   const after = process.memoryUsage();
