@@ -171,34 +171,9 @@ export class DnsEventRing implements AnswerObserver {
   private flushRows(rows: RowRing, n: number, allowed: boolean): void {
     for (let i = 0; i < n; i++) {
       const block = this.block[i];
-      if (block === undefined) {
-        if (!allowed) continue;
-        rows.push(
-          this.time[i],
-          this.time[i],
-          1,
-          Math.round(this.duration[i] * 1000) / 1000,
-          false,
-          this.client[i],
-          '',
-          '',
-          'dns',
-          this.protocol[i],
-          this.name[i],
-          typeName(this.qtype[i]),
-          'allowed',
-          '',
-          '',
-          '',
-          '',
-          '',
-          -1,
-          cachedAnswerText(this.rcode[i], this.ede[i]),
-        );
-        continue;
-      }
+      if (block === undefined && !allowed) continue;
       this.block[i] = undefined;
-      const rule = block.rule;
+      const rule = block?.rule;
       rows.push(
         this.time[i],
         this.time[i],
@@ -206,19 +181,19 @@ export class DnsEventRing implements AnswerObserver {
         Math.round(this.duration[i] * 1000) / 1000,
         false,
         this.client[i],
-        block.group,
+        block === undefined ? '' : block.group,
         '',
         'dns',
         this.protocol[i],
         this.name[i],
         typeName(this.qtype[i]),
-        this.monitored[i] === 1 ? 'monitored' : 'blocked',
-        rule.app,
-        rule.category,
-        rule.list,
-        rule.rule,
-        rule.source,
-        rule.line,
+        block === undefined ? 'allowed' : this.monitored[i] === 1 ? 'monitored' : 'blocked',
+        rule === undefined ? '' : rule.app,
+        rule === undefined ? '' : rule.category,
+        rule === undefined ? '' : rule.list,
+        rule === undefined ? '' : rule.rule,
+        rule === undefined ? '' : rule.source,
+        rule === undefined ? -1 : rule.line,
         cachedAnswerText(this.rcode[i], this.ede[i]),
       );
     }
