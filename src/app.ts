@@ -75,10 +75,8 @@ export class Banwall implements AdminOps {
   private canaries?: Canaries;
   private watcher?: FSWatcher;
   private reloading: Promise<ReloadResult> | null = null;
-  /** The one reload queued behind the one in progress (see reload). */
-  private reloadAgain: Promise<ReloadResult> | null = null;
-  /** Who asked for reloadAgain: their reasons, and the actor the audit entry names. */
-  private reloadQueued: { reasons: string[]; actor: string } | null = null;
+  /** The one reload queued behind the one in progress (see reload): who asked, and its result. */
+  private queued: QueuedReload | null = null;
 
   private constructor(loaded: LoadedConfig, log: Logger) {
     this.loaded = loaded;
@@ -378,16 +376,19 @@ export class Banwall implements AdminOps {
       // one in progress: it may have read the config before this caller's change, and the caller
       // (SIGHUP after an edit, POST /api/reload) is owed a result that includes it. That reload is
       // logged and audited under every requester's reason, so each can find its own line.
-      const queued = (this.reloadQueued ??= { reasons: [], actor });
+      let queued = this.queued;
+      if (queued === null) {
+        const reasons: string[] = [];
+        const again = () => {
+          this.queued = null;
+          return this.reload(reasons.join(' + '), entry.actor);
+        };
+        const entry: QueuedReload = { reasons, actor, result: this.reloading.then(again, again) };
+        queued = this.queued = entry;
+      }
       if (!queued.reasons.includes(reason)) queued.reasons.push(reason);
       if (actor !== actorOf(reason)) queued.actor = actor; // a named person beats 'signal' or 'watch'
-      const again = () => {
-        this.reloadAgain = null;
-        this.reloadQueued = null;
-        return this.reload(queued.reasons.join(' + '), queued.actor);
-      };
-      this.reloadAgain ??= this.reloading.then(again, again);
-      return this.reloadAgain;
+      return queued.result;
     }
     this.reloading = this.doReload(reason, actor).finally(() => {
       this.reloading = null;
@@ -490,6 +491,13 @@ export class Banwall implements AdminOps {
 
 /** What the API's event searches run on (src/events/search.ts, sqlite-store.ts). */
 type EventQueries = typeof EventSearch & { readonly openDatabase: typeof openDatabase };
+
+/** A reload asked for while another runs: every asker's reason, the actor audited, the result. */
+interface QueuedReload {
+  readonly reasons: string[];
+  actor: string;
+  readonly result: Promise<ReloadResult>;
+}
 
 /** Who a reload reason stands for in the audit log. */
 function actorOf(reason: string): string {
