@@ -214,6 +214,7 @@ export class SqliteEventStore {
             cutoff,
           );
           this.db.prepare('DELETE FROM events WHERE id <= ? AND time < ?').run(bound, cutoff);
+          this.pruneDictionaries(); // before the size check below: entries of deleted rows are bytes too
         }
       }
       if (this.opts.maxBytes > 0) {
@@ -230,11 +231,10 @@ export class SqliteEventStore {
             .prepare('DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?)')
             .run(rows);
           this.pruneSpans();
-          this.pruneDictionaries(); // before the next measure: entries of deleted rows are bytes too
+          this.pruneDictionaries(); // before the next measure
         }
       }
       this.pruneSpans();
-      this.pruneDictionaries();
       this.db.exec('PRAGMA incremental_vacuum');
     } catch {
       // Retention is retried on the next interval; a locked or full disk must not stop serving.
