@@ -1,15 +1,17 @@
 // Parses a list file from its bytes, 1 MiB read at a time, with the same result as parse-list.ts on
 // the file's text (test/policy/list-bytes.test.ts compares the two on every format and edge case).
-// A line that is a plain name of three labels or more in a domains or hosts list (nearly every line
-// of a big list) is hashed from the bytes (match/name-bytes.ts): no string for it, no UTF-8 decoding
-// of the file. Every other line (comments aside) is decoded alone and given to the format's parser,
-// which decides it exactly as before: names of one or two labels (the broad-rule check), `=`, `*.`,
-// `@@`, regexes, addresses, keywords, hosts lines, every adblock line, anything not ASCII, bad lines.
-// Measured on a 1 M-name list (7 Dec 2026, same process, alternating): 500–720 ms through text
-// (`createReadStream` decoding, a line string each) against the figures in bench/README.md's start
-// section for this path.
+// A line that is one plain name of three labels or more (nearly every line of a big list: `name`,
+// `0.0.0.0 name` or `127.0.0.1 name` in a hosts list, `||name^` or `@@||name^` in an adblock list) is
+// hashed from the bytes (match/name-bytes.ts): no string for it, no UTF-8 decoding of the file. Every
+// other line (comments aside) is decoded alone and given to its format's parser, which decides it
+// exactly as before: names of one or two labels (the broad-rule check), `=`, `*.`, `@@` names,
+// regexes, addresses, keywords, hosts lines of several names, modifiers, anything not ASCII, bad lines.
+// 1 M names, a cold process each, same minutes (7 Dec 2026, load 5–6), CPU (wall) of the parse:
+// domains 560–720 ms (0.8–1.2 s) → 210–280 (0.33–0.37 s); hosts 870–1,050 (1.7–2.0 s) → 250–260
+// (0.41–0.69 s); adblock 580–700 (1.3–1.6 s) → 220–240 (0.33–0.65 s).
 import { open } from 'node:fs/promises';
 import { hashedKey, hashNameBytes } from '../match/name-bytes.ts';
+import { ALLOW } from '../match/name-table.ts';
 import { detectFormat } from './detect.ts';
 import { PARSERS, type LineParser, type ListFormat } from './parse-list.ts';
 import { ParsedList } from './parsed-list.ts';
@@ -53,8 +55,6 @@ class ByteLineParser {
   private readonly size: number;
   private parseLine: LineParser | null = null;
   private adblock = false;
-  /** Names of three labels or more are hashed from the bytes (domains and hosts lists). */
-  private fast = false;
   private lineNo = 0;
   private consumed = 0;
   private reserved = false;
@@ -78,13 +78,12 @@ class ByteLineParser {
         f === 'auto' ? detectFormat(bytes.toString('utf8', 0, last)) : f === 'rules' ? 'domains' : f;
       this.parseLine = PARSERS[this.out.format];
       this.adblock = this.out.format === 'adblock';
-      this.fast = !this.adblock;
       if (last >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) pos = 3; // BOM
     }
     const out = this.out;
     const names = out.names;
-    const fast = this.fast;
     const adblock = this.adblock;
+    const hosts = this.out.format === 'hosts';
     let lineNo = this.lineNo;
     while (pos < last) {
       // The line's end and its first '#' in one pass (`indexOf` per line cost 80 ms a million lines,
@@ -108,13 +107,15 @@ class ByteLineParser {
       if (c === 35) continue; // '#' comment (adblock: a line starting with it)
       while (e > s && isSpace(bytes[e - 1])) e--;
       out.ruleLines++;
-      // A name starting with a letter, `-` or `_` (a digit may start an address): what the text
-      // parsers' fast path adds with no other check once it has three labels.
-      if (fast && (c >= 97 || (c >= 65 && c <= 90) || c === 45 || c === 95)) {
-        if (hashNameBytes(bytes, s, e) >= 3) {
-          names.push(hashedKey[0], hashedKey[1], 0, lineNo);
-          continue;
-        }
+      // The plain name's call stays here, where V8 inlines it (behind one more call it did not, and
+      // the parse of 1 M names took 25 ms more CPU).
+      let flags = -1;
+      if (adblock) flags = adblockName(bytes, s, e, c);
+      else if (isNameStart(c)) flags = hashNameBytes(bytes, s, e) >= 3 ? 0 : -1;
+      else if (hosts) flags = hostsName(bytes, s, e);
+      if (flags >= 0) {
+        names.push(hashedKey[0], hashedKey[1], flags, lineNo);
+        continue;
       }
       this.slowLine(bytes.toString('utf8', s, e), lineNo);
     }
@@ -142,6 +143,51 @@ class ByteLineParser {
     this.out.finish();
     return this.out;
   }
+}
+
+/**
+ * 0 for `0.0.0.0 name` or `127.0.0.1 name` with one name of three labels or more (its key in
+ * `hashedKey`), else -1: what hosts.ts adds with no other check (the loopback names it skips have
+ * one or two labels; a name of one or two labels goes through the broad-rule check there).
+ */
+function hostsName(bytes: Uint8Array, s: number, e: number): number {
+  let n = hostsAddressEnd(bytes, s, e);
+  if (n < 0 || (bytes[n] !== 32 && bytes[n] !== 9)) return -1;
+  while (bytes[n] === 32 || bytes[n] === 9) n++;
+  return isNameStart(bytes[n]) && hashNameBytes(bytes, n, e) >= 3 ? 0 : -1;
+}
+
+const ZEROS = Buffer.from('0.0.0.0');
+const LOOPBACK = Buffer.from('127.0.0.1');
+
+/** Where the usual hosts-file address (`0.0.0.0`, `127.0.0.1`) that starts bytes[s, e) ends, or -1. */
+function hostsAddressEnd(bytes: Uint8Array, s: number, e: number): number {
+  const address = bytes[s] === 48 ? ZEROS : bytes[s] === 49 ? LOOPBACK : null;
+  if (address === null || e - s <= address.length) return -1;
+  for (let i = 1; i < address.length; i++) if (bytes[s + i] !== address[i]) return -1;
+  return s + address.length;
+}
+
+/**
+ * `||name^` (flags 0) or `@@||name^` (ALLOW) with a name of three labels or more, its key in
+ * `hashedKey`; -1 for any other adblock line: what adblock.ts adds with no other check.
+ */
+function adblockName(bytes: Uint8Array, s: number, e: number, c: number): number {
+  let flags = 0;
+  if (c === 64 && bytes[s + 1] === 64) {
+    flags = ALLOW;
+    s += 2;
+  }
+  if (bytes[s] !== 124 || bytes[s + 1] !== 124 || bytes[e - 1] !== 94) return -1;
+  return hashNameBytes(bytes, s + 2, e - 1) >= 3 ? flags : -1;
+}
+
+/**
+ * A letter, `-` or `_`: a name's first byte that no other rule form of a domains or hosts list
+ * starts with (a digit may start an address).
+ */
+function isNameStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 45 || c === 95;
 }
 
 function isSpace(c: number): boolean {
