@@ -59,8 +59,8 @@ async function assertSame(dir: string, bytes: Buffer | string, format: ListForma
   const file = path.join(dir, `list-${files++}.txt`);
   await writeFile(file, bytes);
   const want = contents(await parseListChunks(textLines(file), format));
-  const got = contents(await parseListFile(file, format));
-  assert.deepEqual(got, want, `${what} (${format})`);
+  assert.deepEqual(contents(await parseListFile(file, format)), want, `${what} (${format})`);
+  assert.deepEqual(contents(await parseListFile(file, format, true)), want, `${what} (${format}, blocking)`);
 }
 
 const FORMATS: readonly ListFormat[] = ['auto', 'domains', 'rules', 'hosts', 'adblock'];

@@ -9,6 +9,7 @@
 // 1 M names, a cold process each, same minutes (7 Dec 2026, load 5–6), CPU (wall) of the parse:
 // domains 560–720 ms (0.8–1.2 s) → 210–280 (0.33–0.37 s); hosts 870–1,050 (1.7–2.0 s) → 250–260
 // (0.41–0.69 s); adblock 580–700 (1.3–1.6 s) → 220–240 (0.33–0.65 s).
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { hashedKey, hashNameBytes } from '../match/name-bytes.ts';
 import { ALLOW } from '../match/name-table.ts';
@@ -19,12 +20,17 @@ import { ParsedList } from './parsed-list.ts';
 /** Bytes read at a time (the text path read the same: format detection sees the same first chunk). */
 const CHUNK = 1 << 20;
 
-/** Parses the list file `file` in `format`. Throws when it cannot be read. */
-export async function parseListFile(file: string, format: ListFormat): Promise<ParsedList> {
-  const fh = await open(file, 'r');
+/**
+ * Parses the list file `file` in `format`. Throws when it cannot be read. `blocking`: read with
+ * blocking calls, for a thread that serves nothing meanwhile (the first load, `banwall check`, the
+ * compile worker): each of a 1 M-name list's 30 reads through libuv's pool waited for a turn of the
+ * pool thread and then of the event loop, 250 ms of a start's parse in `--cpu-prof` on this loaded
+ * 2-core machine (7 Dec 2026), where a blocking read of 1 MiB from the page cache takes ~0.3 ms.
+ */
+export async function parseListFile(file: string, format: ListFormat, blocking = false): Promise<ParsedList> {
+  const reader = blocking ? blockingReader(file) : await asyncReader(file);
   try {
-    const size = (await fh.stat()).size;
-    const parser = new ByteLineParser(format, size);
+    const parser = new ByteLineParser(format, reader.size);
     let buf = Buffer.allocUnsafe(CHUNK);
     let have = 0;
     for (;;) {
@@ -34,7 +40,7 @@ export async function parseListFile(file: string, format: ListFormat): Promise<P
         buf.copy(bigger, 0, 0, have);
         buf = bigger;
       }
-      const { bytesRead } = await fh.read(buf, have, buf.length - have, null);
+      const bytesRead = await reader.read(buf, have, buf.length - have);
       have += bytesRead;
       const eof = bytesRead === 0;
       const used = parser.feed(buf, have, eof);
@@ -44,7 +50,43 @@ export async function parseListFile(file: string, format: ListFormat): Promise<P
     }
     return parser.finish();
   } finally {
+    await reader.close();
+  }
+}
+
+interface ChunkReader {
+  readonly size: number;
+  read(buf: Buffer, at: number, length: number): number | Promise<number>;
+  close(): void | Promise<void>;
+}
+
+function blockingReader(file: string): ChunkReader {
+  const fd = openSync(file, 'r');
+  try {
+    const { size } = fstatSync(fd);
+    return {
+      size,
+      read: (buf, at, length) => readSync(fd, buf, at, length, null),
+      close: () => closeSync(fd),
+    };
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+async function asyncReader(file: string): Promise<ChunkReader> {
+  const fh = await open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    return {
+      size,
+      read: async (buf, at, length) => (await fh.read(buf, at, length, null)).bytesRead,
+      close: () => fh.close(),
+    };
+  } catch (err) {
     await fh.close();
+    throw err;
   }
 }
 

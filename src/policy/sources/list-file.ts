@@ -15,6 +15,11 @@ export interface ListFileJob {
   readonly format: ListFormat;
   /** Where the compiled copy of this file (this size and mtime) is kept; null: none. */
   readonly compiledPath: string | null;
+  /**
+   * Read with blocking calls: nothing is served on this thread meanwhile (the first load, `banwall
+   * check`, the compile worker). A reload reads on the main thread without (parse/list-bytes.ts).
+   */
+  readonly blocking?: boolean;
 }
 
 export interface ListFileRead {
@@ -34,7 +39,7 @@ const NOTHING_TO_COPY: Promise<undefined> = Promise.resolve(undefined);
 export async function readListFile(job: ListFileJob): Promise<ListFileRead> {
   const cached = job.compiledPath ? await readCompiled(job.compiledPath) : null;
   if (cached) return { parsed: cached, copied: NOTHING_TO_COPY };
-  const parsed = await parseListFile(job.file, job.format);
+  const parsed = await parseListFile(job.file, job.format, job.blocking === true);
   if (job.compiledPath && parsed.names.count >= COMPILE_MIN_NAMES && !looksBroken(parsed)) {
     const copied = writeCompiled(job.compiledPath, parsed).then(
       () => undefined,

@@ -81,7 +81,8 @@ export class ListSource {
     const compiledPath = cacheDir
       ? compiledCachePath(cacheDir, s.location, st.size, st.mtimeMs, s.format)
       : null;
-    const job = { file: s.location, format: s.format, compiledPath };
+    // No offload: the first load or `banwall check`, where nothing is served while the file is read.
+    const job = { file: s.location, format: s.format, compiledPath, blocking: !offload };
     let read;
     try {
       read =
