@@ -101,24 +101,6 @@ export async function compilePolicy(
   log: Logger,
   offload: CompileOffload | null = null,
 ): Promise<Compiled> {
-  const synced: ListSource[] = [];
-  try {
-    return await compileSynced(loaded, pool, inForce, generation, log, offload, synced);
-  } finally {
-    // The lists' compiled copies are written while the table is built, and done when the compile is.
-    await Promise.all(synced.map((src) => src.copyWritten()));
-  }
-}
-
-async function compileSynced(
-  loaded: LoadedConfig,
-  pool: SourcePool,
-  inForce: PolicySnapshot | undefined,
-  generation: number,
-  log: Logger,
-  offload: CompileOffload | null,
-  synced: ListSource[],
-): Promise<Compiled> {
   const cfg = loaded.config;
   const errors: string[] = [];
   const warnings: string[] = [];
@@ -131,7 +113,6 @@ async function compileSynced(
   const used: ListSource[] = [];
   for (const spec of specs) {
     const src = pool.sourceFor(spec);
-    synced.push(src);
     try {
       if (spec.kind === 'url') await src.initRemote(cacheDir, fetchOpts, log);
       else await src.syncLocal(cacheDir, log, offload);

@@ -60,14 +60,14 @@ void test('a restart reads the compiled copy and decides the same', async () => 
   third.close();
 });
 
-void test('the compiled copy is written while the table is built: whole when the load resolves, a failed write only warns', async () => {
+void test('the compiled copy is whole when the load resolves; a failed write only warns', async () => {
   const dir = await tempDir();
   const lines = Array.from({ length: 60_000 }, (_, i) => `c${i}.copy.example`);
   const config = await policyConfig(dir, [{ name: 'big', text: lines.join('\n') }]);
   const first = new PolicyStore(createLogger('silent'), { watch: false, refresh: false });
   await first.load(loaded(dir, config));
   first.close();
-  // No write still under way: no temporary file left beside the copy.
+  // No temporary file left beside the copy.
   assert.deepEqual(
     (await readdir(path.join(dir, 'var/lists/compiled'))).filter((f) => !f.endsWith('.bin')),
     [],

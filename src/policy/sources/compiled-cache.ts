@@ -2,8 +2,7 @@
 // keyed by the file's path, size and mtime. A restart with an unchanged 1 M-name file reads ~13 MB
 // of typed arrays instead of parsing a million lines. Any mismatch or error falls back to parsing.
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, writev } from 'node:fs';
-import { readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { ParsedList, ParsedFormat } from '../parse/parsed-list.ts';
 import { parsedData, restoreParsed } from '../parse/parsed-data.ts';
@@ -45,27 +44,15 @@ export async function writeCompiled(target: string, p: ParsedList): Promise<void
   await writeAtomic(target, [head, bytes(hi), bytes(lo), bytes(line), bytes(flags), meta]);
 }
 
-/** Temporary files written by this process: each write has its own. */
-let tmpSeq = 0;
-
-/**
- * Writes `parts` to `target` through a temporary file and a rename: a reader never sees half a file.
- * The directory and the file are made before this returns (two short system calls): the write is then
- * under way in libuv's pool while the caller's synchronous work runs (the table build of a start from
- * text), where an `await` of each step before it left the write for after that work.
- */
+/** Writes `parts` to `target` through a temporary file and a rename: a reader never sees half a file. */
 export async function writeAtomic(target: string, parts: readonly Uint8Array[]): Promise<void> {
-  mkdirSync(path.dirname(target), { recursive: true });
-  const tmp = `${target}.${process.pid}.${++tmpSeq}.tmp`;
-  const fd = openSync(tmp, 'w');
+  await mkdir(path.dirname(target), { recursive: true });
+  const tmp = `${target}.${process.pid}.tmp`;
+  const fh = await open(tmp, 'w');
   try {
-    const want = parts.reduce((n, p) => n + p.byteLength, 0);
-    const wrote = await new Promise<number>((resolve, reject) =>
-      writev(fd, parts as Uint8Array[], (err, n) => (err ? reject(err) : resolve(n))),
-    );
-    if (wrote !== want) throw new Error(`${tmp}: wrote ${wrote} of ${want} bytes`);
+    await fh.writev(parts as Uint8Array[]);
   } finally {
-    closeSync(fd);
+    await fh.close();
   }
   await rename(tmp, target);
 }

@@ -22,30 +22,20 @@ export interface ListFileJob {
   readonly blocking?: boolean;
 }
 
-export interface ListFileRead {
-  readonly parsed: ParsedList;
-  /**
-   * The write of the file's compiled copy, under way: resolves with a warning when it failed (that
-   * only costs the next start a parse), else undefined. Not awaited before the parse is returned:
-   * the table is built meanwhile (the write took 30–50 ms of a 1 M-name start's wall time, 7 Dec
-   * 2026); compile.ts awaits it before the compile ends, so `banwall check` leaves no half file.
-   */
-  readonly copied: Promise<string | undefined>;
-}
-
-const NOTHING_TO_COPY: Promise<undefined> = Promise.resolve(undefined);
-
-/** The parsed file (see ListFileRead). Throws when the file cannot be read. */
-export async function readListFile(job: ListFileJob): Promise<ListFileRead> {
+/**
+ * The parsed file, with `warning` set when its compiled copy could not be written (a failed write
+ * only costs the next start a parse). Throws when the file cannot be read.
+ */
+export async function readListFile(job: ListFileJob): Promise<{ parsed: ParsedList; warning?: string }> {
   const cached = job.compiledPath ? await readCompiled(job.compiledPath) : null;
-  if (cached) return { parsed: cached, copied: NOTHING_TO_COPY };
+  if (cached) return { parsed: cached };
   const parsed = await parseListFile(job.file, job.format, job.blocking === true);
   if (job.compiledPath && parsed.names.count >= COMPILE_MIN_NAMES && !looksBroken(parsed)) {
-    const copied = writeCompiled(job.compiledPath, parsed).then(
-      () => undefined,
-      (err: Error) => err.message,
-    );
-    return { parsed, copied };
+    try {
+      await writeCompiled(job.compiledPath, parsed);
+    } catch (err) {
+      return { parsed, warning: (err as Error).message };
+    }
   }
-  return { parsed, copied: NOTHING_TO_COPY };
+  return { parsed };
 }

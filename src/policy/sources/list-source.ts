@@ -51,8 +51,6 @@ export class ListSource {
   unavailable: string | null = null;
   private mtimeMs = -1;
   private size = -1;
-  /** The write of the compiled copy of the file last read, while it runs (list-file.ts). */
-  private copying: Promise<void> = Promise.resolve();
 
   constructor(spec: SourceSpec) {
     this.spec = spec;
@@ -90,17 +88,11 @@ export class ListSource {
     } catch (err) {
       throw new SourceError(`${s.keyPath}.source: cannot read ${s.location}: ${(err as Error).message}`);
     }
-    this.copying = read.copied.then((warning) => {
-      if (warning) log?.warn({ list: s.name, err: warning }, 'cannot keep a compiled copy of the list');
-    });
+    if (read.warning)
+      log?.warn({ list: s.name, err: read.warning }, 'cannot keep a compiled copy of the list');
     this.accept(read.parsed, s.location);
     this.mtimeMs = st.mtimeMs;
     this.size = st.size;
-  }
-
-  /** Resolves once the compiled copy of the file last read is written (or failed, with a warning). */
-  copyWritten(): Promise<void> {
-    return this.copying;
   }
 
   /** The size and mtime of the file version in `parsed` (-1 before the first read). */

@@ -7,7 +7,8 @@ import { getCompileCacheDir } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { NameTable, type NameBuilder } from '../match/name-table.ts';
 import { restoreParsed } from '../parse/parsed-data.ts';
-import type { ListFileJob, ListFileRead } from '../sources/list-file.ts';
+import type { ParsedList } from '../parse/parsed-list.ts';
+import type { ListFileJob } from '../sources/list-file.ts';
 import type { WorkerJob, WorkerReply } from './protocol.ts';
 
 type Pending = { resolve: (r: WorkerReply) => void; reject: (e: Error) => void };
@@ -17,11 +18,11 @@ export class CompileOffload {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
-  /** Reads a list file in the worker (which writes its compiled copy before it answers). */
-  async readListFile(job: ListFileJob): Promise<ListFileRead> {
+  /** Reads a list file in the worker; `warning` when its compiled copy could not be written. */
+  async readListFile(job: ListFileJob): Promise<{ parsed: ParsedList; warning?: string }> {
     const r = await this.run({ kind: 'list-file', ...job });
     if (r.kind !== 'list-file') throw new Error('compile worker: unexpected reply');
-    return { parsed: restoreParsed(r.data, r.data.names), copied: Promise.resolve(r.warning) };
+    return { parsed: restoreParsed(r.data, r.data.names), warning: r.warning };
   }
 
   /** Builds the table of `builders` (in list order) in the worker; the lists then bind to it. */
