@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseListChunks, type ListFormat } from '../../src/policy/parse/parse-list.ts';
-import { parseListFile } from '../../src/policy/parse/list-bytes.ts';
+import { parseList, parseListChunks, type ListFormat } from '../../src/policy/parse/parse-list.ts';
+import { parseListBytes, parseListFile } from '../../src/policy/parse/list-bytes.ts';
 import type { ParsedList } from '../../src/policy/parse/parsed-list.ts';
 import { tempDir } from './policy-helpers.ts';
 
@@ -55,7 +55,11 @@ function contents(p: ParsedList) {
 }
 
 let files = 0;
+/** A file parsed from its bytes as from its text; a remote list's bytes as its text (`parseList`). */
 async function assertSame(dir: string, bytes: Buffer | string, format: ListFormat, what: string) {
+  const raw = Buffer.from(bytes);
+  const whole = contents(await parseList(raw.toString('utf8'), format));
+  assert.deepEqual(contents(await parseListBytes(raw, format)), whole, `${what} (${format}, bytes)`);
   const file = path.join(dir, `list-${files++}.txt`);
   await writeFile(file, bytes);
   const want = contents(await parseListChunks(textLines(file), format));
@@ -191,14 +195,13 @@ void test('lines across 1 MiB chunks, and a line longer than a chunk', async () 
   await assertSame(dir, names.join('\r\n'), 'domains', 'many names, CRLF');
   const long = `${'x'.repeat(3 << 20)}.example.com`;
   await assertSame(dir, `a.example.com\n${long}\nb.example.com\n`, 'domains', 'a 3 MiB line');
-  // Format detection sees the first chunk: hosts lines only after 1 MiB of long comment-free lines.
+  // Format detection sees the first chunk of a file, the first 500 meaningful lines of a remote list:
+  // hosts lines only after 1 MiB of long lines, or after 1.5 MiB of comments.
   const wide = Array.from({ length: 20 }, (_, i) => `w${i}.${'y'.repeat(60_000)}.test`);
-  await assertSame(
-    dir,
-    [...wide, '0.0.0.0 h.example.com', '0.0.0.0 i.example.com'].join('\n'),
-    'auto',
-    'detect',
-  );
+  const hosts = Array.from({ length: 600 }, (_, i) => `0.0.0.0 h${i}.example.com`);
+  await assertSame(dir, [...wide, ...hosts].join('\n'), 'auto', 'detect after long lines');
+  const comments = Array.from({ length: 30_000 }, (_, i) => `# ${'c'.repeat(50)} ${i}`);
+  await assertSame(dir, [...comments, ...hosts].join('\n'), 'auto', 'detect after comments');
 });
 
 void test('random files of random lines decide as the text parser does', async () => {

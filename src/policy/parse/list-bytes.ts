@@ -13,8 +13,8 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { hashedKey, hashNameBytes } from '../match/name-bytes.ts';
 import { ALLOW } from '../match/name-table.ts';
-import { detectFormat } from './detect.ts';
-import { PARSERS, type LineParser, type ListFormat } from './parse-list.ts';
+import { detectFormat, detectFormatSampled } from './detect.ts';
+import { PARSERS, parseList, type LineParser, type ListFormat } from './parse-list.ts';
 import { ParsedList } from './parsed-list.ts';
 
 /** Bytes read at a time (the text path read the same: format detection sees the same first chunk). */
@@ -30,28 +30,72 @@ const CHUNK = 1 << 20;
 export async function parseListFile(file: string, format: ListFormat, blocking = false): Promise<ParsedList> {
   const reader = blocking ? blockingReader(file) : await asyncReader(file);
   try {
-    const parser = new ByteLineParser(format, reader.size);
-    let buf = Buffer.allocUnsafe(CHUNK);
-    let have = 0;
-    for (;;) {
-      if (have === buf.length) {
-        // One line longer than the buffer: room for more of it.
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, have);
-        buf = bigger;
-      }
-      const bytesRead = await reader.read(buf, have, buf.length - have);
-      have += bytesRead;
-      const eof = bytesRead === 0;
-      const used = parser.feed(buf, have, eof);
-      if (eof) break;
-      buf.copy(buf, 0, used, have);
-      have -= used;
-    }
-    return parser.finish();
+    return await parseChunks(reader, format);
   } finally {
     await reader.close();
   }
+}
+
+/** The lines `reader` holds, read 1 MiB at a time into one buffer. */
+async function parseChunks(reader: ChunkReader, format: ListFormat): Promise<ParsedList> {
+  const parser = new ByteLineParser(format, reader.size);
+  let buf = Buffer.allocUnsafe(CHUNK);
+  let have = 0;
+  for (;;) {
+    if (have === buf.length) {
+      // One line longer than the buffer: room for more of it.
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(bigger, 0, 0, have);
+      buf = bigger;
+    }
+    const bytesRead = await reader.read(buf, have, buf.length - have);
+    have += bytesRead;
+    const eof = bytesRead === 0;
+    const used = parser.feed(buf, have, eof);
+    if (eof) break;
+    buf.copy(buf, 0, used, have);
+    have -= used;
+  }
+  return parser.finish();
+}
+
+/**
+ * Parses a list held as bytes (a remote list: the body fetched, or its copy on disk) with the same
+ * result as parse-list.ts on its text: the format detected on the first lines of the whole text, as
+ * `parseList` does, then the lines parsed as from a file, 1 MiB at a time with a turn of the event
+ * loop between (a refresh parses on the main thread while it serves).
+ */
+export async function parseListBytes(bytes: Uint8Array, format: ListFormat): Promise<ParsedList> {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length === 0) return parseList('', format); // its format as given, as the text path has it
+  let known = format;
+  if (format === 'auto') {
+    // The guess samples the first 500 meaningful lines: a prefix of whole lines that holds them
+    // gives the guess the whole text gives (one MiB unless the lines are long or mostly comments).
+    for (let n = CHUNK; ; n *= 2) {
+      const cut = n >= buf.length ? buf.length : buf.lastIndexOf(10, n - 1) + 1;
+      const d = detectFormatSampled(buf.toString('utf8', 0, cut));
+      if (d.sampledAll || cut === buf.length) {
+        known = d.format;
+        break;
+      }
+    }
+  }
+  const reader: ChunkReader = {
+    size: buf.length,
+    read: (into, at, length) =>
+      new Promise<number>((resolve) =>
+        setImmediate(() => {
+          const n = Math.min(length, buf.length - offset);
+          buf.copy(into, at, offset, offset + n);
+          offset += n;
+          resolve(n);
+        }),
+      ),
+    close: () => undefined,
+  };
+  let offset = 0;
+  return parseChunks(reader, known);
 }
 
 interface ChunkReader {
