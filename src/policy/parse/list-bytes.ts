@@ -1,5 +1,6 @@
-// Parses a list file from its bytes, 1 MiB read at a time, with the same result as parse-list.ts on
-// the file's text (test/policy/list-bytes.test.ts compares the two on every format and edge case).
+// Parses a list file (or a remote list's bytes) from its bytes, 1 MiB at a time, with the same result
+// as parse-list.ts on its text (test/policy/list-bytes.test.ts compares the two on every format and
+// edge case).
 // A line that is one plain name of three labels or more (nearly every line of a big list: `name`,
 // `0.0.0.0 name` or `127.0.0.1 name` in a hosts list, `||name^` or `@@||name^` in an adblock list) is
 // hashed from the bytes (match/name-bytes.ts): no string for it, no UTF-8 decoding of the file. Every
