@@ -6,7 +6,7 @@ import type { DnsAnswer, DnsQuery, Protocol } from '../resolver.ts';
 import type { BlockMatch } from '../../policy/snapshot.ts';
 import { sourceOf } from '../../events/event.ts';
 import type { EventPipeline } from '../../events/pipeline.ts';
-import type { RowRing } from '../../events/row-ring.ts';
+import type { RowSink } from '../../events/event-sink.ts';
 import { typeName } from './format.ts';
 import type { AnswerObserver } from '../stats/answer-tap.ts';
 
@@ -168,7 +168,7 @@ export class DnsEventRing implements AnswerObserver {
    * thread's CPU per blocked event with the store on went 1.72 -> 1.28 µs, and 0.87 -> 0.57 with it
    * off (no event built: see `flush`), in-process at 20k events/s (bench/events-inproc.ts).
    */
-  private flushRows(rows: RowRing, n: number, allowed: boolean): void {
+  private flushRows(rows: RowSink, n: number, allowed: boolean): void {
     for (let i = 0; i < n; i++) {
       const block = this.block[i];
       if (block === undefined && !allowed) continue;
