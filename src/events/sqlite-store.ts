@@ -5,7 +5,8 @@
 // already folded there (repeat-folder.ts), and are written at once, in one transaction, as they
 // came; or one event at a time through `offer` (tests, tools), folded here like syslog's "last
 // message repeated N times": identical events within `foldWindow` of a written one become one more
-// row with their count, written once the window has passed. With synchronous=NORMAL a commit is a WAL append, no fsync.
+// row with their count, written once the window has passed. With synchronous=NORMAL a commit is a
+// WAL append, no fsync.
 // Retention by age and by size runs while serving, and incremental vacuum gives the space back.
 // `written`, `expired` and `dropped` count events (a folded row's count).
 import { mkdirSync } from 'node:fs';
@@ -35,7 +36,8 @@ export interface EventStoreOptions {
   readonly maxAge: number;
   /** Above this many bytes of live pages the oldest rows are deleted; 0 for no bound. */
   readonly maxBytes: number;
-  /** Identical events within this many ms are one row with a count (event-folder.ts); 0 folds none. */
+  /** Identical events within this many ms are one row with a count (the serving thread folds
+   * posted batches, repeat-folder.ts: this folds only what `offer` is given); 0 folds none. */
   readonly foldWindow?: number;
   /** How often retention runs, in ms. */
   readonly retentionInterval?: number;
