@@ -22,21 +22,14 @@ import type {
 import { NameTable, EXACT, SUBONLY, ALLOW, FLAG_BITS, FLAG_MASK } from '../match/name-table.ts';
 import { A_SEED, B_SEED, stepA, stepB, keyHi, keyLo } from '../match/name-hash.ts';
 import { RECORD_WORDS } from '../match/name-index.ts';
-import { IpTable } from '../match/ip-table.ts';
 import type { LinearRegex } from '../match/name-regex.ts';
-import { RegexRuleSet } from '../match/regex-set.ts';
-import { urlRuleMatches, decodePath, type UrlRuleSpec } from '../match/url-rule.ts';
 import { ruleOf, type Rule, type ListMeta } from './list-meta.ts';
 import { Groups, type GroupSpec } from './groups.ts';
 import { EntryStart, RuleTrace, type RuleRecorder } from './rule-trace.ts';
-
-interface CompiledRule<T> {
-  readonly value: T;
-  readonly list: number;
-  readonly rule: Rule;
-  /** Key of this rule's BlockMatch in the match cache (names take ids below the other rules). */
-  readonly id: number;
-}
+import { EXCEPTION, type CompiledRule, type RuleVerdict, type Verdict } from './compiled-rule.ts';
+import { IpRules } from './ip-rules.ts';
+import { UrlRules } from './url-rules.ts';
+import { RegexRules } from './regex-rules.ts';
 
 /** Block matches kept for reuse, so a repeated block allocates nothing; bounded. */
 const MATCH_CACHE_MAX = 100_000;
@@ -45,26 +38,16 @@ const MATCH_CACHE_MAX = 100_000;
 const NONE = -1;
 const ALLOWED = -2;
 
-/** A decision: blocked by a rule, allowed by an exception (which ends the search), or no rule. */
-const EXCEPTION = Symbol('allowed by an exception');
-type Verdict = BlockMatch | typeof EXCEPTION | null;
-
 export class CompiledPolicy implements PolicySnapshot {
   readonly generation: number;
   readonly lists_: readonly ListMeta[];
   readonly groups: Groups;
   readonly names: NameTable;
   /** Regex rules, exceptions and blocks apart (an exception wins over any block, so it is tried first). */
-  private readonly allowRegexes: CompiledRule<LinearRegex>[] = [];
-  private readonly blockRegexes: CompiledRule<LinearRegex>[] = [];
-  private readonly allowRegexSet: RegexRuleSet;
-  private readonly blockRegexSet: RegexRuleSet;
-  private readonly urls: CompiledRule<UrlRuleSpec>[] = [];
-  private readonly urlsByHost = new Map<string, CompiledRule<UrlRuleSpec>[]>();
-  private readonly urlsAnyHost: CompiledRule<UrlRuleSpec>[] = [];
-  private readonly ips: CompiledRule<string>[] = [];
-  private readonly ipTable: IpTable;
-  private readonly ipFound = new Int32Array(256);
+  private readonly allowRegexes: RegexRules;
+  private readonly blockRegexes: RegexRules;
+  private readonly urls = new UrlRules();
+  private readonly ips: IpRules;
   private readonly matchCache = new Map<number, BlockMatch>();
   /** Per list index: 1 for an allow source (every rule in it is an exception). */
   private readonly allowList: Uint8Array;
@@ -93,30 +76,24 @@ export class CompiledPolicy implements PolicySnapshot {
       const rule = ruleOf(meta, r.line, r.text, r.allow || meta.allowSource);
       return { value: r.value, list: li, rule, id: id++ };
     };
+    const allowRegexes: CompiledRule<LinearRegex>[] = [];
+    const blockRegexes: CompiledRule<LinearRegex>[] = [];
     lists.forEach((meta, li) => {
       for (const r of meta.parsed.regexes) {
         const c = compiled(meta, li, r);
-        (c.rule.allow ? this.allowRegexes : this.blockRegexes).push(c);
+        (c.rule.allow ? allowRegexes : blockRegexes).push(c);
       }
     });
+    this.allowRegexes = new RegexRules(allowRegexes);
+    this.blockRegexes = new RegexRules(blockRegexes);
     lists.forEach((meta, li) => {
-      for (const r of meta.parsed.urls) {
-        const c = compiled(meta, li, r);
-        this.urls.push(c);
-        if (r.value.hostKind === 'any') this.urlsAnyHost.push(c);
-        else {
-          let a = this.urlsByHost.get(r.value.host);
-          if (!a) this.urlsByHost.set(r.value.host, (a = []));
-          a.push(c);
-        }
-      }
+      for (const r of meta.parsed.urls) this.urls.add(compiled(meta, li, r));
     });
+    const ips: CompiledRule<string>[] = [];
     lists.forEach((meta, li) => {
-      for (const r of meta.parsed.ips) this.ips.push(compiled(meta, li, r));
+      for (const r of meta.parsed.ips) ips.push(compiled(meta, li, r));
     });
-    this.ipTable = new IpTable(this.ips.map((r) => r.value));
-    this.allowRegexSet = RegexRuleSet.of(this.allowRegexes.map((r) => r.value));
-    this.blockRegexSet = RegexRuleSet.of(this.blockRegexes.map((r) => r.value));
+    this.ips = new IpRules(ips);
   }
 
   groupOf(client: string): string {
@@ -130,7 +107,7 @@ export class CompiledPolicy implements PolicySnapshot {
   }
 
   matchIp(address: string, client: string): BlockMatch | null {
-    if (this.ips.length === 0) return null;
+    if (this.ips.size === 0) return null;
     const g = this.groups.indexOf(client);
     const v = this.decideIp(address, g, this.groups.enforced[g], null);
     return v === EXCEPTION ? null : v;
@@ -149,7 +126,7 @@ export class CompiledPolicy implements PolicySnapshot {
   }
 
   monitoredIp(address: string, client: string): BlockMatch | null {
-    if (!this.groups.monitoring || this.ips.length === 0) return null;
+    if (!this.groups.monitoring || this.ips.size === 0) return null;
     const g = this.groups.indexOf(client);
     return monitoredOnly(this.decideIp(address, g, this.groups.applies[g], null));
   }
@@ -202,23 +179,20 @@ export class CompiledPolicy implements PolicySnapshot {
     const e = this.searchName(name, applies, rec);
     if (e === ALLOWED && rec === null) return EXCEPTION;
     let allowed = e === ALLOWED;
-    let r = -1;
-    if (this.allowRegexes.length > 0 || this.blockRegexes.length > 0) {
+    let r: CompiledRule<LinearRegex> | null = null;
+    if (this.allowRegexes.size > 0 || this.blockRegexes.size > 0) {
       const subject = regexSubject(name);
-      if (
-        this.allowRegexes.length > 0 &&
-        this.searchRegex(this.allowRegexes, this.allowRegexSet, subject, applies, rec) >= 0
-      ) {
+      if (this.allowRegexes.size > 0 && this.allowRegexes.first(subject, applies, rec) !== null) {
         if (rec === null) return EXCEPTION;
         allowed = true;
       }
       // A block regex decides only when no name entry blocks; explain still lists each that matched.
-      if (this.blockRegexes.length > 0 && (e === NONE || rec !== null))
-        r = this.searchRegex(this.blockRegexes, this.blockRegexSet, subject, applies, rec);
+      if (this.blockRegexes.size > 0 && (e === NONE || rec !== null))
+        r = this.blockRegexes.first(subject, applies, rec);
     }
     if (allowed) return EXCEPTION;
     if (e >= 0) return this.nameMatch(e, name, g, applies);
-    return r >= 0 ? this.cachedMatch(this.blockRegexes[r], g) : null;
+    return r !== null ? this.cachedMatch(r, g) : null;
   }
 
   /**
@@ -303,28 +277,6 @@ export class CompiledPolicy implements PolicySnapshot {
     return allowed ? ALLOWED : best;
   }
 
-  /** Index in `rules` of the first rule (of the group's lists) matching `subject`, or -1. */
-  private searchRegex(
-    rules: readonly CompiledRule<LinearRegex>[],
-    set: RegexRuleSet,
-    subject: string,
-    applies: Uint8Array,
-    rec: RuleRecorder | null,
-  ): number {
-    const hits = set.match(subject);
-    if (hits.length === 0) return -1;
-    let found = -1;
-    for (let k = 0; k < hits.length; k++) {
-      const i = hits[k];
-      if (applies[rules[i].list] !== 0 && (found < 0 || i < found)) found = i;
-    }
-    if (rec !== null) {
-      for (const i of [...hits].sort((x, y) => x - y))
-        if (applies[rules[i].list] !== 0) rec.rule(rules[i].rule);
-    }
-    return found;
-  }
-
   private nameMatch(e: number, name: string, g: number, applies: Uint8Array): BlockMatch {
     const key = e * this.groups.names.length + g;
     const cached = this.matchCache.get(key);
@@ -360,20 +312,7 @@ export class CompiledPolicy implements PolicySnapshot {
 
   /** Any exception containing the address allows; else the most specific block rule blocks. */
   private decideIp(address: string, g: number, applies: Uint8Array, rec: RuleRecorder | null): Verdict {
-    const n = this.ipTable.collect(address, this.ipFound);
-    let found = -1;
-    let allowed = false;
-    for (let i = 0; i < n; i++) {
-      const r = this.ips[this.ipFound[i]];
-      if (applies[r.list] === 0) continue;
-      if (rec !== null) rec.rule(r.rule);
-      if (r.rule.allow) {
-        if (rec === null) return EXCEPTION;
-        allowed = true;
-      } else if (found < 0) found = this.ipFound[i];
-    }
-    if (allowed) return EXCEPTION;
-    return found < 0 ? null : this.cachedMatch(this.ips[found], g);
+    return this.ruleVerdict(this.ips.decide(address, applies, rec), g);
   }
 
   // ---- URLs (proxy) ----
@@ -383,53 +322,24 @@ export class CompiledPolicy implements PolicySnapshot {
     const host = target.host;
     let v = this.decideName(host, g, applies, rec);
     if (v !== null && rec === null) return v;
-    if (this.ips.length > 0 && (host.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(host))) {
+    if (this.ips.size > 0 && (host.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(host))) {
       const byIp = this.decideIp(host.replace(/^\[|\]$/g, ''), g, applies, rec);
       v ??= byIp;
       if (v !== null && rec === null) return v;
     }
-    if (this.urls.length === 0) return v;
-    const candidates = this.urlCandidates(host);
-    if (candidates.length === 0) return v;
-    const path = decodePath(target.path);
-    let found: CompiledRule<UrlRuleSpec> | null = null;
-    let allowed = false;
-    for (const r of candidates) {
-      if (applies[r.list] === 0 || !urlRuleMatches(r.value, path, target.query)) continue;
-      if (rec !== null) rec.rule(r.rule);
-      if (r.rule.allow) {
-        if (rec === null) return EXCEPTION;
-        allowed = true;
-      } else found ??= r;
-    }
-    return v ?? (allowed ? EXCEPTION : found ? this.cachedMatch(found, g) : null);
+    if (this.urls.size === 0) return v;
+    // With a recorder the URL rules are searched even after a host rule decided, for explain's list.
+    const byUrl = this.urls.decide(target, applies, rec);
+    return v ?? this.ruleVerdict(byUrl, g);
   }
 
   hasUrlRules(host: string, client: string): boolean {
-    if (this.urlsByHost.size === 0) return false;
     // Enforced lists only: a monitored list must not change how a CONNECT is handled (no decryption).
-    const applies = this.groups.enforced[this.groups.indexOf(client)];
-    for (let i = 0; ;) {
-      const rules = this.urlsByHost.get(i === 0 ? host : host.slice(i));
-      if (rules)
-        for (const r of rules)
-          if (applies[r.list] !== 0 && !r.rule.allow && (i === 0 || r.value.hostKind === 'suffix'))
-            return true;
-      const dot = host.indexOf('.', i);
-      if (dot < 0) return false;
-      i = dot + 1;
-    }
+    return this.urls.blocksOn(host, this.groups.enforced[this.groups.indexOf(client)]);
   }
 
-  private urlCandidates(host: string): CompiledRule<UrlRuleSpec>[] {
-    const out: CompiledRule<UrlRuleSpec>[] = [...this.urlsAnyHost];
-    for (let i = 0; ;) {
-      const rules = this.urlsByHost.get(i === 0 ? host : host.slice(i));
-      if (rules) for (const r of rules) if (r.value.hostKind === 'suffix' || i === 0) out.push(r);
-      const dot = host.indexOf('.', i);
-      if (dot < 0) return out;
-      i = dot + 1;
-    }
+  private ruleVerdict<T>(v: RuleVerdict<T>, g: number): Verdict {
+    return v === null || v === EXCEPTION ? v : this.cachedMatch(v, g);
   }
 
   // ---- slow paths ----
@@ -448,12 +358,12 @@ export class CompiledPolicy implements PolicySnapshot {
   }
 
   ipRules(): readonly { readonly cidr: string; readonly rule: RuleRef }[] {
-    return this.ips.filter((r) => !r.rule.allow).map((r) => ({ cidr: r.value, rule: r.rule }));
+    return this.ips.blockRules();
   }
 
   /** URL rules, for tools that print the policy (`explain`, the PAC file). */
   urlRules(): readonly RuleRef[] {
-    return this.urls.map((r) => r.rule);
+    return this.urls.rules();
   }
 }
 
