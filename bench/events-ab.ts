@@ -1,8 +1,9 @@
 // Two (or more) checkouts of banwall against each other, same run: per tree a banwall with the
 // event store off and one per store mode, rounds alternating the order; per (tree, mode) the
 // median hit and blocked q/s, the ratio to that tree's "off" within a round, the CPU per blocked
-// query of the answering thread and of the others (the writer), the events stored and dropped and
-// the disk bytes per event. For a change to the store: `node bench/events-ab.ts OLD_ROOT NEW_ROOT`.
+// query of the answering thread and of the others (the writer), the answering thread's CPU per query
+// against its tree's "off" in the same round (paired: the medians of two noisy columns differ by
+// more than the store costs), the events stored and dropped and the disk bytes per event. For a change to the store: `node bench/events-ab.ts OLD_ROOT NEW_ROOT`.
 //   ROUNDS (6), SECONDS_PER_RUN (2), EVENTS_MODES (off,blocked,all)
 import path from 'node:path';
 import { dnsperf } from './lib/dnsperf.ts';
@@ -98,12 +99,12 @@ try {
   await new Promise((r) => setTimeout(r, 2500));
   for (const s of servers) s.othersTotal = threadCpuNs(s.proc.pid).others;
   console.log(
-    '| tree:mode | hits q/s | vs off | blocked q/s | vs off | answering µs/q | others µs/q | events | dropped | bytes/event | bytes/row |',
+    '| tree:mode | hits q/s | vs off | blocked q/s | vs off | answering µs/q | vs off | others µs/q | events | dropped | bytes/event | bytes/row | others, whole run, µs/event |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of servers) {
     const off = servers.find((o) => o.tree === s.tree && o.mode === 'off')!;
-    const ratio = (k: 'hits' | 'blocked') => median(s[k].map((v, i) => v / off[k][i]));
+    const ratio = (k: 'hits' | 'blocked' | 'main') => median(s[k].map((v, i) => v / off[k][i]));
     let disk = '| – | – | – | – | – |';
     if (s.mode !== 'off') {
       // The writer runs when it finds CPU (SCHED_IDLE), also after a run: its CPU over the whole
@@ -119,7 +120,7 @@ try {
     }
     console.log(
       `| ${s.key} | ${Math.round(median(s.hits))} | ${ratio('hits').toFixed(2)}× | ${Math.round(median(s.blocked))} | ${ratio('blocked').toFixed(2)}× ` +
-        `| ${median(s.main).toFixed(2)} | ${median(s.others).toFixed(2)} ${disk}`,
+        `| ${median(s.main).toFixed(2)} | ${ratio('main').toFixed(3)}× | ${median(s.others).toFixed(2)} ${disk}`,
     );
   }
 } finally {

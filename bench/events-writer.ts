@@ -2,6 +2,8 @@
 // (10,000 names cycled, half blocked by their own name and half by a parent rule) inserted by each
 // checkout's SqliteEventStore, trees alternating, several rounds; CPU µs per row and the file's
 // bytes per row after the last checkpoint. `node bench/events-writer.ts [ROOT …]` (ROWS=200000).
+// With FOLD, a tree that folds on the serving thread (repeat-folder.ts) gets its batches folded
+// there, outside the writer's measured CPU; ROWS then counts events, and µs per row is per event.
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +24,11 @@ interface Ring {
   push?: (...args: unknown[]) => void;
   take(max: number, now: number): unknown;
 }
+interface Folder {
+  now: number;
+  push: (...args: unknown[]) => void;
+  drain(now: number): void;
+}
 interface Store {
   offerBatch(b: unknown): void;
   close(): void;
@@ -34,7 +41,11 @@ async function load(root: string) {
   const { SqliteEventStore } = (await import(path.join(root, 'src/events/sqlite-store.ts'))) as {
     SqliteEventStore: new (o: object) => Store;
   };
-  return { root, RowRing, SqliteEventStore };
+  // Trees before it folded on the writer (offerBatch).
+  const folder = (await import(path.join(root, 'src/events/repeat-folder.ts')).catch(() => null)) as {
+    RepeatFolder: new (rows: Ring, window: number) => Folder;
+  } | null;
+  return { root, RowRing, SqliteEventStore, RepeatFolder: folder?.RepeatFolder };
 }
 
 const names = Array.from({ length: NAMES }, (_, i) => `b${i}.t${i % 97}.blocked.bench`);
@@ -53,15 +64,18 @@ async function run(
     maxBytes: 0,
     foldWindow: FOLD,
   });
-  const ring = new t.RowRing(BATCH, 0);
+  const ring = new t.RowRing(4 * BATCH, 0);
+  const folder = FOLD > 0 && t.RepeatFolder !== undefined ? new t.RepeatFolder(ring, FOLD) : null;
+  const rows = folder ?? ring;
   const T0 = Date.now();
   let cpu = 0;
   for (let i = 0; i < ROWS; i += BATCH) {
     for (let k = 0; k < BATCH; k++) {
       const n = (i + k) % NAMES;
       const time = T0 + (i + k) * 0.05;
-      if (ring.push !== undefined) {
-        ring.push(
+      if (folder !== null) folder.now = (i + k) * 0.05;
+      if (rows.push !== undefined) {
+        rows.push(
           time,
           time,
           1,
@@ -105,7 +119,9 @@ async function run(
         });
       }
     }
-    const batch = ring.take(BATCH, Infinity);
+    folder?.drain((i + BATCH) * 0.05);
+    const batch = ring.take(4 * BATCH, Infinity);
+    if (batch === null) continue;
     const c0 = process.threadCpuUsage();
     store.offerBatch(batch);
     const c = process.threadCpuUsage(c0);

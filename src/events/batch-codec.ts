@@ -1,5 +1,5 @@
-// A batch of store rows as the writer thread receives it (RowRing.take builds it; the writer folds
-// it in place, RowRing.foldRow, and row-writer.ts inserts it). Columns, not an object per row: the
+// A batch of store rows as the writer thread receives it (RowRing.take builds it, its repeats
+// already folded on the serving thread, repeat-folder.ts; row-writer.ts inserts it). Columns, not an object per row: the
 // numbers go in typed arrays that are transferred (no copy), every string but the name is sent once
 // per batch and referred to by index (a burst from one client by one rule sends its client, group
 // and rule once), so the structured clone copies little more than the names.
@@ -43,15 +43,11 @@ export interface EncodedBatch {
   readonly lines: Int32Array;
 }
 
-/** Rows and the events they stand for (only the rows set in `keep`, when given). */
-export function batchSize(b: EncodedBatch, keep?: Uint8Array): { rows: number; events: number } {
+/** Rows and the events they stand for. */
+export function batchSize(b: EncodedBatch): { rows: number; events: number } {
   let events = 0;
-  let rows = 0;
-  for (let row = 0; row < b.targets.length; row++) {
-    if (keep !== undefined && keep[row] === 0) continue;
-    rows++;
-    events += b.numbers[row * NUMBERS + 3];
-  }
+  const rows = b.targets.length;
+  for (let row = 0; row < rows; row++) events += b.numbers[row * NUMBERS + 3];
   return { rows, events };
 }
 

@@ -1,7 +1,6 @@
 // What every destination of events implements: the store, dnstap, syslog, the JSON-lines file. The
 // pipeline hands each event to every sink; a sink never blocks, and counts what it could not deliver.
 import type { PolicyEvent } from './event.ts';
-import type { RowRing } from './row-ring.ts';
 
 export interface EventSink {
   /** The `sink` label of banwall_events_dropped_total. */
@@ -12,8 +11,38 @@ export interface EventSink {
   readonly dropped: number;
   /** True while the sink would do nothing with an event (the live feed without listeners). */
   readonly idle?: boolean;
-  /** The ring a sink takes rows into directly, skipping the PolicyEvent (the store); null when closed. */
-  directRows?(): RowRing | null;
+  /** Where a sink takes rows directly, skipping the PolicyEvent (the store); null when closed. */
+  directRows?(): RowSink | null;
   /** Delivers what is buffered (bounded in time) and releases the sink's resources. */
   close(): Promise<void>;
+}
+
+/**
+ * A row of the store from its fields (RowRing.push; RepeatFolder.push folds repeats first): the DNS
+ * side's way in, with no PolicyEvent. `source` is the rule's file and `line` its line, or the whole
+ * `file:line` with `line` -1; `count` events up to `last` (1 and `time` for one event).
+ */
+export interface RowSink {
+  push(
+    time: number,
+    last: number,
+    count: number,
+    durationMs: number,
+    intercepted: boolean,
+    client: string,
+    group: string,
+    identity: string,
+    layer: string,
+    protocol: string,
+    target: string,
+    kind: string,
+    decision: string,
+    app: string,
+    category: string,
+    list: string,
+    rule: string,
+    source: string,
+    line: number,
+    answer: string,
+  ): void;
 }

@@ -1,16 +1,18 @@
-// The serving thread's side of the event store: a bounded ring of rows (row-ring.ts, one column
-// write per field, no fold here: finding repeats costs a map lookup per event, which the writer
-// thread does instead), posted to the writer thread (store-worker.ts) once per flush interval. `offer` never
+// The serving thread's side of the event store: identical repeats within `foldWindow` folded into
+// one count (repeat-folder.ts: a hashed table, no object per event), the rows in a bounded ring
+// (row-ring.ts, one column write per field), posted to the writer thread (store-worker.ts) once per
+// flush interval. The writer then writes rows as they come (it folds nothing more). `offer` never
 // waits: a slow disk keeps rows in flight, then fills the ring, and then the oldest rows are dropped
 // and their events counted (banwall_events_dropped_total{sink="store"}).
 import type { Worker } from 'node:worker_threads';
 import { tsWorker } from '../ts-worker.ts';
 import type { PolicyEvent } from './event.ts';
 import { RowRing } from './row-ring.ts';
+import { RepeatFolder } from './repeat-folder.ts';
 import type { EventStoreOptions } from './sqlite-store.ts';
 import { NO_WRITES, type ToWriter, type WriterCounts } from './writer-protocol.ts';
 import { batchSize, transferables } from './batch-codec.ts';
-import type { EventSink } from './event-sink.ts';
+import type { EventSink, RowSink } from './event-sink.ts';
 import { storeFileNeedsWriter } from './store-file.ts';
 
 export interface EventStoreStart {
@@ -34,6 +36,10 @@ export class EventStore implements EventSink {
   readonly name = 'store';
   readonly file: string;
   private readonly rows: RowRing;
+  private readonly foldWindow: number;
+  /** Folds repeats before they become rows: made with the first event (its table is ~3 MB, which
+   * an idle resolver does not carry); null until then, and with `foldWindow` 0 (a row per event). */
+  private folder: RepeatFolder | null = null;
   private readonly opts: EventStoreOptions;
   private worker: Worker | null = null;
   private readonly timer: NodeJS.Timeout;
@@ -47,8 +53,10 @@ export class EventStore implements EventSink {
   constructor(opts: EventStoreOptions & EventStoreStart) {
     this.file = opts.file;
     const { lazy, ...writerOpts } = opts;
-    this.opts = writerOpts;
+    // Folded here: the writer's own fold (a Map lookup per row) would find nothing left to fold.
+    this.opts = { ...writerOpts, foldWindow: 0 };
     this.rows = new RowRing(opts.queueSize, 0);
+    this.foldWindow = opts.foldWindow ?? 0;
     this.timer = setInterval(() => this.post(), opts.flushInterval);
     this.timer.unref();
     if (lazy !== true) {
@@ -88,17 +96,56 @@ export class EventStore implements EventSink {
 
   offer(event: PolicyEvent): void {
     if (this.closing !== null) return;
-    // The first event starts the writer at once: its start (a thread, 0.1–1 s under load) overlaps
-    // the flush interval instead of following it.
-    if (this.worker === null) this.startWriter();
-    this.rows.offer(event);
+    const folder = this.firstEvent();
+    if (folder === null) {
+      this.rows.offer(event);
+      return;
+    }
+    folder.now = performance.now();
+    const e = event;
+    folder.push(
+      e.time,
+      e.time,
+      1,
+      e.durationMs,
+      e.intercepted,
+      e.client,
+      e.group,
+      e.identity,
+      e.layer,
+      e.protocol,
+      e.target,
+      e.kind,
+      e.decision,
+      e.app,
+      e.category,
+      e.list,
+      e.rule,
+      e.source,
+      -1,
+      e.answer,
+    );
   }
 
-  directRows(): RowRing | null {
+  directRows(): RowSink | null {
     if (this.closing !== null) return null;
-    // Asked for once per turn with events to add: as in offer(), the first starts the writer.
+    // Asked for once per turn with events to add.
+    const folder = this.firstEvent();
+    if (folder === null) return this.rows;
+    // One clock read per turn: the windows of this turn's new entries start at it.
+    folder.now = performance.now();
+    return folder;
+  }
+
+  /**
+   * An event is coming: the writer starts with the first (its start, a thread, 0.1–1 s under
+   * load, overlaps the flush interval instead of following it), and so does the folder.
+   */
+  private firstEvent(): RepeatFolder | null {
     if (this.worker === null) this.startWriter();
-    return this.rows;
+    if (this.folder === null && this.foldWindow > 0)
+      this.folder = new RepeatFolder(this.rows, this.foldWindow);
+    return this.folder;
   }
 
   /**
@@ -135,6 +182,8 @@ export class EventStore implements EventSink {
 
   /** Posts the queued rows, bounded in flight (every one when closing). */
   private post(closing = false): void {
+    // Repeats whose window has passed (every one when closing) become rows first.
+    this.folder?.drain(closing ? Infinity : performance.now());
     while (closing || this.postedRows - this.counts.handledRows < IN_FLIGHT_MAX) {
       const batch = this.rows.take(POST_MAX, Infinity);
       if (batch === null) return;

@@ -2,51 +2,27 @@
 // nothing here lives long enough to cost the garbage collector a copy). With a `window` it folds
 // identical events (same client, group, identity, layer, protocol, name or URL, type or method,
 // decision, rule and answer) within `window` ms of a row's start into that row's count, and a row
-// is taken once its window has passed; without one (the serving thread's ring, and the writer's
-// rows to write at once) every event is a row, ready at once. sqlite-store.ts uses one of each
-// for syslog-style "repeated N times" rows.
+// is taken once its window has passed; without one (the serving thread's ring, behind its
+// repeat-folder.ts, and the writer's rows to write at once) every event is a row, ready at once.
+// sqlite-store.ts folds with one when given events itself (`offer`: tests, tools).
 //
 // Bounded: the columns are chunks of CHUNK rows, allocated as the ring first reaches them (a quiet
 // resolver never pays for `capacity`) and never copied; when full, the oldest row is dropped and its
 // events counted (`dropped`). (They were arrays doubled as the ring grew: while a starved writer
 // let rows pile up, the copies took ~12 % of the answering thread's profile at a blocked load.)
 import type { PolicyEvent } from './event.ts';
-import { NUMBERS, REF_FIELDS, REFS, sourceText, type EncodedBatch } from './batch-codec.ts';
+import { NUMBERS, REF_FIELDS, REFS, type EncodedBatch } from './batch-codec.ts';
+import { Chunk, CHUNK, CHUNK_BITS, MASK, sameEvent } from './row-chunk.ts';
 
 const NONE = -1;
 /** REF_FIELDS position of the rule, the one per-name field besides the target. */
 const RULE = REF_FIELDS.indexOf('rule');
-/** Rows per chunk of columns (a power of two: a slot's chunk is a shift, its row a mask). */
-const CHUNK_BITS = 10;
-const CHUNK = 1 << CHUNK_BITS;
-const MASK = CHUNK - 1;
 /**
  * Emptied chunks kept for reuse (32k rows: a flush interval's backlog at 100k events/s); beyond
  * them a burst's chunks are given back. With 2 kept, a backlog going up and down by a post's 4096
  * rows made and collected chunks all the time (1.4 % of the answering thread's profile).
  */
 const SPARE = 32;
-
-/** CHUNK rows of every column. */
-class Chunk {
-  readonly time = new Float64Array(CHUNK);
-  /** The event time its fold window starts at (`time` moves to the first repeat in a repeats row). */
-  readonly start = new Float64Array(CHUNK);
-  /** performance.now() when the row was added: its window closes by this clock, which no wall-clock
-   * step (NTP, DST) can hold back. */
-  readonly added = new Float64Array(CHUNK);
-  readonly last = new Float64Array(CHUNK);
-  readonly count = new Float64Array(CHUNK);
-  readonly duration = new Float64Array(CHUNK);
-  readonly intercepted = new Uint8Array(CHUNK);
-  /** The rule's line when `source` holds only its file (the DNS side's rows), else -1. */
-  readonly line = new Int32Array(CHUNK);
-  /** The next older row (a slot of the ring) with the same target, or NONE. */
-  readonly older = new Int32Array(CHUNK);
-  /** One column per REF_FIELDS entry (client, group, … answer: the indexes below follow it). */
-  readonly text: string[][] = Array.from({ length: REFS }, () => new Array<string>(CHUNK).fill(''));
-  readonly target: string[] = new Array<string>(CHUNK).fill('');
-}
 
 export class RowRing {
   private readonly window: number;
@@ -94,7 +70,7 @@ export class RowRing {
     for (let s = this.byTarget.get(e.target) ?? NONE; s !== NONE;) {
       const c = this.at(s);
       const o = s & MASK;
-      if (e.time - c.start[o] < this.window && this.same(c, o, e)) {
+      if (e.time - c.start[o] < this.window && sameEvent(c, o, e)) {
         if (c.count[o] === 0) c.time[o] = e.time;
         c.count[o] += count;
         if (last > c.last[o]) c.last[o] = last;
@@ -103,57 +79,6 @@ export class RowRing {
       s = c.older[o];
     }
     return false;
-  }
-
-  /**
-   * fold() for row `row` of an encoded batch (the writer's way: its fields compared where they are,
-   * no event built and no `file:line` joined per row).
-   */
-  foldRow(b: EncodedBatch, row: number): boolean {
-    if (this.window === 0) return false;
-    const j = row * NUMBERS;
-    const time = b.numbers[j];
-    for (let s = this.byTarget.get(b.targets[row]) ?? NONE; s !== NONE;) {
-      const c = this.at(s);
-      const o = s & MASK;
-      if (time - c.start[o] < this.window && this.sameRow(c, o, b, row)) {
-        if (c.count[o] === 0) c.time[o] = time;
-        c.count[o] += b.numbers[j + 3];
-        if (b.numbers[j + 1] > c.last[o]) c.last[o] = b.numbers[j + 1];
-        return true;
-      }
-      s = c.older[o];
-    }
-    return false;
-  }
-
-  /** Adds an empty row (count 0) that the repeats of row `row` of a batch fold into. */
-  openRepeats(b: EncodedBatch, row: number): void {
-    const { strings: t, refs: r, numbers: n } = b;
-    const i = row * REFS;
-    const j = row * NUMBERS;
-    this.push(
-      n[j],
-      n[j],
-      0,
-      n[j + 2],
-      n[j + 4] === 1,
-      t[r[i]],
-      t[r[i + 1]],
-      t[r[i + 2]],
-      t[r[i + 3]],
-      t[r[i + 4]],
-      b.targets[row],
-      t[r[i + 5]],
-      t[r[i + 6]],
-      t[r[i + 7]],
-      t[r[i + 8]],
-      t[r[i + 9]],
-      t[r[i + 10]],
-      t[r[i + 11]],
-      b.lines[row],
-      t[r[i + 12]],
-    );
   }
 
   /**
@@ -358,50 +283,5 @@ export class RowRing {
       }
       q = c.older[q & MASK];
     }
-  }
-
-  private same(c: Chunk, o: number, e: PolicyEvent): boolean {
-    const t = c.text;
-    return (
-      t[0][o] === e.client &&
-      t[5][o] === e.kind &&
-      t[10][o] === e.rule &&
-      t[12][o] === e.answer &&
-      t[6][o] === e.decision &&
-      t[4][o] === e.protocol &&
-      t[9][o] === e.list &&
-      t[1][o] === e.group &&
-      t[2][o] === e.identity &&
-      t[3][o] === e.layer &&
-      t[7][o] === e.app &&
-      t[8][o] === e.category &&
-      (c.line[o] < 0 ? t[11][o] === e.source : sourceText(t[11][o], c.line[o]) === e.source) &&
-      c.intercepted[o] === (e.intercepted ? 1 : 0)
-    );
-  }
-
-  /** same() against row `row` of a batch, field by field in its columns. */
-  private sameRow(c: Chunk, o: number, b: EncodedBatch, row: number): boolean {
-    const t = c.text;
-    const str = b.strings;
-    const i = row * REFS;
-    const r = b.refs;
-    return (
-      t[0][o] === str[r[i]] &&
-      t[5][o] === str[r[i + 5]] &&
-      t[10][o] === str[r[i + 10]] &&
-      t[12][o] === str[r[i + 12]] &&
-      t[6][o] === str[r[i + 6]] &&
-      t[4][o] === str[r[i + 4]] &&
-      t[9][o] === str[r[i + 9]] &&
-      t[1][o] === str[r[i + 1]] &&
-      t[2][o] === str[r[i + 2]] &&
-      t[3][o] === str[r[i + 3]] &&
-      c.line[o] === b.lines[row] &&
-      t[11][o] === str[r[i + 11]] &&
-      t[7][o] === str[r[i + 7]] &&
-      t[8][o] === str[r[i + 8]] &&
-      c.intercepted[o] === b.numbers[row * NUMBERS + 4]
-    );
   }
 }

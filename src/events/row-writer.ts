@@ -93,8 +93,8 @@ export class RowWriter {
     this.clients = new Dictionary(db, 'clients', true);
   }
 
-  /** Inserts the rows (those set in `keep`, or all) inside the caller's transaction. */
-  write(b: EncodedBatch, keep?: Uint8Array): void {
+  /** Inserts the rows inside the caller's transaction. */
+  write(b: EncodedBatch): void {
     const { strings: s, refs: r, numbers: n, targets, lines } = b;
     // Per distinct string of the batch, its id (0: not looked up yet); the client's column apart.
     const ids = new Float64Array(s.length);
@@ -104,12 +104,11 @@ export class RowWriter {
     let last = -1;
     let minTime = Infinity;
     let maxTime = -Infinity;
-    const rows = keep === undefined ? targets.length : keep.reduce((a, k) => a + k, 0);
+    const rows = targets.length;
     // The first rows in INSERTs of MULTI rows, the rest (under MULTI) one by one.
     const inMulti = rows - (rows % MULTI);
     let done = 0;
     for (let row = 0; row < targets.length; row++) {
-      if (keep !== undefined && keep[row] === 0) continue;
       const i = row * REFS;
       const j = row * NUMBERS;
       const c = r[i];

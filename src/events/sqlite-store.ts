@@ -1,12 +1,12 @@
 // The embedded event store: one SQLite file (Node's built-in node:sqlite, no native addon), WAL mode,
 // indexed for time, client and app, so that `npm start` alone keeps a searchable history.
 //
-// Rows arrive encoded (batch-codec.ts) from the serving thread (`offerBatch`), or one event at a
-// time through `offer` (tests, tools). Like syslog's "last message repeated N times", here on the
-// writer thread (where the map that finds repeats costs the resolver nothing): a posted batch is
-// written at once, in one transaction, as it came (but for rows that fold into an open repeats row);
-// identical events within `foldWindow` of a written one become one more row with their count,
-// written once the window has passed. With synchronous=NORMAL a commit is a WAL append, no fsync.
+// Rows arrive encoded (batch-codec.ts) from the serving thread (`offerBatch`), their repeats
+// already folded there (repeat-folder.ts), and are written at once, in one transaction, as they
+// came; or one event at a time through `offer` (tests, tools), folded here like syslog's "last
+// message repeated N times": identical events within `foldWindow` of a written one become one more
+// row with their count, written once the window has passed. With synchronous=NORMAL a commit is a
+// WAL append, no fsync.
 // Retention by age and by size runs while serving, and incremental vacuum gives the space back.
 // `written`, `expired` and `dropped` count events (a folded row's count).
 import { mkdirSync } from 'node:fs';
@@ -36,7 +36,8 @@ export interface EventStoreOptions {
   readonly maxAge: number;
   /** Above this many bytes of live pages the oldest rows are deleted; 0 for no bound. */
   readonly maxBytes: number;
-  /** Identical events within this many ms are one row with a count (event-folder.ts); 0 folds none. */
+  /** Identical events within this many ms are one row with a count (the serving thread folds
+   * posted batches, repeat-folder.ts: this folds only what `offer` is given); 0 folds none. */
   readonly foldWindow?: number;
   /** How often retention runs, in ms. */
   readonly retentionInterval?: number;
@@ -109,25 +110,12 @@ export class SqliteEventStore {
 
   /**
    * Writes the rows the serving thread posted, at once and as they came (one transaction; no copy
-   * into the pending ring and no re-encoding: a third of the writer's JS per row), but for those
-   * that fold into a repeats row still open.
+   * into the pending ring and no re-encoding: a third of the writer's JS per row). Their repeats
+   * were folded there (repeat-folder.ts): a Map lookup per row here found what is left of them.
    */
   offerBatch(batch: EncodedBatch): void {
     if (this.closed) return;
-    const repeats = this.repeats;
-    if (repeats === null) {
-      this.write(batch);
-      return;
-    }
-    const keep = new Uint8Array(batch.targets.length);
-    let kept = 0;
-    for (let row = 0; row < keep.length; row++) {
-      if (repeats.foldRow(batch, row)) continue;
-      keep[row] = 1;
-      kept++;
-      repeats.openRepeats(batch, row);
-    }
-    if (kept > 0) this.write(batch, kept === keep.length ? undefined : keep);
+    this.write(batch);
   }
 
   private add(e: PolicyEvent, count: number, last: number): void {
@@ -173,14 +161,14 @@ export class SqliteEventStore {
   }
 
   /**
-   * Writes one encoded batch (the rows set in `keep`, or all) in one transaction; false (and
+   * Writes one encoded batch in one transaction; false (and
    * counted) when it could not.
    */
-  write(batch: EncodedBatch, keep?: Uint8Array): boolean {
-    const size = batchSize(batch, keep);
+  write(batch: EncodedBatch): boolean {
+    const size = batchSize(batch);
     try {
       this.db.exec('BEGIN');
-      this.rowWriter.write(batch, keep);
+      this.rowWriter.write(batch);
       this.db.exec('COMMIT');
       this.written += size.events;
       this.rows += size.rows;

@@ -1,7 +1,7 @@
 // The event store's writer thread, at a lower priority: inserts batches and enforces retention, so
 // that SQLite's µs per row and its fsyncs never run on the thread that answers DNS. The serving
-// thread only folds and queues events and posts a batch per flush interval; the batch goes to the
-// INSERT as it came.
+// thread folds repeats and queues rows and posts a batch per flush interval; the batch goes to the
+// INSERT as it came (the serving side passes foldWindow 0: nothing is left to fold here).
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteEventStore, type EventStoreOptions } from './sqlite-store.ts';
 import { batchSize } from './batch-codec.ts';

@@ -2,8 +2,10 @@
 // and matches exactly as the parsed list did (names, exceptions, URL/IP/regex rules, bad lines).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { PolicyStore } from '../../src/policy/store.ts';
 import { createLogger } from '../../src/log.ts';
 import { loaded, policyConfig, tempDir } from './policy-helpers.ts';
@@ -56,4 +58,37 @@ void test('a restart reads the compiled copy and decides the same', async () => 
   await third.load(loaded(dir, config));
   assert.ok(third.current.matchName('new.example', '127.0.0.1'));
   third.close();
+});
+
+void test('the compiled copy is whole when the load resolves; a failed write only warns', async () => {
+  const dir = await tempDir();
+  const lines = Array.from({ length: 60_000 }, (_, i) => `c${i}.copy.example`);
+  const config = await policyConfig(dir, [{ name: 'big', text: lines.join('\n') }]);
+  const first = new PolicyStore(createLogger('silent'), { watch: false, refresh: false });
+  await first.load(loaded(dir, config));
+  first.close();
+  // No temporary file left beside the copy.
+  assert.deepEqual(
+    (await readdir(path.join(dir, 'var/lists/compiled'))).filter((f) => !f.endsWith('.bin')),
+    [],
+  );
+
+  // A cache dir where `compiled` is a file, not a directory: the copy cannot be written.
+  const other = await tempDir();
+  const config2 = await policyConfig(other, [{ name: 'big', text: lines.join('\n') }]);
+  await mkdir(path.join(other, 'var/lists'), { recursive: true });
+  await writeFile(path.join(other, 'var/lists/compiled'), 'not a directory');
+  const warned: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n'))
+        if (l) warned.push(String((JSON.parse(l) as { msg: string }).msg));
+      done();
+    },
+  });
+  const second = new PolicyStore(pino({ level: 'warn' }, sink), { watch: false, refresh: false });
+  await second.load(loaded(other, config2));
+  assert.ok(second.current.matchName('x.c59999.copy.example', '127.0.0.1'));
+  assert.ok(warned.includes('cannot keep a compiled copy of the list'), warned.join(', '));
+  second.close();
 });

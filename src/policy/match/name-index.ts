@@ -47,20 +47,8 @@ export const filterWordA = (lo: number): number => (((lo >>> 10) & 0x7ff) * 3) >
 /** Filter word (0–2) of its second bit: bits 21–31. */
 export const filterWordB = (lo: number): number => ((lo >>> 21) * 3) >>> 11;
 
-/**
- * Fills `index` (zeroed, (buckets + 1) records) for a sorted table: `start`, the sorted position
- * where each bucket starts (buckets + 1 entries, the last = the key count), and `lo`, the low half
- * of each sorted key. Sets every key's two filter bits in its bucket's record.
- */
-export function fillIndex(start: Uint32Array, lo: Uint32Array, index: Uint32Array): void {
-  const buckets = start.length - 1;
-  for (let d = 0; d <= buckets; d++) index[d * RECORD_WORDS] = start[d];
-  for (let d = 0; d < buckets; d++) {
-    const r = d * RECORD_WORDS + 1;
-    for (let j = start[d]; j < start[d + 1]; j++) {
-      const l = lo[j];
-      index[r + filterWordA(l)] |= 1 << (l & 31);
-      index[r + filterWordB(l)] |= 1 << ((l >>> 5) & 31);
-    }
-  }
+/** Sets the two filter bits of a key whose low half is `lo` in the record at `r` (its first word). */
+export function setFilterBits(index: Uint32Array, r: number, lo: number): void {
+  index[r + 1 + filterWordA(lo)] |= 1 << (lo & 31);
+  index[r + 1 + filterWordB(lo)] |= 1 << ((lo >>> 5) & 31);
 }

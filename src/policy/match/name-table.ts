@@ -15,7 +15,8 @@
 // µs for an unlisted one; bench/name-search.ts compares the search with the tree before the filter.
 import { crc32 } from 'node:zlib';
 import { resetHash, pushChar, hiOf, loOf, type HashState } from './name-hash.ts';
-import { RECORD_WORDS, bucketBits, bucketShift, fillIndex } from './name-index.ts';
+import { RECORD_WORDS, bucketBits, bucketShift } from './name-index.ts';
+import { sortInto } from './name-sort.ts';
 
 /** Entry flags. */
 export const EXACT = 1; // `=name`, `|name^`: that name only
@@ -72,13 +73,26 @@ export class NameBuilder {
       pushChar(h, c);
     }
     if (label === 0) return 0;
+    this.push(hiOf(h, len), loOf(h, len), flags, line);
+    return labels;
+  }
+
+  /** Adds a name already hashed (parse/list-bytes.ts hashes it from the file's bytes). */
+  push(hi: number, lo: number, flags: number, line: number): void {
     if (this.count === this.hi.length) this.grow();
     const i = this.count++;
-    this.hi[i] = hiOf(h, len);
-    this.lo[i] = loOf(h, len);
+    this.hi[i] = hi;
+    this.lo[i] = lo;
     this.line[i] = line;
     this.flags[i] = flags;
-    return labels;
+  }
+
+  /**
+   * Room for `n` names in all, taken at once: a 1 M-name list grown by doubling from 1,024 copied its
+   * arrays ten times (61 ms of a 1.1 s parse in `--cpu-prof`, 7 Dec 2026).
+   */
+  reserve(n: number): void {
+    if (n > this.hi.length) this.resize(n);
   }
 
   /**
@@ -117,10 +131,14 @@ export class NameBuilder {
     };
   }
 
-  /** Drops the spare capacity once the list is parsed (kept between reloads, so worth trimming). */
+  /**
+   * Drops the spare capacity once the list is parsed (kept while no table holds its names), unless it
+   * is at most an eighth: a list parsed from a file was reserved at its size (parse/list-bytes.ts),
+   * and copying 1 M names' arrays only to trim 6 % cost 40–48 ms of a start (fresh pages).
+   */
   shrink(): void {
     const n = this.count;
-    if (this.keysIn !== null || (this.hi.length === n && this.line.length === n)) return;
+    if (this.keysIn !== null || this.hi.length - n <= n >>> 3) return;
     this.hi = this.hi.slice(0, n);
     this.lo = this.lo.slice(0, n);
     this.line = this.line.slice(0, n);
@@ -128,16 +146,21 @@ export class NameBuilder {
   }
 
   private grow(): void {
-    const twice = (a: Uint32Array) => {
-      const b = new Uint32Array(a.length * 2);
-      b.set(a);
+    this.resize(Math.max(1024, this.hi.length * 2));
+  }
+
+  private resize(size: number): void {
+    const n = this.count;
+    const copy = (a: Uint32Array) => {
+      const b = new Uint32Array(size);
+      b.set(a.subarray(0, n));
       return b;
     };
-    this.hi = twice(this.hi);
-    this.lo = twice(this.lo);
-    this.line = twice(this.line);
-    const flags = new Uint8Array(this.flags.length * 2);
-    flags.set(this.flags);
+    this.hi = copy(this.hi);
+    this.lo = copy(this.lo);
+    this.line = copy(this.line);
+    const flags = new Uint8Array(size);
+    flags.set(this.flags.subarray(0, n));
     this.flags = flags;
   }
 }
@@ -166,6 +189,8 @@ export type NamePart =
       readonly flags: Uint8Array;
     }
   | { readonly kind: 'old'; readonly block: NameBlock; readonly part: number };
+
+export type NameArraysPart = Extract<NamePart, { kind: 'arrays' }>;
 
 const align8 = (n: number) => (n + 7) & ~7;
 
@@ -260,7 +285,7 @@ export class NameTable {
 /**
  * Builds the sorted table of `parts` (in list order) into one new buffer: shared memory when this
  * runtime has it, so the build worker hands it over without a copy. Pure: runs in the worker
- * (src/policy/worker) or, for small policies, on the main thread.
+ * (src/policy/worker) or, for small policies and the first load, on the main thread.
  */
 export function buildNameBlock(parts: readonly NamePart[]): NameBlock {
   const arrays = takeOldParts(parts);
@@ -272,28 +297,22 @@ export function buildNameBlock(parts: readonly NamePart[]): NameBlock {
   const buffer =
     typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(l.bytes) : new ArrayBuffer(l.bytes);
   const t = new NameTable({ buffer, offset: 0, size: n, lists, crc: 0 });
-  const hi = new Uint32Array(n);
-  const lo = new Uint32Array(n);
-  const flags = new Uint8Array(n);
   let o = 0;
   arrays.forEach((a, i) => {
-    hi.set(a.hi.subarray(0, a.count), o);
-    lo.set(a.lo.subarray(0, a.count), o);
     t.lines.set(a.line.subarray(0, a.count), o);
-    flags.set(a.flags.subarray(0, a.count), o);
     t.starts[i] = o;
     o += a.count;
   });
   t.starts[lists] = o;
-  sortInto(hi, lo, flags, t, l.bits);
+  sortInto(arrays, { keys: t.keys, ent: t.ent, index: t.index }, l.bits, FLAG_MASK + 1);
   // Computed here, in the worker at a reload: 17 MB at 1 M names is a few ms the resolver keeps.
   const crc = crc32(new Uint8Array(buffer, 0, l.bytes));
   return { buffer, offset: 0, size: n, lists, crc };
 }
 
 /** Fresh arrays for every part, the `old` ones taken back out of their tables (one pass a table). */
-function takeOldParts(parts: readonly NamePart[]): Extract<NamePart, { kind: 'arrays' }>[] {
-  const out = new Array<Extract<NamePart, { kind: 'arrays' }>>(parts.length);
+function takeOldParts(parts: readonly NamePart[]): NameArraysPart[] {
+  const out = new Array<NameArraysPart>(parts.length);
   const byBlock = new Map<ArrayBufferLike, { block: NameBlock; want: Map<number, number> }>();
   parts.forEach((p, i) => {
     if (p.kind === 'arrays') out[i] = p;
@@ -330,66 +349,4 @@ function takeOldParts(parts: readonly NamePart[]): Extract<NamePart, { kind: 'ar
     }
   }
   return out;
-}
-
-/**
- * Sorts the (hi, lo) keys of entries 0..n-1 into `t`: one counting pass on the top bits of the
- * (uniform) hash into the index's buckets, then an insertion sort inside each bucket (about 15
- * entries per bucket at 1 M names, all in cache). Measured on this machine under load, 1 M entries:
- * 142 ms, against 433 ms for a 4-pass LSD radix sort and over a second for a comparator sort of index
- * pairs. Then the index: bucket starts and filter bits (name-index.ts).
- */
-function sortInto(hi: Uint32Array, lo: Uint32Array, flags: Uint8Array, t: NameTable, bits: number): void {
-  const n = hi.length;
-  const th = new Uint32Array(n);
-  const tl = new Uint32Array(n);
-  const te = t.ent;
-  const buckets = 1 << bits;
-  const shift = bucketShift(bits);
-  const start = new Uint32Array(buckets + 1);
-  for (let i = 0; i < n; i++) start[(hi[i] >>> shift) + 1]++;
-  for (let d = 0; d < buckets; d++) start[d + 1] += start[d];
-  const pos = start.slice(0, buckets);
-  for (let i = 0; i < n; i++) {
-    const j = pos[hi[i] >>> shift]++;
-    th[j] = hi[i];
-    tl[j] = lo[i];
-    te[j] = i * (FLAG_MASK + 1) + flags[i];
-  }
-  for (let d = 0; d < buckets; d++) {
-    const a = start[d];
-    const b = start[d + 1];
-    if (b - a > 256) sortRange(th, tl, te, a, b);
-    else {
-      for (let i = a + 1; i < b; i++) {
-        const h = th[i];
-        const l = tl[i];
-        const e = te[i];
-        let j = i - 1;
-        while (j >= a && (th[j] > h || (th[j] === h && tl[j] > l))) {
-          th[j + 1] = th[j];
-          tl[j + 1] = tl[j];
-          te[j + 1] = te[j];
-          j--;
-        }
-        th[j + 1] = h;
-        tl[j + 1] = l;
-        te[j + 1] = e;
-      }
-    }
-  }
-  for (let i = 0; i < n; i++) t.keys[i] = th[i] * 4294967296 + tl[i];
-  fillIndex(start, tl, t.index);
-}
-
-/** A crowded bucket (many copies of one name): a comparator sort keeps it O(k log k). */
-function sortRange(th: Uint32Array, tl: Uint32Array, te: Uint32Array, a: number, b: number): void {
-  const idx = Array.from({ length: b - a }, (_, i) => a + i);
-  idx.sort((x, y) => th[x] - th[y] || tl[x] - tl[y]);
-  const h = idx.map((i) => th[i]);
-  const l = idx.map((i) => tl[i]);
-  const e = idx.map((i) => te[i]);
-  th.set(h, a);
-  tl.set(l, a);
-  te.set(e, a);
 }

@@ -1,8 +1,9 @@
 // Reads one local list file into a ParsedList: from its compiled copy when the file is unchanged
-// (compiled-cache.ts), else parsed 1 MiB at a time, then a compiled copy written for big lists.
+// (compiled-cache.ts), else parsed from its bytes 1 MiB at a time (parse/list-bytes.ts), then a
+// compiled copy written for big lists.
 // Runs on the main thread at start and in the compile worker (src/policy/worker) at a reload.
-import { createReadStream } from 'node:fs';
-import { parseListChunks, looksBroken, type ListFormat } from '../parse/parse-list.ts';
+import { looksBroken, type ListFormat } from '../parse/parse-list.ts';
+import { parseListFile } from '../parse/list-bytes.ts';
 import type { ParsedList } from '../parse/parsed-list.ts';
 import { readCompiled, writeCompiled } from './compiled-cache.ts';
 
@@ -14,6 +15,11 @@ export interface ListFileJob {
   readonly format: ListFormat;
   /** Where the compiled copy of this file (this size and mtime) is kept; null: none. */
   readonly compiledPath: string | null;
+  /**
+   * Read with blocking calls: nothing is served on this thread meanwhile (the first load, `banwall
+   * check`, the compile worker). A reload reads on the main thread without (parse/list-bytes.ts).
+   */
+  readonly blocking?: boolean;
 }
 
 /**
@@ -23,8 +29,7 @@ export interface ListFileJob {
 export async function readListFile(job: ListFileJob): Promise<{ parsed: ParsedList; warning?: string }> {
   const cached = job.compiledPath ? await readCompiled(job.compiledPath) : null;
   if (cached) return { parsed: cached };
-  const parsed = await parseListChunks(readLines(job.file), job.format);
-  parsed.names.shrink();
+  const parsed = await parseListFile(job.file, job.format, job.blocking === true);
   if (job.compiledPath && parsed.names.count >= COMPILE_MIN_NAMES && !looksBroken(parsed)) {
     try {
       await writeCompiled(job.compiledPath, parsed);
@@ -33,21 +38,4 @@ export async function readListFile(job: ListFileJob): Promise<{ parsed: ParsedLi
     }
   }
   return { parsed };
-}
-
-/** A file as chunks of whole lines, 1 MiB at a time (UTF-8 decoded across chunk boundaries). */
-async function* readLines(file: string): AsyncGenerator<string> {
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  let carry = '';
-  for await (const chunk of stream as AsyncIterable<string>) {
-    const text = carry + chunk;
-    const nl = text.lastIndexOf('\n');
-    if (nl < 0) {
-      carry = text;
-      continue;
-    }
-    carry = text.slice(nl + 1);
-    yield text.slice(0, nl + 1);
-  }
-  if (carry !== '') yield carry;
 }

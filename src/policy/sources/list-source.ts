@@ -3,6 +3,7 @@
 import { stat } from 'node:fs/promises';
 import type { Logger } from '../../log.ts';
 import { parseList, looksBroken, type ListFormat } from '../parse/parse-list.ts';
+import { parseListBytes } from '../parse/list-bytes.ts';
 import type { ParsedList } from '../parse/parsed-list.ts';
 import { compiledCachePath } from './compiled-cache.ts';
 import { readListFile } from './list-file.ts';
@@ -79,7 +80,8 @@ export class ListSource {
     const compiledPath = cacheDir
       ? compiledCachePath(cacheDir, s.location, st.size, st.mtimeMs, s.format)
       : null;
-    const job = { file: s.location, format: s.format, compiledPath };
+    // No offload: the first load or `banwall check`, where nothing is served while the file is read.
+    const job = { file: s.location, format: s.format, compiledPath, blocking: !offload };
     let read;
     try {
       read =
@@ -128,7 +130,7 @@ export class ListSource {
       log.warn({ list: s.name, url: s.location, err: (err as Error).message }, 'list fetch failed');
     }
     if (copy) {
-      const parsed = await parseList(copy.text, s.format);
+      const parsed = await parseListBytes(copy.bytes, s.format);
       if (!looksBroken(parsed)) {
         this.parsed = parsed;
         parsed.names.shrink();
@@ -155,7 +157,7 @@ export class ListSource {
     const res = await fetchList(s.location, known, opts);
     if (res.kind === 'not-modified') {
       if (!this.parsed && known) {
-        const parsed = await parseList(known.text, s.format);
+        const parsed = await parseListBytes(known.bytes, s.format);
         parsed.names.shrink();
         this.parsed = parsed;
       }
@@ -163,7 +165,7 @@ export class ListSource {
       this.unavailable = null;
       return false;
     }
-    const parsed = await parseList(res.text, s.format);
+    const parsed = await parseListBytes(res.bytes, s.format);
     if (looksBroken(parsed)) {
       throw new Error(
         `${parsed.badCount} of ${parsed.ruleLines} lines are not rules; keeping the previous contents`,

@@ -10,7 +10,8 @@ export interface FetchOptions {
 }
 
 export interface CachedCopy {
-  readonly text: string;
+  /** The list as fetched (parse/list-bytes.ts parses it without a string per line). */
+  readonly bytes: Buffer;
   readonly etag?: string;
   readonly lastModified?: string;
   readonly fetchedAt: number;
@@ -19,7 +20,7 @@ export interface CachedCopy {
 export type FetchResult =
   | {
       readonly kind: 'fetched';
-      readonly text: string;
+      readonly bytes: Buffer;
       readonly etag?: string;
       readonly lastModified?: string;
     }
@@ -90,7 +91,7 @@ export async function fetchList(
   const header = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h);
   return {
     kind: 'fetched',
-    text: Buffer.concat(chunks).toString('utf8'),
+    bytes: Buffer.concat(chunks),
     etag: header(res.headers.etag),
     lastModified: header(res.headers['last-modified']),
   };
@@ -110,9 +111,9 @@ export async function readCachedCopy(
 ): Promise<CachedCopy | null> {
   const p = cachePaths(cacheDir, name, url);
   try {
-    const [text, meta] = await Promise.all([readFile(p.text, 'utf8'), readFile(p.meta, 'utf8')]);
+    const [bytes, meta] = await Promise.all([readFile(p.text), readFile(p.meta, 'utf8')]);
     const m = JSON.parse(meta) as { etag?: string; lastModified?: string; fetchedAt?: number };
-    return { text, etag: m.etag, lastModified: m.lastModified, fetchedAt: m.fetchedAt ?? 0 };
+    return { bytes, etag: m.etag, lastModified: m.lastModified, fetchedAt: m.fetchedAt ?? 0 };
   } catch {
     return null;
   }
@@ -127,7 +128,7 @@ export async function writeCachedCopy(
 ): Promise<void> {
   const p = cachePaths(cacheDir, name, url);
   await mkdir(cacheDir, { recursive: true });
-  await writeFile(`${p.text}.tmp`, copy.text);
+  await writeFile(`${p.text}.tmp`, copy.bytes);
   await rename(`${p.text}.tmp`, p.text);
   const meta = { url, etag: copy.etag, lastModified: copy.lastModified, fetchedAt: copy.fetchedAt };
   await writeFile(`${p.meta}.tmp`, JSON.stringify(meta));

@@ -27,7 +27,7 @@ async function answer(req: WorkerRequest): Promise<{ reply: WorkerReply; transfe
     const transfer = block.buffer instanceof ArrayBuffer ? [block.buffer] : [];
     return { reply: { id: req.id, ok: true, kind: 'table', block }, transfer };
   }
-  const { parsed, warning } = await readListFile(job);
+  const { parsed, warning } = await readListFile({ ...job, blocking: true }); // a thread of its own
   const data = { ...parsedData(parsed), names: sharedNames(parsed) };
   return { reply: { id: req.id, ok: true, kind: 'list-file', data, warning }, transfer: [] };
 }
