@@ -5,7 +5,7 @@
 // Layers, top first:
 //   cli       src/cli.ts, src/cli/          commands
 //   cluster   src/cluster/                  the dns.workers supervisor: runs apps
-//   app       src/app.ts, app-metrics.ts, app-events.ts   the composition root: builds and wires every part
+//   app       src/app.ts, src/app-*.ts      the composition root: builds and wires every part
 //   config    src/config/schema.ts, load.ts  assembles the schema each part below owns; load-isolated.ts
 //             runs load.ts in a worker thread
 //   api       src/api/, src/console/        the HTTP listener and the console; asks the app through AdminOps
@@ -49,7 +49,7 @@ const LAYERS: readonly [name: string, matches: (f: string) => boolean][] = [
   ['edge', (f) => /^(proxy|firewall|canary|explain)\//.test(f)],
   ['api', (f) => f.startsWith('api/') || f.startsWith('console/')],
   ['config', (f) => /^config\/(schema|load|load-isolated|load-worker|validated-cache)\.ts$/.test(f)],
-  ['app', (f) => ['app.ts', 'app-metrics.ts', 'app-events.ts'].includes(f)],
+  ['app', (f) => /^app(-[a-z-]+)?\.ts$/.test(f)],
   ['cluster', (f) => f.startsWith('cluster/')],
   ['cli', (f) => f === 'cli.ts' || f.startsWith('cli/')],
 ];

@@ -1,7 +1,7 @@
 // Which part this process plays under `dns.workers`: the only process (`single`), the supervisor of
 // the worker processes (`primary`), or one of the workers (`worker`).
-import cluster from 'node:cluster';
 import os from 'node:os';
+import { IS_CLUSTER_WORKER } from '../net/reuse-port.ts';
 import type { Config } from '../config/schema.ts';
 
 export type ClusterRole = 'single' | 'primary' | 'worker';
@@ -13,6 +13,6 @@ export function workerCount(cfg: Config): number {
 }
 
 export function clusterRole(cfg: Config): ClusterRole {
-  if (cluster.isWorker) return 'worker';
+  if (IS_CLUSTER_WORKER) return 'worker'; // node:cluster loads only where a cluster runs
   return workerCount(cfg) > 1 ? 'primary' : 'single';
 }

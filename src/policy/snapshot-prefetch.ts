@@ -66,7 +66,6 @@ function readAll(fd: number): Promise<Uint8Array> {
       closeSync(fd);
       if (err !== null) reject(err);
       else resolve(at === size ? bytes : bytes.subarray(0, at));
-      (globalThis as unknown as { T?: string[] }).T?.push(`prefetch-done ${Math.round(performance.now())}`);
     };
     read(fd, bytes, 0, size, 0, next);
   });
