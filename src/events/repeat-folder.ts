@@ -123,70 +123,46 @@ export class RepeatFolder implements RowSink {
     line: number,
     answer: string,
   ): void {
-    const rows = this.rows;
-    if (count !== 1) {
-      rows.push(
-        time,
-        last,
-        count,
-        durationMs,
-        intercepted,
-        client,
-        group,
-        identity,
-        layer,
-        protocol,
-        target,
-        kind,
-        decision,
-        app,
-        category,
-        list,
-        rule,
-        source,
-        line,
-        answer,
-      );
-      return;
-    }
-    const h = hashOf(target, client);
-    const links = this.links;
-    const n = this.numbers;
-    const t = this.text;
-    let probes = PROBES;
-    for (let e = this.buckets[h & BUCKET]; e !== NONE && probes-- > 0; e = links[4 * e + OLDER]) {
-      if (links[4 * e + HASH] !== h) continue;
-      const j = e << NUMBER_BITS;
-      const i = e << TEXT_BITS;
-      if (
-        time - n[j + START] < this.window &&
-        t[i + TARGET] === target &&
-        t[i + CLIENT] === client &&
-        t[i + KIND] === kind &&
-        t[i + RULE] === rule &&
-        t[i + ANSWER] === answer &&
-        t[i + DECISION] === decision &&
-        t[i + PROTOCOL] === protocol &&
-        t[i + LIST] === list &&
-        t[i + GROUP] === group &&
-        t[i + IDENTITY] === identity &&
-        t[i + LAYER] === layer &&
-        t[i + APP] === app &&
-        t[i + CATEGORY] === category &&
-        t[i + SOURCE] === source &&
-        n[j + LINE] === line &&
-        n[j + INTERCEPTED] === (intercepted ? 1 : 0)
-      ) {
-        if (n[j + COUNT] === 0) n[j + FIRST] = time;
-        n[j + COUNT]++;
-        if (time > n[j + LAST]) n[j + LAST] = time;
-        return;
+    const h = count === 1 ? hashOf(target, client) : 0;
+    if (count === 1) {
+      const links = this.links;
+      const n = this.numbers;
+      const t = this.text;
+      let probes = PROBES;
+      for (let e = this.buckets[h & BUCKET]; e !== NONE && probes-- > 0; e = links[4 * e + OLDER]) {
+        if (links[4 * e + HASH] !== h) continue;
+        const j = e << NUMBER_BITS;
+        const i = e << TEXT_BITS;
+        if (
+          time - n[j + START] < this.window &&
+          t[i + TARGET] === target &&
+          t[i + CLIENT] === client &&
+          t[i + KIND] === kind &&
+          t[i + RULE] === rule &&
+          t[i + ANSWER] === answer &&
+          t[i + DECISION] === decision &&
+          t[i + PROTOCOL] === protocol &&
+          t[i + LIST] === list &&
+          t[i + GROUP] === group &&
+          t[i + IDENTITY] === identity &&
+          t[i + LAYER] === layer &&
+          t[i + APP] === app &&
+          t[i + CATEGORY] === category &&
+          t[i + SOURCE] === source &&
+          n[j + LINE] === line &&
+          n[j + INTERCEPTED] === (intercepted ? 1 : 0)
+        ) {
+          if (n[j + COUNT] === 0) n[j + FIRST] = time;
+          n[j + COUNT]++;
+          if (time > n[j + LAST]) n[j + LAST] = time;
+          return;
+        }
       }
     }
-    rows.push(
+    this.rows.push(
       time,
       last,
-      1,
+      count,
       durationMs,
       intercepted,
       client,
@@ -205,6 +181,11 @@ export class RepeatFolder implements RowSink {
       line,
       answer,
     );
+    // A row already standing for several events (a fold upstream) is not held for repeats.
+    if (count !== 1) return;
+    const links = this.links;
+    const n = this.numbers;
+    const t = this.text;
     // Full: the oldest leaves before its window has passed (its count as it stands).
     if (this.size === CAPACITY) this.release();
     const e = (this.oldest + this.size) & SLOT;
