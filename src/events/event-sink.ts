@@ -46,3 +46,29 @@ export interface RowSink {
     answer: string,
   ): void;
 }
+
+/** A whole event into `sink` as one row standing for `count` events up to `last`. */
+export function pushEvent(sink: RowSink, e: PolicyEvent, last: number, count: number): void {
+  sink.push(
+    e.time,
+    last,
+    count,
+    e.durationMs,
+    e.intercepted,
+    e.client,
+    e.group,
+    e.identity,
+    e.layer,
+    e.protocol,
+    e.target,
+    e.kind,
+    e.decision,
+    e.app,
+    e.category,
+    e.list,
+    e.rule,
+    e.source,
+    -1,
+    e.answer,
+  );
+}

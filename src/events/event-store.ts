@@ -12,7 +12,7 @@ import { RepeatFolder } from './repeat-folder.ts';
 import type { EventStoreOptions } from './sqlite-store.ts';
 import { NO_WRITES, type ToWriter, type WriterCounts } from './writer-protocol.ts';
 import { batchSize, transferables } from './batch-codec.ts';
-import type { EventSink, RowSink } from './event-sink.ts';
+import { pushEvent, type EventSink, type RowSink } from './event-sink.ts';
 import { storeFileNeedsWriter } from './store-file.ts';
 
 export interface EventStoreStart {
@@ -102,29 +102,7 @@ export class EventStore implements EventSink {
       return;
     }
     folder.now = performance.now();
-    const e = event;
-    folder.push(
-      e.time,
-      e.time,
-      1,
-      e.durationMs,
-      e.intercepted,
-      e.client,
-      e.group,
-      e.identity,
-      e.layer,
-      e.protocol,
-      e.target,
-      e.kind,
-      e.decision,
-      e.app,
-      e.category,
-      e.list,
-      e.rule,
-      e.source,
-      -1,
-      e.answer,
-    );
+    pushEvent(folder, event, event.time, 1);
   }
 
   directRows(): RowSink | null {

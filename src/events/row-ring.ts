@@ -11,6 +11,7 @@
 // events counted (`dropped`). (They were arrays doubled as the ring grew: while a starved writer
 // let rows pile up, the copies took ~12 % of the answering thread's profile at a blocked load.)
 import type { PolicyEvent } from './event.ts';
+import { pushEvent } from './event-sink.ts';
 import { NUMBERS, REF_FIELDS, REFS, type EncodedBatch } from './batch-codec.ts';
 import { Chunk, CHUNK, CHUNK_BITS, MASK, sameEvent } from './row-chunk.ts';
 
@@ -88,28 +89,7 @@ export class RowRing {
    */
   offer(e: PolicyEvent, count = 1, last = e.time): void {
     if (this.fold(e, count, last)) return;
-    this.push(
-      e.time,
-      last,
-      count,
-      e.durationMs,
-      e.intercepted,
-      e.client,
-      e.group,
-      e.identity,
-      e.layer,
-      e.protocol,
-      e.target,
-      e.kind,
-      e.decision,
-      e.app,
-      e.category,
-      e.list,
-      e.rule,
-      e.source,
-      -1,
-      e.answer,
-    );
+    pushEvent(this, e, last, count);
   }
 
   /**
