@@ -1,8 +1,9 @@
 // Binds one listen address for UDP and TCP on the same port number, as DNS clients expect.
 import type dgram from 'node:dgram';
-import net from 'node:net';
+import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { REUSE_PORT } from '../../net/reuse-port.ts';
+import { ipFamily } from '../../net/ip-family.ts';
 
 /** A bound UDP socket of either path (node:dgram or the batched addon). */
 export interface BoundUdp {
@@ -30,9 +31,7 @@ export async function bindPair<U extends BoundUdp>(
   bindUdp: (host: string, port: number, v6: boolean) => Promise<U>,
   tcp: net.Server,
 ): Promise<BoundPair<U>> {
-  // The ':' test first: node:net's IPv6 check is a regular expression V8 compiles on first use (~9 ms
-  // of a start here), and an IPv4 listener never needs it.
-  const v6 = host.includes(':') && net.isIPv6(host);
+  const v6 = ipFamily(host) === 6;
   for (let attempt = 1; ; attempt++) {
     const udp = await bindUdp(host, port, v6);
     const err = await listen(tcp, host, udp.port, v6);

@@ -7,7 +7,7 @@
 // Why: the profile of a miss on node:dgram had the `sendto` to the upstream at 19 µs of 65
 // (bench/README.md, "Where a miss's microseconds go").
 import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { ipFamily } from '../../net/ip-family.ts';
 import {
   ADDR_STRIDE,
   BatchedLayout,
@@ -29,9 +29,7 @@ export interface UpstreamUdpSocket {
 
 /** A socket to `host`: batched when the front end uses the addon, node:dgram otherwise. */
 export function createUpstreamSocket(host: string): UpstreamUdpSocket {
-  // The ':' test first: node:net's IPv6 check is a regular expression V8 compiles on first use (~9 ms
-  // of a start here), and an IPv4 upstream never needs it.
-  const v6 = host.includes(':') && isIPv6(host);
+  const v6 = ipFamily(host) === 6;
   const addon = batchedUpstream.addon;
   return addon === null ? dgram.createSocket(v6 ? 'udp6' : 'udp4') : new BatchedUpstreamSocket(addon, v6);
 }
