@@ -7,7 +7,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger } from '../../src/log.ts';
 import { PolicyStore, type PolicyLoadError } from '../../src/policy/store.ts';
-import { parseList } from '../../src/policy/parse/parse-list.ts';
+import { parseList } from '../../src/policy/parse/list-bytes.ts';
 import { loaded, policyConfig, storeFor, tempDir } from './policy-helpers.ts';
 
 const BROAD = [

@@ -3,7 +3,7 @@
 // express is a bad line with its line number and a reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseList } from '../../src/policy/parse/parse-list.ts';
+import { parseList } from '../../src/policy/parse/list-bytes.ts';
 import { compileNameRegex, type LinearRegex } from '../../src/policy/match/name-regex.ts';
 import { RegexRuleSet } from '../../src/policy/match/regex-set.ts';
 import { parseUrlRule, urlRuleMatches, type UrlRuleSpec } from '../../src/policy/match/url-rule.ts';

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseList, parseListChunks, type ListFormat } from '../../src/policy/parse/parse-list.ts';
-import { parseListBytes, parseListFile } from '../../src/policy/parse/list-bytes.ts';
-import type { ParsedList } from '../../src/policy/parse/parsed-list.ts';
+import { formatOf, PARSERS, type LineParser, type ListFormat } from '../../src/policy/parse/parse-list.ts';
+import { parseList, parseListBytes, parseListFile } from '../../src/policy/parse/list-bytes.ts';
+import { ParsedList } from '../../src/policy/parse/parsed-list.ts';
 import { tempDir } from './policy-helpers.ts';
 
 /** The text path as list-file.ts read files before: chunks of whole lines, 1 MiB at a time. */
@@ -27,6 +27,66 @@ async function* textLines(file: string): AsyncGenerator<string> {
     yield text.slice(0, nl + 1);
   }
   if (carry !== '') yield carry;
+}
+
+/**
+ * The oracle: the text parser as it was before the byte path (parse-list.ts's `parseListChunks`),
+ * over chunks of whole lines of decoded text, an indexOf per line, every line given to its parser.
+ */
+async function parseListChunks(
+  chunks: Iterable<string> | AsyncIterable<string>,
+  format: ListFormat,
+): Promise<ParsedList> {
+  const out = new ParsedList();
+  let parseLine: LineParser | null = null;
+  let adblock = false;
+  let lineNo = 0;
+  let first = true;
+  for await (const text of chunks) {
+    if (parseLine === null) {
+      out.format = formatOf(format, () => text);
+      parseLine = PARSERS[out.format];
+      adblock = out.format === 'adblock';
+    }
+    let pos = first && text.charCodeAt(0) === 0xfeff ? 1 : 0;
+    first = false;
+    const len = text.length;
+    while (pos < len) {
+      let nl = text.indexOf('\n', pos);
+      if (nl < 0) nl = len;
+      lineNo++;
+      let s = pos;
+      let e = nl;
+      pos = nl + 1;
+      while (s < e && isSpace(text.charCodeAt(s))) s++;
+      if (s === e) continue;
+      const c = text.charCodeAt(s);
+      if (c === 35) continue; // '#' comment
+      // Trailing comment: ' #' (adblock uses '#' inside cosmetic rules, reported by its parser).
+      if (!adblock) {
+        for (let i = s; i < e; i++) {
+          if (text.charCodeAt(i) === 35) {
+            e = i;
+            break;
+          }
+        }
+      }
+      while (e > s && isSpace(text.charCodeAt(e - 1))) e--;
+      if (s === e) continue;
+      out.ruleLines++;
+      const special = out.regexes.length + out.urls.length + out.ips.length;
+      parseLine(out, text, s, e, lineNo);
+      if (out.regexes.length + out.urls.length + out.ips.length !== special) {
+        out.specialLines.push({ line: lineNo, text: text.slice(s, e) });
+      }
+    }
+  }
+  out.finish();
+  return out;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 13;
 }
 
 /** Everything a ParsedList holds, as plain data. */
@@ -58,8 +118,13 @@ let files = 0;
 /** A file parsed from its bytes as from its text; a remote list's bytes as its text (`parseList`). */
 async function assertSame(dir: string, bytes: Buffer | string, format: ListFormat, what: string) {
   const raw = Buffer.from(bytes);
-  const whole = contents(await parseList(raw.toString('utf8'), format));
+  const whole = contents(await parseListChunks([raw.toString('utf8')], format));
   assert.deepEqual(contents(await parseListBytes(raw, format)), whole, `${what} (${format}, bytes)`);
+  assert.deepEqual(
+    contents(await parseList(raw.toString('utf8'), format)),
+    whole,
+    `${what} (${format}, text)`,
+  );
   const file = path.join(dir, `list-${files++}.txt`);
   await writeFile(file, bytes);
   const want = contents(await parseListChunks(textLines(file), format));

@@ -2,7 +2,8 @@
 // bad lines skipped and counted with their line numbers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseList, looksBroken } from '../../src/policy/parse/parse-list.ts';
+import { looksBroken } from '../../src/policy/parse/parse-list.ts';
+import { parseList } from '../../src/policy/parse/list-bytes.ts';
 import { detectFormat } from '../../src/policy/parse/detect.ts';
 import { storeFor } from './policy-helpers.ts';
 

@@ -1,6 +1,7 @@
-// Parses a list file (or a remote list's bytes) from its bytes, 1 MiB at a time, with the same result
-// as parse-list.ts on its text (test/policy/list-bytes.test.ts compares the two on every format and
-// edge case).
+// Parses a list from its bytes, 1 MiB at a time: a file, a remote list's body or copy, an inline list
+// (`parseList`). The same result as the text parser it replaced (the line loop that cut a decoded
+// string; test/policy/list-bytes.test.ts keeps it as its oracle and compares every format and edge
+// case).
 // A line that is one plain name of three labels or more (nearly every line of a big list: `name`,
 // `0.0.0.0 name` or `127.0.0.1 name` in a hosts list, `||name^` or `@@||name^` in an adblock list) is
 // hashed from the bytes (match/name-bytes.ts): no string for it, no UTF-8 decoding of the file. Every
@@ -14,8 +15,8 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { hashedKey, hashNameBytes } from '../match/name-bytes.ts';
 import { ALLOW } from '../match/name-table.ts';
-import { detectFormat, detectFormatSampled } from './detect.ts';
-import { PARSERS, parseList, type LineParser, type ListFormat } from './parse-list.ts';
+import { detectFormatSampled } from './detect.ts';
+import { formatOf, PARSERS, type LineParser, type ListFormat } from './parse-list.ts';
 import { ParsedList } from './parsed-list.ts';
 
 /** Bytes read at a time (the text path read the same: format detection sees the same first chunk). */
@@ -60,15 +61,25 @@ async function parseChunks(reader: ChunkReader, format: ListFormat): Promise<Par
   return parser.finish();
 }
 
+/** Parses a list given as text (an inline list), as its UTF-8 bytes. */
+export function parseList(text: string, format: ListFormat): Promise<ParsedList> {
+  return parseListBytes(Buffer.from(text, 'utf8'), format);
+}
+
 /**
  * Parses a list held as bytes (a remote list: the body fetched, or its copy on disk) with the same
- * result as parse-list.ts on its text: the format detected on the first lines of the whole text, as
- * `parseList` does, then the lines parsed as from a file, 1 MiB at a time with a turn of the event
+ * result as on its text: the format detected on the first lines of the whole text, then the lines parsed as from a file, 1 MiB at a time with a turn of the event
  * loop between (a refresh parses on the main thread while it serves).
  */
 export async function parseListBytes(bytes: Uint8Array, format: ListFormat): Promise<ParsedList> {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.length === 0) return parseList('', format); // its format as given, as the text path has it
+  if (buf.length === 0) {
+    // No line to feed: the format as given (a file read empty keeps the default, as it always did).
+    const out = new ParsedList();
+    out.format = formatOf(format, () => '');
+    out.finish();
+    return out;
+  }
   let known = format;
   if (format === 'auto') {
     // The guess samples the first 500 meaningful lines: a prefix of whole lines that holds them
@@ -135,7 +146,7 @@ async function asyncReader(file: string): Promise<ChunkReader> {
   }
 }
 
-/** The line loop of parse-list.ts's `parseListChunks`, over bytes. */
+/** The line loop: lines cut from the bytes, comments and blanks skipped, each given to its parser. */
 class ByteLineParser {
   private readonly out = new ParsedList();
   private readonly format: ListFormat;
@@ -161,8 +172,7 @@ class ByteLineParser {
     let pos = 0;
     if (this.parseLine === null) {
       const f = this.format;
-      this.out.format =
-        f === 'auto' ? detectFormat(bytes.toString('utf8', 0, last)) : f === 'rules' ? 'domains' : f;
+      this.out.format = formatOf(f, () => bytes.toString('utf8', 0, last));
       this.parseLine = PARSERS[this.out.format];
       this.adblock = this.out.format === 'adblock';
       if (last >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) pos = 3; // BOM
@@ -216,7 +226,7 @@ class ByteLineParser {
     return last;
   }
 
-  /** A line the bytes do not settle: parsed as text, as parse-list.ts does. */
+  /** A line the bytes do not settle: decoded alone and given to its format's line parser. */
   private slowLine(text: string, lineNo: number): void {
     const out = this.out;
     const special = out.regexes.length + out.urls.length + out.ips.length;

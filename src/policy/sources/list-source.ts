@@ -2,8 +2,8 @@
 // their mtime or size changes; remote lists are fetched at first load and then on their refresh timer.
 import { stat } from 'node:fs/promises';
 import type { Logger } from '../../log.ts';
-import { parseList, looksBroken, type ListFormat } from '../parse/parse-list.ts';
-import { parseListBytes } from '../parse/list-bytes.ts';
+import { looksBroken, type ListFormat } from '../parse/parse-list.ts';
+import { parseList, parseListBytes } from '../parse/list-bytes.ts';
 import type { ParsedList } from '../parse/parsed-list.ts';
 import { compiledCachePath } from './compiled-cache.ts';
 import { readListFile } from './list-file.ts';
