@@ -275,7 +275,7 @@ export async function eventsBench(opts: {
 
 const LABEL: Record<Mode, string> = {
   off: 'off',
-  blocked: 'blocks only (default, foldWindow 1s)',
+  blocked: 'blocks only (default, foldWindow 10s)',
   all: 'every query (record: all)',
   'blocked-nofold': 'blocks only, foldWindow 0',
 };

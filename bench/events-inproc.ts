@@ -48,7 +48,7 @@ async function load(root: string): Promise<Tree> {
             flushInterval: 250,
             maxAge: 0,
             maxBytes: 0,
-            foldWindow: 1000,
+            foldWindow: Number(process.env.FOLD ?? 10_000),
           }),
           'blocked',
         );

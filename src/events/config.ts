@@ -38,7 +38,7 @@ export const eventsSchema = z
          * still get every event. */
         foldWindow: duration
           .refine((ms) => ms <= 60_000, 'foldWindow is at most 1m (rows wait that long to be written)')
-          .default(1000),
+          .default(10_000),
       })
       .strict()
       .transform(({ queueSize, ...store }) => ({
