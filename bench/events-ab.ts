@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { dnsperf } from './lib/dnsperf.ts';
 import { startReady, stop, installCleanup, type Started } from './lib/procs.ts';
+import { startFlags } from './lib/start-flags.ts';
 import { waitForDnsAnswer } from './lib/probe.ts';
 import { writeEventsBenchConfig, writeEventsBenchData } from './lib/events-config.ts';
 import { startFastUpstream } from './soak/fast-upstream.ts';
@@ -51,10 +52,10 @@ try {
         `banwall-ab-${t}-${mode}`,
         process.execPath,
         // As `npm start` runs it.
-        ['--max-semi-space-size=1', path.join(tree, 'bin/banwall.js'), 'serve', '--config', conf],
+        [...startFlags(tree).nodeArgs, path.join(tree, 'bin/banwall.js'), 'serve', '--config', conf],
         path.join(sub, 'out.log'),
         (alive, t0) => waitForDnsAnswer(dnsPort, 'b1.blocked.bench', t0, 60_000, alive, 3),
-        { cwd: tree, env: { ...process.env, MALLOC_ARENA_MAX: '1' } },
+        { cwd: tree, env: { ...process.env, ...startFlags(tree).env } },
       );
       const key = `${t}:${path.basename(tree)}:${mode}`;
       servers.push({

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dnsperf } from './lib/dnsperf.ts';
 import { startReady, stop, installCleanup, type Started } from './lib/procs.ts';
+import { startFlags } from './lib/start-flags.ts';
 import { waitForDnsAnswer } from './lib/probe.ts';
 import { EVENTS_LIST_NAMES, writeEventsBenchConfig, writeEventsBenchData } from './lib/events-config.ts';
 import { startFastUpstream } from './soak/fast-upstream.ts';
@@ -17,6 +18,8 @@ import { eventsSchema } from '../src/events/config.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'bin/banwall.js');
+/** As `npm start` runs it. */
+const START = startFlags(ROOT);
 /** events.store.foldWindow when the config does not set it. */
 const DEFAULT_FOLD_MS = eventsSchema.parse({}).store.foldWindow;
 /** off: no store; blocked: blocks only (the default, folded); all: every query; blocked-nofold: blocks, foldWindow 0. */
@@ -200,10 +203,10 @@ export async function eventsBench(opts: {
       const { proc } = await startReady(
         `banwall-events-${mode}`,
         process.execPath,
-        [CLI, 'serve', '--config', conf],
+        [...START.nodeArgs, CLI, 'serve', '--config', conf],
         path.join(sub, 'out.log'),
         (alive, t0) => waitForDnsAnswer(dnsPort, 'b1.blocked.bench', t0, 60_000, alive, 3),
-        { cwd: ROOT },
+        { cwd: ROOT, env: { ...process.env, ...START.env } },
       );
       servers.set(mode, { proc, dnsPort, httpPort, db: path.join(sub, 'events.db') });
       await dnsperf(dnsPort, hitsQ, 1); // warm the cache

@@ -1,9 +1,10 @@
-// Idle RSS of banwall with the event store on (the default), per checkout, as `npm start` runs it
-// (MALLOC_ARENA_MAX=1, --max-semi-space-size=1): started, answered one allowed query (no event),
-// 4 s idle, VmRSS; checkouts alternate. `node bench/events-idle-rss.ts ROOT … ` (ROUNDS=3).
+// Idle RSS of banwall with the event store on (the default), per checkout, as its `npm start` runs
+// it (package.json's start: MALLOC_ARENA_MAX, the young generation's size): started, answered one
+// allowed query (no event), 4 s idle, VmRSS; checkouts alternate. `node bench/events-idle-rss.ts ROOT … ` (ROUNDS=3).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startReady, stop, installCleanup } from './lib/procs.ts';
+import { startFlags } from './lib/start-flags.ts';
 import { waitForDnsAnswer } from './lib/probe.ts';
 import { writeEventsBenchConfig, writeEventsBenchData } from './lib/events-config.ts';
 import { startFastUpstream } from './soak/fast-upstream.ts';
@@ -27,10 +28,10 @@ try {
       const { proc } = await startReady(
         'banwall-idle',
         process.execPath,
-        ['--max-semi-space-size=1', path.join(root, 'bin/banwall.js'), 'serve', '--config', conf],
+        [...startFlags(root).nodeArgs, path.join(root, 'bin/banwall.js'), 'serve', '--config', conf],
         path.join(sub, 'out.log'),
         (alive, t0) => waitForDnsAnswer(dnsPort, 'h1.bench', t0, 60_000, alive),
-        { cwd: root, env: { ...process.env, MALLOC_ARENA_MAX: '1' } },
+        { cwd: root, env: { ...process.env, ...startFlags(root).env } },
       );
       await new Promise((r) => setTimeout(r, 4000));
       const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1]);

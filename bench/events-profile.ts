@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dnsperf } from './lib/dnsperf.ts';
 import { startReady, stop, installCleanup } from './lib/procs.ts';
+import { startFlags } from './lib/start-flags.ts';
 import { waitForDnsAnswer } from './lib/probe.ts';
 import { writeEventsBenchConfig, writeEventsBenchData } from './lib/events-config.ts';
 import { startFastUpstream } from './soak/fast-upstream.ts';
@@ -34,7 +35,16 @@ try {
       const { proc } = await startReady(
         `banwall-prof-${store}`,
         process.execPath,
-        ['--cpu-prof', '--cpu-prof-dir', sub, path.join(tree, 'bin/banwall.js'), 'serve', '--config', conf],
+        [
+          ...startFlags(tree).nodeArgs,
+          '--cpu-prof',
+          '--cpu-prof-dir',
+          sub,
+          path.join(tree, 'bin/banwall.js'),
+          'serve',
+          '--config',
+          conf,
+        ],
         path.join(sub, 'out.log'),
         (alive, t0) => waitForDnsAnswer(dnsPort, 'b1.blocked.bench', t0, 60_000, alive, 3),
         { cwd: tree },

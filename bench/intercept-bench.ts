@@ -15,6 +15,7 @@ import { PROXY_LIST_SIZE, type DataFiles } from './lib/gen.ts';
 import { cpuSeconds } from './lib/proc-stat.ts';
 import { freePort, waitForTcp } from './lib/probe.ts';
 import { start, stop, type Started } from './lib/procs.ts';
+import { startFlags } from './lib/start-flags.ts';
 import type { Metric, Results } from './lib/results.ts';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
@@ -231,11 +232,11 @@ export async function interceptRound(
     const bw = start(
       'banwall-intercept',
       process.execPath,
-      [path.join(ROOT, 'bin/banwall.js'), 'serve', '--config', conf],
+      [...startFlags(ROOT).nodeArgs, path.join(ROOT, 'bin/banwall.js'), 'serve', '--config', conf],
       path.join(dir, 'banwall.out'),
       {
         cwd: ROOT,
-        env: { ...process.env, NODE_EXTRA_CA_CERTS: certs.originCa },
+        env: { ...process.env, ...startFlags(ROOT).env, NODE_EXTRA_CA_CERTS: certs.originCa },
       },
     );
     procs.push(bw);

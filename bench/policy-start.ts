@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { blockedName, writeCdb } from './lib/gen.ts';
+import { startFlags } from './lib/start-flags.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opts, positionals } = parseArgs({
@@ -213,7 +214,7 @@ async function treeConfig(i: number): Promise<string> {
 }
 const confs = await Promise.all(trees.map((_, i) => treeConfig(i)));
 const banwallArgs = (i: number) => [
-  '--max-semi-space-size=1', // as `npm start` and the image run it
+  ...startFlags(trees[i]).nodeArgs, // as that tree's `npm start` and image run it
   path.join(trees[i], 'bin/banwall.js'),
   'serve',
   '--config',

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { startReady, stop } from '../lib/procs.ts';
+import { startFlags } from '../lib/start-flags.ts';
 import { freePort, waitForDnsAnswer, waitForTcp } from '../lib/probe.ts';
 import { PROBE_NAME, PROXY_LIST_SIZE, type DataFiles } from '../lib/gen.ts';
 import type { DnsPeer, ProxyPeer, RunningServer } from './types.ts';
@@ -73,10 +74,11 @@ async function launch(
   const conf = path.join(dir, 'banwall.yaml');
   writeFileSync(conf, stringify(cfg));
   for (const f of ['events.db', 'events.db-wal', 'events.db-shm']) rmSync(path.join(dir, f), { force: true });
-  // As `npm start` and the container image run it (package.json, Dockerfile): V8's young generation at
-  // 1 MB a semi-space, one malloc arena (MALLOC_ARENA_MAX, in the environment below).
+  // As `npm start` and the container image run it (package.json's start: V8's young generation, one
+  // malloc arena).
+  const start = startFlags(ROOT);
   const nodeArgs = [
-    '--max-semi-space-size=1',
+    ...start.nodeArgs,
     ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []),
   ];
   const t0 = performance.now();
@@ -86,7 +88,7 @@ async function launch(
     [...nodeArgs, CLI, 'serve', '--config', conf],
     path.join(dir, 'banwall.out'),
     (alive) => waitForDnsAnswer(dnsPort, PROBE_NAME, t0, 120_000, alive),
-    { cwd: ROOT, env: { ...process.env, MALLOC_ARENA_MAX: '1' } },
+    { cwd: ROOT, env: { ...process.env, ...start.env } },
   );
   return { name, proc, port: dnsPort, readyMs: ready, started: t0 };
 }
