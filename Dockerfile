@@ -38,8 +38,10 @@ RUN node native/build.ts && test -f native/build/batched_udp.node
 # --- 3. the runtime image.
 FROM node:24-bookworm-slim
 # MALLOC_ARENA_MAX=1 (one malloc arena instead of one per thread) and V8's young generation capped at
-# 1 MB a semi-space (ENTRYPOINT): -11 MB of idle RSS with a 1 M list, no throughput cost shown under
-# load (bench/README.md, "RSS budget"); `npm start` sets the same.
+# 4 MB a semi-space (ENTRYPOINT): with Node's default (16) the idle RSS was 11 MB higher; at 1 MB the
+# proxy spent 115 us of CPU per forwarded request against 75-96 (a scavenge every ~100 requests),
+# 0.81x Squid against 1.12x, for 6 MB less idle RSS (bench/README.md, "RSS budget" and "The proxy").
+# `npm start` sets the same (test/deploy/start-flags.test.ts).
 # NODE_COMPILE_CACHE: Node's compile cache (V8's code and the TypeScript already stripped) and the
 # config validated before (src/config/validated-cache.ts) in the data volume, so that a restart is a
 # warm start: measured 1.7 s and 115 MB against 3.4 s and 144 MB cold (the type stripper loaded,
@@ -90,5 +92,5 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9153/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "--max-semi-space-size=1", "/opt/banwall/bin/banwall.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "/opt/banwall/bin/banwall.js"]
 CMD ["serve"]
