@@ -1,7 +1,7 @@
 // `npm run bench`: banwall against dnsmasq, Unbound, dnsdist, Squid and tinyproxy on this machine, in one
 // run, on loopback only. Peers and banwall alternate within each round; the table shows medians.
 // Options: --rounds N, --seconds S (per DNS scenario), --quick (1 round, short runs),
-// --only dns|proxy|events, --servers a,b (only these, by table name), --no-workers (skip the `dns.workers: auto` column),
+// --only dns|proxy|events|start, --servers a,b (only these, by table name), --no-workers (skip the `dns.workers: auto` column),
 // --profile (see profile.ts; with --only proxy, proxy-profile.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -27,6 +27,7 @@ import { dgramFloor } from './servers/dgram-floor.ts';
 import { runProfile } from './profile.ts';
 import { eventsBench, formatEventsBench, type EventsBenchResult } from './events-bench.ts';
 import { runProxyProfile } from './proxy-profile.ts';
+import { cacheOverheadBench, formatTargets, startBench, type StartFigures } from './targets.ts';
 import { waitForTcp } from './lib/probe.ts';
 import type { DnsPeer, ProxyPeer } from './servers/types.ts';
 
@@ -51,6 +52,8 @@ const rounds = Number(args.rounds ?? (quick ? 1 : 3));
 const seconds = Number(args.seconds ?? (quick ? 3 : 5));
 const proxySeconds = quick ? 3 : 4;
 const latencyRate = 10_000;
+/** Whether this run measures `part` (every part unless --only names one). */
+const runs = (part: 'dns' | 'proxy' | 'events' | 'start') => args.only === undefined || args.only === part;
 const started = performance.now();
 const log = (line: string) =>
   process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
@@ -117,10 +120,10 @@ async function main(): Promise<void> {
   const keep = (p: { name: string }) => !args.servers || args.servers.split(',').includes(p.name);
   dnsPeers = dnsPeers.filter(keep);
   proxyPeers = proxyPeers.filter(keep);
-  const origin = args.only === 'dns' || args.only === 'events' ? undefined : await startOrigin();
+  const origin = runs('proxy') ? await startOrigin() : undefined;
 
   for (let r = 0; r < rounds; r++) {
-    if (args.only !== 'proxy' && args.only !== 'events') {
+    if (runs('dns')) {
       log(`round ${r + 1}/${rounds}: DNS`);
       for (const peer of rotate(dnsPeers, r)) {
         await dnsRound(peer, data, nsd.port, res, { seconds, latencySeconds: 3, latencyRate, log });
@@ -139,12 +142,30 @@ async function main(): Promise<void> {
   await stop(nsd.proc);
   // The event store's cost (issue 14): its own banwalls and upstream, 5 (quick) or at least 7 alternating rounds.
   let events: EventsBenchResult | undefined;
-  if (args.only === undefined || args.only === 'events') {
+  if (runs('events')) {
     log('event store: off, blocks only, every query, blocks unfolded');
     events = await eventsBench({ seconds: 2, rounds: quick ? 5 : Math.max(7, rounds), log });
   }
+  // The 1 M list's start, idle RSS and reload (policy-start.ts) and the cache's bytes per entry.
+  let start: StartFigures | null = null;
+  let cacheOverhead: number | null = null;
+  if (runs('start')) {
+    // At least 3: a tree's first start also validates its config in a thread (a median skips it).
+    const startRounds = Math.max(3, rounds);
+    log(`1 M list: start from text and from the snapshot, idle RSS, reload (${startRounds} rounds)`);
+    start = await startBench(startRounds, log);
+    log('DNS cache: bytes per entry');
+    cacheOverhead = await cacheOverheadBench(log);
+  }
 
-  const report = render(res, rounds, seconds, withWorkers, events);
+  const report = render(
+    res,
+    rounds,
+    seconds,
+    withWorkers,
+    events,
+    formatTargets(res, start, cacheOverhead, events),
+  );
   writeFileSync(path.join(RESULTS, 'latest.md'), report);
   writeFileSync(
     path.join(RESULTS, 'latest.json'),
@@ -163,7 +184,8 @@ function render(
   rounds: number,
   secs: number,
   withWorkers: boolean,
-  events?: EventsBenchResult,
+  events: EventsBenchResult | undefined,
+  targets: string,
 ): string {
   const cpus = os.cpus();
   const lines = [
@@ -171,6 +193,10 @@ function render(
     '',
     `${new Date().toISOString()} · ${cpus.length} × ${cpus[0]?.model ?? 'cpu'} · Node ${process.versions.node} · ` +
       `median of ${rounds} round(s), peers and banwall alternating · everything on loopback`,
+    '',
+    "## Targets (issue 17; issue 14's event-store cost), each from this run's tables below",
+    '',
+    targets,
     '',
     '## DNS (dnsperf, one process, 16 clients, 400 outstanding; throughput runs use the 1 M-name list)',
     '',
