@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { dnsperf } from './lib/dnsperf.ts';
 import { startReady, stop, installCleanup, type Started } from './lib/procs.ts';
-import { startFlags } from './lib/start-flags.ts';
+import { serveCommand } from './lib/start-flags.ts';
 import { waitForDnsAnswer } from './lib/probe.ts';
 import { writeEventsBenchConfig, writeEventsBenchData } from './lib/events-config.ts';
 import { startFastUpstream } from './soak/fast-upstream.ts';
@@ -48,14 +48,15 @@ try {
           store: { enabled: mode !== 'off', path: 'events.db' },
         },
       });
+      // As `npm start` runs it.
+      const { args, env } = serveCommand(tree, conf);
       const { proc } = await startReady(
         `banwall-ab-${t}-${mode}`,
         process.execPath,
-        // As `npm start` runs it.
-        [...startFlags(tree).nodeArgs, path.join(tree, 'bin/banwall.js'), 'serve', '--config', conf],
+        args,
         path.join(sub, 'out.log'),
         (alive, t0) => waitForDnsAnswer(dnsPort, 'b1.blocked.bench', t0, 60_000, alive, 3),
-        { cwd: tree, env: { ...process.env, ...startFlags(tree).env } },
+        { cwd: tree, env },
       );
       const key = `${t}:${path.basename(tree)}:${mode}`;
       servers.push({

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dnsperf } from './lib/dnsperf.ts';
 import { startReady, stop, installCleanup, type Started } from './lib/procs.ts';
-import { startFlags } from './lib/start-flags.ts';
+import { serveCommand } from './lib/start-flags.ts';
 import { waitForDnsAnswer } from './lib/probe.ts';
 import { EVENTS_LIST_NAMES, writeEventsBenchConfig, writeEventsBenchData } from './lib/events-config.ts';
 import { startFastUpstream } from './soak/fast-upstream.ts';
@@ -17,9 +17,6 @@ import type { PolicyEvent } from '../src/events/event.ts';
 import { eventsSchema } from '../src/events/config.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(ROOT, 'bin/banwall.js');
-/** As `npm start` runs it. */
-const START = startFlags(ROOT);
 /** events.store.foldWindow when the config does not set it. */
 const DEFAULT_FOLD_MS = eventsSchema.parse({}).store.foldWindow;
 /** off: no store; blocked: blocks only (the default, folded); all: every query; blocked-nofold: blocks, foldWindow 0. */
@@ -200,13 +197,15 @@ export async function eventsBench(opts: {
           },
         },
       });
+      // As `npm start` runs it.
+      const { args, env } = serveCommand(ROOT, conf);
       const { proc } = await startReady(
         `banwall-events-${mode}`,
         process.execPath,
-        [...START.nodeArgs, CLI, 'serve', '--config', conf],
+        args,
         path.join(sub, 'out.log'),
         (alive, t0) => waitForDnsAnswer(dnsPort, 'b1.blocked.bench', t0, 60_000, alive, 3),
-        { cwd: ROOT, env: { ...process.env, ...START.env } },
+        { cwd: ROOT, env },
       );
       servers.set(mode, { proc, dnsPort, httpPort, db: path.join(sub, 'events.db') });
       await dnsperf(dnsPort, hitsQ, 1); // warm the cache

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startReady, stop, installCleanup } from './lib/procs.ts';
-import { startFlags } from './lib/start-flags.ts';
+import { serveCommand } from './lib/start-flags.ts';
 import { waitForDnsAnswer } from './lib/probe.ts';
 import { writeEventsBenchConfig, writeEventsBenchData } from './lib/events-config.ts';
 import { startFastUpstream } from './soak/fast-upstream.ts';
@@ -25,13 +25,14 @@ try {
       const { conf, dnsPort } = await writeEventsBenchConfig(sub, upstream.url, list, {
         events: { store: { path: 'events.db', enabled: !off } },
       });
+      const { args, env } = serveCommand(root, conf);
       const { proc } = await startReady(
         'banwall-idle',
         process.execPath,
-        [...startFlags(root).nodeArgs, path.join(root, 'bin/banwall.js'), 'serve', '--config', conf],
+        args,
         path.join(sub, 'out.log'),
         (alive, t0) => waitForDnsAnswer(dnsPort, 'h1.bench', t0, 60_000, alive),
-        { cwd: root, env: { ...process.env, ...startFlags(root).env } },
+        { cwd: root, env },
       );
       await new Promise((r) => setTimeout(r, 4000));
       const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1]);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dnsperf } from './lib/dnsperf.ts';
 import { startReady, stop, installCleanup } from './lib/procs.ts';
-import { startFlags } from './lib/start-flags.ts';
+import { serveCommand } from './lib/start-flags.ts';
 import { waitForDnsAnswer } from './lib/probe.ts';
 import { writeEventsBenchConfig, writeEventsBenchData } from './lib/events-config.ts';
 import { startFastUpstream } from './soak/fast-upstream.ts';
@@ -32,22 +32,15 @@ try {
         audit: { enabled: false },
         events: { record: 'blocked', store: { enabled: store, path: 'events.db' } },
       });
+      // As `npm start` runs it (its flags and its environment), under the profiler.
+      const { args, env } = serveCommand(tree, conf, ['--cpu-prof', '--cpu-prof-dir', sub]);
       const { proc } = await startReady(
         `banwall-prof-${store}`,
         process.execPath,
-        [
-          ...startFlags(tree).nodeArgs,
-          '--cpu-prof',
-          '--cpu-prof-dir',
-          sub,
-          path.join(tree, 'bin/banwall.js'),
-          'serve',
-          '--config',
-          conf,
-        ],
+        args,
         path.join(sub, 'out.log'),
         (alive, t0) => waitForDnsAnswer(dnsPort, 'b1.blocked.bench', t0, 60_000, alive, 3),
-        { cwd: tree },
+        { cwd: tree, env },
       );
       await dnsperf(dnsPort, blockedQ, 2); // warm up: JIT, the rings grown
       const before = threadCpuNs(proc.pid);

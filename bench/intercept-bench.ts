@@ -15,7 +15,7 @@ import { PROXY_LIST_SIZE, type DataFiles } from './lib/gen.ts';
 import { cpuSeconds } from './lib/proc-stat.ts';
 import { freePort, waitForTcp } from './lib/probe.ts';
 import { start, stop, type Started } from './lib/procs.ts';
-import { startFlags } from './lib/start-flags.ts';
+import { serveCommand } from './lib/start-flags.ts';
 import type { Metric, Results } from './lib/results.ts';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
@@ -229,16 +229,11 @@ export async function interceptRound(
         },
       }),
     );
-    const bw = start(
-      'banwall-intercept',
-      process.execPath,
-      [...startFlags(ROOT).nodeArgs, path.join(ROOT, 'bin/banwall.js'), 'serve', '--config', conf],
-      path.join(dir, 'banwall.out'),
-      {
-        cwd: ROOT,
-        env: { ...process.env, ...startFlags(ROOT).env, NODE_EXTRA_CA_CERTS: certs.originCa },
-      },
-    );
+    const serve = serveCommand(ROOT, conf);
+    const bw = start('banwall-intercept', process.execPath, serve.args, path.join(dir, 'banwall.out'), {
+      cwd: ROOT,
+      env: { ...serve.env, NODE_EXTRA_CA_CERTS: certs.originCa },
+    });
     procs.push(bw);
     await waitForTcp(proxyPort, 120_000, () => bw.proc.exitCode === null);
     const ca = [readFileSync(certs.bwCa), readFileSync(certs.originCa)];

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { blockedName, writeCdb } from './lib/gen.ts';
-import { startFlags } from './lib/start-flags.ts';
+import { serveCommand, startFlags } from './lib/start-flags.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opts, positionals } = parseArgs({
@@ -213,14 +213,10 @@ async function treeConfig(i: number): Promise<string> {
   return conf;
 }
 const confs = await Promise.all(trees.map((_, i) => treeConfig(i)));
-const banwallArgs = (i: number) => [
-  ...startFlags(trees[i]).nodeArgs, // as that tree's `npm start` and image run it
-  path.join(trees[i], 'bin/banwall.js'),
-  'serve',
-  '--config',
-  confs[i],
-];
-process.env.MALLOC_ARENA_MAX = '1'; // likewise (inherited by every child)
+// As that tree's `npm start` and image run it.
+const banwallArgs = (i: number) => serveCommand(trees[i], confs[i]).args;
+// Its environment (one malloc arena) for every child, the peers too, as every run of this bench had.
+Object.assign(process.env, startFlags(trees[0]).env);
 
 const cdb = path.join(dir, 'list.cdb');
 await writeCdb(cdb, n);

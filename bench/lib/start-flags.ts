@@ -28,6 +28,22 @@ export function parseStartScript(script: string): StartFlags {
   return { nodeArgs, env };
 }
 
+/**
+ * What runs `banwall serve --config conf` from the checkout at `root` as its `npm start` does: node's
+ * arguments (`nodeArgs`, e.g. --cpu-prof, after the start script's own) and the environment.
+ */
+export function serveCommand(
+  root: string,
+  conf: string,
+  nodeArgs: readonly string[] = [],
+): { args: string[]; env: NodeJS.ProcessEnv } {
+  const start = startFlags(root);
+  return {
+    args: [...start.nodeArgs, ...nodeArgs, path.join(root, 'bin/banwall.js'), 'serve', '--config', conf],
+    env: { ...process.env, ...start.env },
+  };
+}
+
 /** The start flags of the checkout at `root`. */
 export function startFlags(root: string): StartFlags {
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {

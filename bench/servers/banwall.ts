@@ -5,13 +5,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { startReady, stop } from '../lib/procs.ts';
-import { startFlags } from '../lib/start-flags.ts';
+import { serveCommand } from '../lib/start-flags.ts';
 import { freePort, waitForDnsAnswer, waitForTcp } from '../lib/probe.ts';
 import { PROBE_NAME, PROXY_LIST_SIZE, type DataFiles } from '../lib/gen.ts';
 import type { DnsPeer, ProxyPeer, RunningServer } from './types.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(ROOT, 'bin/banwall.js');
 
 export interface BanwallOptions {
   /** `dns.workers`: 1 or 'auto'. */
@@ -76,19 +75,19 @@ async function launch(
   for (const f of ['events.db', 'events.db-wal', 'events.db-shm']) rmSync(path.join(dir, f), { force: true });
   // As `npm start` and the container image run it (package.json's start: V8's young generation, one
   // malloc arena).
-  const start = startFlags(ROOT);
-  const nodeArgs = [
-    ...start.nodeArgs,
-    ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []),
-  ];
+  const { args, env } = serveCommand(
+    ROOT,
+    conf,
+    opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [],
+  );
   const t0 = performance.now();
   const { proc, ready } = await startReady(
     name,
     process.execPath,
-    [...nodeArgs, CLI, 'serve', '--config', conf],
+    args,
     path.join(dir, 'banwall.out'),
     (alive) => waitForDnsAnswer(dnsPort, PROBE_NAME, t0, 120_000, alive),
-    { cwd: ROOT, env: { ...process.env, ...start.env } },
+    { cwd: ROOT, env },
   );
   return { name, proc, port: dnsPort, readyMs: ready, started: t0 };
 }
