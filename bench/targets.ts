@@ -1,10 +1,10 @@
 // Issue 17's targets (and issue 14's event-store cost), each beside its figure from this run: the
 // start, memory and reload figures come from policy-start.ts and cache-memory.ts run as their own
 // processes (each needs a fresh process: a start, an RSS, a heap measured from a clean slate), the
-// rest from the DNS, proxy and event tables of the same run. `npm run bench` prints it last.
-import { spawn } from 'node:child_process';
+// rest from the DNS, proxy and event tables of the same run. `npm run bench` opens its report with it.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { run } from './lib/procs.ts';
 import type { Results } from './lib/results.ts';
 import type { EventsBenchResult } from './events-bench.ts';
 
@@ -24,27 +24,17 @@ export interface StartFigures {
   readonly noReloadGapMs?: number;
 }
 
-/** Runs a bench script in its own Node process; resolves with its stdout (null when it failed). */
-function runScript(args: string[], log: (s: string) => void, timeoutMs: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, {
-      cwd: path.dirname(BENCH),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) return resolve(out);
-      log(
-        `  ${path.basename(args.find((a) => a.endsWith('.ts')) ?? '?')} failed (${code}): ${err.trim().split('\n').at(-1)}`,
-      );
-      resolve(null);
-    });
-  });
+/** Runs a bench script in its own Node process (procs.ts `run`); its stdout, or null when it failed. */
+async function runScript(
+  args: string[],
+  log: (s: string) => void,
+  timeoutMs: number,
+): Promise<string | null> {
+  const r = await run(process.execPath, args, timeoutMs, { cwd: path.dirname(BENCH) });
+  if (r.code === 0) return r.stdout;
+  const script = path.basename(args.find((a) => a.endsWith('.ts')) ?? '?');
+  log(`  ${script} failed (${r.code}): ${r.stderr.trim().split('\n').at(-1)}`);
+  return null;
 }
 
 /** policy-start.ts with the 1 M list: `rounds` alternating starts of dnsdist, dnsmasq and banwall. */
